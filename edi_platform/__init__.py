@@ -1,5 +1,5 @@
-"""EDI platform: Django project package and shared kernel (x12 engine, partners)."""
+"""EDI platform: Django project package and shared kernel (x12 engine, partners).
 
-from .celery import app as celery_app
-
-__all__ = ("celery_app",)
+The Celery app is loaded by the partners app's ``ready()`` so that importing the pure
+``edi_platform.x12`` library does not pull in Celery or Django.
+"""
