@@ -1,0 +1,41 @@
+# The two commands: `make run` (embedded default) and `make test` (whole suite, real services).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+PYTEST_ARGS ?= -n 2
+
+.PHONY: run test install lint format bench
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+# Embedded default: SQLite under var/, eager Celery, files under var/, demo data.
+run: export DEBUG ?= true
+run: install
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py setup_schedules
+	$(PY) manage.py ensure_admin
+	@echo "Admin: http://127.0.0.1:$(PORT)/admin/"
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Whole suite against a throwaway PostgreSQL and Redis started (and stopped) by the script.
+test: export SECRET_KEY ?= test-secret-key-not-for-production-0123456789-abcdefghij
+test: export SECURE_SSL_REDIRECT ?= false
+test: export STATICFILES_MANIFEST ?= false
+test: install
+	scripts/with-test-services.sh $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .

@@ -1,0 +1,1 @@
+"""Platform-wide plumbing: schedules, scheduler heartbeat, admin user bootstrap."""

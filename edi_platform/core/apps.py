@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "edi_platform.core"
+    label = "core"
+    verbose_name = "Platform"
+
+    def ready(self) -> None:
+        # Bind @shared_task to our Celery app in every Django process (web, commands, tests).
+        from edi_platform.celery import app  # noqa: F401

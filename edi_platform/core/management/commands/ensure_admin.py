@@ -1,0 +1,29 @@
+"""Create the first admin user once (for ``make run``)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the superuser 'admin' if no superuser exists. Uses ADMIN_PASSWORD when set, "
+        "otherwise generates a password and prints it once."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--username", default=os.environ.get("ADMIN_USERNAME", "admin"))
+
+    def handle(self, *args, username: str, **options) -> None:
+        user_model = get_user_model()
+        if user_model.objects.filter(is_superuser=True).exists():
+            self.stdout.write("Admin user already exists; leaving it as it is.")
+            return
+        password = os.environ.get("ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+        user_model.objects.create_superuser(username=username, email="", password=password)
+        shown = "(from ADMIN_PASSWORD)" if os.environ.get("ADMIN_PASSWORD") else password
+        self.stdout.write(self.style.SUCCESS(f"Created admin user '{username}', password: {shown}"))

@@ -1,0 +1,32 @@
+"""The one list of default periodic tasks (installed by ``manage.py setup_schedules``).
+
+Each app adds its entries here; operators may then change intervals or disable entries in
+the admin (django-celery-beat) and ``setup_schedules`` will not undo their edits.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    name: str
+    task: str
+    every_seconds: int
+    description: str = ""
+    kwargs: dict = field(default_factory=dict)
+
+    def kwargs_json(self) -> str:
+        return json.dumps(self.kwargs, sort_keys=True)
+
+
+DEFAULT_SCHEDULES: tuple[ScheduleSpec, ...] = (
+    ScheduleSpec(
+        name="platform: scheduler heartbeat",
+        task="edi_platform.core.tasks.heartbeat",
+        every_seconds=60,
+        description="Proves beat and a worker are running; the admin warns when it goes stale.",
+    ),
+)

@@ -1,0 +1,1 @@
+"""Inbound batches, enrollment domain events, projections, snapshots, replay and reversal."""

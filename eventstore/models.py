@@ -1,0 +1,1 @@
+"""Models (added by the feature issues)."""

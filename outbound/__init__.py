@@ -1,0 +1,1 @@
+"""Outcomes, batch windows, assembly of acknowledgment files, storage and the outbox."""

@@ -1,0 +1,25 @@
+"""factory_boy factories shared by the test suite."""
+
+from __future__ import annotations
+
+import factory
+
+from edi_platform.partners.models import TradingPartner
+
+
+class TradingPartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TradingPartner
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"TP{n:04d}")
+    name = factory.LazyAttribute(lambda o: f"Partner {o.code}")
+    active = True
+    their_isa_qualifier = "ZZ"
+    their_isa_id = factory.LazyAttribute(lambda o: f"S{o.code}")
+    our_isa_qualifier = "ZZ"
+    our_isa_id = "EDIPLATFORM"
+    their_gs_code = factory.LazyAttribute(lambda o: f"S{o.code}")
+    our_gs_code = "EDIPLATFORM"
+    usage_indicator = "P"
+    ta1_policy = "on_request"
