@@ -1,1 +1,169 @@
-"""Models (added by the feature issues)."""
+"""Outcomes to answer, batch windows, outbound files and the transactional outbox."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class ResponseType(models.TextChoices):
+    TA1 = "TA1", "TA1 interchange acknowledgment"
+    ACK_999 = "999", "999 implementation acknowledgment"
+    R271 = "271", "271 eligibility response"
+    R277CA = "277CA", "277CA claim acknowledgment"
+    R835 = "835", "835 payment/remittance"
+
+
+class BatchWindow(models.Model):
+    """How long outcomes of one response type wait to be batched into one file."""
+
+    response_type = models.CharField(max_length=8, choices=ResponseType, unique=True)
+    window_minutes = models.PositiveIntegerField(help_text="0 = assemble immediately.")
+    max_batch_size = models.PositiveIntegerField(default=100)
+    priority = models.PositiveSmallIntegerField(default=100, help_text="Lower runs first.")
+    sla_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Age at which a pending outcome breaches its SLA."
+    )
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["priority", "response_type"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(max_batch_size__gte=1), name="batchwindow_max_batch_size_min"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.response_type}: {self.window_minutes} min"
+
+
+class OutcomeStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    CLAIMED = "CLAIMED", "Claimed"
+    ASSEMBLED = "ASSEMBLED", "Assembled"
+    FAILED = "FAILED", "Failed"
+
+
+class ProcessingOutcome(models.Model):
+    """A response we owe a partner (TA1, 999, 271, 277CA, 835), staged by inbound processing."""
+
+    partner = models.ForeignKey(
+        "partners.TradingPartner", on_delete=models.PROTECT, related_name="outcomes"
+    )
+    response_type = models.CharField(max_length=8, choices=ResponseType)
+    batch = models.ForeignKey(
+        "eventstore.TransactionBatch",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="outcomes",
+    )
+    isa13 = models.CharField("inbound ISA13", max_length=9, blank=True)
+    gs06 = models.CharField("inbound GS06", max_length=9, blank=True)
+    st02s = models.JSONField("inbound ST02s", default=list, blank=True)
+    payload = models.JSONField(help_text="Structured response content (built by the x12 engine).")
+    dedupe_key = models.CharField(
+        max_length=200, unique=True, help_text="Stages each owed response once."
+    )
+    status = models.CharField(max_length=10, choices=OutcomeStatus, default=OutcomeStatus.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    assembled_at = models.DateTimeField(null=True, blank=True)
+    outbound_file = models.ForeignKey(
+        "OutboundFile", on_delete=models.PROTECT, null=True, blank=True, related_name="outcomes"
+    )
+    failure_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="outcome_status_due"),
+            models.Index(fields=["partner", "response_type", "status"], name="outcome_group"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.response_type} for {self.partner_id} (outcome {self.pk})"
+
+
+class OutboundFileStatus(models.TextChoices):
+    ASSEMBLING = "ASSEMBLING", "Assembling"
+    PERSISTED = "PERSISTED", "Persisted"
+    PUBLISHED = "PUBLISHED", "Published"
+    QUARANTINED = "QUARANTINED", "Quarantined"
+    FAILED = "FAILED", "Failed"
+
+
+class OutboundFile(models.Model):
+    """One interchange we send: its control numbers, where it is stored, and its state."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    partner = models.ForeignKey(
+        "partners.TradingPartner", on_delete=models.PROTECT, related_name="outbound_files"
+    )
+    transaction_type = models.CharField(max_length=8, choices=ResponseType)
+    isa13 = models.PositiveIntegerField()
+    gs06 = models.PositiveIntegerField(null=True, blank=True)
+    st02s = models.JSONField(default=list, blank=True)
+    storage_path = models.CharField(max_length=500, blank=True)
+    size = models.BigIntegerField(null=True, blank=True)
+    segment_count = models.PositiveIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    batch_timestamp = models.DateTimeField(
+        help_text="Stored once: ISA09/10, GS04/05 and the file name come from it."
+    )
+    status = models.CharField(
+        max_length=12,
+        choices=OutboundFileStatus,
+        default=OutboundFileStatus.ASSEMBLING,
+        db_index=True,
+    )
+    status_reason = models.TextField(blank=True)
+    ingestion_ids = models.JSONField(
+        default=list, blank=True, help_text="Inbound batch ids answered by this file."
+    )
+    reprocessed_from = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reprocessed_as"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["partner", "isa13"], name="outfile_partner_isa13")]
+
+    def __str__(self) -> str:
+        return f"{self.transaction_type} ISA13={self.isa13:09d} ({self.partner_id})"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    SENT = "SENT", "Sent"
+    DEAD = "DEAD", "Dead letter"
+
+
+class OutboxMessage(models.Model):
+    """A message to publish ('file ready'), written in the same transaction as the file state."""
+
+    outbound_file = models.OneToOneField(
+        OutboundFile, on_delete=models.PROTECT, related_name="outbox_message"
+    )
+    stream = models.CharField(max_length=100, default="edi-outbound-ready")
+    payload = models.JSONField(help_text="Ids and paths only; never PHI.")
+    status = models.CharField(max_length=8, choices=OutboxStatus, default=OutboxStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    redis_message_id = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
+
+    def __str__(self) -> str:
+        return f"outbox {self.pk} ({self.status})"

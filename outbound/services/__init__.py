@@ -1,0 +1,1 @@
+"""Outbound write services, one module per concern."""

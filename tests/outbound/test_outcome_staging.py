@@ -1,0 +1,40 @@
+"""Staging owed responses: due after the batch window, once per dedupe key."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from outbound.models import BatchWindow, OutcomeStatus
+from outbound.services.outcomes import outcome_stage
+from tests.factories import TradingPartnerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_default_batch_windows_are_seeded():
+    windows = dict(BatchWindow.objects.values_list("response_type", "window_minutes"))
+    assert windows == {"TA1": 0, "271": 2, "999": 5, "277CA": 60, "835": 1440}
+    assert set(BatchWindow.objects.values_list("max_batch_size", flat=True)) == {100}
+
+
+def test_outcome_is_due_after_its_window_and_staged_once():
+    partner = TradingPartnerFactory()
+    outcome, created = outcome_stage(
+        partner=partner, response_type="999", payload={"ak9": "A"}, dedupe_key="b1:999:1:1"
+    )
+    assert created and outcome.status == OutcomeStatus.PENDING
+    assert outcome.due_at - outcome.created_at == timedelta(minutes=5)
+    again, created = outcome_stage(
+        partner=partner, response_type="999", payload={"ak9": "R"}, dedupe_key="b1:999:1:1"
+    )
+    assert not created and again.pk == outcome.pk and again.payload == {"ak9": "A"}
+
+
+def test_edited_window_changes_due_time():
+    BatchWindow.objects.filter(response_type="999").update(window_minutes=30)
+    outcome, _ = outcome_stage(
+        partner=TradingPartnerFactory(), response_type="999", payload={}, dedupe_key="k"
+    )
+    assert outcome.due_at - outcome.created_at == timedelta(minutes=30)
