@@ -1,4 +1,4 @@
-"""Inbound registry (TransactionBatch, TransactionHeader); domain events are added by issue 6."""
+"""Inbound registry: every received file (TransactionBatch) and transaction set (TransactionHeader)."""
 
 from __future__ import annotations
 
