@@ -17,6 +17,8 @@ Public API (used by the inbound and outbound apps):
 from edi_platform.x12.acks import (
     EnvelopeParams,
     ack_999_content,
+    build_999,
+    build_ta1,
     render_999_interchange,
     render_ta1_interchange,
     ta1_content,
@@ -57,7 +59,9 @@ __all__ = [
     "TransactionSet",
     "ValidationReport",
     "ack_999_content",
+    "build_999",
     "build_interchange",
+    "build_ta1",
     "guides_available",
     "iter_transaction_sets",
     "read",

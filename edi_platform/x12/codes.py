@@ -145,9 +145,7 @@ FUNCTIONAL_GROUPS: dict[str, frozenset[str]] = {
 }
 
 # The transaction sets this platform handles (guides exist or are planned for them).
-SUPPORTED_SETS: frozenset[str] = frozenset(
-    {"834", "837", "835", "270", "271", "276", "277", "999"}
-)
+SUPPORTED_SETS: frozenset[str] = frozenset({"834", "837", "835", "270", "271", "276", "277", "999"})
 
 # Transaction set names for people.
 SET_NAMES: dict[str, str] = {

@@ -116,8 +116,7 @@ def check_isa(
         value = raw[pos - 1]
         name = _ISA_NAMES[pos]
         if len(value) != width:
-            issues.append(_issue(code, f"{name} must be {width} characters, not {len(value)}",
-                                 seg))
+            issues.append(_issue(code, f"{name} must be {width} characters, not {len(value)}", seg))
             continue
         bad = False
         if pos == 1:
@@ -137,7 +136,11 @@ def check_isa(
                 # repetition separator: one special character.  "U" (the 4010 standards
                 # identifier) is still common in 5010 files; like pyx12 we read it as "none".
                 bad = value.isalnum() or value in (
-                    delimiters.element, delimiters.component, delimiters.segment, " ")
+                    delimiters.element,
+                    delimiters.component,
+                    delimiters.segment,
+                    " ",
+                )
             else:
                 bad = value != "U"
         elif pos == 12:
@@ -159,8 +162,10 @@ def check_isa(
     term = delimiters.segment
     if term.isalnum() or term in (delimiters.element, delimiters.component):
         issues.append(_issue("004", "the segment terminator is invalid", seg))
-    if is_known_receiver is not None and header.receiver_id and not is_known_receiver(
-        header.receiver_qualifier, header.receiver_id
+    if (
+        is_known_receiver is not None
+        and header.receiver_id
+        and not is_known_receiver(header.receiver_qualifier, header.receiver_id)
     ):
         issues.append(_issue("009", "ISA08 is not one of our receiver IDs", seg))
     if is_duplicate is not None and header.control_number and is_duplicate(header):

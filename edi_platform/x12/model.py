@@ -170,17 +170,16 @@ class InterchangeReader:
                 if current is not None:
                     current.problems.append("interchange ended without IEA")
                     yield current
-                current = Interchange(
-                    InterchangeHeader.from_segment(seg), self._reader.delimiters
-                )
+                current = Interchange(InterchangeHeader.from_segment(seg), self._reader.delimiters)
                 group = tset = None
                 continue
             if current is None:  # cannot happen: the reader starts with an ISA
                 continue
             if tset is not None:
                 if sid in ("ST", "GE", "GS", "IEA"):
-                    current.problems.append(f"transaction set at line {tset.segments[0].line} "
-                                            "has no SE")
+                    current.problems.append(
+                        f"transaction set at line {tset.segments[0].line} has no SE"
+                    )
                     tset = None
                 else:
                     tset.segments.append(seg)

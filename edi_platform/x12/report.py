@@ -40,8 +40,12 @@ class EnvelopeIssue:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict."""
-        return {"code": self.code, "message": self.message, "line": self.line,
-                "offset": self.offset}
+        return {
+            "code": self.code,
+            "message": self.message,
+            "line": self.line,
+            "offset": self.offset,
+        }
 
 
 def segment_issue_to_dict(issue: SegmentIssue) -> dict[str, Any]:
@@ -174,8 +178,12 @@ class InterchangeReport:
             "header": self.header.to_dict(),
             "delimiters": None
             if d is None
-            else {"element": d.element, "repetition": d.repetition, "component": d.component,
-                  "segment": d.segment},
+            else {
+                "element": d.element,
+                "repetition": d.repetition,
+                "component": d.component,
+                "segment": d.segment,
+            },
             "ta1_code": self.ta1_code,
             "ta1_note": self.ta1_note,
             "issues": [i.to_dict() for i in self.issues],

@@ -94,8 +94,8 @@ def _is_implementation_issue(issue: SegmentIssue) -> bool:
     code = issue.code or "8"
     if code.startswith("I"):
         return True
-    return code == "8" and bool(issue.elements) and all(
-        e.code.startswith("I") for e in issue.elements
+    return (
+        code == "8" and bool(issue.elements) and all(e.code.startswith("I") for e in issue.elements)
     )
 
 
@@ -232,8 +232,7 @@ class _Engine:
             return
         count = iea.get(1)
         if not count.isdigit() or int(count) != len(ic.groups):
-            self._ta1(ic, "021", f"IEA01 says {count[:9]!r} groups, {len(ic.groups)} found",
-                      iea)
+            self._ta1(ic, "021", f"IEA01 says {count[:9]!r} groups, {len(ic.groups)} found", iea)
         if iea.get(2) != ic.header.control_number:
             self._ta1(ic, "001", "IEA02 differs from ISA13", iea)
 
@@ -259,9 +258,12 @@ class _Engine:
         group.codes = list(dict.fromkeys(group.codes))[:5]
         for code in group.codes:
             group.issues.append(
-                EnvelopeIssue(code, AK9_ERROR_CODES.get(code, "group error"),
-                              ge.line if ge else group.header.line,
-                              ge.offset if ge else group.header.offset)
+                EnvelopeIssue(
+                    code,
+                    AK9_ERROR_CODES.get(code, "group error"),
+                    ge.line if ge else group.header.line,
+                    ge.offset if ge else group.header.offset,
+                )
             )
         if group.codes:
             group.ack_code = "R"
@@ -338,8 +340,7 @@ class _Engine:
             try:
                 issues = list(module.validate_set(guide, body, ic.delimiters or Delimiters()))
             except Exception:  # the guide engine must never turn bad data into a crash
-                logger.exception("guide validation failed for a %s set at line %d", st01,
-                                 st.line)
+                logger.exception("guide validation failed for a %s set at line %d", st01, st.line)
                 rep.envelope_issues.append(
                     EnvelopeIssue("5", "internal error in guide validation", st.line, st.offset)
                 )
@@ -353,8 +354,14 @@ class _Engine:
         for seg in state["spaced"]:  # type: ignore[union-attr]
             if not any(i.position == seg.index for i in issues):
                 issues.append(
-                    SegmentIssue(seg.id, seg.index, None, "1", line=seg.line,
-                                 message="blank before the segment id")
+                    SegmentIssue(
+                        seg.id,
+                        seg.index,
+                        None,
+                        "1",
+                        line=seg.line,
+                        message="blank before the segment id",
+                    )
                 )
         if se is None:
             codes.append("2")
@@ -398,8 +405,12 @@ class _Engine:
                 code = _READER_TA1_CODES[problem.code]
                 self._add_ta1(
                     ic,
-                    EnvelopeIssue(code, f"{TA1_NOTE_CODES[code]}: {problem.message}",
-                                  problem.line, problem.offset),
+                    EnvelopeIssue(
+                        code,
+                        f"{TA1_NOTE_CODES[code]}: {problem.message}",
+                        problem.line,
+                        problem.offset,
+                    ),
                 )
                 report.interchanges.append(ic)
             if not report.interchanges and report.error_code is None:
@@ -444,7 +455,9 @@ def validate(
         # defensive: a bug on some odd input must still produce a verdict, not a traceback
         logger.exception("x12 validation stopped on an internal error")
         report = engine.report
-        report.problems.append(EnvelopeIssue("internal", f"validation stopped: {type(exc).__name__}"))
+        report.problems.append(
+            EnvelopeIssue("internal", f"validation stopped: {type(exc).__name__}")
+        )
         for ic in report.interchanges:
             if ic.ta1_code == "A":
                 ic.ta1_code, ic.ta1_note = "R", "024"
