@@ -227,6 +227,7 @@ class SegmentReader:
                 return  # problems recorded; nothing more can be read safely
             seg, consumed = isa
             yield seg
+            line += buf.count("\n", 0, consumed)  # a newline terminator ends the ISA line
             base += consumed
             buf = buf[consumed:]
 
