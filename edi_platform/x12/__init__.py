@@ -42,7 +42,7 @@ from edi_platform.x12.report import (
     ValidationReport,
 )
 from edi_platform.x12.segments import Delimiters, Segment
-from edi_platform.x12.validate import guides_available, validate
+from edi_platform.x12.engine import guides_available, validate
 
 __all__ = [
     "Delimiters",

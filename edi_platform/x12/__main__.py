@@ -31,7 +31,7 @@ from edi_platform.x12.codes import (
 )
 from edi_platform.x12.report import ACCEPTED, InterchangeReport, ValidationReport
 from edi_platform.x12.segments import Delimiters
-from edi_platform.x12.validate import validate
+from edi_platform.x12.engine import validate
 
 # A fixed stamp keeps stand-alone acks reproducible; the platform passes the real time.
 STANDALONE_TIMESTAMP = datetime(2000, 1, 1, 0, 0, tzinfo=UTC)
