@@ -54,15 +54,18 @@ class Guide:
 
 def _pyx12(st01: str, version: str, filename: str, contexts=None) -> Callable[[], GuideDef]:
     def load() -> GuideDef:
+        from .definitions.common import claim_rules, envelope_rules
         from .pyx12_maps import load_map
 
         name, root = load_map(filename)
+        rules = envelope_rules() + (claim_rules() if st01 == "837" else [])
         return GuideDef(
             st01=st01,
             version=version,
             name=name,
             root=root,
             contexts=dict(contexts or {}),
+            rules=rules,
             source=f"pyx12 map {filename}",
         )
 
@@ -188,4 +191,20 @@ def validate_set(
     """
     if guide.compiled is None:
         raise ValueError("guide is not compiled")
+    if not guide.version_matched:
+        segments = _as_version(segments, guide.requested_version, guide.version)
     return walk(guide.compiled, segments, delimiters)
+
+
+def _as_version(segments: Iterable[Segment], requested: str, defined: str) -> Iterable[Segment]:
+    """Validate a set of an undefined version (X222A2) against the nearest definition:
+    its ST03 carries the requested version, which the partner setting accepted."""
+    it = iter(segments)
+    for seg in it:
+        if seg.id == "ST" and len(seg.elements) > 2 and seg.elements[2] == requested:
+            els = list(seg.elements)
+            els[2] = defined
+            seg = Segment(seg.id, els, seg.line, seg.offset, seg.index)
+        yield seg
+        break
+    yield from it

@@ -73,14 +73,17 @@ class CSeg:
     __slots__ = (
         "checks",
         "ctx_source",
+        "dense",
         "id",
         "index",
+        "last_req",
         "loop",
         "max_pos",
         "max_use",
         "min_use",
         "name",
         "period",
+        "pos",
         "qual",
         "report_id",
         "rules",
@@ -98,10 +101,13 @@ class CSeg:
         self.loop = loop
         self.index = index
         self.report_id = loop.report_id
+        self.pos = d.pos  # segments sharing a position may come in any order
         self.checks: tuple[ElemCheck, ...] = ()
         self.syntax: tuple[tuple[str, tuple[int, ...]], ...] = ()
         self.qual: tuple[int, int, frozenset[str]] | None = None
         self.max_pos = 0
+        self.dense = False  # checks[i] is position i: slice instead of testing each
+        self.last_req = -1  # highest 0-based position of a required element
         self.period: tuple[int, int] | None = None  # (format pos0, value pos0), e.g. DTP02/03
         self.trans: dict[str, list[tuple]] | None = None
         self.ctx_source: tuple[int, str] | None = None  # (element pos0, CTX name)
@@ -177,7 +183,12 @@ def _compile_segment(seg: CSeg, d: SegmentDef, all_codes: dict[str, set[str]]) -
             checks.append(_simple_check(e, pos0, refdes, all_codes))
     seg.checks = tuple(checks)
     seg.max_pos = max((c[0] + 1 for c in checks), default=0)
-    seg.syntax = tuple(s for s in (_syntax(n) for n in d.syntax) if s is not None)
+    seg.dense = all(c[0] == i for i, c in enumerate(checks))
+    seg.last_req = max((c[0] for c in checks if c[1] == "R"), default=-1)
+    notes = (s for s in (_syntax(n) for n in d.syntax) if s is not None)
+    # (kind, positions, lowest position): a note whose elements all lie past the end of
+    # the segment can only fail when it is an R (at least one required) note.
+    seg.syntax = tuple((kind, pos, min(pos)) for kind, pos in notes)
     if "1250" in refs and "1251" in refs:
         seg.period = (refs["1250"], refs["1251"])
     seg.qual = _qualifier(d)
@@ -270,6 +281,10 @@ def _compile_rules(rules: list[SituationalRule], root: CLoop) -> tuple:
             for seg in _iter_segments(root):
                 if seg.id != seg_id or (r.loop and seg.report_id != r.loop):
                     continue
+                # Only where the guide leaves the element situational: a required or
+                # not-used element is already judged by its usage.
+                if not any(c[0] == r.target - 1 and c[1] == "S" for c in seg.checks):
+                    continue
                 if qual and not (seg.qual and qual in seg.qual[2]):
                     continue
                 seg.rules = (*seg.rules, r)
@@ -318,6 +333,12 @@ def transitions(seg: CSeg) -> dict[str, list[tuple]]:
     first: list[tuple] = []
     last: list[tuple] = []  # over-limit repeats: only when nothing else matches
     (first if seg.max_use > 1 else last).append((seg, seg.qual, 0, (), (), False))
+    if seg.pos:
+        # Segments at the same position (e.g. a group of qualified REFs) may be sent in any
+        # order (X12.6 position rules), so the earlier ones stay reachable.
+        for sib in seg.loop.children[: seg.index]:
+            if isinstance(sib, CSeg) and sib.pos == seg.pos:
+                first.append((sib, sib.qual, 0, (), (), False))
     missing: list = []
     loop = seg.loop
     start = seg.index

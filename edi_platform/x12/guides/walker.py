@@ -15,7 +15,19 @@ from collections.abc import Iterable
 from ..issues import Context, ElementIssue, SegmentIssue
 from ..segments import Delimiters, Segment
 from .compiler import CLoop, CompiledGuide, CSeg, transitions
-from .elements import T_AN, T_DT, T_ID, _date_cache, valid_date, valid_period, value_errors
+from .elements import (
+    T_AN,
+    T_DT,
+    T_ID,
+    T_N,
+    T_R,
+    T_TM,
+    _date_cache,
+    valid_date,
+    valid_period,
+    valid_time,
+    value_errors,
+)
 from .model import Condition, SituationalRule
 from .segment_ids import KNOWN_SEGMENT_IDS
 
@@ -93,46 +105,93 @@ def _check_value(chk, v, out, comp, rep, all_els_issue_pos):
         )
 
 
+def _simple_ok(chk: tuple, v: str) -> bool:
+    """Fast acceptance test for a non-empty simple value (False: run the full checks)."""
+    tclass = chk[5]
+    ln = len(v)
+    if tclass <= T_ID:
+        return (
+            chk[6] <= ln <= chk[7]
+            and v[-1] != " "
+            and (chk[8] is None or v in chk[8])
+            and chk[9] is None
+            and v.isprintable()
+        )
+    if tclass == T_N:
+        return chk[6] <= ln <= chk[7] and v.isdigit() and v.isascii()
+    if tclass == T_R:
+        if v.isdigit():
+            return chk[6] <= ln <= chk[7] and v.isascii()
+        w = v.replace(".", "", 1)
+        return w.isdigit() and chk[6] <= ln - 1 <= chk[7] and w.isascii()
+    if tclass == T_DT:
+        return chk[6] <= ln <= chk[7] and (_date_cache.get(v) or valid_date(v))
+    if tclass == T_TM:
+        return chk[6] <= ln <= chk[7] and valid_time(v)
+    return chk[6] <= ln <= chk[7]
+
+
 def check_elements(seg: CSeg, els: list[str], cs: str, rs: str) -> list[ElementIssue] | None:
     """All IK4 findings for one matched segment (None when clean: the common case)."""
     out: list[ElementIssue] | None = None
     n = len(els)
-    for chk in seg.checks:
-        p0, usage = chk[0], chk[1]
+    if seg.dense:
+        checks = seg.checks[:n]
+        if seg.last_req >= n:
+            for chk in seg.checks[n:]:
+                if chk[1] == "R":
+                    if out is None:
+                        out = []
+                    out.append(_elem_issue(chk, "1", None, None, None))
+    else:
+        checks = seg.checks
+    for chk in checks:
+        p0 = chk[0]
         v = els[p0] if p0 < n else ""
         if not v:
-            if usage == "R":
+            if chk[1] == "R":
                 if out is None:
                     out = []
                 out.append(_elem_issue(chk, "1", None, None, None))
             continue
+        usage = chk[1]
         tclass = chk[5]
-        if tclass >= 0 and cs not in v and rs not in v:
-            # Fast path: a plain simple value passing its checks inline.
-            if usage != "N":
-                ln = len(v)
-                if tclass <= T_ID:
-                    if (
-                        chk[6] <= ln <= chk[7]
-                        and v[-1] != " "
-                        and (chk[8] is None or v in chk[8])
-                        and chk[9] is None
-                        and v.isprintable()
-                    ):
+        if usage != "N" and rs not in v:
+            # Fast paths: plain values passing their checks inline (the common case).
+            if tclass >= 0:
+                if cs not in v:
+                    ln = len(v)
+                    if tclass <= T_ID:
+                        if (
+                            chk[6] <= ln <= chk[7]
+                            and v[-1] != " "
+                            and (chk[8] is None or v in chk[8])
+                            and chk[9] is None
+                            and v.isprintable()
+                        ):
+                            continue
+                    elif _simple_ok(chk, v):
                         continue
-                elif (
-                    tclass == T_DT
-                    and chk[6] <= ln <= chk[7]
-                    and (_date_cache.get(v) or valid_date(v))
-                ):
-                    continue
-            if out is None:
-                out = []
-            if usage == "N":
-                out.append(_elem_issue(chk, "I10", v, None, None))
+            else:
+                comps = chk[12]
+                parts = v.split(cs)
+                if len(parts) <= len(comps):
+                    np_ = len(parts)
+                    for cchk in comps:
+                        c0 = cchk[0]
+                        cv = parts[c0] if c0 < np_ else ""
+                        if cv:
+                            if cchk[1] == "N" or not _simple_ok(cchk, cv):
+                                break
+                        elif cchk[1] == "R":
+                            break
+                    else:
+                        continue
+            if tclass >= 0 and cs not in v:
+                if out is None:
+                    out = []
+                _check_value(chk, v, out, None, None, p0 + 1)
                 continue
-            _check_value(chk, v, out, None, None, p0 + 1)
-            continue
         if out is None:
             out = []
         if usage == "N":
@@ -182,7 +241,9 @@ def check_elements(seg: CSeg, els: list[str], cs: str, rs: str) -> list[ElementI
                     out = []
                 out.append(ElementIssue(position=i + 1, code="3", bad_value=els[i]))
                 break
-    for kind, positions in seg.syntax:
+    for kind, positions, low in seg.syntax:
+        if low >= n and kind != "R":
+            continue
         present = [p < n and els[p] != "" for p in positions]
         bad: list[tuple[int, str]] = []
         if kind == "P":
@@ -280,6 +341,10 @@ def _rejects_elements(elements: list[ElementIssue]) -> bool:
 
 
 def _segment_matches(rule_seg: str, node: CSeg, els: list[str]) -> bool:
+    """Does ``node`` (with data ``els``) match a rule's "[LOOP/]SEG[*QUALIFIER]"?"""
+    loop, _, rule_seg = rule_seg.rpartition("/")
+    if loop and node.report_id != loop:
+        return False
     sid, _, qual = rule_seg.partition("*")
     if node.id != sid:
         return False
@@ -497,7 +562,11 @@ class _Walk:
             if not rules:
                 continue
             for r in rules:
-                if _segment_matches(r.trigger, node, els) and _holds(r.when, els, self.cs):
+                if (
+                    node.report_id == r.loop
+                    and _segment_matches(r.trigger, node, els)
+                    and _holds(r.when, els, self.cs)
+                ):
                     if frame[3] is None:
                         frame[3] = {}
                     frame[3][id(r)] = [r, seg, node, False]
@@ -524,7 +593,7 @@ class _Walk:
     def _close_rules(self, frame: list, seg: Segment) -> None:
         for r, tseg, tnode, seen in frame[3].values():
             if r.kind == "segment_required" and not seen:
-                sid = r.segment.partition("*")[0]
+                sid = r.segment.rpartition("/")[2].partition("*")[0]
                 self.issues.append(
                     SegmentIssue(
                         segment_id=sid,
