@@ -65,7 +65,9 @@ def test_999_interchange_has_one_gs_and_one_st_per_content_with_our_numbers():
     segs = _segments(data)
     assert [s.split("*")[0] for s in segs].count("GS") == 1
     assert [s for s in segs if s.startswith("ST*")] == [
-        "ST*999*0005*005010X231A1", "ST*999*0006*005010X231A1"]
+        "ST*999*0005*005010X231A1",
+        "ST*999*0006*005010X231A1",
+    ]
     assert segs[1] == "GS*FA*RECEIVER01*SUBMITTER01*20260304*0506*7*X*005010X231A1"
     assert segs[0].split("*")[13] == "000000042"
     assert segs[-2] == "GE*2*7" and segs[-1] == "IEA*1*000000042"
@@ -75,8 +77,7 @@ def test_999_interchange_has_one_gs_and_one_st_per_content_with_our_numbers():
 def test_rendering_is_deterministic():
     content = ack_999_content(_group(MUTATIONS / "ik5_4_se01_count.x12"))
     one = render_999_interchange([content], envelope=ENV, st02s=["0001"])
-    two = render_999_interchange([json.loads(json.dumps(content))], envelope=ENV,
-                                 st02s=["0001"])
+    two = render_999_interchange([json.loads(json.dumps(content))], envelope=ENV, st02s=["0001"])
     assert one == two
 
 
@@ -99,8 +100,9 @@ def test_ak2_is_sent_even_without_st03(fixture_bytes):
 
 
 def test_unknown_transaction_set_is_reported_not_dropped():
-    segs = _segments(build_999(_group(MUTATIONS / "ik5_1_unsupported_set.x12"), envelope=ENV,
-                               st02="0001"))
+    segs = _segments(
+        build_999(_group(MUTATIONS / "ik5_1_unsupported_set.x12"), envelope=ENV, st02="0001")
+    )
     assert "AK2*836*0001*005010X220A1" in segs and "IK5*R*1" in segs
 
 
@@ -108,18 +110,26 @@ def _group_with(issue: SegmentIssue) -> GroupReport:
     s = SetReport("837", "0001", "005010X222A1", 3, 0)
     s.issues = [issue]
     s.ack_code, s.codes = "R", ["5"]
-    g = GroupReport(GroupHeader("HC", "A", "B", "20260101", "1200", "9", "X", "005010X222A1"),
-                    [s], "R", 1, 1, 0)
+    g = GroupReport(
+        GroupHeader("HC", "A", "B", "20260101", "1200", "9", "X", "005010X222A1"), [s], "R", 1, 1, 0
+    )
     return g
 
 
 def test_ik3_ctx_and_ik4_segments_carry_positions_context_and_bad_value():
     issue = SegmentIssue(
-        "SV1", 20, "2400", "8",
-        elements=[ElementIssue(1, "7", component=2, reference="234", bad_value="ZZ*9~"),
-                  ElementIssue(3, "I12", repetition=2, reference="355")],
-        contexts=[Context("CLM01", "CLAIM0001"),
-                  Context("SITUATIONAL TRIGGER", "", "CLM", 17, "2300", 5)],
+        "SV1",
+        20,
+        "2400",
+        "8",
+        elements=[
+            ElementIssue(1, "7", component=2, reference="234", bad_value="ZZ*9~"),
+            ElementIssue(3, "I12", repetition=2, reference="355"),
+        ],
+        contexts=[
+            Context("CLM01", "CLAIM0001"),
+            Context("SITUATIONAL TRIGGER", "", "CLM", 17, "2300", 5),
+        ],
     )
     segs = _segments(build_999(_group_with(issue), envelope=ENV, st02="0001"))
     start = segs.index("IK3*SV1*20*2400*8")
@@ -132,9 +142,16 @@ def test_ik3_ctx_and_ik4_segments_carry_positions_context_and_bad_value():
 
 
 def test_bad_value_copy_is_trimmed_to_99_characters_without_trailing_blanks():
-    issue = SegmentIssue("NM1", 5, "2100A", "8",
-                         elements=[ElementIssue(3, "5", bad_value="X" * 120), ElementIssue(
-                             4, "6", bad_value="AB  ")])
+    issue = SegmentIssue(
+        "NM1",
+        5,
+        "2100A",
+        "8",
+        elements=[
+            ElementIssue(3, "5", bad_value="X" * 120),
+            ElementIssue(4, "6", bad_value="AB  "),
+        ],
+    )
     content = ack_999_content(_group_with(issue))
     values = [e["bad_value"] for e in content["sets"][0]["ik3"][0]["elements"]]
     assert values == ["X" * 99, "AB"]
@@ -186,9 +203,13 @@ def test_no_ta1_when_the_sender_cannot_be_identified():
 
 
 def test_our_999_passes_the_999_guide_when_guides_are_installed():
-    issue = SegmentIssue("SV1", 20, "2400", "8",
-                         elements=[ElementIssue(1, "7", component=2, reference="234",
-                                                bad_value="ZZ")])
+    issue = SegmentIssue(
+        "SV1",
+        20,
+        "2400",
+        "8",
+        elements=[ElementIssue(1, "7", component=2, reference="234", bad_value="ZZ")],
+    )
     data = build_999(_group_with(issue), envelope=ENV, st02="0001")
     report = validate(data)
     assert report.interchanges[0].ta1_note == "000"

@@ -32,8 +32,9 @@ SETS = [
 
 def _build(**overrides) -> bytes:
     env = dataclasses.replace(ENV, **overrides)
-    return build_interchange(SETS, envelope=env, functional_id="HB", version="005010X279A1",
-                             st02s=["0001", "0002"])
+    return build_interchange(
+        SETS, envelope=env, functional_id="HB", version="005010X279A1", st02s=["0001", "0002"]
+    )
 
 
 def test_isa_is_fixed_width_with_the_partner_delimiters():
@@ -49,8 +50,7 @@ def test_counts_and_control_numbers_are_computed():
     ic = next(iter(read(data)))
     group = ic.groups[0]
     assert [t.control_number for t in group.transaction_sets] == ["0001", "0002"]
-    assert [t.trailer.elements for t in group.transaction_sets] == [["4", "0001"],
-                                                                   ["4", "0002"]]
+    assert [t.trailer.elements for t in group.transaction_sets] == [["4", "0001"], ["4", "0002"]]
     assert group.trailer.elements == ["2", "55"]
     assert ic.trailer.elements == ["1", "123456789"]
     assert validate_envelope(data) == []
@@ -94,11 +94,13 @@ def test_parameters_that_cannot_make_a_valid_envelope_raise(overrides):
 
 def test_st02s_must_match_the_sets_and_be_unique():
     with pytest.raises(BuildError):
-        build_interchange(SETS, envelope=ENV, functional_id="HB", version="005010X279A1",
-                          st02s=["0001"])
+        build_interchange(
+            SETS, envelope=ENV, functional_id="HB", version="005010X279A1", st02s=["0001"]
+        )
     with pytest.raises(BuildError):
-        build_interchange(SETS, envelope=ENV, functional_id="HB", version="005010X279A1",
-                          st02s=["0001", "0001"])
+        build_interchange(
+            SETS, envelope=ENV, functional_id="HB", version="005010X279A1", st02s=["0001", "0001"]
+        )
 
 
 GOOD = (

@@ -87,7 +87,10 @@ def test_ack_dir_skips_the_ta1_when_not_requested(tmp_path):
 def test_module_runs_as_a_program():
     proc = subprocess.run(
         [sys.executable, "-m", "edi_platform.x12", "validate", str(FIXTURES / "834.x12")],
-        capture_output=True, text=True, cwd=REPO, check=False,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
 
@@ -99,6 +102,7 @@ def test_the_library_imports_neither_django_nor_celery():
         "bad = [m for m in sys.modules if m.split('.')[0] in ('django', 'celery')];"
         "print(bad); sys.exit(1 if bad else 0)"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=REPO, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=False
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -18,7 +18,10 @@ def test_read_yields_each_interchange_with_groups_sets_and_segments(fixture_byte
     assert (group.header.functional_id, group.header.control_number) == ("BE", "101")
     tset = group.transaction_sets[0]
     assert (tset.id, tset.control_number, tset.implementation_reference) == (
-        "834", "0001", "005010X220A1")
+        "834",
+        "0001",
+        "005010X220A1",
+    )
     assert tset.segments[0].id == "ST" and tset.trailer is not None
     assert [s.index for s in tset.segments] == list(range(1, 15))
     assert first.trailer is not None and first.problems == []

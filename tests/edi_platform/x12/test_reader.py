@@ -24,8 +24,12 @@ def test_delimiters_come_from_the_isa(fixture_bytes):
     r = SegmentReader(custom)
     segs = list(r)
     assert [s.id for s in segs] == _ids(data)
-    assert (r.delimiters.element, r.delimiters.component, r.delimiters.repetition,
-            r.delimiters.segment) == ("|", ">", "!", "\x1c")
+    assert (
+        r.delimiters.element,
+        r.delimiters.component,
+        r.delimiters.repetition,
+        r.delimiters.segment,
+    ) == ("|", ">", "!", "\x1c")
     assert segs[1].elements[:2] == ["BE", "SUBMITTER01"]
 
 

@@ -24,10 +24,14 @@ from .conftest import FIXTURES
 
 BASES = [p.read_bytes() for p in sorted(FIXTURES.glob("*.x12"))]
 VERDICTS = {"accepted", "accepted_with_errors", "rejected", "not_x12"}
-ENV = EnvelopeParams("ZZ", "US", "ZZ", "THEM", "US", "THEM", "T", Delimiters(), 1, 1,
-                     datetime(2026, 1, 1))
-SETTINGS = settings(max_examples=120, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+ENV = EnvelopeParams(
+    "ZZ", "US", "ZZ", "THEM", "US", "THEM", "T", Delimiters(), 1, 1, datetime(2026, 1, 1)
+)
+SETTINGS = settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def _segments(data: bytes) -> list[bytes]:
@@ -37,16 +41,27 @@ def _segments(data: bytes) -> list[bytes]:
 @st.composite
 def mutated(draw) -> bytes:
     data = draw(st.sampled_from(BASES))
-    kind = draw(st.sampled_from(
-        ["flip", "truncate", "swap", "drop", "duplicate", "huge", "insert", "many"]))
+    kind = draw(
+        st.sampled_from(["flip", "truncate", "swap", "drop", "duplicate", "huge", "insert", "many"])
+    )
     if kind == "flip":
         pos = draw(st.integers(0, len(data) - 1))
         data = data[:pos] + bytes([draw(st.integers(0, 255))]) + data[pos + 1 :]
     elif kind == "truncate":
         data = data[: draw(st.integers(0, len(data)))]
     elif kind == "swap":
-        a, b = draw(st.sampled_from([(b"*", b":"), (b"~", b"*"), (b":", b"~"), (b"^", b"*"),
-                                     (b"~", b"\n"), (b"*", b"A")]))
+        a, b = draw(
+            st.sampled_from(
+                [
+                    (b"*", b":"),
+                    (b"~", b"*"),
+                    (b":", b"~"),
+                    (b"^", b"*"),
+                    (b"~", b"\n"),
+                    (b"*", b"A"),
+                ]
+            )
+        )
         data = data.replace(a, b"\x00").replace(b, a).replace(b"\x00", b)
     elif kind in ("drop", "duplicate"):
         segs = _segments(data)
@@ -79,8 +94,9 @@ def _check(data: bytes) -> None:
         render_ta1_interchange([ta1_content(ic)], envelope=ENV)
         contents = [ack_999_content(g) for g in ic.groups]
         if contents:
-            ack = render_999_interchange(contents, envelope=ENV,
-                                         st02s=[f"{n:04d}" for n in range(1, len(contents) + 1)])
+            ack = render_999_interchange(
+                contents, envelope=ENV, st02s=[f"{n:04d}" for n in range(1, len(contents) + 1)]
+            )
             assert validate_envelope(ack) == []
     for _ in read(data):
         pass

@@ -81,15 +81,33 @@ def test_set_without_se_hands_the_guide_what_there_is(use_guides, fixture_bytes)
 
 
 def test_syntax_finding_rejects_the_set_with_ik502_5(use_guides):
-    use_guides(FakeGuides([lambda: SegmentIssue("DMG", 11, "2100A", "8", elements=[
-        ElementIssue(2, "8", bad_value="19801340", name="Member Birth Date")])]))
+    use_guides(
+        FakeGuides(
+            [
+                lambda: SegmentIssue(
+                    "DMG",
+                    11,
+                    "2100A",
+                    "8",
+                    elements=[ElementIssue(2, "8", bad_value="19801340", name="Member Birth Date")],
+                )
+            ]
+        )
+    )
     s = _set(validate(FIXTURES / "834.x12"))
     assert (s.ack_code, s.codes) == ("R", ["5"])
 
 
 def test_implementation_only_findings_give_ik502_i5(use_guides):
-    use_guides(FakeGuides([lambda: SegmentIssue("NM1", 9, "2100A", "8", elements=[
-        ElementIssue(3, "I10")], rejects=False)]))
+    use_guides(
+        FakeGuides(
+            [
+                lambda: SegmentIssue(
+                    "NM1", 9, "2100A", "8", elements=[ElementIssue(3, "I10")], rejects=False
+                )
+            ]
+        )
+    )
     s = _set(validate(FIXTURES / "834.x12"))
     assert (s.ack_code, s.codes) == ("E", ["I5"])
     group = validate(FIXTURES / "834.x12").interchanges[0].groups[0]
@@ -153,8 +171,7 @@ def test_report_is_json_serialisable_and_names_the_positions(fixture_bytes):
     data = json.loads(json.dumps(report.to_dict()))
     ic = data["interchanges"][0]
     assert ic["header"]["sender_id"] == "SUBMITTER01"
-    assert ic["delimiters"] == {"element": "*", "repetition": "^", "component": ":",
-                                "segment": "~"}
+    assert ic["delimiters"] == {"element": "*", "repetition": "^", "component": ":", "segment": "~"}
     s = ic["groups"][0]["sets"][0]
     assert (s["ack_code"], s["codes"], s["line"], s["segment_count"]) == ("R", ["4"], 3, 14)
     assert data["verdict"] == "rejected"
