@@ -21,9 +21,10 @@ from .model import CompositeDef, ElementDef, GuideDef, LoopDef, SegmentDef, Situ
 from .pyx12_maps import external_codes
 
 # Element check tuple layout (simple element):
-#   (pos0, usage, refdes, name, ref, tclass, min, max, codes, regex, repeat, all_codes, None)
+#   (pos0, usage, refdes, name, ref, tclass, min, max, codes, regex, repeat, all_codes, None,
+#    min_repeat)
 # Composite check tuple layout:
-#   (pos0, usage, refdes, name, ref, -1, 0, 0, None, None, repeat, None, components)
+#   (pos0, usage, refdes, name, ref, -1, 0, 0, None, None, repeat, None, components, 0)
 # where components is a tuple of simple-element tuples (pos0 = component index 0-based).
 ElemCheck = tuple
 
@@ -73,7 +74,9 @@ class CSeg:
     __slots__ = (
         "checks",
         "ctx_source",
+        "dates",
         "dense",
+        "fast",
         "id",
         "index",
         "last_req",
@@ -86,7 +89,10 @@ class CSeg:
         "pos",
         "qual",
         "report_id",
+        "rule_role",
         "rules",
+        "special",
+        "syn_ok",
         "syntax",
         "trans",
         "usage",
@@ -107,6 +113,11 @@ class CSeg:
         self.qual: tuple[int, int, frozenset[str]] | None = None
         self.max_pos = 0
         self.dense = False  # checks[i] is position i: slice instead of testing each
+        self.fast: dict[tuple[str, str], object] = {}  # (cs, rs) -> whole-segment pattern
+        self.dates: tuple[tuple[int, int], ...] = ()  # (pos0, tclass) of DT/TM elements
+        self.rule_role = False  # trigger or target of a loop-level situational rule
+        self.syn_ok: tuple = ()  # fast "syntax notes hold" tests: f(els, n) -> bool
+        self.special = False  # CTX source, "not used" segment or rule role: slow path
         self.last_req = -1  # highest 0-based position of a required element
         self.period: tuple[int, int] | None = None  # (format pos0, value pos0), e.g. DTP02/03
         self.trans: dict[str, list[tuple]] | None = None
@@ -137,6 +148,62 @@ def _syntax(note: str) -> tuple[str, tuple[int, ...]] | None:
     return note[0], tuple(int(digits[i : i + 2]) - 1 for i in range(0, len(digits), 2))
 
 
+def _syntax_test(kind: str, ps: tuple[int, ...]):
+    """A fast test that a syntax note holds (the detailed report runs only when not)."""
+    if kind == "P" and len(ps) == 2:
+        a, b = ps
+
+        def paired2(els: list[str], n: int) -> bool:
+            return (a < n and els[a] != "") == (b < n and els[b] != "")
+
+        return paired2
+
+    def holds(els: list[str], n: int) -> bool:
+        present = [p < n and els[p] != "" for p in ps]
+        if kind == "P":
+            return all(present) or not any(present)
+        if kind == "R":
+            return any(present)
+        if kind == "E":
+            return sum(present) <= 1
+        if kind == "C":
+            return not present[0] or all(present[1:])
+        return not present[0] or any(present[1:])  # L
+
+    return holds
+
+
+def _quick_tests(seg: CSeg) -> tuple:
+    """Fast "nothing to report" tests for DTP-style periods and element rules."""
+    from .elements import valid_period
+
+    tests = []
+    if seg.period is not None:
+        fp, vp = seg.period
+
+        def period_ok(els: list[str], n: int) -> bool:
+            return vp >= n or fp >= n or not els[vp] or valid_period(els[fp], els[vp])
+
+        tests.append(period_ok)
+    for rule in seg.rules:
+        cond, t0, required = rule.when, rule.target - 1, rule.kind == "element_required"
+        c0 = cond.position - 1 if cond else -1
+
+        def rule_ok(els: list[str], n: int, cond=cond, t0=t0, c0=c0, required=required) -> bool:
+            if cond is not None:
+                v = els[c0] if c0 < n else ""
+                if cond.component:
+                    return False  # rare: let the detailed check decide
+                hit = bool(v) if cond.values is None else v in cond.values
+                if hit == cond.negate:
+                    return True
+            present = t0 < n and els[t0] != ""
+            return present if required else not present
+
+        tests.append(rule_ok)
+    return tuple(tests)
+
+
 def _simple_check(
     e: ElementDef, pos0: int, refdes: str, all_codes: dict[str, set[str]]
 ) -> ElemCheck:
@@ -161,6 +228,7 @@ def _simple_check(
         e.repeat,
         frozenset(union) if union else None,
         None,
+        e.min_repeat,
     )
 
 
@@ -177,18 +245,35 @@ def _compile_segment(seg: CSeg, d: SegmentDef, all_codes: dict[str, set[str]]) -
                 for c in sorted(e.components, key=lambda x: x.seq)
             )
             checks.append(
-                (pos0, e.usage, refdes, e.name, e.ref, -1, 0, 0, None, None, e.repeat, None, comps)
+                (
+                    pos0,
+                    e.usage,
+                    refdes,
+                    e.name,
+                    e.ref,
+                    -1,
+                    0,
+                    0,
+                    None,
+                    None,
+                    e.repeat,
+                    None,
+                    comps,
+                    0,
+                )
             )
         else:
             checks.append(_simple_check(e, pos0, refdes, all_codes))
     seg.checks = tuple(checks)
     seg.max_pos = max((c[0] + 1 for c in checks), default=0)
     seg.dense = all(c[0] == i for i, c in enumerate(checks))
+    seg.dates = tuple((c[0], c[5]) for c in checks if c[5] in (4, 5) and c[1] != "N")
     seg.last_req = max((c[0] for c in checks if c[1] == "R"), default=-1)
     notes = (s for s in (_syntax(n) for n in d.syntax) if s is not None)
     # (kind, positions, lowest position): a note whose elements all lie past the end of
     # the segment can only fail when it is an R (at least one required) note.
     seg.syntax = tuple((kind, pos, min(pos)) for kind, pos in notes)
+    seg.syn_ok = tuple(_syntax_test(kind, pos) for kind, pos, _low in seg.syntax)
     if "1250" in refs and "1251" in refs:
         seg.period = (refs["1250"], refs["1251"])
     seg.qual = _qualifier(d)
@@ -267,8 +352,11 @@ def compile_guide(g: GuideDef) -> CompiledGuide:
     if not isinstance(st, CSeg) or st.id != "ST":
         raise ValueError(f"guide {g.version} does not start with ST")
     cg = CompiledGuide(root, frozenset(ids), st)
-    cg.loop_by_id = loops
     cg.rules = _compile_rules(g.rules, root)
+    for seg in _iter_segments(root):
+        seg.special = seg.ctx_source is not None or seg.usage == "N" or seg.rule_role
+        seg.syn_ok = seg.syn_ok + _quick_tests(seg)
+    cg.loop_by_id = loops
     return cg
 
 
@@ -290,6 +378,14 @@ def _compile_rules(rules: list[SituationalRule], root: CLoop) -> tuple:
                 seg.rules = (*seg.rules, r)
         else:
             loop_rules.append(r)
+            trig = r.trigger.partition("*")[0]
+            tloop, _, tseg = r.segment.rpartition("/")
+            tseg = tseg.partition("*")[0]
+            for seg in _iter_segments(root):
+                if (seg.id == trig and seg.report_id == r.loop) or (
+                    seg.id == tseg and (not tloop or seg.report_id == tloop)
+                ):
+                    seg.rule_role = True
     return tuple(loop_rules)
 
 
@@ -361,8 +457,189 @@ def transitions(seg: CSeg) -> dict[str, list[tuple]]:
         start = loop.index
         loop = loop.parent
         pops += 1
-    table: dict[str, list[tuple]] = {}
+    lists: dict[str, list[tuple]] = {}
     for cand in first + last:
-        table.setdefault(cand[0].id, []).append(cand)
+        lists.setdefault(cand[0].id, []).append(cand)
+    table: dict[str, tuple] = {}
+    for sid, cands in lists.items():
+        table[sid] = _dispatch(cands)
     seg.trans = table
     return table
+
+
+def _dispatch(cands: list[tuple]) -> tuple:
+    """Turn an ordered candidate list into (p0, comp, {qualifier: cand}, default, cands).
+
+    The first candidate whose qualifier code list holds the segment's qualifier value wins;
+    a candidate without a qualifier takes anything (``default``) and hides those after it.
+    p0 is -1 when candidates read their qualifier from different places (walk the list).
+    """
+    places = {c[1][:2] for c in cands if c[1] is not None}
+    if len(places) > 1:
+        return (-1, -1, None, None, cands)
+    p0, comp = next(iter(places)) if places else (0, -1)
+    mapping: dict[str, tuple] = {}
+    default = None
+    for c in cands:
+        if c[1] is None:
+            default = c
+            break
+        for code in c[1][2]:
+            mapping.setdefault(code, c)
+    return (p0, comp, mapping, default, cands)
+
+
+# --------------------------------------------------------------------------- fast path
+# A whole-segment regular expression accepting exactly the segments whose elements pass
+# every element-level check except calendar validity of DT/TM values (checked after it):
+# one C-level match on the joined elements replaces the per-element Python loop for the
+# common, clean segment. Anything it refuses goes through the detailed checks, so it only
+# has to be conservative (never accept what the detailed checks would reject).
+JOIN = "\x1f"
+
+
+def _char_class(cs: str, rs: str) -> str:
+    """Positive class of Latin-1 printable characters except the two inner delimiters
+    (a positive range class is the fastest for the regex engine)."""
+    allowed = [c for c in range(0x20, 0x100) if 0x20 <= c <= 0x7E or c >= 0xA0]
+    banned = {ord(c) for c in (cs, rs) if c and len(c) == 1}
+    allowed = [c for c in allowed if c not in banned]
+    ranges: list[str] = []
+    start = prev = allowed[0]
+    for c in [*allowed[1:], -1]:
+        if c == prev + 1:
+            prev = c
+            continue
+        lo, hi = re.escape(chr(start)), re.escape(chr(prev))
+        ranges.append(lo if start == prev else f"{lo}-{hi}")
+        start = prev = c
+    return "[" + "".join(ranges) + "]"
+
+
+def _trie(codes: list[str]) -> str:
+    """A prefix-factored alternation (the regex engine tries alternatives one by one, so a
+    trie keeps a 60-code list to a few character tests)."""
+    tree: dict = {}
+    for code in codes:
+        node = tree
+        for ch in code:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        end = "" in node
+        branches = {k: v for k, v in node.items() if k}
+        if not branches:
+            return ""
+        leaves = [k for k, v in branches.items() if set(v) == {""}]
+        parts = []
+        if len(leaves) > 1:
+            parts.append("[" + "".join(re.escape(k) for k in sorted(leaves)) + "]")
+        elif leaves:
+            parts.append(re.escape(leaves[0]))
+        for k in sorted(branches):
+            if k in leaves and len(leaves) >= 1:
+                continue
+            parts.append(re.escape(k) + emit(branches[k]))
+        body = parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
+        return f"(?:{body})?" if end else body
+
+    return emit(tree)
+
+
+def _value_pattern(chk: ElemCheck, cs: str, rs: str) -> str | None:
+    tclass, mn, mx, codes, regex = chk[5], chk[6], chk[7], chk[8], chk[9]
+    if regex is not None or tclass == 6 or mn < 1:
+        return None
+    if tclass <= 1:  # AN / ID
+        if codes is not None:
+            ok = sorted(
+                (c for c in codes if mn <= len(c) <= mx and c and c[-1] != " "),
+                key=len,
+                reverse=True,
+            )
+            if not ok:
+                return None
+            return "(?:" + _trie(ok) + ")"
+        # Trailing spaces are refused by a substring test on the joined segment.
+        return f"{_char_class(cs, rs)}{{{mn},{mx}}}"
+    if codes is not None:
+        return None
+    if tclass == 2:  # N
+        return f"-?[0-9]{{{mn},{mx}}}"
+    if tclass == 3:  # R
+        return (
+            f"(?=-?\\.?(?:[0-9]\\.?){{{mn},{mx}}}(?:{JOIN}|\\Z))"
+            r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+        )
+    return f"[0-9]{{{mn},{mx}}}"  # DT / TM: calendar checked after the match
+
+
+def _sequence(parts: list[tuple[str, str | None]], sep: str) -> str:
+    """Nested pattern for a sequence of (usage, value pattern) with trailing omission."""
+    out = ""
+    optional_tail = True
+    for i in range(len(parts) - 1, -1, -1):
+        usage, pat = parts[i]
+        lead = sep if i else ""
+        if usage == "R":
+            body = f"{lead}{pat}{out}"
+            optional_tail = False
+        elif usage == "N":
+            body = f"{lead}{out}"
+        else:
+            body = f"{lead}(?:{pat})?{out}"
+        out = f"(?:{body})?" if optional_tail and i else body
+    return out
+
+
+def _element_pattern(chk: ElemCheck, cs: str, rs: str) -> str | None:
+    if chk[1] == "N":
+        return ""
+    if chk[13] > 1:
+        return None  # minimum repetitions: detailed check
+    if chk[5] >= 0:
+        value = _value_pattern(chk, cs, rs)
+    else:
+        comps = list(chk[12])
+        if not comps:
+            return None
+        parts: list[tuple[str, str | None]] = []
+        for expect, c in enumerate(comps):
+            if c[0] != expect or c[5] in (4, 5):  # gaps / dates inside composites: slow path
+                return None
+            p = "" if c[1] == "N" else _value_pattern(c, cs, rs)
+            if p is None:
+                return None
+            parts.append((c[1], p))
+        value = _sequence(parts, re.escape(cs))
+        if parts[0][0] != "R":
+            value = f"(?=[^{JOIN}])" + value  # a present composite is not empty
+    if value is None:
+        return None
+    rep = chk[10]
+    if rep > 1:
+        more = "*" if rep >= 1000 else f"{{0,{rep - 1}}}"
+        value = f"{value}(?:{re.escape(rs)}{value}){more}"
+    return value
+
+
+def fast_matcher(seg: CSeg, cs: str, rs: str):
+    """The compiled whole-segment pattern for these delimiters, or None (not eligible)."""
+    if rs == "\x00" and any(c[10] > 1 for c in seg.checks):
+        return None
+    by_pos = {c[0]: c for c in seg.checks}
+    parts: list[tuple[str, str | None]] = []
+    for p in range(seg.max_pos):
+        chk = by_pos.get(p)
+        if chk is None:
+            parts.append(("N", ""))
+            continue
+        pat = _element_pattern(chk, cs, rs)
+        if pat is None:
+            return None
+        parts.append((chk[1], pat))
+    try:
+        return re.compile(_sequence(parts, JOIN))
+    except re.error:
+        return None

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from ..issues import Context, ElementIssue, SegmentIssue
 from ..segments import Delimiters, Segment
-from .compiler import CLoop, CompiledGuide, CSeg, transitions
+from .compiler import JOIN, CLoop, CompiledGuide, CSeg, fast_matcher, transitions
 from .elements import (
     T_AN,
     T_DT,
@@ -72,6 +72,7 @@ IK403_TEXT = {
 # (I6, I7, I8, I11, I12, I6 code value, I9 missing element) reject, while those saying
 # data the guide marks "not used" is present (segment I4/I9, element I10/I13) do not:
 # the receiver can ignore such data, so the set is accepted with errors.
+_UNSET = object()
 NON_REJECTING_IK304 = frozenset({"I4", "I9"})
 NON_REJECTING_IK403 = frozenset({"I10", "I13"})
 
@@ -156,7 +157,7 @@ def check_elements(seg: CSeg, els: list[str], cs: str, rs: str) -> list[ElementI
             continue
         usage = chk[1]
         tclass = chk[5]
-        if usage != "N" and rs not in v:
+        if usage != "N" and rs not in v and chk[13] < 2:
             # Fast paths: plain values passing their checks inline (the common case).
             if tclass >= 0:
                 if cs not in v:
@@ -201,6 +202,8 @@ def check_elements(seg: CSeg, els: list[str], cs: str, rs: str) -> list[ElementI
         if len(reps) > chk[10]:
             out.append(_elem_issue(chk, "12", v, None, None))
             reps = reps[: chk[10]]
+        elif chk[13] > 1 and sum(1 for r in reps if r) < chk[13]:
+            out.append(_elem_issue(chk, "I11", v, None, None))
         multi = chk[10] > 1
         for ri, rv in enumerate(reps, 1):
             rep_no = ri if multi else None
@@ -234,6 +237,14 @@ def check_elements(seg: CSeg, els: list[str], cs: str, rs: str) -> list[ElementI
                     out.append(issue)
                     continue
                 _check_value(cchk, cv, out, c0 + 1, rep_no, p0 + 1)
+    return _cross_checks(seg, els, cs, out)
+
+
+def _cross_checks(
+    seg: CSeg, els: list[str], cs: str, out: list[ElementIssue] | None
+) -> list[ElementIssue] | None:
+    """Checks across elements: extra elements, syntax notes, DTP periods, element rules."""
+    n = len(els)
     if n > seg.max_pos:
         for i in range(seg.max_pos, n):
             if els[i]:
@@ -369,7 +380,8 @@ class _Walk:
 
     def run(self, segments: Iterable[Segment]) -> list[SegmentIssue]:
         cg = self.cg
-        cs = self.cs
+        cs, rs = self.cs, self.rs
+        dkey = (cs, rs)
         issues = self.issues
         cur: CSeg = cg.st_node
         frames: list[list] = [[cg.root, 1, None, None]]
@@ -393,25 +405,18 @@ class _Walk:
             table = cur.trans
             if table is None:
                 table = transitions(cur)
-            cands = table.get(sid)
-            if cands is None:
+            entry = table.get(sid)
+            if entry is None:
                 self._not_found(seg, frames)
                 continue
-            chosen = None
-            for cand in cands:
-                q = cand[1]
-                if q is None:
-                    chosen = cand
-                    break
-                p0 = q[0]
+            p0, comp, mapping, chosen, cands = entry
+            if mapping is not None:
                 v = els[p0] if p0 < len(els) else ""
-                if q[1] >= 0 and cs in v:
+                if comp >= 0 and cs in v:
                     v = v.split(cs, 1)[0]
-                if v in q[2]:
-                    chosen = cand
-                    break
-            if chosen is None:
-                chosen = cands[0]
+                chosen = mapping.get(v, chosen) or cands[0]
+            else:
+                chosen = _first_match(cands, els, cs)
             target, _q, pops, pushes, missing, repeats = chosen
             if missing:
                 self._missing(missing, seg, frames, pops)
@@ -445,21 +450,55 @@ class _Walk:
                     self._issue(cur.id, seg, cur.report_id, "I8", frames, cur=cur)
                 count = 1
             cur = target
-            if target.ctx_source is not None:
-                p0, name = target.ctx_source
-                if p0 < len(els) and els[p0]:
-                    frames[-1][2] = Context(name=name, reference=els[p0].split(cs, 1)[0])
-            if target.usage == "N":
-                self._issue(sid, seg, target.report_id, "I4", frames, cur=target)
-            if has_rules:
-                self._rules(target, seg, frames, loop_rules)
+            if target.special:
+                if target.ctx_source is not None:
+                    p0, name = target.ctx_source
+                    if p0 < len(els) and els[p0]:
+                        frames[-1][2] = Context(name=name, reference=els[p0].split(cs, 1)[0])
+                if target.usage == "N":
+                    self._issue(sid, seg, target.report_id, "I4", frames, cur=target)
+                if has_rules and target.rule_role:
+                    self._rules(target, seg, frames, loop_rules)
+            # Element checks: the whole-segment pattern accepts the common clean segment
+            # in one match; anything else gets the detailed per-element checks.
+            fast = target.fast.get(dkey, _UNSET)
+            if fast is _UNSET:
+                fast = target.fast[dkey] = fast_matcher(target, cs, rs)
+            joined = JOIN.join(els)
+            if (
+                fast is not None
+                and fast.fullmatch(joined)
+                and " " + JOIN not in joined
+                and not joined.endswith(" ")
+            ):
+                for p0, tclass in target.dates:
+                    if p0 < len(els) and els[p0]:
+                        v = els[p0]
+                        if not (valid_date(v) if tclass == T_DT else valid_time(v)):
+                            break
+                else:
+                    n = len(els)
+                    if n > target.max_pos:
+                        cross = True
+                    else:
+                        cross = False
+                        for ok in target.syn_ok:
+                            if not ok(els, n):
+                                cross = True
+                                break
+                    if cross:
+                        errs = _cross_checks(target, els, cs, None)
+                        if errs:
+                            self._report_elements(target, seg, frames, errs)
+                    continue
             self._elements(target, seg, frames)
         # End of the set: required segments still owed before SE (SE itself is the
         # envelope check's business: IK5 2/3/4).
         if last_seg is not None and cur.id != "SE":
             se = (cur.trans or transitions(cur)).get("SE")
             if se:
-                self._missing(se[0][4], last_seg, frames, se[0][2])
+                first = se[4][0]
+                self._missing(first[4], last_seg, frames, first[2])
         if last_seg is not None:
             for frame in reversed(frames):
                 if frame[3]:
@@ -469,6 +508,12 @@ class _Walk:
     # ------------------------------------------------------------------ helpers
     def _elements(self, node: CSeg, seg: Segment, frames: list[list]) -> None:
         errs = check_elements(node, seg.elements, self.cs, self.rs)
+        if errs:
+            self._report_elements(node, seg, frames, errs)
+
+    def _report_elements(
+        self, node: CSeg, seg: Segment, frames: list[list], errs: list[ElementIssue]
+    ) -> None:
         if errs:
             what = "; ".join(
                 f"{_elem_label(e, node.id)}: {IK403_TEXT.get(e.code, e.code)} (IK403 {e.code})"
@@ -621,6 +666,21 @@ def _trigger_ctx(entry: list) -> Context:
         loop_id=tnode.report_id or None,
         element_position=r.when.position if r.when else None,
     )
+
+
+def _first_match(cands: list[tuple], els: list[str], cs: str) -> tuple:
+    """First candidate whose qualifier matches (candidates reading different elements)."""
+    for cand in cands:
+        q = cand[1]
+        if q is None:
+            return cand
+        p0 = q[0]
+        v = els[p0] if p0 < len(els) else ""
+        if q[1] >= 0 and cs in v:
+            v = v.split(cs, 1)[0]
+        if v in q[2]:
+            return cand
+    return cands[0]
 
 
 def _flat(loop: CLoop):

@@ -14,6 +14,8 @@ from .common import envelope_rules
 from .dsl import L, S, U
 
 NM108_SOURCE = "24,46,FI,NI,PI,XV,XX"
+COMM = "ED,EM,EX,FX,TE,UR,WP"
+PER_SPEC = f"R:IC S R:ED,EM,FX,TE,UR,WP R S:{COMM} S S:{COMM} S"
 NM108_RECEIVER = "24,34,46,FI,PI,PP,SV,XV,XX"
 REF_RECEIVER = "0B,1C,1D,1J,4A,CT,EL,EO,HPI,JD,N5,N7,Q4,SY,TJ"
 REF_MEMBER = "18,1L,1W,3H,49,6P,CE,CT,EA,EJ,F6,GH,HJ,IF,IG,ML,N6,NQ,SY,Y4"
@@ -41,6 +43,10 @@ DTP271 = (
 NM1_2120 = (
     "13,1I,1P,2B,36,71,72,73,74,75,80,FA,GB,GP,I3,IL,LR,P3,P4,P5,PR,PRP,SEP,TTP,VER,VN,VY,X3,Y2"
 )
+
+
+NM1_RECEIVER = "R:1P,2B,36,80,FA,GP,P5,PR R:1,2 S S S N S R:24,34,46,FI,PI,PP,SV,XV,XX R"
+NM1_2120_SPEC = f"R:{NM1_2120} R:1,2 S S S N S S:24,34,46,FA,FI,II,MI,NI,PI,PP,SV,XV,XX S"
 
 
 def _mpi() -> SegmentDef:
@@ -196,7 +202,7 @@ def guide_270() -> GuideDef:
                                         "Information Receiver Name",
                                         "R",
                                         1,
-                                        f"R:1P,2B,36,80,FA,GP,P5,PR R:1,2 S S S N S R:{NM108_RECEIVER} R",
+                                        NM1_RECEIVER,
                                     ),
                                     S(
                                         "REF",
@@ -325,7 +331,7 @@ def _benefit_271(sfx: str, who: str) -> list:
                             f"{who} Benefit Related Entity Name",
                             "R",
                             1,
-                            f"R:{NM1_2120} R:1,2 S S S N S S:24,34,46,FA,FI,II,MI,NI,PI,PP,SV,XV,XX S",
+                            NM1_2120_SPEC,
                         ),
                         S("N3", f"{who} Benefit Related Entity Address", "S", 1, "R S"),
                         S(
@@ -340,7 +346,7 @@ def _benefit_271(sfx: str, who: str) -> list:
                             f"{who} Benefit Related Entity Contact Information",
                             "S",
                             3,
-                            "R:IC S R:ED,EM,FX,TE,UR,WP R S:ED,EM,EX,FX,TE,UR,WP S S:ED,EM,EX,FX,TE,UR,WP S",
+                            PER_SPEC,
                         ),
                         S(
                             "PRV",
@@ -436,7 +442,7 @@ def guide_271() -> GuideDef:
                                 "Information Source Contact Information",
                                 "S",
                                 3,
-                                "R:IC S R:ED,EM,FX,TE,UR,WP R S:ED,EM,EX,FX,TE,UR,WP S S:ED,EM,EX,FX,TE,UR,WP S",
+                                PER_SPEC,
                             ),
                             S("AAA", "Request Validation", "S", 9, aaa),
                         ],
@@ -459,7 +465,7 @@ def guide_271() -> GuideDef:
                                         "Information Receiver Name",
                                         "R",
                                         1,
-                                        f"R:1P,2B,36,80,FA,GP,P5,PR R:1,2 S S S N S R:{NM108_RECEIVER} R",
+                                        NM1_RECEIVER,
                                     ),
                                     S(
                                         "REF",
