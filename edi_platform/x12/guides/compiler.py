@@ -428,7 +428,9 @@ def transitions(seg: CSeg) -> dict[str, list[tuple]]:
         return seg.trans
     first: list[tuple] = []
     last: list[tuple] = []  # over-limit repeats: only when nothing else matches
-    (first if seg.max_use > 1 else last).append((seg, seg.qual, 0, (), (), False))
+    trigger = seg.index == 0 and not seg.loop.wrapper and seg.loop.parent is not None
+    if not trigger:  # a loop's trigger segment again means the loop repeats (below)
+        (first if seg.max_use > 1 else last).append((seg, seg.qual, 0, (), (), False))
     if seg.pos:
         # Segments at the same position (e.g. a group of qualified REFs) may be sent in any
         # order (X12.6 position rules), so the earlier ones stay reachable.
