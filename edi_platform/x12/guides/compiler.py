@@ -76,7 +76,7 @@ class CSeg:
         "ctx_source",
         "dates",
         "dense",
-        "fast",
+        "fastp",
         "id",
         "index",
         "last_req",
@@ -88,11 +88,11 @@ class CSeg:
         "period",
         "pos",
         "qual",
+        "quick",
         "report_id",
         "rule_role",
         "rules",
         "special",
-        "syn_ok",
         "syntax",
         "trans",
         "usage",
@@ -113,10 +113,10 @@ class CSeg:
         self.qual: tuple[int, int, frozenset[str]] | None = None
         self.max_pos = 0
         self.dense = False  # checks[i] is position i: slice instead of testing each
-        self.fast: dict[tuple[str, str], object] = {}  # (cs, rs) -> whole-segment pattern
+        self.fastp: tuple | None = None  # ((cs, rs), whole-segment pattern or None)
         self.dates: tuple[tuple[int, int], ...] = ()  # (pos0, tclass) of DT/TM elements
         self.rule_role = False  # trigger or target of a loop-level situational rule
-        self.syn_ok: tuple = ()  # fast "syntax notes hold" tests: f(els, n) -> bool
+        self.quick = None  # generated f(els, n) -> True when notes/dates/rules are clean
         self.special = False  # CTX source, "not used" segment or rule role: slow path
         self.last_req = -1  # highest 0-based position of a required element
         self.period: tuple[int, int] | None = None  # (format pos0, value pos0), e.g. DTP02/03
@@ -148,60 +148,69 @@ def _syntax(note: str) -> tuple[str, tuple[int, ...]] | None:
     return note[0], tuple(int(digits[i : i + 2]) - 1 for i in range(0, len(digits), 2))
 
 
-def _syntax_test(kind: str, ps: tuple[int, ...]):
-    """A fast test that a syntax note holds (the detailed report runs only when not)."""
-    if kind == "P" and len(ps) == 2:
-        a, b = ps
-
-        def paired2(els: list[str], n: int) -> bool:
-            return (a < n and els[a] != "") == (b < n and els[b] != "")
-
-        return paired2
-
-    def holds(els: list[str], n: int) -> bool:
-        present = [p < n and els[p] != "" for p in ps]
-        if kind == "P":
-            return all(present) or not any(present)
-        if kind == "R":
-            return any(present)
-        if kind == "E":
-            return sum(present) <= 1
-        if kind == "C":
-            return not present[0] or all(present[1:])
-        return not present[0] or any(present[1:])  # L
-
-    return holds
+def _syntax_code(kind: str, ps: tuple[int, ...], k: int) -> list[str]:
+    """Python lines testing one syntax note (``return False`` when it does not hold)."""
+    names = [f"p{k}_{i}" for i in range(len(ps))]
+    out = [f"{nm} = {p} < n and els[{p}] != ''" for nm, p in zip(names, ps, strict=True)]
+    first, rest = names[0], names[1:]
+    if kind == "P":
+        out.append(f"if ({' or '.join(names)}) and not ({' and '.join(names)}): return False")
+    elif kind == "R":
+        out.append(f"if not ({' or '.join(names)}): return False")
+    elif kind == "E":
+        out.append(f"if ({' + '.join(names)}) > 1: return False")
+    elif kind == "C":
+        out.append(f"if {first} and not ({' and '.join(rest)}): return False")
+    else:  # L
+        out.append(f"if {first} and not ({' or '.join(rest)}): return False")
+    return out
 
 
-def _quick_tests(seg: CSeg) -> tuple:
-    """Fast "nothing to report" tests for DTP-style periods and element rules."""
-    from .elements import valid_period
+def _quick_tests(seg: CSeg):
+    """One generated function saying "nothing to report" for a segment's syntax notes,
+    DTP-style period and situational element rules (one call per segment instead of one
+    per note); the detailed report runs only when it returns False."""
+    from .elements import valid_date, valid_period, valid_time
 
-    tests = []
+    body: list[str] = []
+    for k, (kind, ps, _low) in enumerate(seg.syntax):
+        body += _syntax_code(kind, ps, k)
     if seg.period is not None:
         fp, vp = seg.period
-
-        def period_ok(els: list[str], n: int) -> bool:
-            return vp >= n or fp >= n or not els[vp] or valid_period(els[fp], els[vp])
-
-        tests.append(period_ok)
-    for rule in seg.rules:
-        cond, t0, required = rule.when, rule.target - 1, rule.kind == "element_required"
-        c0 = cond.position - 1 if cond else -1
-
-        def rule_ok(els: list[str], n: int, cond=cond, t0=t0, c0=c0, required=required) -> bool:
-            if cond is not None:
-                v = els[c0] if c0 < n else ""
-                if cond.component:
-                    return False  # rare: let the detailed check decide
-                hit = bool(v) if cond.values is None else v in cond.values
-                if hit == cond.negate:
-                    return True
-            present = t0 < n and els[t0] != ""
-            return present if required else not present
-
-        tests.append(rule_ok)
-    return tuple(tests)
+        body.append(
+            f"if {vp} < n and {fp} < n and els[{vp}] and "
+            f"not valid_period(els[{fp}], els[{vp}]): return False"
+        )
+    scope: dict = {"valid_period": valid_period}
+    for k, rule in enumerate(seg.rules):
+        cond, t0 = rule.when, rule.target - 1
+        present = f"({t0} < n and els[{t0}] != '')"
+        bad = f"not {present}" if rule.kind == "element_required" else present
+        if cond is None:
+            body.append(f"if {bad}: return False")
+            continue
+        if cond.component:
+            body.append("return False")  # rare: let the detailed check decide
+            continue
+        c0 = cond.position - 1
+        value = f"(els[{c0}] if {c0} < n else '')"
+        if cond.values is None:
+            hit = f"bool({value})"
+        else:
+            scope[f"values{k}"] = cond.values
+            hit = f"({value} in values{k})"
+        if cond.negate:
+            hit = f"not {hit}"
+        body.append(f"if {hit} and {bad}: return False")
+    for p0, tclass in seg.dates:
+        check = "valid_date" if tclass == 4 else "valid_time"
+        body.append(f"if {p0} < n and els[{p0}] and not {check}(els[{p0}]): return False")
+    scope["valid_date"], scope["valid_time"] = valid_date, valid_time
+    if not body:
+        return None
+    src = "def quick(els, n):\n" + "".join(f"    {ln}\n" for ln in body) + "    return True\n"
+    exec(compile(src, f"<checks {seg.id}>", "exec"), scope)  # our own generated code
+    return scope["quick"]
 
 
 def _simple_check(
@@ -273,7 +282,6 @@ def _compile_segment(seg: CSeg, d: SegmentDef, all_codes: dict[str, set[str]]) -
     # (kind, positions, lowest position): a note whose elements all lie past the end of
     # the segment can only fail when it is an R (at least one required) note.
     seg.syntax = tuple((kind, pos, min(pos)) for kind, pos in notes)
-    seg.syn_ok = tuple(_syntax_test(kind, pos) for kind, pos, _low in seg.syntax)
     if "1250" in refs and "1251" in refs:
         seg.period = (refs["1250"], refs["1251"])
     seg.qual = _qualifier(d)
@@ -355,7 +363,7 @@ def compile_guide(g: GuideDef) -> CompiledGuide:
     cg.rules = _compile_rules(g.rules, root)
     for seg in _iter_segments(root):
         seg.special = seg.ctx_source is not None or seg.usage == "N" or seg.rule_role
-        seg.syn_ok = seg.syn_ok + _quick_tests(seg)
+        seg.quick = _quick_tests(seg)
     cg.loop_by_id = loops
     return cg
 

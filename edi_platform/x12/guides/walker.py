@@ -72,7 +72,8 @@ IK403_TEXT = {
 # (I6, I7, I8, I11, I12, I6 code value, I9 missing element) reject, while those saying
 # data the guide marks "not used" is present (segment I4/I9, element I10/I13) do not:
 # the receiver can ignore such data, so the set is accepted with errors.
-_UNSET = object()
+_DKEYS: dict[tuple[str, str], tuple[str, str]] = {}
+SPACE_JOIN = " " + JOIN
 NON_REJECTING_IK304 = frozenset({"I4", "I9"})
 NON_REJECTING_IK403 = frozenset({"I10", "I13"})
 
@@ -381,7 +382,7 @@ class _Walk:
     def run(self, segments: Iterable[Segment]) -> list[SegmentIssue]:
         cg = self.cg
         cs, rs = self.cs, self.rs
-        dkey = (cs, rs)
+        dkey = _DKEYS.setdefault((cs, rs), (cs, rs))  # interned: identity test per segment
         issues = self.issues
         cur: CSeg = cg.st_node
         frames: list[list] = [[cg.root, 1, None, None]]
@@ -461,36 +462,21 @@ class _Walk:
                     self._rules(target, seg, frames, loop_rules)
             # Element checks: the whole-segment pattern accepts the common clean segment
             # in one match; anything else gets the detailed per-element checks.
-            fast = target.fast.get(dkey, _UNSET)
-            if fast is _UNSET:
-                fast = target.fast[dkey] = fast_matcher(target, cs, rs)
-            joined = JOIN.join(els)
-            if (
-                fast is not None
-                and fast.fullmatch(joined)
-                and " " + JOIN not in joined
-                and not joined.endswith(" ")
-            ):
-                for p0, tclass in target.dates:
-                    if p0 < len(els) and els[p0]:
-                        v = els[p0]
-                        if not (valid_date(v) if tclass == T_DT else valid_time(v)):
-                            break
-                else:
-                    n = len(els)
-                    if n > target.max_pos:
-                        cross = True
-                    else:
-                        cross = False
-                        for ok in target.syn_ok:
-                            if not ok(els, n):
-                                cross = True
-                                break
-                    if cross:
-                        errs = _cross_checks(target, els, cs, None)
-                        if errs:
-                            self._report_elements(target, seg, frames, errs)
-                    continue
+            fp = target.fastp
+            if fp is None or fp[0] is not dkey:
+                fp = target.fastp = (dkey, fast_matcher(target, cs, rs))
+            pat = fp[1]
+            if pat is not None:
+                joined = JOIN.join(els)
+                if (
+                    pat.fullmatch(joined)
+                    and SPACE_JOIN not in joined
+                    and joined[-1:] != " "
+                    and len(els) <= target.max_pos
+                ):
+                    quick = target.quick
+                    if quick is None or quick(els, len(els)):
+                        continue
             self._elements(target, seg, frames)
         # End of the set: required segments still owed before SE (SE itself is the
         # envelope check's business: IK5 2/3/4).
