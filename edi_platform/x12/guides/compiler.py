@@ -559,22 +559,25 @@ def _trie(codes: list[str]) -> str:
 
 def _value_pattern(chk: ElemCheck, cs: str, rs: str) -> str | None:
     tclass, mn, mx, codes, regex = chk[5], chk[6], chk[7], chk[8], chk[9]
-    if regex is not None or tclass == 6 or mn < 1:
+    if tclass == 6 or mn < 1:
         return None
-    if tclass <= 1:  # AN / ID
+    if regex is not None:
         if codes is not None:
-            ok = sorted(
-                (c for c in codes if mn <= len(c) <= mx and c and c[-1] != " "),
-                key=len,
-                reverse=True,
-            )
-            if not ok:
-                return None
-            return "(?:" + _trie(ok) + ")"
+            return None
+        # the guide pattern, on a value of allowed characters and length
+        return f"(?={_char_class(cs, rs)}{{{mn},{mx}}}(?:{JOIN}|\\Z))(?:{regex.pattern})"
+    if codes is not None:
+        if tclass in (4, 5):
+            return None
+        ok = sorted(
+            (c for c in codes if mn <= len(c) <= mx and c and c[-1] != " " and c.isprintable()),
+            key=len,
+            reverse=True,
+        )
+        return "(?:" + _trie(ok) + ")" if ok else None
+    if tclass <= 1:  # AN / ID
         # Trailing spaces are refused by a substring test on the joined segment.
         return f"{_char_class(cs, rs)}{{{mn},{mx}}}"
-    if codes is not None:
-        return None
     if tclass == 2:  # N
         return f"-?[0-9]{{{mn},{mx}}}"
     if tclass == 3:  # R
