@@ -16,7 +16,9 @@ differences (X224A2 vs X222A1):
   line dates 472, 441 prior placement, 452 appliance placement, 446 replacement, 196/198
   treatment start/completion; DME/ambulance/drug/test segments and 2410, 2420D-H, 2440
   loops are gone; 2420B is the assistant surgeon (NM1*DD).
-Everything else keeps the 837P definition; see ``docs`` in the package for known gaps.
+Everything else keeps the 837P definition (2000A-C, 2010x, 2310A-C, 2320/2330x, 2430
+structure and code lists) — an approximation where the dental TR3 differs in detail
+(e.g. its 2330 loops); the package docstring lists the known gaps.
 """
 
 from __future__ import annotations

@@ -30,3 +30,8 @@ def test_835_payment_findings_carry_clp01() -> None:
 def test_status_findings_carry_the_trace_number() -> None:
     (issue,) = run("276", replace("AMT", "AMT*T3*1O0.00"))
     assert issue.contexts == [Context(name="TRN02", reference="TRACE01")]
+
+
+def test_277ca_claim_findings_carry_the_trace_number() -> None:
+    (issue,) = run("277CA", replace("DTP*472", "DTP*472*D8*20241340"))
+    assert issue.contexts == [Context(name="TRN02", reference="CLAIM001")]
