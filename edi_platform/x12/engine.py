@@ -115,28 +115,27 @@ class _Engine:
         self.report = ValidationReport(self.reader.name)
         self.pending: Segment | None = None
         self.count = 0
+        self._shared: dict[str, str] = {}
 
-    # -- stream with one segment of push-back ----------------------------------------------
-    def _stream(self) -> Iterator[Segment]:
-        it = iter(self.reader)
-        while True:
-            if self.pending is not None:
-                seg, self.pending = self.pending, None
-                yield seg
-                continue
-            seg = next(it, None)
-            if seg is None:
-                return
+    # -- the raw segment iterator, with one segment of push-back -----------------------------
+    def _next(self) -> Segment | None:
+        seg = self.pending
+        if seg is not None:
+            self.pending = None
+            return seg
+        seg = next(self.it, None)
+        if seg is not None:
             self.count += 1
-            yield seg
+        return seg
 
     def run(self) -> ValidationReport:
         report = self.report
-        stream = self._stream()
+        self.it = iter(self.reader)
+        next_segment = self._next
         ic: InterchangeReport | None = None
         group: GroupReport | None = None
         group_st02: set[str] = set()
-        for seg in stream:
+        while (seg := next_segment()) is not None:
             sid = seg.id
             if sid == "ISA":
                 if ic is not None:
@@ -158,7 +157,7 @@ class _Engine:
                     group.codes.append("3")  # no GS/GE around it
                     ic.groups.append(group)
                     group_st02 = set()
-                group.sets.append(self._run_set(seg, stream, ic, group, group_st02))
+                group.sets.append(self._run_set(seg, ic, group, group_st02))
             elif sid == "GS":
                 if group is not None:
                     self._close_group(group, None)
@@ -252,7 +251,7 @@ class _Engine:
                 group.codes.append("5")
             if ge.get(2) != group.header.control_number:
                 group.codes.append("4")
-        accepted = sum(1 for s in group.sets if s.ack_code != "R")
+        accepted = received - group.sets.rejected
         group.accepted = accepted
         # AK905..AK909 hold at most five codes, in the order found
         group.codes = list(dict.fromkeys(group.codes))[:5]
@@ -269,7 +268,7 @@ class _Engine:
             group.ack_code = "R"
         elif accepted < received:
             group.ack_code = "P"
-        elif any(s.ack_code == "E" for s in group.sets):
+        elif group.sets.errors:
             group.ack_code = "E"
         else:
             group.ack_code = "A"
@@ -278,12 +277,13 @@ class _Engine:
     def _run_set(
         self,
         st: Segment,
-        stream: Iterator[Segment],
         ic: InterchangeReport,
         group: GroupReport,
         group_st02: set[str],
     ) -> SetReport:
         st01, st02, st03 = st.get(1), st.get(2), st.get(3)
+        st01 = self._shared.setdefault(st01, st01)  # one copy per distinct value
+        st03 = self._shared.setdefault(st03, st03)
         rep = SetReport(st01, st02, st03, st.line, st.offset)
         codes: list[str] = []
         if not (len(st01) == 3 and st01.isdigit()):
@@ -313,22 +313,26 @@ class _Engine:
                     codes.append("I6")
                     guide = None
 
-        state = {"count": 0, "se": None, "spaced": []}
+        count = 1
+        se: Segment | None = None
+        spaced: list[Segment] = []
+        it = self.it
 
         def segments() -> Iterator[Segment]:
-            # ST..SE of this set; an envelope segment before SE is pushed back
-            state["count"] = 1
+            # ST..SE of this set straight from the reader; an envelope segment that shows
+            # the SE missing is pushed back for the main loop
+            nonlocal count, se
             yield st
-            for seg in stream:
+            for seg in it:
                 if seg.id in _SET_ENDERS:
                     self.pending = seg
                     return
-                state["count"] += 1
+                count += 1
                 if seg.leading_space:
-                    state["spaced"].append(seg)
+                    spaced.append(seg)
                 yield seg
                 if seg.id == "SE":
-                    state["se"] = seg
+                    se = seg
                     return
 
         body = segments()
@@ -339,17 +343,17 @@ class _Engine:
                 issues = list(module.validate_set(guide, body, ic.delimiters or Delimiters()))
             except Exception:  # the guide engine must never turn bad data into a crash
                 logger.exception("guide validation failed for a %s set at line %d", st01, st.line)
-                rep.envelope_issues.append(
+                rep.envelope_issues = [
                     EnvelopeIssue("5", "internal error in guide validation", st.line, st.offset)
-                )
+                ]
                 issues = []
         for _ in body:  # drain what the guide did not read
             pass
-        count = state["count"]
-        se: Segment | None = state["se"]  # type: ignore[assignment]
+        # ST came through the main loop; the rest (and a pushed-back segment) did not
+        self.count += count - 1 + (self.pending is not None)
         rep.segment_count = count
         ic.segment_count += count - 1  # ST was counted by the caller
-        for seg in state["spaced"]:  # type: ignore[union-attr]
+        for seg in spaced:
             if not any(i.position == seg.index for i in issues):
                 issues.append(
                     SegmentIssue(
@@ -379,9 +383,11 @@ class _Engine:
             rep.issues = issues
         else:
             rejects = False
-        rep.codes = list(dict.fromkeys(codes))[:5]
+        if codes:
+            rep.codes = list(dict.fromkeys(codes))[:5]
+            rep.envelope_issues = list(rep.envelope_issues)
         for code in rep.codes:
-            rep.envelope_issues.append(
+            rep.envelope_issues.append(  # type: ignore[attr-defined]
                 EnvelopeIssue(code, IK5_ERROR_CODES.get(code, "set error"), st.line, st.offset)
             )
         if rejects or any(c in _REJECTING_SET_CODES for c in rep.codes):
