@@ -206,8 +206,8 @@ class _Engine:
             seg,
             header,
             self.reader.delimiters,
-            is_duplicate=self.is_duplicate,
-            is_known_receiver=self.is_known_receiver,
+            is_duplicate=_callback(self.is_duplicate),
+            is_known_receiver=_callback(self.is_known_receiver),
         ):
             self._add_ta1(ic, issue)
         return ic
@@ -429,6 +429,29 @@ class _Engine:
             report.error = "no interchange found"
 
 
+class _CallbackFailed(Exception):
+    """Carries an exception raised by a caller's callback out through the engine."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(str(original))
+        self.original = original
+
+
+def _callback(fn: Callable[..., bool] | None) -> Callable[..., bool] | None:
+    # the caller's own failures (e.g. its database is down) must reach the caller unchanged,
+    # not be mistaken for a problem with the file
+    if fn is None:
+        return None
+
+    def call(*args: Any) -> bool:
+        try:
+            return fn(*args)
+        except Exception as exc:
+            raise _CallbackFailed(exc) from exc
+
+    return call
+
+
 def validate(
     source: Source,
     *,
@@ -455,7 +478,9 @@ def validate(
     )
     try:
         return engine.run()
-    except (MemoryError, RecursionError, UnicodeError, ValueError, IndexError) as exc:
+    except _CallbackFailed as failed:
+        raise failed.original from None
+    except Exception as exc:
         # defensive: a bug on some odd input must still produce a verdict, not a traceback
         logger.exception("x12 validation stopped on an internal error")
         report = engine.report

@@ -221,3 +221,24 @@ def test_ta1_segments_inside_an_interchange_are_content_not_errors(fixture_bytes
     data = fixture_bytes("834.x12").replace(b"GS*BE", b"TA1*000000050*260101*1200*A*000~\nGS*BE")
     ic = validate(data).interchanges[0]
     assert (ic.ta1_note, ic.other_segments) == ("000", ["TA1"])
+
+
+def test_callback_failures_reach_the_caller_unchanged():
+    class StoreDown(Exception):
+        pass
+
+    def is_duplicate(header):
+        raise StoreDown("history unavailable")
+
+    with pytest.raises(StoreDown):
+        validate(FIXTURES / "834.x12", is_duplicate=is_duplicate)
+
+
+def test_an_internal_error_still_ends_in_a_verdict(monkeypatch):
+    def broken(self, group, ge):
+        raise KeyError("bug")
+
+    monkeypatch.setattr(engine._Engine, "_close_group", broken)
+    report = validate(FIXTURES / "834.x12")
+    assert report.verdict == "rejected"
+    assert report.problems[-1].code == "internal"
