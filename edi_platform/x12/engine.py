@@ -59,8 +59,11 @@ def _guides() -> Any:
     if not _guides_loaded:
         _guides_loaded = True
         try:
-            from edi_platform.x12 import guides as module
+            from edi_platform.x12 import guides as module  # optional part of the engine
         except ImportError:
+            module = None
+        except Exception:  # a broken guides package must not stop envelope validation
+            logger.exception("implementation guides unavailable: envelope checks only")
             module = None
         if module is not None and not (
             hasattr(module, "find_guide") and hasattr(module, "validate_set")
