@@ -17,9 +17,11 @@ Rules we apply (and test):
 - Placement (IK304): a segment is looked up in the current node's transition table; the
   candidate whose qualifier matches wins. The qualifier is XX01 when it is a required ID
   element with codes, else the first component of a composite XX01 with codes, else HL03.
-  When only the qualifier is wrong the first candidate is taken and the qualifier gets
-  IK403 7 (or I6). Not placeable: 1 when the ID is not an X12 segment, 6 when it is one but
-  not in this guide, 7 when it belongs to a loop that is open (wrong order), else 2.
+  When the qualifier is no qualifier of that segment anywhere in the guide, the first
+  candidate is taken and the qualifier gets IK403 7 (or I6); when it qualifies another
+  place of the guide, the segment is misplaced. Not placeable: 1 when the ID is not an X12
+  segment, 6 when it is one but not in this guide, 7 when its place belongs to a loop that
+  is open (wrong order), else 2.
   Skipped required segments/loops are 3, reported at the position where they were due;
   a loop's trigger beyond its repeat is 4, a segment beyond its max use 5. Segments the
   guide puts at one position (e.g. a group of qualified REFs) may come in any order.

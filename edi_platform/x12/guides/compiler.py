@@ -128,7 +128,7 @@ class CSeg:
 class CompiledGuide:
     """A compiled guide: root loop, segment ids it uses, situational rules."""
 
-    __slots__ = ("all_ids", "loop_by_id", "root", "rules", "st_node")
+    __slots__ = ("all_ids", "loop_by_id", "qualifiers", "root", "rules", "st_node")
 
     def __init__(self, root: CLoop, all_ids: frozenset[str], st_node: CSeg) -> None:
         self.root = root
@@ -136,6 +136,8 @@ class CompiledGuide:
         self.st_node = st_node
         self.rules: tuple = ()
         self.loop_by_id: dict[str, list[CLoop]] = {}
+        # segment id -> every qualifier code some place of that segment takes
+        self.qualifiers: dict[str, frozenset[str]] = {}
 
 
 def _syntax(note: str) -> tuple[str, tuple[int, ...]] | None:
@@ -361,9 +363,13 @@ def compile_guide(g: GuideDef) -> CompiledGuide:
         raise ValueError(f"guide {g.version} does not start with ST")
     cg = CompiledGuide(root, frozenset(ids), st)
     cg.rules = _compile_rules(g.rules, root)
+    quals: dict[str, set[str]] = {}
     for seg in _iter_segments(root):
         seg.special = seg.ctx_source is not None or seg.usage == "N" or seg.rule_role
         seg.quick = _quick_tests(seg)
+        if seg.qual is not None:
+            quals.setdefault(seg.id, set()).update(seg.qual[2])
+    cg.qualifiers = {k: frozenset(v) for k, v in quals.items()}
     cg.loop_by_id = loops
     return cg
 

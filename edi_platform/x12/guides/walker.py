@@ -415,9 +415,16 @@ class _Walk:
                 v = els[p0] if p0 < len(els) else ""
                 if comp >= 0 and cs in v:
                     v = v.split(cs, 1)[0]
-                chosen = mapping.get(v, chosen) or cands[0]
+                chosen = mapping.get(v, chosen)
             else:
-                chosen = _first_match(cands, els, cs)
+                chosen, v = _first_match(cands, els, cs)
+            if chosen is None:
+                if v in cg.qualifiers.get(sid, ()):
+                    # a qualifier of this segment elsewhere in the guide: misplaced
+                    self._not_found(seg, frames, v)
+                    continue
+                # an invalid qualifier: judge the segment where it can go (IK403 7)
+                chosen = cands[0]
             target, _q, pops, pushes, missing, repeats = chosen
             if missing:
                 self._missing(missing, seg, frames, pops)
@@ -570,15 +577,31 @@ class _Walk:
                 message=f"{what} is missing before this position (IK304 3)",
             )
 
-    def _not_found(self, seg: Segment, frames: list[list]) -> None:
+    def _not_found(self, seg: Segment, frames: list[list], qualifier: str | None = None) -> None:
         sid = seg.id
         loop_id = frames[-1][0].report_id
         if sid in self.cg.all_ids:
             code = "2"
-            for frame in frames:
-                if any(isinstance(c, CSeg) and c.id == sid for c in _flat(frame[0])):
-                    code = "7"
-                    break
+            open_loops = {id(f[0]) for f in frames}
+            if qualifier is not None:
+                # 7 when that qualified place belongs to an open loop (or starts one of its
+                # child loops): the segment came out of order; else it is unexpected here
+                for node in _segments_of(self.cg.root, sid):
+                    if node.qual is None or qualifier not in node.qual[2]:
+                        continue
+                    owner = node.loop.parent if node.index == 0 else node.loop
+                    while owner is not None and owner.wrapper:
+                        owner = owner.parent
+                    if owner is not None and (
+                        id(owner) in open_loops or id(node.loop) in open_loops
+                    ):
+                        code = "7"
+                        break
+            else:
+                for frame in frames:
+                    if any(isinstance(c, CSeg) and c.id == sid for c in _flat(frame[0])):
+                        code = "7"
+                        break
         elif sid in KNOWN_SEGMENT_IDS:
             code = "6"
         else:
@@ -654,19 +677,30 @@ def _trigger_ctx(entry: list) -> Context:
     )
 
 
-def _first_match(cands: list[tuple], els: list[str], cs: str) -> tuple:
-    """First candidate whose qualifier matches (candidates reading different elements)."""
+def _first_match(cands: list[tuple], els: list[str], cs: str) -> tuple[tuple | None, str]:
+    """First candidate whose qualifier matches (candidates reading different elements);
+    (None, last value read) when none does."""
+    v = ""
     for cand in cands:
         q = cand[1]
         if q is None:
-            return cand
+            return cand, v
         p0 = q[0]
         v = els[p0] if p0 < len(els) else ""
         if q[1] >= 0 and cs in v:
             v = v.split(cs, 1)[0]
         if v in q[2]:
-            return cand
-    return cands[0]
+            return cand, v
+    return None, v
+
+
+def _segments_of(loop: CLoop, sid: str):
+    for child in loop.children:
+        if isinstance(child, CSeg):
+            if child.id == sid:
+                yield child
+        else:
+            yield from _segments_of(child, sid)
 
 
 def _flat(loop: CLoop):
