@@ -131,7 +131,11 @@ def write_acks(report: ValidationReport, ack_dir: Path, name: str, ta1_policy: s
             envelope = _ack_envelope(ic)
             if ta1_wanted(ic, ta1_policy):  # type: ignore[arg-type]
                 ta1_parts.append(render_ta1_interchange([ta1_content(ic)], envelope=envelope))
-            contents = [ack_999_content(g) for g in ic.groups if not g.is_acknowledgment]
+            contents = [
+                ack_999_content(g)
+                for g in ic.groups
+                if g.acknowledgeable and not g.is_acknowledgment
+            ]
             if contents:
                 st02s = [f"{n:04d}" for n in range(1, len(contents) + 1)]
                 ack_parts.append(render_999_interchange(contents, envelope=envelope, st02s=st02s))

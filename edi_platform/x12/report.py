@@ -226,6 +226,11 @@ class GroupReport:
             self.sets = SetList(self.sets)
 
     @property
+    def acknowledgeable(self) -> bool:
+        """A 999 can answer this group: it had a GS with GS01 and GS06 (AK101/AK102)."""
+        return bool(self.header.functional_id and self.header.control_number)
+
+    @property
     def is_acknowledgment(self) -> bool:
         """True for a 999/997 group (FA): acknowledgments are not acknowledged."""
         return self.header.functional_id == "FA"
@@ -289,6 +294,7 @@ class InterchangeReport:
             "ta1_note": self.ta1_note,
             "issues": [i.to_dict() for i in self.issues],
             "broken": self.broken,
+            "other_segments": list(self.other_segments),
             "segment_count": self.segment_count,
             "verdict": self.verdict,
             "groups": [g.to_dict() for g in self.groups],
