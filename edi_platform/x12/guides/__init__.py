@@ -33,10 +33,12 @@ Rules we apply (and test):
 - IK403 I6: a value outside this place's code list that the same data element takes
   elsewhere in the guide (a valid X12 code the implementation does not use here); 7
   otherwise. I12: the guide's pattern fails. I10: a "not used" element is present.
-- CTX: 837 (P/I/D) loop 2300 and below carry ``CLM01`` (claim id), 835 loop 2100 ``CLP01``,
-  834 loop 2000 and below ``REF02`` of REF*0F (subscriber id), 276/277 2200D/E and 277CA
-  2200D ``TRN02``; findings of situational rules carry a ``SITUATIONAL TRIGGER`` segment
-  context pointing at the segment whose value triggered the rule.
+- CTX (names from the X231A1 CTX01-1 business unit list): 837 (P/I/D) loop 2300 and
+  below carry ``CLM01`` (claim id), 834 loop 2000 and below ``SUBSCRIBER NUMBER REF02``
+  (REF*0F), 270/271 2000C/D, 276/277 2200D/E and 277CA 2200D ``TRN02``; the 835 has no
+  business unit in that list, so none. Findings of situational rules carry a
+  ``SITUATIONAL TRIGGER`` segment context pointing at the segment whose value triggered
+  the rule (CTX01-2 not used).
 - Versions: an undefined version (X222A2, X223A3) maps to the defined guide with the same
   ST01 and guide number (highest addenda not above it, else the lowest) with
   ``version_matched=False``, and its ST03 is accepted as that version.
@@ -122,11 +124,12 @@ _CLAIM = {"2300": ("CLM", "", 1, "CLM01")}
 # (ST01, version) -> loader of the declarative definition.
 _REGISTRY: dict[tuple[str, str], Callable[[], GuideDef]] = {
     ("834", "005010X220A1"): _pyx12(
-        "834", "005010X220A1", "834.5010.X220.A1.xml", {"2000": ("REF", "0F", 2, "REF02")}
+        "834",
+        "005010X220A1",
+        "834.5010.X220.A1.xml",
+        {"2000": ("REF", "0F", 2, "SUBSCRIBER NUMBER REF02")},
     ),
-    ("835", "005010X221A1"): _pyx12(
-        "835", "005010X221A1", "835.5010.X221.A1.xml", {"2100": ("CLP", "", 1, "CLP01")}
-    ),
+    ("835", "005010X221A1"): _pyx12("835", "005010X221A1", "835.5010.X221.A1.xml"),
     ("837", "005010X222A1"): _pyx12("837", "005010X222A1", "837.5010.X222.A1.xml", _CLAIM),
     ("837", "005010X223A2"): _pyx12("837", "005010X223A2", "837Q3.I.5010.X223.A1.xml", _CLAIM),
     ("277", "005010X214"): _pyx12(

@@ -291,8 +291,8 @@ def _compile_segment(seg: CSeg, d: SegmentDef, all_codes: dict[str, set[str]]) -
 
 def _qualifier(d: SegmentDef) -> tuple[int, int, frozenset[str]] | None:
     """The element whose code list tells this segment's places apart (our rule):
-    XX01 when it is a required ID element with a code list; else the first component of
-    a composite XX01 with codes; else HL03 for HL."""
+    XX01 when it is a required ID element with a code list; else the required first
+    component of a composite XX01 with codes; else HL03 for HL."""
     by_seq = {e.seq: e for e in d.elements}
     first = by_seq.get(1)
     if isinstance(first, ElementDef):
@@ -300,7 +300,7 @@ def _qualifier(d: SegmentDef) -> tuple[int, int, frozenset[str]] | None:
             return (0, -1, first.codes)
     elif isinstance(first, CompositeDef) and first.components:
         c0 = min(first.components, key=lambda c: c.seq)
-        if c0.data_type == "ID" and c0.codes:
+        if c0.codes and c0.usage == "R":  # ID, or AN with a code list (999 CTX01-1)
             return (0, 0, c0.codes)
     if d.id == "HL":
         third = by_seq.get(3)

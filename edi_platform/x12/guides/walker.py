@@ -413,8 +413,11 @@ class _Walk:
             p0, comp, mapping, chosen, cands = entry
             if mapping is not None:
                 v = els[p0] if p0 < len(els) else ""
-                if comp >= 0 and cs in v:
-                    v = v.split(cs, 1)[0]
+                if comp >= 0:
+                    if rs in v:  # a repeated composite (999 CTX01): its first repetition
+                        v = v.split(rs, 1)[0]
+                    if cs in v:
+                        v = v.split(cs, 1)[0]
                 chosen = mapping.get(v, chosen)
             else:
                 chosen, v = _first_match(cands, els, cs)
