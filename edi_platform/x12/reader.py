@@ -32,8 +32,16 @@ CHUNK_SIZE = 1 << 20
 ISA_LENGTH = 106  # fixed width, terminator included
 # Index of each separator in a well-formed ISA: the 16 element separators.
 _ISA_SEPARATOR_INDEXES = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
-# Segments that close or open envelopes: they end a transaction set's numbering.
-_ENVELOPE_IDS = frozenset({"GE", "GS", "IEA", "ISA"})
+# Segments the tokenizer treats specially; GS/GE/IEA/ISA end a set's numbering.
+_K_ST, _K_SE, _K_ISA, _K_IEA, _K_ENVELOPE = 1, 2, 3, 4, 5
+_SPECIAL = {
+    "ST": _K_ST,
+    "SE": _K_SE,
+    "ISA": _K_ISA,
+    "IEA": _K_IEA,
+    "GS": _K_ENVELOPE,
+    "GE": _K_ENVELOPE,
+}
 _WHITESPACE = " \t\r\n\x00\ufeff\xef\xbb\xbf"
 
 
@@ -244,7 +252,7 @@ class SegmentReader:
             pair = term + eol
             newline_term = term in ("\n", "\r")
             idx = 0
-            envelope_ids = _ENVELOPE_IDS
+            special = _SPECIAL.get
             while True:
                 if term not in buf and more():
                     continue
@@ -298,14 +306,18 @@ class SegmentReader:
                         s = s[:-1]
                     elems = s.split(es)
                     sid = elems[0]
-                    if sid == "ST":
-                        idx = 1
-                    elif idx:
-                        if sid in envelope_ids:
-                            idx = 0
-                        else:
+                    kind = special(sid)  # one dict probe instead of a chain of compares
+                    if kind is None:
+                        if idx:
                             idx += 1
-                    if sid == "ISA":
+                    elif kind == _K_ST:
+                        idx = 1
+                    elif kind == _K_SE:
+                        if idx:
+                            idx += 1
+                    else:
+                        idx = 0
+                    if kind == _K_ISA:
                         # a new interchange (IEA missing before it): re-detect its delimiters
                         # from the raw text
                         rest = (tok.join(pieces[i - 1 :]) + tok + carry)[lead:]
@@ -314,14 +326,14 @@ class SegmentReader:
                     seg = Segment(sid, elems[1:], line, pos + lead, idx)
                     if spaced:
                         seg.leading_space = True
-                    if sid == "SE":
+                    if kind == _K_SE:
                         idx = 0
                     if "\n" in s:
                         line += s.count("\n")
                     line += tok_nl
                     pos += plen + tl
                     yield seg
-                    if sid == "IEA":
+                    if kind == _K_IEA:
                         # the next interchange may use other delimiters: re-detect from text
                         rest = (tok.join(pieces[i:]) + tok + carry) if i < n else carry
                         base = pos
