@@ -5,6 +5,7 @@ Public API::
     find_guide(st01, version, *, fallback="nearest") -> Guide | None
     validate_set(guide, segments, delimiters) -> list[SegmentIssue]
     available_guides() -> list[tuple[str, str]]
+    preload(*, tables=False) -> list[Guide]
 
 Guides: 834 X220A1, 835 X221A1, 837P X222A1, 837I X223A2, 277CA X214 and 999 X231A1 are
 compiled from pyx12's XML maps (read as data from the installed package, see
@@ -73,6 +74,7 @@ __all__ = [
     "Guide",
     "available_guides",
     "find_guide",
+    "preload",
     "validate_set",
 ]
 
@@ -190,6 +192,20 @@ def _compiled(st01: str, version: str) -> Guide:
                 )
                 _cache[key] = guide
     return guide
+
+
+def preload(*, tables: bool = False) -> list[Guide]:
+    """Compile every defined guide now (e.g. at worker start) instead of on first use;
+    with ``tables`` also build every segment node's transition table."""
+    from .compiler import _iter_segments, transitions
+
+    guides = [_compiled(st01, version) for st01, version in available_guides()]
+    if tables:
+        for guide in guides:
+            assert guide.compiled is not None
+            for node in _iter_segments(guide.compiled.root):
+                transitions(node)
+    return guides
 
 
 def find_guide(st01: str, version: str, *, fallback: str = "nearest") -> Guide | None:
