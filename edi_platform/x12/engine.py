@@ -420,6 +420,7 @@ class _Engine:
                     ),
                 )
                 report.interchanges.append(ic)
+                continue  # reported as that interchange's TA1 finding
             if not report.interchanges and report.error_code is None:
                 report.error_code = problem.code
                 report.error = problem.message
