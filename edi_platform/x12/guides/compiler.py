@@ -77,6 +77,7 @@ class CSeg:
         "dates",
         "dense",
         "fastp",
+        "group_req",
         "id",
         "index",
         "last_req",
@@ -108,6 +109,7 @@ class CSeg:
         self.index = index
         self.report_id = loop.report_id
         self.pos = d.pos  # segments sharing a position may come in any order
+        self.group_req: tuple = ()  # required members of its same-position group
         self.checks: tuple[ElemCheck, ...] = ()
         self.syntax: tuple[tuple[str, tuple[int, ...]], ...] = ()
         self.qual: tuple[int, int, frozenset[str]] | None = None
@@ -342,6 +344,14 @@ def compile_guide(g: GuideDef) -> CompiledGuide:
                 _compile_segment(seg, child, all_codes)
                 ids.add(child.id)
                 loop.children.append(seg)
+        # Only real groups (several segments at one position) keep their position tag.
+        segs = [c for c in loop.children if isinstance(c, CSeg)]
+        for seg in segs:
+            group = [c for c in segs if c.pos and c.pos == seg.pos]
+            if len(group) < 2:
+                seg.pos = ""
+            else:
+                seg.group_req = tuple(c for c in group if c.usage == "R")
         return loop
 
     root = build(g.root, None, 0)
@@ -458,11 +468,22 @@ def transitions(seg: CSeg) -> dict[str, list[tuple]]:
     while True:
         for child in loop.children[start + 1 :]:
             if isinstance(child, CSeg):
-                first.append((child, child.qual, pops, (), tuple(missing), False))
+                miss = tuple(missing)
+                if child.pos:  # its group's members may follow it: checked when left
+                    miss = tuple(
+                        m
+                        for m in miss
+                        if not (isinstance(m, CSeg) and m.pos == child.pos and m.loop is loop)
+                    )
+                first.append((child, child.qual, pops, (), miss, False))
             else:
                 for target, chain, miss in _entries(child):
                     first.append((target, target.qual, pops, chain, (*missing, *miss), False))
-            if child.usage == "R":
+            if child.usage == "R" and not (
+                pops == 0 and seg.pos and isinstance(child, CSeg) and child.pos == seg.pos
+            ):
+                # (a required segment sharing the current one's position may already
+                # have been sent before it: same-position segments come in any order)
                 missing.append(child)
         if loop.parent is None:
             break

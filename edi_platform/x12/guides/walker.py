@@ -393,6 +393,11 @@ class _Walk:
             loop_rules.setdefault(r.loop, []).append(r)
         last_seg: Segment | None = None
         started = False
+        # the same-position group being sent (its required members are checked when left)
+        grp_frame: list | None = None
+        grp_pos = ""
+        grp_req: tuple = ()
+        grp_seen: set[int] = set()
         for seg in segments:
             last_seg = seg
             sid = seg.id
@@ -461,6 +466,17 @@ class _Walk:
                     self._issue(cur.id, seg, cur.report_id, "I8", frames, cur=cur)
                 count = 1
             cur = target
+            if target.pos or grp_frame is not None:
+                if target.pos and grp_frame is frames[-1] and grp_pos == target.pos:
+                    grp_seen.add(id(target))
+                else:
+                    if grp_req:
+                        self._group_left(grp_req, grp_seen, seg, frames)
+                    if target.pos:
+                        grp_frame, grp_pos, grp_req = frames[-1], target.pos, target.group_req
+                        grp_seen = {id(target)}
+                    else:
+                        grp_frame, grp_pos, grp_req = None, "", ()
             if target.special:
                 if target.ctx_source is not None:
                     p0, name = target.ctx_source
@@ -488,6 +504,8 @@ class _Walk:
                     if quick is None or quick(els, len(els)):
                         continue
             self._elements(target, seg, frames)
+        if grp_req and last_seg is not None:
+            self._group_left(grp_req, grp_seen, last_seg, frames)
         # End of the set: required segments still owed before SE (SE itself is the
         # envelope check's business: IK5 2/3/4).
         if last_seg is not None and cur.id != "SE":
@@ -579,6 +597,11 @@ class _Walk:
                 frames,
                 message=f"{what} is missing before this position (IK304 3)",
             )
+
+    def _group_left(self, required: tuple, seen: set[int], seg: Segment, frames) -> None:
+        missing = tuple(node for node in required if id(node) not in seen)
+        if missing:
+            self._missing(missing, seg, frames, 0)
 
     def _not_found(self, seg: Segment, frames: list[list], qualifier: str | None = None) -> None:
         sid = seg.id
