@@ -130,13 +130,14 @@ class CSeg:
 class CompiledGuide:
     """A compiled guide: root loop, segment ids it uses, situational rules."""
 
-    __slots__ = ("all_ids", "loop_by_id", "qualifiers", "root", "rules", "st_node")
+    __slots__ = ("all_ids", "loop_by_id", "loop_rules", "qualifiers", "root", "rules", "st_node")
 
     def __init__(self, root: CLoop, all_ids: frozenset[str], st_node: CSeg) -> None:
         self.root = root
         self.all_ids = all_ids
         self.st_node = st_node
         self.rules: tuple = ()
+        self.loop_rules: dict[str, list[SituationalRule]] = {}  # loop id -> its rules
         self.loop_by_id: dict[str, list[CLoop]] = {}
         # segment id -> every qualifier code some place of that segment takes
         self.qualifiers: dict[str, frozenset[str]] = {}
@@ -373,6 +374,8 @@ def compile_guide(g: GuideDef) -> CompiledGuide:
         raise ValueError(f"guide {g.version} does not start with ST")
     cg = CompiledGuide(root, frozenset(ids), st)
     cg.rules = _compile_rules(g.rules, root)
+    for rule in cg.rules:
+        cg.loop_rules.setdefault(rule.loop, []).append(rule)
     quals: dict[str, set[str]] = {}
     for seg in _iter_segments(root):
         seg.special = seg.ctx_source is not None or seg.usage == "N" or seg.rule_role

@@ -28,7 +28,7 @@ from .elements import (
     valid_time,
     value_errors,
 )
-from .model import Condition, SituationalRule
+from .model import Condition
 from .segment_ids import KNOWN_SEGMENT_IDS
 
 IK304_TEXT = {
@@ -388,9 +388,7 @@ class _Walk:
         frames: list[list] = [[cg.root, 1, None, None]]
         count = 0
         has_rules = bool(cg.rules)
-        loop_rules: dict[str, list[SituationalRule]] = {}
-        for r in cg.rules:
-            loop_rules.setdefault(r.loop, []).append(r)
+        loop_rules = cg.loop_rules
         last_seg: Segment | None = None
         started = False
         # the same-position group being sent (its required members are checked when left)
@@ -406,7 +404,8 @@ class _Walk:
                 started = True
                 if sid == "ST":
                     count = 1
-                    self._elements(cur, seg, frames)
+                    if not self._clean(cur, els, dkey):
+                        self._elements(cur, seg, frames)
                     continue
             table = cur.trans
             if table is None:
@@ -520,6 +519,23 @@ class _Walk:
         return issues
 
     # ------------------------------------------------------------------ helpers
+    def _clean(self, node: CSeg, els: list[str], dkey: tuple[str, str]) -> bool:
+        """The fast path of the loop above, for a single segment (ST)."""
+        fp = node.fastp
+        if fp is None or fp[0] is not dkey:
+            fp = node.fastp = (dkey, fast_matcher(node, self.cs, self.rs))
+        if fp[1] is None:
+            return False
+        joined = JOIN.join(els)
+        if (
+            not fp[1].fullmatch(joined)
+            or SPACE_JOIN in joined
+            or joined[-1:] == " "
+            or len(els) > node.max_pos
+        ):
+            return False
+        return node.quick is None or node.quick(els, len(els))
+
     def _elements(self, node: CSeg, seg: Segment, frames: list[list]) -> None:
         errs = check_elements(node, seg.elements, self.cs, self.rs)
         if errs:
