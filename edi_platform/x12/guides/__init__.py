@@ -17,7 +17,8 @@ Rules we apply (and test):
 
 - Placement (IK304): a segment is looked up in the current node's transition table; the
   candidate whose qualifier matches wins. The qualifier is XX01 when it is a required ID
-  element with codes, else the first component of a composite XX01 with codes, else HL03.
+  element with codes, else the required first component of a composite XX01 with codes
+  (ID, or AN as in the 999 CTX01-1), else HL03.
   When the qualifier is no qualifier of that segment anywhere in the guide, the first
   candidate is taken and the qualifier gets IK403 7 (or I6); when it qualifies another
   place of the guide, the segment is misplaced. Not placeable: 1 when the ID is not an X12
@@ -52,7 +53,8 @@ minimum repeats or "not used" segments, so I4/I7/I8/I11 fire only for definition
 External code lists are pyx12's codes.xml (states, countries, service types, claim status
 categories); 277 STC01-2 is length-checked only. Of DTP-style periods only D8, RD8, D6,
 DT and TM are verified. Values are accepted from the Latin-1 printable range (no basic vs
-extended character set distinction).
+extended character set distinction). 271 LS/LE are situational (not forced around 2120x).
+pyx12's 835 map marks ST03 "not used", so an 835 with ST03 gets IK403 I10 (accepted).
 """
 
 from __future__ import annotations
