@@ -279,34 +279,51 @@ class SegmentReader:
                 pieces = buf.split(tok)
                 carry = pieces.pop()
                 pos = base
-                n = len(pieces)
-                i = 0
                 rest: str | None = None
                 for piece in pieces:
-                    i += 1
                     plen = len(piece)
                     if not plen:
                         pos += tl
                         line += tok_nl
                         continue
-                    spaced = False
-                    if piece[0] <= " ":
-                        s = piece.lstrip(_WHITESPACE)
-                        lead = plen - len(s)
-                        line += piece.count("\n", 0, lead)
-                        if not s:
-                            pos += plen + tl
+                    if piece[0] > " " and not newline_term:
+                        # the common case: nothing to strip
+                        elems = piece.split(es)
+                        sid = elems[0]
+                        kind = special(sid)  # one dict probe instead of a chain of compares
+                        if kind is None:
+                            if idx:
+                                idx += 1
+                            seg = Segment(sid, elems[1:], line, pos, idx)
+                            if "\n" in piece:
+                                line += piece.count("\n")
                             line += tok_nl
+                            pos += plen + tl
+                            yield seg
                             continue
-                        spaced = " " in piece[:lead] or "\t" in piece[:lead]
-                    else:
                         s = piece
                         lead = 0
-                    if newline_term and s[-1] == "\r":
-                        s = s[:-1]
-                    elems = s.split(es)
-                    sid = elems[0]
-                    kind = special(sid)  # one dict probe instead of a chain of compares
+                        spaced = False
+                    else:
+                        spaced = False
+                        if piece[0] <= " ":
+                            s = piece.lstrip(_WHITESPACE)
+                            lead = plen - len(s)
+                            line += piece.count("\n", 0, lead)
+                            if not s:
+                                pos += plen + tl
+                                line += tok_nl
+                                continue
+                            spaced = " " in piece[:lead] or "\t" in piece[:lead]
+                        else:
+                            s = piece
+                            lead = 0
+                        if newline_term and s[-1] == "\r":
+                            s = s[:-1]
+                        elems = s.split(es)
+                        sid = elems[0]
+                        kind = special(sid)
+                    # special segments (ST, SE, GS, GE, ISA, IEA) and stripped pieces
                     if kind is None:
                         if idx:
                             idx += 1
@@ -319,8 +336,8 @@ class SegmentReader:
                         idx = 0
                     if kind == _K_ISA:
                         # a new interchange (IEA missing before it): re-detect its delimiters
-                        # from the raw text
-                        rest = (tok.join(pieces[i - 1 :]) + tok + carry)[lead:]
+                        # from the raw text, which starts here in buf
+                        rest = buf[pos + lead - base :]
                         base = pos + lead
                         break
                     seg = Segment(sid, elems[1:], line, pos + lead, idx)
@@ -335,7 +352,7 @@ class SegmentReader:
                     yield seg
                     if kind == _K_IEA:
                         # the next interchange may use other delimiters: re-detect from text
-                        rest = (tok.join(pieces[i:]) + tok + carry) if i < n else carry
+                        rest = buf[pos - base :]
                         base = pos
                         break
                 if rest is not None:
