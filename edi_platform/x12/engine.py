@@ -9,7 +9,8 @@ file is kept in the report beyond summaries and findings.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
 from typing import Any, Literal
 
 from edi_platform.x12.codes import (
@@ -36,6 +37,7 @@ __all__ = ["MAX_ISSUES_PER_SET", "guides_available", "validate"]
 
 logger = logging.getLogger(__name__)
 
+SET_BUFFER = 20_000  # segments of one set held at once before streaming the rest
 MAX_ISSUES_PER_SET = 1000  # a 999 with more IK3s helps nobody; the verdict stays exact
 _REJECTING_SET_CODES = frozenset({"1", "2", "3", "4", "6", "7", "23", "I6"})
 _SET_ENDERS = frozenset({"ST", "GE", "GS", "IEA", "ISA"})
@@ -316,21 +318,40 @@ class _Engine:
                     codes.append("I6")
                     guide = None
 
-        count = 1
         se: Segment | None = None
         spaced: list[Segment] = []
         it = self.it
+        # Collect the set in a list (the guide then iterates it at C speed); a set longer
+        # than SET_BUFFER segments is handed over as list + live generator instead, so even
+        # a single-set 200 MB file is never held in memory.
+        held: list[Segment] = [st]
+        hold = held.append
+        limit = SET_BUFFER
+        streamed = 0
+        overflow = False
+        for seg in it:
+            sid = seg.id
+            if sid in _SET_ENDERS:
+                self.pending = seg
+                break
+            hold(seg)
+            if seg.leading_space:
+                spaced.append(seg)
+            if sid == "SE":
+                se = seg
+                break
+            if len(held) >= limit:
+                overflow = True
+                break
 
-        def segments() -> Iterator[Segment]:
-            # ST..SE of this set straight from the reader; an envelope segment that shows
-            # the SE missing is pushed back for the main loop
-            nonlocal count, se
-            yield st
+        def rest() -> Iterator[Segment]:
+            # the remainder of an overlong set, straight from the reader
+            nonlocal se, streamed
             for seg in it:
                 if seg.id in _SET_ENDERS:
                     self.pending = seg
                     return
-                count += 1
+                streamed += 1
                 if seg.leading_space:
                     spaced.append(seg)
                 yield seg
@@ -338,10 +359,11 @@ class _Engine:
                     se = seg
                     return
 
-        body = segments()
+        tail = rest() if overflow else None
         issues: list[SegmentIssue] = []
         if guide is not None:
             module = _guides()
+            body: Iterable[Segment] = held if tail is None else chain(held, tail)
             try:
                 issues = list(module.validate_set(guide, body, ic.delimiters or Delimiters()))
             except Exception:  # the guide engine must never turn bad data into a crash
@@ -350,8 +372,11 @@ class _Engine:
                     EnvelopeIssue("5", "internal error in guide validation", st.line, st.offset)
                 ]
                 issues = []
-        for _ in body:  # drain what the guide did not read
-            pass
+        if tail is not None:
+            for _ in tail:  # drain what the guide did not read
+                pass
+        count = len(held) + streamed
+        del held
         # ST came through the main loop; the rest (and a pushed-back segment) did not
         self.count += count - 1 + (self.pending is not None)
         rep.segment_count = count

@@ -242,3 +242,21 @@ def test_an_internal_error_still_ends_in_a_verdict(monkeypatch):
     report = validate(FIXTURES / "834.x12")
     assert report.verdict == "rejected"
     assert report.problems[-1].code == "internal"
+
+
+@pytest.mark.parametrize("buffer", [1, 3, 14, 15])
+def test_long_sets_are_streamed_to_the_guide_past_the_buffer(use_guides, monkeypatch, buffer):
+    monkeypatch.setattr(engine, "SET_BUFFER", buffer)
+    fake = use_guides(FakeGuides())
+    s = _set(validate(FIXTURES / "834.x12"))
+    assert fake.seen[0][0] == "ST" and fake.seen[0][-1] == "SE" and len(fake.seen[0]) == 14
+    assert (s.segment_count, s.ack_code, list(s.codes)) == (14, "A", [])
+
+
+def test_long_set_without_se_is_streamed_and_reported(use_guides, monkeypatch, fixture_bytes):
+    monkeypatch.setattr(engine, "SET_BUFFER", 2)
+    use_guides(FakeGuides())
+    report = validate(fixture_bytes("mutations/ik5_2_se_missing.x12"))
+    s = _set(report)
+    assert (s.segment_count, list(s.codes)) == (13, ["2"])
+    assert report.segment_count == report.interchanges[0].segment_count == 17
