@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import getpass
 import logging
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Max, TextField, Value, When
@@ -81,11 +83,34 @@ CLOSE_GAP_PERMISSION = "controlnumbers.close_gap"
 
 
 # --- scope -------------------------------------------------------------------------------------
+# partner code -> (scope, monotonic expiry). Reading the partner costs more CPU than the
+# allocation statement itself, and a scope change is a rare, coordinated operation (it re-keys
+# the ISA/GS counters and needs a counter reset anyway), so each process keeps the answer for a
+# few seconds; a change saved in this process clears it at once (signal in apps.py).
+_scope_cache: dict[str, tuple[str, float]] = {}
+
+
+def _scope_cache_seconds() -> float:
+    return float(getattr(settings, "CONTROL_NUMBER_SCOPE_CACHE_SECONDS", 5.0))
+
+
+def scope_cache_clear(**_: Any) -> None:
+    """Forget cached partner scopes (connected to the partner model's save/delete signals)."""
+    _scope_cache.clear()
+
+
 def partner_scope(*, partner_code: str) -> str:
     """The partner's control-number scope ("partner" or "transaction")."""
+    now = time.monotonic()
+    cached = _scope_cache.get(partner_code)
+    if cached is not None and cached[1] > now:
+        return cached[0]
     partner = partner_by_code(code=partner_code)
     if partner is None:
         raise UnknownPartner(f"no trading partner with code {partner_code!r}")
+    ttl = _scope_cache_seconds()
+    if ttl > 0:
+        _scope_cache[partner_code] = (partner.control_number_scope, now + ttl)
     return partner.control_number_scope
 
 
@@ -159,6 +184,37 @@ def _exhausted(key: CounterKey, current: int, maximum: int, count: int) -> Contr
     )
 
 
+def _prepared_statements() -> bool:
+    """``CONTROL_NUMBER_PREPARED_STATEMENTS`` (default True): prepare the allocation statement.
+
+    Planning the allocation CTE costs about as much CPU as running it; preparing it once per
+    connection saves that on every call. Turn it off behind a pooler that cannot keep prepared
+    statements (PgBouncer in transaction mode before 1.21).
+    """
+    return bool(getattr(settings, "CONTROL_NUMBER_PREPARED_STATEMENTS", True))
+
+
+def _execute_hot(sql: str, params: list[Any]) -> list[tuple]:
+    """Run the allocation statement on Django's connection (joining its transaction, if any).
+
+    Django's own cursors bind client-side and never prepare; this one binds server-side and
+    prepares the statement (optionally), with Django's error wrapping kept.
+    """
+    import psycopg
+
+    connection.ensure_connection()
+    raw = connection.connection
+    prepare = _prepared_statements()
+    if prepare and raw.prepare_threshold is None:
+        # Django turns psycopg's preparation off (threshold None), which also ignores an
+        # explicit prepare=True. A threshold no query reaches keeps every other statement
+        # unprepared (Django's client-side cursors never prepare anyway) while ours is.
+        raw.prepare_threshold = 2**31 - 1
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        cursor.execute(sql, params, prepare=True if prepare else None)
+        return cursor.fetchall()
+
+
 def _allocate_once_postgresql(
     requests: list[_Request], *, outbound_file_id: uuid.UUID, file_name: str, actor: str
 ) -> dict[CounterKey, range] | object:
@@ -169,9 +225,7 @@ def _allocate_once_postgresql(
         params += [req.count, order]
     params += [len(requests), file_name, file_name]
     params += [outbound_file_id, current_retry_count(), actor, file_name]
-    with connection.cursor() as cursor:
-        cursor.execute(_ALLOCATE_SQL.format(values=values), params)
-        rows = cursor.fetchall()
+    rows = _execute_hot(_ALLOCATE_SQL.format(values=values), params)
     updated = {order: (first, last) for tag, order, first, last in rows if tag == "u"}
     if len(updated) == len(requests):
         return {req.key: range(updated[i][0], updated[i][1] + 1) for i, req in enumerate(requests)}
