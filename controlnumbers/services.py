@@ -613,12 +613,14 @@ def _find_file_by_isa13(storage, *, partner_code: str, transaction_type: str, is
     return None
 
 
-def gaps_close(*, audit_ids: Iterable[int], acting_user: Any, storage=None) -> GapCloseResult:
+def gaps_close(
+    *, audit_ids: Iterable[int], acting_user: Any, storage=None, dry_run: bool = False
+) -> GapCloseResult:
     """Remediate documented gaps: FAILED numbers whose file IS in outbound storage -> PERSISTED.
 
     A file is found by the ``file_name`` recorded on its audit rows or, failing that, by its
     ISA13 in the outbound naming scheme. All FAILED rows of that outbound file are closed with
-    a note naming the file and the operator.
+    a note naming the file and the operator. ``dry_run`` only reports what would be closed.
     """
     if acting_user is not None and not acting_user.has_perm(CLOSE_GAP_PERMISSION):
         raise PermissionDenied("closing gaps needs the permission " + CLOSE_GAP_PERMISSION)
@@ -658,6 +660,10 @@ def gaps_close(*, audit_ids: Iterable[int], acting_user: Any, storage=None) -> G
                     break
         if found is None:
             result.not_found += [r.id for r in rows]
+            continue
+        if dry_run:
+            result.closed += sum(1 for r in siblings if r.status == AuditStatus.FAILED)
+            result.files_found.append(found)
             continue
         note = f"gap closed by {actor_label(acting_user)}: file found in outbound storage ({found})"
         with transaction.atomic():
