@@ -330,7 +330,10 @@ class ControlNumberAuditAdmin(admin.ModelAdmin):
         if not term:
             return queryset, False
         if term.isdigit():
-            return queryset.filter(number=int(term)), False
+            # counter_id = ANY(...) lets PostgreSQL probe the (counter, number, epoch) index
+            # once per counter instead of scanning millions of rows.
+            counter_ids = list(ControlNumberCounter.objects.values_list("id", flat=True))
+            return queryset.filter(number=int(term), counter_id__in=counter_ids), False
         try:
             return queryset.filter(outbound_file_id=uuid.UUID(term)), False
         except ValueError:
