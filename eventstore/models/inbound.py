@@ -1,4 +1,4 @@
-"""Inbound registry: every received file (TransactionBatch) and transaction set (TransactionHeader)."""
+"""Inbound registry: every received file (TransactionBatch) and transaction set (header)."""
 
 from __future__ import annotations
 
