@@ -36,7 +36,8 @@ AUDIT_TABLE = ControlNumberAudit._meta.db_table
 DEFAULT_DAYS = 30
 SEVERITIES = ("MINOR", "MODERATE", "CRITICAL")
 
-_GAP_SQL = f"""
+# Portable form (SQLite, the embedded default): plain joins, window functions.
+_GAP_SQL_PORTABLE = f"""
 WITH scope AS (
     SELECT id, partner_code, transaction_type, counter_type
     FROM {COUNTER_TABLE}
@@ -62,6 +63,69 @@ unexplained AS (
     SELECT counter_id, epoch, prev + 1 AS first_number, number - 1 AS last_number,
            number - prev - 1 AS size, issued_at AS seen_at, 'unexplained' AS kind
     FROM seq WHERE number - prev > 1
+),
+failed AS (
+    SELECT a.counter_id, a.epoch, a.number, a.issued_at,
+           a.number - ROW_NUMBER() OVER (PARTITION BY a.counter_id, a.epoch ORDER BY a.number)
+               AS island
+    FROM {AUDIT_TABLE} a JOIN scope s ON s.id = a.counter_id
+    WHERE a.status = 'FAILED' AND a.issued_at >= %s
+),
+documented AS (
+    SELECT counter_id, epoch, MIN(number) AS first_number, MAX(number) AS last_number,
+           COUNT(*) AS size, MAX(issued_at) AS seen_at, 'documented' AS kind
+    FROM failed GROUP BY counter_id, epoch, island
+),
+gaps AS (
+    SELECT * FROM unexplained UNION ALL SELECT * FROM documented
+)
+SELECT g.counter_id, s.partner_code, s.transaction_type, s.counter_type, g.epoch,
+       g.first_number, g.last_number, g.size, g.kind, g.seen_at,
+       CASE WHEN g.size = 1 THEN 'MINOR' WHEN g.size <= 5 THEN 'MODERATE' ELSE 'CRITICAL' END
+FROM gaps g JOIN scope s ON s.id = g.counter_id
+ORDER BY s.partner_code, s.transaction_type, s.counter_type, g.epoch, g.first_number, g.kind
+"""
+
+
+# PostgreSQL: the same logic, driven per counter with LATERAL so that each step is an index
+# range scan: the window aggregate reads (counter, issued_at, epoch, number) index-only, the
+# LAG pass reads (counter, number, epoch) in number order (no sort), and issued_at is fetched
+# only for the rows that follow a gap.
+_GAP_SQL_POSTGRESQL = f"""
+WITH scope AS MATERIALIZED (
+    SELECT id, partner_code, transaction_type, counter_type
+    FROM {COUNTER_TABLE}
+    WHERE 1 = 1 {{scope_filter}}
+),
+win AS (
+    SELECT s.id AS counter_id, w.epoch, w.cnt, w.lo, w.hi
+    FROM scope s
+    CROSS JOIN LATERAL (
+        SELECT a.epoch, COUNT(*) AS cnt, MIN(a.number) AS lo, MAX(a.number) AS hi
+        FROM {AUDIT_TABLE} a
+        WHERE a.counter_id = s.id AND a.issued_at >= %s
+        GROUP BY a.epoch
+    ) w
+),
+seq AS (
+    SELECT x.counter_id, x.epoch, l.number, l.prev
+    FROM win x
+    CROSS JOIN LATERAL (
+        SELECT a.number, LAG(a.number) OVER (ORDER BY a.number) AS prev
+        FROM {AUDIT_TABLE} a
+        WHERE a.counter_id = x.counter_id AND a.number BETWEEN x.lo AND x.hi
+          AND a.epoch = x.epoch
+    ) l
+    WHERE x.cnt < x.hi - x.lo + 1
+),
+unexplained AS (
+    SELECT q.counter_id, q.epoch, q.prev + 1 AS first_number, q.number - 1 AS last_number,
+           q.number - q.prev - 1 AS size,
+           (SELECT a.issued_at FROM {AUDIT_TABLE} a
+             WHERE a.counter_id = q.counter_id AND a.number = q.number AND a.epoch = q.epoch)
+               AS seen_at,
+           'unexplained' AS kind
+    FROM seq q WHERE q.number - q.prev > 1
 ),
 failed AS (
     SELECT a.counter_id, a.epoch, a.number, a.issued_at,
@@ -184,7 +248,8 @@ def gap_report(
             scope_params.append(value)
     cutoff = (now or timezone.now()) - timedelta(days=days)
     cutoff_db = connection.ops.adapt_datetimefield_value(cutoff)
-    sql = _GAP_SQL.format(scope_filter=scope_filter)
+    template = _GAP_SQL_POSTGRESQL if connection.vendor == "postgresql" else _GAP_SQL_PORTABLE
+    sql = template.format(scope_filter=scope_filter)
     # The scope CTE is written once but its parameters bind once per textual occurrence.
     params = [*scope_params, cutoff_db, cutoff_db]
     with connection.cursor() as cursor:
