@@ -210,6 +210,10 @@ def _generate_audit_rows(total: int) -> tuple[int, float]:
             "now() FROM generate_series(0, 63) AS i ON CONFLICT DO NOTHING",
             [per_counter],
         )
+        cur.execute(
+            f"UPDATE {COUNTER_TABLE} SET issued_count = current_value "
+            "WHERE partner_code LIKE 'GAP%%'"
+        )
         cur.execute("SET synchronous_commit = off")
         cur.execute("SET maintenance_work_mem = '256MB'")
         t0 = time.perf_counter()
@@ -236,9 +240,14 @@ def _generate_audit_rows(total: int) -> tuple[int, float]:
         cur.execute(
             f"""
             INSERT INTO {AUDIT_TABLE}
-                (counter_id, number, epoch, outbound_file_id, issued_at, retry_count, status,
-                 notes, actor, file_name)
+                (counter_id, number, epoch, seq, outbound_file_id, issued_at, retry_count,
+                 status, notes, actor, file_name)
             SELECT c.id, g.n, 1,
+                   -- seq: ordinal of the row (numbers lost without a row do not count)
+                   CASE WHEN c.k %% 16 = 1
+                        THEN g.n - 3 * (g.n / 50000)
+                             - LEAST(GREATEST(g.n %% 50000 - 1000, 0), 3)
+                        ELSE g.n END,
                    ('00000000-0000-4000-8000-'
                     || lpad(to_hex(c.id * 100000000 + g.n), 12, '0'))::uuid,
                    now() - interval '365 days' + (g.n::float8 / %s) * interval '365 days',

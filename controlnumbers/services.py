@@ -135,7 +135,7 @@ _MISSING = object()
 _ALLOCATE_SQL = f"""
 WITH req(partner_code, transaction_type, counter_type, n, ord) AS (VALUES {{values}}),
 locked AS (
-    SELECT c.id, c.current_value, c.max_value, req.n, req.ord
+    SELECT c.id, c.current_value, c.max_value, c.issued_count, req.n, req.ord
     FROM {COUNTER_TABLE} c
     JOIN req ON c.partner_code = req.partner_code
             AND c.transaction_type = req.transaction_type
@@ -150,19 +150,21 @@ guard AS (
 upd AS (
     UPDATE {COUNTER_TABLE} c
     SET current_value = l.current_value + l.n,
+        issued_count = l.issued_count + l.n,
         last_increment_at = clock_timestamp(),
         modified_at = clock_timestamp(),
         last_file_name = CASE WHEN %s = '' THEN c.last_file_name ELSE %s END
     FROM locked l, guard g
     WHERE c.id = l.id AND g.go
     RETURNING c.id, l.ord, l.current_value + 1 AS first_number, c.current_value AS last_number,
-              c.epoch, c.last_increment_at
+              l.issued_count + 1 AS first_seq, c.epoch, c.last_increment_at
 ),
 ins AS (
     INSERT INTO {AUDIT_TABLE}
-        (counter_id, number, epoch, outbound_file_id, issued_at, retry_count, status, notes,
-         actor, file_name)
-    SELECT u.id, s.n, u.epoch, %s, u.last_increment_at, %s, 'ISSUED', '', %s, %s
+        (counter_id, number, epoch, seq, outbound_file_id, issued_at, retry_count, status,
+         notes, actor, file_name)
+    SELECT u.id, s.n, u.epoch, u.first_seq + (s.n - u.first_number), %s, u.last_increment_at,
+           %s, 'ISSUED', '', %s, %s
     FROM upd u CROSS JOIN LATERAL generate_series(u.first_number, u.last_number) AS s(n)
 )
 SELECT 'u', ord, first_number, last_number FROM upd
@@ -221,19 +223,22 @@ _ALLOCATE_ONE_SQL = f"""
 WITH upd AS (
     UPDATE {COUNTER_TABLE} c
     SET current_value = c.current_value + %s::bigint,
+        issued_count = c.issued_count + %s::bigint,
         last_increment_at = clock_timestamp(),
         modified_at = clock_timestamp(),
         last_file_name = CASE WHEN %s = '' THEN c.last_file_name ELSE %s END
     WHERE c.partner_code = %s AND c.transaction_type = %s AND c.counter_type = %s
       AND c.current_value + %s::bigint <= c.max_value
     RETURNING c.id, c.current_value - %s::bigint + 1 AS first_number,
-              c.current_value AS last_number, c.epoch, c.last_increment_at
+              c.current_value AS last_number, c.issued_count - %s::bigint + 1 AS first_seq,
+              c.epoch, c.last_increment_at
 ),
 ins AS (
     INSERT INTO {AUDIT_TABLE}
-        (counter_id, number, epoch, outbound_file_id, issued_at, retry_count, status, notes,
-         actor, file_name)
-    SELECT u.id, s.n, u.epoch, %s, u.last_increment_at, %s, 'ISSUED', '', %s, %s
+        (counter_id, number, epoch, seq, outbound_file_id, issued_at, retry_count, status,
+         notes, actor, file_name)
+    SELECT u.id, s.n, u.epoch, u.first_seq + (s.n - u.first_number), %s, u.last_increment_at,
+           %s, 'ISSUED', '', %s, %s
     FROM upd u CROSS JOIN LATERAL generate_series(u.first_number, u.last_number) AS s(n)
 )
 SELECT first_number, last_number FROM upd
@@ -244,8 +249,9 @@ def _allocate_one_postgresql(
     req: _Request, *, outbound_file_id: uuid.UUID, file_name: str, actor: str
 ) -> dict[CounterKey, range] | object:
     key, n = req.key, req.count
-    params: list[Any] = [n, file_name, file_name, key.partner_code, key.transaction_type]
-    params += [key.counter_type, n, n, outbound_file_id, current_retry_count(), actor, file_name]
+    params: list[Any] = [n, n, file_name, file_name, key.partner_code, key.transaction_type]
+    params += [key.counter_type, n, n, n]
+    params += [outbound_file_id, current_retry_count(), actor, file_name]
     for _ in range(3):
         rows = _execute_hot(_ALLOCATE_ONE_SQL, params)
         if rows:
@@ -327,9 +333,11 @@ def _allocate_once_portable(
         audit: list[ControlNumberAudit] = []
         for req, counter in counters:
             numbers = range(counter.current_value + 1, counter.current_value + req.count + 1)
+            first_seq = counter.issued_count + 1
             counter.current_value += req.count
+            counter.issued_count += req.count
             counter.last_increment_at = now
-            fields = ["current_value", "last_increment_at", "modified_at"]
+            fields = ["current_value", "issued_count", "last_increment_at", "modified_at"]
             if file_name:
                 counter.last_file_name = file_name
                 fields.append("last_file_name")
@@ -340,6 +348,7 @@ def _allocate_once_portable(
                     counter=counter,
                     number=number,
                     epoch=counter.epoch,
+                    seq=first_seq + (number - numbers.start),
                     outbound_file_id=outbound_file_id,
                     issued_at=now,
                     retry_count=retries,
@@ -618,6 +627,8 @@ def counter_reset(
             counter=counter,
             number=new_value,
             epoch=counter.epoch,
+            # The epoch's anchor: the next row gets seq + 1 and number new_value + 1.
+            seq=counter.issued_count,
             outbound_file_id=None,
             issued_at=timezone.now(),
             status=AuditStatus.RESET,
