@@ -5,7 +5,11 @@ Allocation on PostgreSQL is ONE SQL statement per call (whatever the number of c
     lock the counter rows in the fixed order (SELECT ... ORDER BY rank FOR UPDATE)
     -> check every counter exists and none would pass its max value
     -> UPDATE current_value = current_value + n RETURNING the new range
-    -> one INSERT of every audit row (generate_series over each range)
+    -> one INSERT of every audit row (generate_series over each range, with each row's seq)
+
+A single counter (allocate_block) needs no lock order: its statement is the plain
+``UPDATE ... WHERE key AND current_value + n <= max_value RETURNING`` feeding the INSERT.
+The statement is prepared once per connection (see CONTROL_NUMBER_PREPARED_STATEMENTS).
 
 Outside a transaction the statement runs in autocommit, so it *is* the short transaction:
 the row locks are held from the lock step until its commit, with no client round trip in
@@ -135,7 +139,7 @@ _MISSING = object()
 _ALLOCATE_SQL = f"""
 WITH req(partner_code, transaction_type, counter_type, n, ord) AS (VALUES {{values}}),
 locked AS (
-    SELECT c.id, c.current_value, c.max_value, req.n, req.ord
+    SELECT c.id, c.current_value, c.max_value, c.issued_count, req.n, req.ord
     FROM {COUNTER_TABLE} c
     JOIN req ON c.partner_code = req.partner_code
             AND c.transaction_type = req.transaction_type
@@ -150,19 +154,21 @@ guard AS (
 upd AS (
     UPDATE {COUNTER_TABLE} c
     SET current_value = l.current_value + l.n,
+        issued_count = l.issued_count + l.n,
         last_increment_at = clock_timestamp(),
         modified_at = clock_timestamp(),
         last_file_name = CASE WHEN %s = '' THEN c.last_file_name ELSE %s END
     FROM locked l, guard g
     WHERE c.id = l.id AND g.go
     RETURNING c.id, l.ord, l.current_value + 1 AS first_number, c.current_value AS last_number,
-              c.epoch, c.last_increment_at
+              l.issued_count + 1 AS first_seq, c.epoch, c.last_increment_at
 ),
 ins AS (
     INSERT INTO {AUDIT_TABLE}
-        (counter_id, number, epoch, outbound_file_id, issued_at, retry_count, status, notes,
-         actor, file_name)
-    SELECT u.id, s.n, u.epoch, %s, u.last_increment_at, %s, 'ISSUED', '', %s, %s
+        (counter_id, number, epoch, seq, outbound_file_id, issued_at, retry_count, status,
+         notes, actor, file_name)
+    SELECT u.id, s.n, u.epoch, u.first_seq + (s.n - u.first_number), %s, u.last_increment_at,
+           %s, 'ISSUED', '', %s, %s
     FROM upd u CROSS JOIN LATERAL generate_series(u.first_number, u.last_number) AS s(n)
 )
 SELECT 'u', ord, first_number, last_number FROM upd
@@ -215,9 +221,72 @@ def _execute_hot(sql: str, params: list[Any]) -> list[tuple]:
         return cursor.fetchall()
 
 
+# One counter: no lock order to respect, so the statement is the plain form (the UPDATE's
+# row lock is the only one taken); the guard sits in its WHERE clause.
+_ALLOCATE_ONE_SQL = f"""
+WITH upd AS (
+    UPDATE {COUNTER_TABLE} c
+    SET current_value = c.current_value + %s::bigint,
+        issued_count = c.issued_count + %s::bigint,
+        last_increment_at = clock_timestamp(),
+        modified_at = clock_timestamp(),
+        last_file_name = CASE WHEN %s = '' THEN c.last_file_name ELSE %s END
+    WHERE c.partner_code = %s AND c.transaction_type = %s AND c.counter_type = %s
+      AND c.current_value + %s::bigint <= c.max_value
+    RETURNING c.id, c.current_value - %s::bigint + 1 AS first_number,
+              c.current_value AS last_number, c.issued_count - %s::bigint + 1 AS first_seq,
+              c.epoch, c.last_increment_at
+),
+ins AS (
+    INSERT INTO {AUDIT_TABLE}
+        (counter_id, number, epoch, seq, outbound_file_id, issued_at, retry_count, status,
+         notes, actor, file_name)
+    SELECT u.id, s.n, u.epoch, u.first_seq + (s.n - u.first_number), %s, u.last_increment_at,
+           %s, 'ISSUED', '', %s, %s
+    FROM upd u CROSS JOIN LATERAL generate_series(u.first_number, u.last_number) AS s(n)
+)
+SELECT first_number, last_number FROM upd
+"""
+
+
+def _allocate_one_postgresql(
+    req: _Request, *, outbound_file_id: uuid.UUID, file_name: str, actor: str
+) -> dict[CounterKey, range] | object:
+    key, n = req.key, req.count
+    params: list[Any] = [n, n, file_name, file_name, key.partner_code, key.transaction_type]
+    params += [key.counter_type, n, n, n]
+    params += [outbound_file_id, current_retry_count(), actor, file_name]
+    for _ in range(3):
+        rows = _execute_hot(_ALLOCATE_ONE_SQL, params)
+        if rows:
+            first, last = rows[0]
+            return {key: range(first, last + 1)}
+        # Nothing updated: the counter is missing, or it would pass its max value.
+        state = (
+            ControlNumberCounter.objects.filter(
+                partner_code=key.partner_code,
+                transaction_type=key.transaction_type,
+                counter_type=key.counter_type,
+            )
+            .values_list("current_value", "max_value")
+            .first()
+        )
+        if state is None:
+            return _MISSING
+        current, maximum = state
+        if current + n > maximum:
+            raise _exhausted(key, current, maximum, n)
+        # It fits now (reset in between): run the statement again.
+    raise ControlNumberError(f"counter {key} kept changing during allocation")
+
+
 def _allocate_once_postgresql(
     requests: list[_Request], *, outbound_file_id: uuid.UUID, file_name: str, actor: str
 ) -> dict[CounterKey, range] | object:
+    if len(requests) == 1:
+        return _allocate_one_postgresql(
+            requests[0], outbound_file_id=outbound_file_id, file_name=file_name, actor=actor
+        )
     values = ", ".join(["(%s, %s, %s, %s::bigint, %s::int)"] * len(requests))
     params: list[Any] = []
     for order, req in enumerate(requests):
@@ -268,9 +337,11 @@ def _allocate_once_portable(
         audit: list[ControlNumberAudit] = []
         for req, counter in counters:
             numbers = range(counter.current_value + 1, counter.current_value + req.count + 1)
+            first_seq = counter.issued_count + 1
             counter.current_value += req.count
+            counter.issued_count += req.count
             counter.last_increment_at = now
-            fields = ["current_value", "last_increment_at", "modified_at"]
+            fields = ["current_value", "issued_count", "last_increment_at", "modified_at"]
             if file_name:
                 counter.last_file_name = file_name
                 fields.append("last_file_name")
@@ -281,6 +352,7 @@ def _allocate_once_portable(
                     counter=counter,
                     number=number,
                     epoch=counter.epoch,
+                    seq=first_seq + (number - numbers.start),
                     outbound_file_id=outbound_file_id,
                     issued_at=now,
                     retry_count=retries,
@@ -559,6 +631,8 @@ def counter_reset(
             counter=counter,
             number=new_value,
             epoch=counter.epoch,
+            # The epoch's anchor: the next row gets seq + 1 and number new_value + 1.
+            seq=counter.issued_count,
             outbound_file_id=None,
             issued_at=timezone.now(),
             status=AuditStatus.RESET,

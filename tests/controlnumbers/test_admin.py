@@ -238,3 +238,14 @@ def test_alert_list_renders(admin_client_logged_in, data):
     response = admin_client_logged_in.get("/admin/controlnumbers/controlnumberalert/?state=open")
     assert response.status_code == 200
     assert b"unexplained gap of 7" in response.content
+
+
+def test_counter_and_audit_detail_pages_render_read_only(admin_client_logged_in, data):
+    counter = _isa()
+    page = admin_client_logged_in.get(f"{COUNTERS}{counter.id}/change/")
+    assert page.status_code == 200
+    assert b'name="current_value"' not in page.content  # displayed, not editable
+    row = ControlNumberAudit.objects.filter(status=AuditStatus.FAILED).first()
+    page = admin_client_logged_in.get(f"{AUDIT}{row.id}/change/")
+    assert page.status_code == 200 and b"disk full" in page.content
+    assert b'name="notes"' not in page.content
