@@ -29,4 +29,23 @@ DEFAULT_SCHEDULES: tuple[ScheduleSpec, ...] = (
         every_seconds=60,
         description="Proves beat and a worker are running; the admin warns when it goes stale.",
     ),
+    ScheduleSpec(
+        name="outbound: assemble due outcomes",
+        task="outbound.tasks.assemble_due",
+        every_seconds=60,
+        description="Claims outcomes whose batch window has passed and assembles their files.",
+    ),
+    ScheduleSpec(
+        name="outbound: recover stale assembly",
+        task="outbound.tasks.recover",
+        every_seconds=300,
+        description="Rebuilds files left ASSEMBLING by crashed workers with the same numbers.",
+        kwargs={"stale_after_seconds": 300},
+    ),
+    ScheduleSpec(
+        name="outbound: publish outbox",
+        task="outbound.tasks.publish_outbox",
+        every_seconds=30,
+        description="Sends pending 'file ready' messages to the Redis stream (retries).",
+    ),
 )

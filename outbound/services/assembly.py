@@ -1,0 +1,428 @@
+"""Assembly: due outcomes → one validated interchange per partner + response type batch.
+
+Each step commits before the next starts, and every step can be redone, so a worker killed
+anywhere loses nothing and never makes two files for one outcome:
+
+1. claim (short transaction, ``select_for_update(skip_locked=True)``): PENDING → CLAIMED;
+2. allocate (one transaction): ISA13 + GS06 + ST02 block, OutboundFile ASSEMBLING, outcomes
+   linked to it — numbers and file exist together or not at all;
+3. render + validate (no database), deterministic from outcomes, the envelope snapshot,
+   the numbers and the stored batch timestamp;
+4. write create-only + atomic to the "outbound" storage;
+5. finish (one transaction): file PERSISTED, numbers PERSISTED, outcomes ASSEMBLED,
+   OutboxMessage created; the publisher is enqueued on commit.
+
+A crash after 1 leaves CLAIMED outcomes without a file: recovery puts them back to PENDING.
+A crash after 2, 4 or inside 5 leaves an ASSEMBLING file: recovery rebuilds the same bytes
+with the same numbers (see :mod:`outbound.services.recovery`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from controlnumbers.retry import retry_transient
+from controlnumbers.services import (
+    allocate_envelope,
+    numbers_mark_persisted,
+)
+from edi_platform import x12
+from edi_platform.partners.models import TradingPartner
+from outbound.models import (
+    BatchWindow,
+    OutboundFile,
+    OutboundFileStatus,
+    OutboxMessage,
+    OutcomeStatus,
+    ProcessingOutcome,
+)
+
+from .crash import crash_point
+from .rendering import (
+    RenderError,
+    can_render,
+    counter_type,
+    envelope_snapshot,
+    render_interchange,
+    segment_count,
+    uses_group,
+)
+from .storage import (
+    StorageConflict,
+    sha256_hex,
+    storage_path_for,
+    write_create_only,
+)
+
+logger = logging.getLogger(__name__)
+
+OUTBOX_STREAM = "edi-outbound-ready"
+# Outcomes taken per claim transaction (several groups); keeps the lock window short.
+CLAIM_LIMIT = 5000
+
+
+class EnvelopeInvalid(Exception):
+    """The rendered interchange failed the engine's envelope validation."""
+
+
+@dataclass
+class StepTimes:
+    """Seconds spent per step (the benchmark reports their shares)."""
+
+    claim: float = 0.0
+    allocation: float = 0.0
+    render: float = 0.0
+    validation: float = 0.0
+    storage: float = 0.0
+    finish: float = 0.0
+
+    def add(self, other: StepTimes) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class AssemblyResult:
+    """What one assembly run did."""
+
+    claimed: int = 0
+    files: list[uuid.UUID] = field(default_factory=list)
+    persisted: int = 0
+    quarantined: int = 0
+    outcomes_assembled: int = 0
+    times: StepTimes = field(default_factory=StepTimes)
+
+    def summary(self) -> str:
+        return (
+            f"claimed {self.claimed} outcome(s); {self.persisted} file(s) persisted "
+            f"({self.outcomes_assembled} outcome(s)), {self.quarantined} quarantined"
+        )
+
+
+@dataclass(frozen=True)
+class ClaimedGroup:
+    """Outcomes of one partner + response type, at most ``max_batch_size`` of them."""
+
+    partner_id: int
+    response_type: str
+    outcome_ids: list[int]
+
+
+def batch_timestamp(now: datetime | None = None) -> datetime:
+    """The batch timestamp: UTC, whole seconds (the file name carries seconds)."""
+    return (now or timezone.now()).astimezone(UTC).replace(microsecond=0)
+
+
+def outcomes_claim(
+    *,
+    now: datetime | None = None,
+    partner_code: str | None = None,
+    response_type: str | None = None,
+    ignore_windows: bool = False,
+    limit: int = CLAIM_LIMIT,
+) -> list[ClaimedGroup]:
+    """Claim due PENDING outcomes (PENDING → CLAIMED) and split them into groups.
+
+    ``skip_locked`` makes concurrent workers take disjoint rows: a row another transaction is
+    claiming is skipped, and once committed it is CLAIMED so nobody takes it again.
+    ``ignore_windows`` takes outcomes that are not due yet (operator "--now").
+    Response types whose window is disabled, or that assembly cannot render, stay PENDING.
+    """
+    now = now or timezone.now()
+    windows = {w.response_type: w for w in BatchWindow.objects.all()}
+    types = [
+        t
+        for t in ("TA1", "999", "271", "277CA", "835")
+        if can_render(t) and (t not in windows or windows[t].enabled)
+    ]
+    if response_type:
+        types = [t for t in types if t == response_type]
+    if not types:
+        return []
+    with transaction.atomic():
+        qs = ProcessingOutcome.objects.filter(status=OutcomeStatus.PENDING, response_type__in=types)
+        if not ignore_windows:
+            qs = qs.filter(due_at__lte=now)
+        if partner_code:
+            qs = qs.filter(partner__code=partner_code)
+        rows = list(
+            qs.order_by("due_at", "id")
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("id", "partner_id", "response_type")[:limit]
+        )
+        if not rows:
+            return []
+        ProcessingOutcome.objects.filter(id__in=[r[0] for r in rows]).update(
+            status=OutcomeStatus.CLAIMED, claimed_at=now
+        )
+    by_key: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for outcome_id, partner_id, rtype in rows:
+        by_key[(partner_id, rtype)].append(outcome_id)
+    groups: list[ClaimedGroup] = []
+
+    def priority(key: tuple[int, str]) -> tuple[int, int, str]:
+        w = windows.get(key[1])
+        return (w.priority if w else 100, key[0], key[1])
+
+    for key in sorted(by_key, key=priority):
+        size = windows[key[1]].max_batch_size if key[1] in windows else 100
+        ids = sorted(by_key[key])
+        for start in range(0, len(ids), size):
+            groups.append(ClaimedGroup(key[0], key[1], ids[start : start + size]))
+    return groups
+
+
+def outbound_assemble(
+    *,
+    now: datetime | None = None,
+    partner_code: str | None = None,
+    response_type: str | None = None,
+    ignore_windows: bool = False,
+    actor: str = "system",
+) -> AssemblyResult:
+    """Claim due outcomes and assemble every group into a persisted (or quarantined) file.
+
+    Loops until nothing due is left, so one call drains the backlog. Must run outside any
+    transaction (each step commits on its own).
+    """
+    result = AssemblyResult()
+    while True:
+        started = time.perf_counter()
+        groups = outcomes_claim(
+            now=now,
+            partner_code=partner_code,
+            response_type=response_type,
+            ignore_windows=ignore_windows,
+        )
+        result.times.claim += time.perf_counter() - started
+        if not groups:
+            return result
+        crash_point("after_claim")
+        partners = TradingPartner.objects.in_bulk({g.partner_id for g in groups})
+        for group in groups:
+            result.claimed += len(group.outcome_ids)
+            file = group_assemble(
+                partner=partners[group.partner_id],
+                response_type=group.response_type,
+                outcome_ids=group.outcome_ids,
+                now=now,
+                actor=actor,
+                times=result.times,
+            )
+            result.files.append(file.id)
+            if file.status == OutboundFileStatus.QUARANTINED:
+                result.quarantined += 1
+            else:
+                result.persisted += 1
+                result.outcomes_assembled += len(group.outcome_ids)
+
+
+def group_assemble(
+    *,
+    partner: TradingPartner,
+    response_type: str,
+    outcome_ids: Sequence[int],
+    now: datetime | None = None,
+    actor: str = "system",
+    reprocessed_from: OutboundFile | None = None,
+    times: StepTimes | None = None,
+) -> OutboundFile:
+    """Allocate numbers for CLAIMED outcomes, then build, validate, store and finish the file."""
+    times = times if times is not None else StepTimes()
+    started = time.perf_counter()
+    file, _ = retry_transient(
+        lambda: _allocate(
+            partner=partner,
+            response_type=response_type,
+            outcome_ids=list(outcome_ids),
+            stamp=batch_timestamp(now),
+            actor=actor,
+            reprocessed_from=reprocessed_from,
+        )
+    )
+    times.allocation += time.perf_counter() - started
+    crash_point("after_allocation")
+    return file_build_and_store(file=file, times=times)
+
+
+def _allocate(
+    *,
+    partner: TradingPartner,
+    response_type: str,
+    outcome_ids: list[int],
+    stamp: datetime,
+    actor: str,
+    reprocessed_from: OutboundFile | None,
+) -> OutboundFile:
+    file_id = uuid.uuid4()
+    with transaction.atomic():
+        with_group = uses_group(response_type)
+        numbers = allocate_envelope(
+            partner_code=partner.code,
+            transaction_type=counter_type(response_type),
+            outbound_file_id=file_id,
+            st_count=len(outcome_ids) if with_group else 0,
+            with_group=with_group,
+            actor=actor,
+        )
+        batch_ids = ProcessingOutcome.objects.filter(
+            id__in=outcome_ids, batch_id__isnull=False
+        ).values_list("batch_id", flat=True)
+        file = OutboundFile.objects.create(
+            id=file_id,
+            partner=partner,
+            transaction_type=response_type,
+            isa13=numbers.isa13,
+            gs06=numbers.gs06,
+            st02s=list(numbers.st02s),
+            batch_timestamp=stamp,
+            outcome_ids=outcome_ids,
+            ingestion_ids=sorted(set(batch_ids)),
+            envelope=envelope_snapshot(partner),
+            reprocessed_from=reprocessed_from,
+        )
+        linked = ProcessingOutcome.objects.filter(
+            id__in=outcome_ids, status=OutcomeStatus.CLAIMED, outbound_file__isnull=True
+        ).update(outbound_file=file)
+        if linked != len(outcome_ids):
+            # Another worker or recovery moved them: roll back (numbers included).
+            raise _ClaimLost(f"{len(outcome_ids) - linked} outcome(s) no longer claimed")
+    return file
+
+
+class _ClaimLost(Exception):
+    pass
+
+
+def render_file(file: OutboundFile) -> bytes:
+    """The bytes of ``file``: a pure function of its outcomes (in order), its envelope
+    snapshot, its control numbers and its batch timestamp."""
+    payloads = dict(
+        ProcessingOutcome.objects.filter(id__in=file.outcome_ids).values_list("id", "payload")
+    )
+    missing = [i for i in file.outcome_ids if i not in payloads]
+    if missing:
+        raise RenderError(f"{len(missing)} outcome(s) of the file no longer exist")
+    return render_interchange(
+        response_type=file.transaction_type,
+        contents=[payloads[i] for i in file.outcome_ids],
+        envelope=file.envelope,
+        isa13=file.isa13,
+        gs06=file.gs06,
+        st02s=file.st02s,
+        timestamp=file.batch_timestamp,
+    )
+
+
+def file_path(file: OutboundFile, *, quarantine: bool = False) -> str:
+    """Where ``file`` lives in the "outbound" storage."""
+    return storage_path_for(
+        partner_code=file.partner.code,
+        transaction_type=file.transaction_type,
+        isa13=file.isa13,
+        stamp=file.batch_timestamp.astimezone(UTC),
+        quarantine=quarantine,
+    )
+
+
+def file_build_and_store(*, file: OutboundFile, times: StepTimes | None = None) -> OutboundFile:
+    """Render, validate and store an ASSEMBLING file, then finish it (or quarantine it).
+
+    Idempotent: used by assembly right after allocation and by recovery for stale files.
+    """
+    times = times if times is not None else StepTimes()
+    started = time.perf_counter()
+    try:
+        data = render_file(file)
+    except RenderError as exc:
+        times.render += time.perf_counter() - started
+        from .quarantine import file_quarantine
+
+        return file_quarantine(file=file, data=None, reason=str(exc))
+    mid = time.perf_counter()
+    times.render += mid - started
+    problems = x12.validate_envelope(data)
+    times.validation += time.perf_counter() - mid
+    if problems:
+        from .quarantine import file_quarantine
+
+        return file_quarantine(
+            file=file, data=data, reason="envelope validation failed: " + "; ".join(problems)
+        )
+    path = file_path(file)
+    started = time.perf_counter()
+    try:
+        write_create_only(path, data)
+    except StorageConflict as exc:
+        times.storage += time.perf_counter() - started
+        from .quarantine import file_quarantine
+
+        return file_quarantine(file=file, data=data, reason=str(exc))
+    times.storage += time.perf_counter() - started
+    crash_point("after_write")
+    started = time.perf_counter()
+    finished, _ = retry_transient(lambda: _finish(file.id, path=path, data=data))
+    times.finish += time.perf_counter() - started
+    return finished
+
+
+def _finish(file_id: uuid.UUID, *, path: str, data: bytes) -> OutboundFile:
+    with transaction.atomic():
+        file = OutboundFile.objects.select_for_update().select_related("partner").get(pk=file_id)
+        if file.status != OutboundFileStatus.ASSEMBLING:
+            return file  # finished meanwhile (recovery or a slow twin): nothing to redo
+        now = timezone.now()
+        file.status = OutboundFileStatus.PERSISTED
+        file.storage_path = path
+        file.size = len(data)
+        file.sha256 = sha256_hex(data)
+        file.segment_count = segment_count(data, file.envelope)
+        file.save(
+            update_fields=[
+                "status",
+                "storage_path",
+                "size",
+                "sha256",
+                "segment_count",
+                "updated_at",
+            ]
+        )
+        numbers_mark_persisted(outbound_file_id=file.id, file_name=file.file_name)
+        ProcessingOutcome.objects.filter(outbound_file=file).update(
+            status=OutcomeStatus.ASSEMBLED, assembled_at=now, failure_reason=""
+        )
+        OutboxMessage.objects.create(
+            outbound_file=file, stream=OUTBOX_STREAM, payload=outbox_payload(file)
+        )
+        crash_point("before_commit")
+        transaction.on_commit(_enqueue_publish, robust=True)
+    return file
+
+
+def outbox_payload(file: OutboundFile) -> dict[str, str]:
+    """The 'file ready' message: ids, numbers and the path; never PHI."""
+    return {
+        "file_id": str(file.id),
+        "partner": file.partner.code,
+        "transaction_type": file.transaction_type,
+        "storage_path": file.storage_path,
+        "isa13": f"{file.isa13:09d}",
+        "gs06": "" if file.gs06 is None else str(file.gs06),
+        "st02s": ",".join(f"{n:04d}" for n in file.st02s),
+        "created": file.created_at.astimezone(UTC).isoformat(),
+    }
+
+
+def _enqueue_publish() -> None:
+    from outbound.tasks import publish_outbox
+
+    publish_outbox.delay()
