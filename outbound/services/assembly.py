@@ -20,6 +20,7 @@ with the same numbers (see :mod:`outbound.services.recovery`).
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from collections import defaultdict
@@ -66,8 +67,12 @@ from .storage import (
 logger = logging.getLogger(__name__)
 
 OUTBOX_STREAM = "edi-outbound-ready"
-# Outcomes taken per claim transaction (several groups); keeps the lock window short.
-CLAIM_LIMIT = 5000
+
+
+def claim_limit() -> int:
+    """Outcomes taken per claim transaction (several groups); bounds the work a crash
+    strands until recovery and lets several workers share a backlog."""
+    return int(os.environ.get("OUTBOUND_CLAIM_LIMIT", "5000"))
 
 
 class EnvelopeInvalid(Exception):
@@ -128,7 +133,7 @@ def outcomes_claim(
     partner_code: str | None = None,
     response_type: str | None = None,
     ignore_windows: bool = False,
-    limit: int = CLAIM_LIMIT,
+    limit: int | None = None,
 ) -> list[ClaimedGroup]:
     """Claim due PENDING outcomes (PENDING → CLAIMED) and split them into groups.
 
@@ -157,7 +162,7 @@ def outcomes_claim(
         rows = list(
             qs.order_by("due_at", "id")
             .select_for_update(skip_locked=True, of=("self",))
-            .values_list("id", "partner_id", "response_type")[:limit]
+            .values_list("id", "partner_id", "response_type")[: limit or claim_limit()]
         )
         if not rows:
             return []
