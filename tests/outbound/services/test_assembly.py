@@ -189,7 +189,7 @@ def _x12valid() -> str:
     return str(Path(sys.executable).parent / "x12valid")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_zero_minute_window_assembles_right_after_the_staging_commit(outbound_root):
     partner = TradingPartnerFactory()
     with transaction.atomic():
