@@ -23,3 +23,16 @@ class TradingPartnerFactory(factory.django.DjangoModelFactory):
     our_gs_code = "EDIPLATFORM"
     usage_indicator = "P"
     ta1_policy = "on_request"
+
+
+class ControlNumberCounterFactory(factory.django.DjangoModelFactory):
+    """A control-number counter (partner-wide ISA by default)."""
+
+    class Meta:
+        model = "controlnumbers.ControlNumberCounter"
+        django_get_or_create = ("partner_code", "transaction_type", "counter_type")
+
+    partner_code = "PARTNERA"
+    transaction_type = "*"
+    counter_type = "ISA"
+    current_value = 0

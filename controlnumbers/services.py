@@ -1,0 +1,724 @@
+"""Writes of the control-number store: allocation, lifecycle, reset/rollover, gap closing, alerts.
+
+Allocation on PostgreSQL is ONE SQL statement per call (whatever the number of counters):
+
+    lock the counter rows in the fixed order (SELECT ... ORDER BY rank FOR UPDATE)
+    -> check every counter exists and none would pass its max value
+    -> UPDATE current_value = current_value + n RETURNING the new range
+    -> one INSERT of every audit row (generate_series over each range)
+
+Outside a transaction the statement runs in autocommit, so it *is* the short transaction:
+the row locks are held from the lock step until its commit, with no client round trip in
+between. Inside a caller's ``transaction.atomic()`` it simply joins that transaction. When a
+counter does not exist yet, or one would be exhausted, the statement changes nothing and says
+so; the counters are then created (INSERT ... ON CONFLICT DO NOTHING) and the statement run
+again, or ControlNumberExhausted is raised. Other databases (SQLite, the embedded default) take
+the portable ORM path inside an IMMEDIATE transaction.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, Max, TextField, Value, When
+from django.db.models.functions import Concat
+from django.utils import timezone
+
+from edi_platform.partners.selectors import partner_by_code
+
+from .domain import (
+    ControlNumberError,
+    ControlNumberExhausted,
+    CounterKey,
+    EnvelopeNumbers,
+    NumbersNotFound,
+    ResetRefused,
+    UnknownPartner,
+    counter_key,
+)
+from .models import (
+    AlertKind,
+    AlertSeverity,
+    AuditStatus,
+    ControlNumberAlert,
+    ControlNumberAudit,
+    ControlNumberCounter,
+    CounterType,
+)
+from .retry import current_retry_count, retry_transient
+
+__all__ = [
+    "ControlNumberError",
+    "ControlNumberExhausted",
+    "EnvelopeNumbers",
+    "NumbersNotFound",
+    "ResetRefused",
+    "UnknownPartner",
+    "alerts_sync",
+    "allocate_block",
+    "allocate_envelope",
+    "counter_reset",
+    "counters_ensure",
+    "gaps_close",
+    "numbers_mark_failed",
+    "numbers_mark_persisted",
+    "numbers_reissue",
+]
+
+logger = logging.getLogger(__name__)
+
+COUNTER_TABLE = ControlNumberCounter._meta.db_table
+AUDIT_TABLE = ControlNumberAudit._meta.db_table
+RESET_PERMISSION = "controlnumbers.reset_counter"
+CLOSE_GAP_PERMISSION = "controlnumbers.close_gap"
+
+
+# --- scope -------------------------------------------------------------------------------------
+def partner_scope(*, partner_code: str) -> str:
+    """The partner's control-number scope ("partner" or "transaction")."""
+    partner = partner_by_code(code=partner_code)
+    if partner is None:
+        raise UnknownPartner(f"no trading partner with code {partner_code!r}")
+    return partner.control_number_scope
+
+
+def resolve_counter_key(
+    *, partner_code: str, transaction_type: str, counter_type: str
+) -> CounterKey:
+    """The counter a number of this kind is taken from, for this partner (scope rule)."""
+    scope = partner_scope(partner_code=partner_code)
+    return counter_key(
+        partner_code=partner_code,
+        transaction_type=transaction_type,
+        counter_type=counter_type,
+        scope=scope,
+    )
+
+
+# --- allocation --------------------------------------------------------------------------------
+_MISSING = object()
+
+# One statement: ordered lock, all-or-nothing guard, update, bulk audit insert.
+# {values} is one "(%s, %s, %s, %s::bigint, %s::int)" per requested counter.
+_ALLOCATE_SQL = f"""
+WITH req(partner_code, transaction_type, counter_type, n, ord) AS (VALUES {{values}}),
+locked AS (
+    SELECT c.id, c.current_value, c.max_value, req.n, req.ord
+    FROM {COUNTER_TABLE} c
+    JOIN req ON c.partner_code = req.partner_code
+            AND c.transaction_type = req.transaction_type
+            AND c.counter_type = req.counter_type
+    ORDER BY req.ord
+    FOR UPDATE OF c
+),
+guard AS (
+    SELECT count(*) = %s AND coalesce(bool_and(current_value + n <= max_value), false) AS go
+    FROM locked
+),
+upd AS (
+    UPDATE {COUNTER_TABLE} c
+    SET current_value = l.current_value + l.n,
+        last_increment_at = clock_timestamp(),
+        modified_at = clock_timestamp(),
+        last_file_name = CASE WHEN %s = '' THEN c.last_file_name ELSE %s END
+    FROM locked l, guard g
+    WHERE c.id = l.id AND g.go
+    RETURNING c.id, l.ord, l.current_value + 1 AS first_number, c.current_value AS last_number,
+              c.epoch, c.last_increment_at
+),
+ins AS (
+    INSERT INTO {AUDIT_TABLE}
+        (counter_id, number, epoch, outbound_file_id, issued_at, retry_count, status, notes,
+         actor, file_name)
+    SELECT u.id, s.n, u.epoch, %s, u.last_increment_at, %s, 'ISSUED', '', %s, %s
+    FROM upd u CROSS JOIN LATERAL generate_series(u.first_number, u.last_number) AS s(n)
+)
+SELECT 'u', ord, first_number, last_number FROM upd
+UNION ALL
+SELECT 'l', ord, current_value, max_value FROM locked
+"""
+
+
+@dataclass(frozen=True)
+class _Request:
+    key: CounterKey
+    count: int
+
+
+def _exhausted(key: CounterKey, current: int, maximum: int, count: int) -> ControlNumberExhausted:
+    return ControlNumberExhausted(
+        f"counter {key} is exhausted: {maximum - current} number(s) left, {count} requested "
+        "(reset or roll it over after coordinating with the partner)"
+    )
+
+
+def _allocate_once_postgresql(
+    requests: list[_Request], *, outbound_file_id: uuid.UUID, file_name: str, actor: str
+) -> dict[CounterKey, range] | object:
+    values = ", ".join(["(%s, %s, %s, %s::bigint, %s::int)"] * len(requests))
+    params: list[Any] = []
+    for order, req in enumerate(requests):
+        params += [req.key.partner_code, req.key.transaction_type, req.key.counter_type]
+        params += [req.count, order]
+    params += [len(requests), file_name, file_name]
+    params += [outbound_file_id, current_retry_count(), actor, file_name]
+    with connection.cursor() as cursor:
+        cursor.execute(_ALLOCATE_SQL.format(values=values), params)
+        rows = cursor.fetchall()
+    updated = {order: (first, last) for tag, order, first, last in rows if tag == "u"}
+    if len(updated) == len(requests):
+        return {req.key: range(updated[i][0], updated[i][1] + 1) for i, req in enumerate(requests)}
+    locked = {order: (current, maximum) for tag, order, current, maximum in rows if tag == "l"}
+    if len(locked) < len(requests):
+        return _MISSING
+    for i, req in enumerate(requests):
+        current, maximum = locked[i]
+        if current + req.count > maximum:
+            raise _exhausted(req.key, current, maximum, req.count)
+    raise ControlNumberError("allocation changed nothing for an unknown reason")  # defensive
+
+
+def _allocate_once_portable(
+    requests: list[_Request], *, outbound_file_id: uuid.UUID, file_name: str, actor: str
+) -> dict[CounterKey, range] | object:
+    # SQLite: the IMMEDIATE transaction holds the database write lock from BEGIN to COMMIT,
+    # which serialises allocations (select_for_update is a no-op there).
+    retries = current_retry_count()
+    with transaction.atomic():
+        counters: list[tuple[_Request, ControlNumberCounter]] = []
+        for req in requests:
+            counter = (
+                ControlNumberCounter.objects.select_for_update()
+                .filter(
+                    partner_code=req.key.partner_code,
+                    transaction_type=req.key.transaction_type,
+                    counter_type=req.key.counter_type,
+                )
+                .first()
+            )
+            if counter is None:
+                return _MISSING
+            counters.append((req, counter))
+        for req, counter in counters:
+            if counter.current_value + req.count > counter.max_value:
+                raise _exhausted(req.key, counter.current_value, counter.max_value, req.count)
+        now = timezone.now()
+        result: dict[CounterKey, range] = {}
+        audit: list[ControlNumberAudit] = []
+        for req, counter in counters:
+            numbers = range(counter.current_value + 1, counter.current_value + req.count + 1)
+            counter.current_value += req.count
+            counter.last_increment_at = now
+            fields = ["current_value", "last_increment_at", "modified_at"]
+            if file_name:
+                counter.last_file_name = file_name
+                fields.append("last_file_name")
+            counter.save(update_fields=fields)
+            result[req.key] = numbers
+            audit.extend(
+                ControlNumberAudit(
+                    counter=counter,
+                    number=number,
+                    epoch=counter.epoch,
+                    outbound_file_id=outbound_file_id,
+                    issued_at=now,
+                    retry_count=retries,
+                    status=AuditStatus.ISSUED,
+                    actor=actor,
+                    file_name=file_name,
+                )
+                for number in numbers
+            )
+        ControlNumberAudit.objects.bulk_create(audit, batch_size=500)
+        return result
+
+
+def counters_ensure(*, keys: Iterable[CounterKey]) -> int:
+    """Create the counters that do not exist yet (race-safe); return how many were created."""
+    keys = sorted(set(keys), key=CounterKey.lock_rank)
+    before = ControlNumberCounter.objects.count()
+    ControlNumberCounter.objects.bulk_create(
+        [
+            ControlNumberCounter(
+                partner_code=k.partner_code,
+                transaction_type=k.transaction_type,
+                counter_type=k.counter_type,
+            )
+            for k in keys
+        ],
+        ignore_conflicts=True,  # INSERT ... ON CONFLICT DO NOTHING / INSERT OR IGNORE
+    )
+    return ControlNumberCounter.objects.count() - before
+
+
+def _allocate(
+    requests: list[_Request], *, outbound_file_id: uuid.UUID, file_name: str, actor: str
+) -> dict[CounterKey, range]:
+    if len({r.key for r in requests}) != len(requests):
+        raise ValueError("each counter may be requested once per allocation")
+    for req in requests:
+        if req.count < 1:
+            raise ValueError("count must be >= 1")
+    requests = sorted(requests, key=lambda r: r.key.lock_rank())
+    once = (
+        _allocate_once_postgresql if connection.vendor == "postgresql" else _allocate_once_portable
+    )
+
+    def attempt() -> dict[CounterKey, range]:
+        for _ in range(2):
+            result = once(
+                requests, outbound_file_id=outbound_file_id, file_name=file_name, actor=actor
+            )
+            if result is not _MISSING:
+                return result  # type: ignore[return-value]
+            # First use of a counter: create it outside the lock, then allocate again.
+            counters_ensure(keys=[r.key for r in requests])
+        raise ControlNumberError("counters could not be created")  # pragma: no cover
+
+    if connection.in_atomic_block:
+        # Joining the caller's transaction: only the caller can retry it as a whole.
+        return attempt()
+    result, _ = retry_transient(attempt)
+    return result
+
+
+def allocate_envelope(
+    *,
+    partner_code: str,
+    transaction_type: str,
+    outbound_file_id: uuid.UUID,
+    st_count: int = 1,
+    with_group: bool = True,
+    file_name: str = "",
+    actor: str = "system",
+) -> EnvelopeNumbers:
+    """Allocate ISA13 + GS06 + ``st_count`` consecutive ST02 for one outbound file, atomically.
+
+    One transaction (one SQL statement on PostgreSQL); joins the caller's transaction when
+    called inside ``transaction.atomic()``, otherwise retries transient errors itself (the
+    retry count is recorded on the audit rows). Audit rows are ISSUED. Counters are created on
+    first use. ``with_group=False`` (a TA1 interchange) allocates the ISA13 only: ``gs06`` is
+    None and ``st02s`` is empty. Raises ControlNumberExhausted (nothing allocated) when a
+    counter would pass its max value, UnknownPartner for an unknown partner code.
+    """
+    scope = partner_scope(partner_code=partner_code)
+    isa = counter_key(
+        partner_code=partner_code,
+        transaction_type=transaction_type,
+        counter_type="ISA",
+        scope=scope,
+    )
+    requests = [_Request(isa, 1)]
+    if with_group:
+        if st_count < 1:
+            raise ValueError("a functional group needs st_count >= 1")
+        gs = counter_key(
+            partner_code=partner_code,
+            transaction_type=transaction_type,
+            counter_type="GS",
+            scope=scope,
+        )
+        st = counter_key(
+            partner_code=partner_code,
+            transaction_type=transaction_type,
+            counter_type="ST",
+            scope=scope,
+        )
+        requests += [_Request(gs, 1), _Request(st, st_count)]
+    numbers = _allocate(
+        requests, outbound_file_id=outbound_file_id, file_name=file_name, actor=actor
+    )
+    return EnvelopeNumbers(
+        isa13=numbers[isa][0],
+        gs06=numbers[requests[1].key][0] if with_group else None,
+        st02s=list(numbers[requests[2].key]) if with_group else [],
+        outbound_file_id=outbound_file_id,
+    )
+
+
+def allocate_block(
+    *,
+    partner_code: str,
+    transaction_type: str,
+    counter_type: str,
+    count: int,
+    outbound_file_id: uuid.UUID,
+    actor: str = "system",
+) -> list[int]:
+    """Allocate ``count`` consecutive numbers of one counter (one UPDATE, one bulk insert)."""
+    key = resolve_counter_key(
+        partner_code=partner_code, transaction_type=transaction_type, counter_type=counter_type
+    )
+    numbers = _allocate(
+        [_Request(key, count)], outbound_file_id=outbound_file_id, file_name="", actor=actor
+    )
+    return list(numbers[key])
+
+
+# --- lifecycle ---------------------------------------------------------------------------------
+def _append_note(note: str):
+    """An expression appending ``note`` to the row's notes (one UPDATE for many rows)."""
+    if not note:
+        return F("notes")
+    return Case(
+        When(notes="", then=Value(note, output_field=TextField())),
+        default=Concat(F("notes"), Value(" | " + note), output_field=TextField()),
+        output_field=TextField(),
+    )
+
+
+def numbers_mark_persisted(
+    *, outbound_file_id: uuid.UUID, file_name: str = "", note: str = ""
+) -> int:
+    """ISSUED/FAILED -> PERSISTED for the file's numbers; returns the rows moved.
+
+    REISSUED rows are final (they record that the numbers went out on a recovery attempt) and
+    are left as they are. With ``file_name`` the rows remember the file, and a counter whose
+    latest number belongs to this file records it as ``last_file_name``.
+    """
+    with transaction.atomic():
+        rows = ControlNumberAudit.objects.filter(
+            outbound_file_id=outbound_file_id,
+            status__in=[AuditStatus.ISSUED, AuditStatus.FAILED],
+        )
+        changes: dict[str, Any] = {"status": AuditStatus.PERSISTED, "notes": _append_note(note)}
+        if file_name:
+            changes["file_name"] = file_name
+        moved = rows.update(**changes)
+        if file_name and moved:
+            latest = (
+                ControlNumberAudit.objects.filter(outbound_file_id=outbound_file_id)
+                .values("counter_id", "epoch")
+                .annotate(top=Max("number"))
+                .values_list("counter_id", "top", "epoch")
+            )
+            for counter_id, number, epoch in latest:
+                # Conditional: touches (and locks) the counter only when this file carries
+                # its latest number, so it rarely competes with allocations.
+                ControlNumberCounter.objects.filter(
+                    id=counter_id, current_value=number, epoch=epoch
+                ).update(last_file_name=file_name)
+    return moved
+
+
+def numbers_mark_failed(*, outbound_file_id: uuid.UUID, reason: str, file_name: str = "") -> int:
+    """ISSUED -> FAILED with ``reason`` in the notes; returns the rows moved.
+
+    FAILED numbers are documented gaps until reissued or closed. Pass ``file_name`` when the
+    file may exist in storage anyway (the "Close gap" remediation looks for it).
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("a reason is required")
+    changes: dict[str, Any] = {"status": AuditStatus.FAILED, "notes": _append_note(reason)}
+    if file_name:
+        changes["file_name"] = file_name
+    with transaction.atomic():
+        return ControlNumberAudit.objects.filter(
+            outbound_file_id=outbound_file_id, status=AuditStatus.ISSUED
+        ).update(**changes)
+
+
+def numbers_reissue(*, outbound_file_id: uuid.UUID, note: str = "") -> EnvelopeNumbers:
+    """Recovery: hand back the SAME numbers already allocated to this file, marked REISSUED.
+
+    ISSUED rows (an attempt interrupted before it persisted) move ISSUED -> FAILED -> REISSUED,
+    FAILED rows FAILED -> REISSUED: the audit state machine has no direct ISSUED -> REISSUED.
+    Already REISSUED rows are returned again (a recovery may itself be interrupted).
+    Refused when the file's numbers were already persisted (they went out once).
+    """
+    from .selectors import numbers_for_file
+
+    with transaction.atomic():
+        rows = ControlNumberAudit.objects.select_for_update().filter(
+            outbound_file_id=outbound_file_id
+        )
+        statuses = set(rows.values_list("status", flat=True))
+        if not statuses:
+            raise NumbersNotFound(f"no control numbers allocated to file {outbound_file_id}")
+        if AuditStatus.PERSISTED in statuses:
+            raise ControlNumberError(
+                f"file {outbound_file_id} was already persisted: its numbers are not reissued"
+            )
+        rows.filter(status=AuditStatus.ISSUED).update(
+            status=AuditStatus.FAILED,
+            notes=_append_note("attempt did not complete; numbers reissued"),
+        )
+        rows.filter(status=AuditStatus.FAILED).update(
+            status=AuditStatus.REISSUED, notes=_append_note(note or "reissued")
+        )
+        numbers = numbers_for_file(outbound_file_id=outbound_file_id)
+    assert numbers is not None
+    return numbers
+
+
+# --- reset / rollover --------------------------------------------------------------------------
+def actor_label(acting_user: Any) -> str:
+    """Audit actor of an operator action: the user name, or ``cli:<os user>`` for commands."""
+    if acting_user is None:
+        try:
+            return f"cli:{getpass.getuser()}"[:150]
+        except Exception:  # no user name in this environment (containers)
+            return "cli"
+    return acting_user.get_username()[:150]
+
+
+def counter_reset(
+    *, counter_id: int, new_value: int, reason: str, acting_user: Any, rollover: bool = False
+) -> ControlNumberAudit:
+    """Set a counter to ``new_value`` and start a new epoch; returns the RESET audit row.
+
+    The next number issued is ``new_value + 1``. A value below the current one would re-issue
+    numbers of the current epoch and is refused unless ``rollover`` is explicit (the partner
+    must have been told: they will see those numbers again). ``acting_user`` is the operator
+    (must hold ``controlnumbers.reset_counter``) or None for a trusted command-line caller.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ResetRefused("a reason is required")
+    if acting_user is not None and not acting_user.has_perm(RESET_PERMISSION):
+        raise PermissionDenied("resetting a counter needs the permission " + RESET_PERMISSION)
+    with transaction.atomic():
+        counter = ControlNumberCounter.objects.select_for_update().get(id=counter_id)
+        if not 0 <= new_value <= counter.max_value:
+            raise ResetRefused(f"the new value must be between 0 and {counter.max_value:,}")
+        if new_value < counter.current_value and not rollover:
+            raise ResetRefused(
+                f"counter {counter}: setting {new_value:,} would re-issue numbers "
+                f"{new_value + 1:,}–{counter.current_value:,} of epoch {counter.epoch}; "
+                "choose a value >= the current one, or an explicit rollover after coordinating "
+                "with the partner"
+            )
+        old_value, old_epoch = counter.current_value, counter.epoch
+        counter.current_value = new_value
+        counter.epoch = old_epoch + 1
+        counter.save(update_fields=["current_value", "epoch", "modified_at"])
+        verb = "rollover" if rollover else "reset"
+        row = ControlNumberAudit.objects.create(
+            counter=counter,
+            number=new_value,
+            epoch=counter.epoch,
+            outbound_file_id=None,
+            issued_at=timezone.now(),
+            status=AuditStatus.RESET,
+            notes=f"{verb} from {old_value} (epoch {old_epoch}) to {new_value}: {reason}",
+            actor=actor_label(acting_user),
+        )
+    logger.warning(
+        "control-number counter %s %s from %s to %s (epoch %s) by %s",
+        counter,
+        verb,
+        old_value,
+        new_value,
+        counter.epoch,
+        row.actor,
+    )
+    return row
+
+
+# --- gap remediation ---------------------------------------------------------------------------
+@dataclass
+class GapCloseResult:
+    closed: int = 0
+    files_found: list[str] = field(default_factory=list)
+    not_found: list[int] = field(default_factory=list)  # audit ids whose file was not found
+
+
+def _outbound_storage():
+    from django.core.files.storage import storages
+
+    return storages["outbound"]
+
+
+def _find_file_by_isa13(storage, *, partner_code: str, transaction_type: str, isa13: int):
+    """Look for ``<P>_<T>_<ISA13 9 digits>_*.edi`` under ``partner=P/transaction=T/date=*/``."""
+    base = f"partner={partner_code}"
+    try:
+        transactions, _ = storage.listdir(base)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    wanted = [d for d in transactions if d.startswith("transaction=")]
+    if transaction_type != "*":
+        wanted = [d for d in wanted if d == f"transaction={transaction_type}"]
+    for tdir in sorted(wanted):
+        ttype = tdir.split("=", 1)[1]
+        prefix = f"{partner_code}_{ttype}_{isa13:09d}_"
+        dates, _ = storage.listdir(f"{base}/{tdir}")
+        for ddir in sorted(dates, reverse=True):
+            _, files = storage.listdir(f"{base}/{tdir}/{ddir}")
+            for name in files:
+                if name.startswith(prefix) and name.endswith(".edi"):
+                    return f"{base}/{tdir}/{ddir}/{name}"
+    return None
+
+
+def gaps_close(*, audit_ids: Iterable[int], acting_user: Any, storage=None) -> GapCloseResult:
+    """Remediate documented gaps: FAILED numbers whose file IS in outbound storage -> PERSISTED.
+
+    A file is found by the ``file_name`` recorded on its audit rows or, failing that, by its
+    ISA13 in the outbound naming scheme. All FAILED rows of that outbound file are closed with
+    a note naming the file and the operator.
+    """
+    if acting_user is not None and not acting_user.has_perm(CLOSE_GAP_PERMISSION):
+        raise PermissionDenied("closing gaps needs the permission " + CLOSE_GAP_PERMISSION)
+    storage = storage or _outbound_storage()
+    result = GapCloseResult()
+    failed = ControlNumberAudit.objects.filter(
+        id__in=list(audit_ids), status=AuditStatus.FAILED
+    ).select_related("counter")
+    by_file: dict[uuid.UUID, list[ControlNumberAudit]] = {}
+    for row in failed:
+        by_file.setdefault(row.outbound_file_id, []).append(row)
+    for file_id, rows in by_file.items():
+        siblings = list(
+            ControlNumberAudit.objects.filter(outbound_file_id=file_id).select_related("counter")
+        )
+        found = None
+        for row in siblings:
+            if row.file_name and storage.exists(row.file_name):
+                found = row.file_name
+                break
+        if found is None:
+            for row in siblings:
+                if row.counter.counter_type == CounterType.ISA:
+                    transaction_type = row.counter.transaction_type
+                    if transaction_type == "*":
+                        # Partner-wide ISA counter: the ST counter names the transaction type.
+                        st = next(
+                            (s for s in siblings if s.counter.counter_type == CounterType.ST), None
+                        )
+                        transaction_type = st.counter.transaction_type if st else "*"
+                    found = _find_file_by_isa13(
+                        storage,
+                        partner_code=row.counter.partner_code,
+                        transaction_type=transaction_type,
+                        isa13=row.number,
+                    )
+                    break
+        if found is None:
+            result.not_found += [r.id for r in rows]
+            continue
+        note = f"gap closed by {actor_label(acting_user)}: file found in outbound storage ({found})"
+        with transaction.atomic():
+            result.closed += ControlNumberAudit.objects.filter(
+                outbound_file_id=file_id, status=AuditStatus.FAILED
+            ).update(status=AuditStatus.PERSISTED, notes=_append_note(note), file_name=found)
+        result.files_found.append(found)
+        logger.info("control-number gap closed for outbound file %s (%s)", file_id, found)
+    return result
+
+
+# --- alerts ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Finding:
+    """One thing a scheduled check found (becomes or refreshes an Alert row)."""
+
+    key: str
+    severity: str
+    message: str
+    counter_id: int | None = None
+
+
+@dataclass
+class AlertSyncResult:
+    raised: int = 0
+    refreshed: int = 0
+    resolved: int = 0
+
+
+def alerts_sync(*, kind: str, findings: Iterable[Finding]) -> AlertSyncResult:
+    """Record the findings of one check: new -> alert raised (and logged), still there ->
+    last seen refreshed (deduplicated while open), gone -> resolved."""
+    kind = AlertKind(kind).value
+    now = timezone.now()
+    result = AlertSyncResult()
+    seen: set[str] = set()
+    for finding in findings:
+        seen.add(finding.key)
+        updated = ControlNumberAlert.objects.filter(
+            key=finding.key, resolved_at__isnull=True
+        ).update(
+            last_seen=now,
+            severity=finding.severity,
+            message=finding.message[:500],
+            occurrences=F("occurrences") + 1,
+        )
+        if updated:
+            result.refreshed += 1
+            continue
+        try:
+            with transaction.atomic():
+                ControlNumberAlert.objects.create(
+                    kind=kind,
+                    key=finding.key,
+                    severity=finding.severity,
+                    message=finding.message[:500],
+                    counter_id=finding.counter_id,
+                    first_seen=now,
+                    last_seen=now,
+                )
+        except IntegrityError:  # raised concurrently by another run: refresh that one
+            ControlNumberAlert.objects.filter(key=finding.key, resolved_at__isnull=True).update(
+                last_seen=now, occurrences=F("occurrences") + 1
+            )
+            result.refreshed += 1
+            continue
+        result.raised += 1
+        log = logger.error if finding.severity == AlertSeverity.CRITICAL else logger.warning
+        log("control-number alert %s [%s]: %s", finding.key, finding.severity, finding.message)
+    stale = ControlNumberAlert.objects.filter(kind=kind, resolved_at__isnull=True).exclude(
+        key__in=seen
+    )
+    for key in stale.values_list("key", flat=True):
+        logger.info("control-number alert %s resolved", key)
+    result.resolved = stale.update(resolved_at=now)
+    return result
+
+
+def gap_alerts_refresh(*, days: int = 30) -> AlertSyncResult:
+    """The scheduled gap check: every gap in the last ``days`` becomes (or keeps) an alert.
+
+    Unexplained gaps carry their severity; documented gaps (FAILED numbers) are MINOR: they
+    are explained and have a remediation ("Close gap" or a reissue).
+    """
+    from .gaps import gap_report
+
+    findings = []
+    for gap in gap_report(days=days).gaps:
+        severity = gap.severity if gap.kind == "unexplained" else AlertSeverity.MINOR
+        findings.append(
+            Finding(
+                key=f"gap:{gap.counter_id}:{gap.epoch}:{gap.first_number}-{gap.last_number}:"
+                f"{gap.kind}",
+                severity=severity,
+                message=f"{gap.kind} gap of {gap.size} in {gap.counter_label} epoch {gap.epoch}: "
+                f"{gap.first_number}–{gap.last_number}",
+                counter_id=gap.counter_id,
+            )
+        )
+    return alerts_sync(kind=AlertKind.GAP, findings=findings)
+
+
+def rollover_alerts_refresh() -> AlertSyncResult:
+    """The scheduled rollover check: counters at WARNING/CRITICAL utilization become alerts."""
+    from .selectors import counter_status
+
+    findings = [
+        Finding(
+            key=f"utilization:{s.counter_id}:{s.epoch}",
+            severity=s.level,
+            message=f"{s.label} at {s.percent:.1f} % of max ({s.remaining:,} left): plan a "
+            "rollover with the partner",
+            counter_id=s.counter_id,
+        )
+        for s in counter_status()
+        if s.level in (AlertSeverity.WARNING, AlertSeverity.CRITICAL)
+    ]
+    return alerts_sync(kind=AlertKind.UTILIZATION, findings=findings)

@@ -1,0 +1,221 @@
+"""Allocation services: scope rule, envelopes, blocks, exhaustion, lifecycle, transactions."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import transaction
+
+from controlnumbers import services
+from controlnumbers.models import AuditStatus, ControlNumberAudit, ControlNumberCounter
+from controlnumbers.selectors import numbers_for_file
+from controlnumbers.services import (
+    ControlNumberExhausted,
+    EnvelopeNumbers,
+    NumbersNotFound,
+    UnknownPartner,
+    allocate_block,
+    allocate_envelope,
+    numbers_mark_failed,
+    numbers_mark_persisted,
+    numbers_reissue,
+)
+from tests.factories import ControlNumberCounterFactory, TradingPartnerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def partner():
+    return TradingPartnerFactory(code="PARTNERA")
+
+
+def _envelope(transaction_type="271", **kwargs) -> EnvelopeNumbers:
+    kwargs.setdefault("partner_code", "PARTNERA")
+    return allocate_envelope(
+        transaction_type=transaction_type, outbound_file_id=uuid.uuid4(), **kwargs
+    )
+
+
+def test_envelopes_get_consecutive_numbers_and_one_audit_row_each(partner):
+    first = _envelope(st_count=3)
+    second = _envelope(st_count=2)
+    assert (first.isa13, first.gs06, first.st02s) == (1, 1, [1, 2, 3])
+    assert (second.isa13, second.gs06, second.st02s) == (2, 2, [4, 5])
+    rows = ControlNumberAudit.objects.filter(outbound_file_id=first.outbound_file_id)
+    assert rows.count() == 5
+    assert set(rows.values_list("status", flat=True)) == {AuditStatus.ISSUED}
+    assert set(rows.values_list("epoch", flat=True)) == {1}
+
+
+def test_counters_are_created_on_first_use(partner):
+    assert not ControlNumberCounter.objects.exists()
+    _envelope()
+    keys = set(
+        ControlNumberCounter.objects.values_list("partner_code", "transaction_type", "counter_type")
+    )
+    assert keys == {("PARTNERA", "*", "ISA"), ("PARTNERA", "*", "GS"), ("PARTNERA", "271", "ST")}
+
+
+def test_isa13_is_shared_across_transaction_types_by_default(partner):
+    ack = _envelope("999")
+    eligibility = _envelope("271")
+    # The partner must never see ISA13 = 1 twice, whatever the transaction type.
+    assert (ack.isa13, eligibility.isa13) == (1, 2)
+    assert (ack.gs06, eligibility.gs06) == (1, 2)
+    # ST02 stays per transaction type.
+    assert (ack.st02s, eligibility.st02s) == ([1], [1])
+
+
+def test_partner_with_transaction_scope_gets_per_transaction_isa_counters():
+    TradingPartnerFactory(code="LEGACY", control_number_scope="transaction")
+    ack = _envelope("999", partner_code="LEGACY")
+    eligibility = _envelope("271", partner_code="LEGACY")
+    assert (ack.isa13, eligibility.isa13) == (1, 1)
+    assert ControlNumberCounter.objects.filter(
+        partner_code="LEGACY", transaction_type="999", counter_type="ISA"
+    ).exists()
+
+
+def test_interchange_without_group_allocates_isa13_only(partner):
+    ta1 = _envelope("TA1", with_group=False)
+    assert (ta1.isa13, ta1.gs06, ta1.st02s) == (1, None, [])
+    assert ControlNumberAudit.objects.filter(outbound_file_id=ta1.outbound_file_id).count() == 1
+
+
+def test_unknown_partner_is_a_domain_error():
+    with pytest.raises(UnknownPartner):
+        _envelope(partner_code="NOPE")
+
+
+def test_block_allocation_is_consecutive_with_one_audit_row_per_number(partner):
+    file_id = uuid.uuid4()
+    block = allocate_block(
+        partner_code="PARTNERA",
+        transaction_type="837",
+        counter_type="ST",
+        count=1000,
+        outbound_file_id=file_id,
+    )
+    assert block == list(range(1, 1001))
+    assert ControlNumberAudit.objects.filter(outbound_file_id=file_id).count() == 1000
+    after = allocate_block(
+        partner_code="PARTNERA",
+        transaction_type="837",
+        counter_type="ST",
+        count=2,
+        outbound_file_id=uuid.uuid4(),
+    )
+    assert after == [1001, 1002]
+
+
+def test_exhaustion_raises_and_allocates_nothing(partner):
+    _envelope()
+    ControlNumberCounter.objects.filter(counter_type="ST").update(max_value=10, current_value=8)
+    before = list(ControlNumberCounter.objects.order_by("id").values_list("current_value"))
+    with pytest.raises(ControlNumberExhausted, match="2 number"):
+        _envelope(st_count=3)  # ISA and GS have room; ST has 2 left
+    assert list(ControlNumberCounter.objects.order_by("id").values_list("current_value")) == before
+    assert ControlNumberAudit.objects.count() == 3
+    ok = _envelope(st_count=2)  # exactly up to the max is fine
+    assert ok.st02s == [9, 10]
+
+
+def test_exhaustion_at_max_value_on_isa(partner):
+    ControlNumberCounterFactory(current_value=999_999_999)
+    with pytest.raises(ControlNumberExhausted):
+        _envelope()
+    assert ControlNumberAudit.objects.count() == 0
+    assert ControlNumberCounter.objects.get(counter_type="GS").current_value == 0
+
+
+def test_allocation_joins_the_callers_transaction(partner):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _envelope()
+        raise RuntimeError("caller failed after allocating")
+    assert ControlNumberAudit.objects.count() == 0
+    assert _envelope().isa13 == 1  # rolled back with the caller: no gap
+
+
+def test_exhaustion_inside_callers_transaction_leaves_it_usable(partner):
+    ControlNumberCounterFactory(current_value=999_999_999)
+    with transaction.atomic():
+        with pytest.raises(ControlNumberExhausted):
+            _envelope()
+        # The statement changed nothing and raised no database error: the caller goes on.
+        assert ControlNumberCounter.objects.filter(counter_type="ISA").count() == 1
+
+
+def test_mark_persisted_records_file_name_and_counter_last_file(partner):
+    env = _envelope()
+    moved = numbers_mark_persisted(
+        outbound_file_id=env.outbound_file_id, file_name="partner=PARTNERA/a.edi", note="sent"
+    )
+    assert moved == 3
+    rows = ControlNumberAudit.objects.filter(outbound_file_id=env.outbound_file_id)
+    assert set(rows.values_list("status", "file_name", "notes")) == {
+        (AuditStatus.PERSISTED, "partner=PARTNERA/a.edi", "sent")
+    }
+    assert ControlNumberCounter.objects.get(counter_type="ISA").last_file_name.endswith("a.edi")
+
+
+def test_mark_failed_needs_a_reason_and_then_reissue_returns_the_same_numbers(partner):
+    env = _envelope(st_count=2)
+    with pytest.raises(ValueError):
+        numbers_mark_failed(outbound_file_id=env.outbound_file_id, reason=" ")
+    assert numbers_mark_failed(outbound_file_id=env.outbound_file_id, reason="disk full") == 4
+    again = numbers_reissue(outbound_file_id=env.outbound_file_id, note="retry")
+    assert again == env
+    statuses = ControlNumberAudit.objects.filter(outbound_file_id=env.outbound_file_id)
+    assert set(statuses.values_list("status", flat=True)) == {AuditStatus.REISSUED}
+    assert "disk full" in statuses.first().notes
+
+
+def test_reissue_of_an_interrupted_file_goes_through_failed(partner):
+    env = _envelope()
+    assert numbers_reissue(outbound_file_id=env.outbound_file_id) == env
+    notes = ControlNumberAudit.objects.filter(outbound_file_id=env.outbound_file_id).first().notes
+    assert "did not complete" in notes
+    # A recovery may be interrupted too: the same numbers again.
+    assert numbers_reissue(outbound_file_id=env.outbound_file_id) == env
+
+
+def test_reissue_is_refused_for_persisted_or_unknown_files(partner):
+    env = _envelope()
+    numbers_mark_persisted(outbound_file_id=env.outbound_file_id)
+    with pytest.raises(services.ControlNumberError):
+        numbers_reissue(outbound_file_id=env.outbound_file_id)
+    with pytest.raises(NumbersNotFound):
+        numbers_reissue(outbound_file_id=uuid.uuid4())
+
+
+def test_numbers_for_file(partner):
+    env = _envelope(st_count=3)
+    assert numbers_for_file(outbound_file_id=env.outbound_file_id) == env
+    assert numbers_for_file(outbound_file_id=uuid.uuid4()) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_transient_error_is_retried_and_recorded_on_the_audit_rows(partner, monkeypatch):
+    import psycopg.errors
+    from django.db import OperationalError
+
+    _envelope()  # counters exist: one statement per attempt from here on
+    real = services._allocate_once_postgresql
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            try:
+                raise psycopg.errors.SerializationFailure("could not serialize")
+            except psycopg.errors.SerializationFailure as exc:
+                raise OperationalError("wrapped by Django") from exc
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_allocate_once_postgresql", flaky)
+    env = _envelope()
+    assert len(calls) == 2
+    retries = ControlNumberAudit.objects.filter(outbound_file_id=env.outbound_file_id)
+    assert set(retries.values_list("retry_count", flat=True)) == {1}
