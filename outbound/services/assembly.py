@@ -24,11 +24,12 @@ import os
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from controlnumbers.retry import retry_transient
@@ -65,6 +66,7 @@ from .storage import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 OUTBOX_STREAM = "edi-outbound-ready"
 
@@ -120,6 +122,16 @@ class ClaimedGroup:
     partner_id: int
     response_type: str
     outcome_ids: list[int]
+
+
+def run_retrying(fn: Callable[[], T]) -> T:
+    """Run a transaction function, retrying transient database errors (deadlock,
+    serialization, lost connection). Inside a caller's transaction only the caller can
+    retry, so there it runs once."""
+    if connection.in_atomic_block:
+        return fn()
+    result, _ = retry_transient(fn)
+    return result
 
 
 def batch_timestamp(now: datetime | None = None) -> datetime:
@@ -244,7 +256,7 @@ def group_assemble(
     """Allocate numbers for CLAIMED outcomes, then build, validate, store and finish the file."""
     times = times if times is not None else StepTimes()
     started = time.perf_counter()
-    file, _ = retry_transient(
+    file = run_retrying(
         lambda: _allocate(
             partner=partner,
             response_type=response_type,
@@ -375,7 +387,7 @@ def file_build_and_store(*, file: OutboundFile, times: StepTimes | None = None) 
     times.storage += time.perf_counter() - started
     crash_point("after_write")
     started = time.perf_counter()
-    finished, _ = retry_transient(lambda: _finish(file.id, path=path, data=data))
+    finished = run_retrying(lambda: _finish(file.id, path=path, data=data))
     times.finish += time.perf_counter() - started
     return finished
 

@@ -8,7 +8,6 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
-from controlnumbers.retry import retry_transient
 from controlnumbers.services import numbers_mark_failed
 from outbound.models import (
     OperatorAction,
@@ -31,7 +30,7 @@ def file_quarantine(*, file: OutboundFile, data: bytes | None, reason: str) -> O
     """Move a file that failed validation aside: bytes (if any) and the reason under
     ``outbound/_quarantine/``, file QUARANTINED, its numbers FAILED (a documented gap),
     its outcomes FAILED. Reasons name positions and codes only (no PHI)."""
-    from .assembly import file_path  # assembly imports this module lazily too
+    from .assembly import file_path, run_retrying  # assembly imports this module lazily
 
     path = file_path(file, quarantine=True)
     try:
@@ -60,8 +59,7 @@ def file_quarantine(*, file: OutboundFile, data: bytes | None, reason: str) -> O
             )
             return locked
 
-    result, _ = retry_transient(finish)
-    return result
+    return run_retrying(finish)
 
 
 def outbound_reprocess(*, file_id: uuid.UUID, acting_user: str, reason: str = "") -> OutboundFile:

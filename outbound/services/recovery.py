@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from controlnumbers.domain import ControlNumberError
 from controlnumbers.services import numbers_reissue
 from outbound.models import OutboundFile, OutboundFileStatus, OutcomeStatus, ProcessingOutcome
 
@@ -28,12 +29,13 @@ class RecoveryResult:
     released_outcomes: int = 0
     finished: list[str] = field(default_factory=list)  # file ids now PERSISTED
     quarantined: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # need an operator (logged)
 
     def summary(self) -> str:
         return (
             f"{self.released_outcomes} stale claimed outcome(s) released; "
             f"{len(self.finished)} file(s) finished with their original numbers; "
-            f"{len(self.quarantined)} quarantined"
+            f"{len(self.quarantined)} quarantined, {len(self.skipped)} skipped (see log)"
         )
 
 
@@ -67,7 +69,13 @@ def outbound_recover(
         ).values_list("id", flat=True)
     )
     for file_id in stale:
-        file = _take(file_id, cutoff)
+        try:
+            file = _take(file_id, cutoff)
+        except ControlNumberError as exc:
+            # e.g. numbers already persisted or missing: needs a person, not a rebuild
+            logger.error("outbound recovery: file %s not rebuilt: %s", file_id, exc)
+            result.skipped.append(str(file_id))
+            continue
         if file is None:
             continue
         done = file_build_and_store(file=file)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import signal
 import subprocess
 from collections import defaultdict
+from datetime import timedelta
 
 import pytest
 import redis
@@ -18,6 +19,8 @@ from celery import Celery
 
 from edi_platform import x12
 from outbound.models import BatchWindow, OutboundFile, OutboundFileStatus, ProcessingOutcome
+from outbound.services.assembly import outbound_assemble
+from outbound.services.recovery import outbound_recover
 from tests.conftest import REPO_ROOT
 from tests.factories import TradingPartnerFactory
 from tests.outbound.conftest import PYTHON, stage, subprocess_env
@@ -87,11 +90,9 @@ def test_worker_killed_at_any_step_then_recovery_gives_exactly_one_file_per_grou
     )
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
     assert ProcessingOutcome.objects.exclude(status="ASSEMBLED").exists()
-    env = subprocess_env(outbound_root)
-    recovered = _manage(env, "recover_outbound", "--older-than", "0")
-    assert recovered.returncode == 0, recovered.stderr
-    finished = _manage(env, "assemble_outbound", "--now")
-    assert finished.returncode == 0, finished.stderr
+    # recovery (as the 5-minute task would, here with no grace period), then the next tick
+    outbound_recover(stale_after=timedelta(0))
+    outbound_assemble(ignore_windows=True)
     _assert_exactly_once(outbound_root, outcome_count=6, groups=3)
 
 

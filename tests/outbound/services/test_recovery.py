@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from outbound.models import OutboundFile, OutboundFileStatus, OutcomeStatus, ProcessingOutcome
 from outbound.services import assembly
-from outbound.services.assembly import outbound_assemble
+from outbound.services.assembly import file_path, outbound_assemble
 from outbound.services.recovery import outbound_recover
 from tests.factories import TradingPartnerFactory
 from tests.outbound.conftest import stage
@@ -75,30 +75,33 @@ def test_stale_assembling_file_is_finished_with_its_original_numbers(
     assert [p.relative_to(outbound_root).as_posix() for p in stored] == [file.storage_path]
 
 
-def test_rebuild_reproduces_the_file_byte_for_byte(outbound_root):
-    partner = TradingPartnerFactory()
-    stage(partner, "999", 4)
-    outbound_assemble()
+def test_rebuild_reproduces_the_file_byte_for_byte(crash_at, monkeypatch, outbound_root):
+    crash_at("after_write")
+    stage(TradingPartnerFactory(), "999", 4)
+    with pytest.raises(Crash):
+        outbound_assemble()
     file = OutboundFile.objects.get()
-    path = outbound_root / file.storage_path
-    original = path.read_bytes()
-    # as if the worker had died before finishing: the file row is still ASSEMBLING
-    path.unlink()
-    OutboundFile.objects.filter(pk=file.pk).update(status="ASSEMBLING", storage_path="")
-    file.outbox_message.delete()
+    path = outbound_root / file_path(file)
+    first_attempt = path.read_bytes()
+    path.unlink()  # lost with the crashed worker's disk, say
+    monkeypatch.undo()
     outbound_recover(now=_later())
-    assert path.read_bytes() == original
+    file.refresh_from_db()
+    assert file.status == OutboundFileStatus.PERSISTED
+    assert path.read_bytes() == first_attempt
 
 
-def test_a_different_file_at_the_path_is_never_overwritten(outbound_root):
-    partner = TradingPartnerFactory()
-    stage(partner, "999", 1)
-    outbound_assemble()
+def test_a_different_file_at_the_path_is_never_overwritten(crash_at, monkeypatch, outbound_root):
+    crash_at("after_allocation")
+    stage(TradingPartnerFactory(), "999", 1)
+    with pytest.raises(Crash):
+        outbound_assemble()
     file = OutboundFile.objects.get()
-    path = outbound_root / file.storage_path
+    path = outbound_root / file_path(file)
+    path.parent.mkdir(parents=True)
     path.write_bytes(b"someone else's bytes~")
-    OutboundFile.objects.filter(pk=file.pk).update(status="ASSEMBLING", storage_path="")
-    file.outbox_message.delete()
+    monkeypatch.undo()
     result = outbound_recover(now=_later())
     assert result.quarantined == [str(file.id)]
     assert path.read_bytes() == b"someone else's bytes~"
+    assert set(ProcessingOutcome.objects.values_list("status", flat=True)) == {"FAILED"}
