@@ -17,6 +17,8 @@ import pytest
 import redis
 from celery import Celery
 
+from controlnumbers.gaps import gap_report
+from controlnumbers.models import ControlNumberAudit
 from edi_platform import x12
 from outbound.models import BatchWindow, OutboundFile, OutboundFileStatus, ProcessingOutcome
 from outbound.services.assembly import outbound_assemble
@@ -73,6 +75,11 @@ def _assert_exactly_once(outbound_root, outcome_count: int, groups: int | None) 
         isa13s[file.partner.code].append(file.isa13)
     for numbers in isa13s.values():
         assert sorted(numbers) == list(range(1, len(numbers) + 1))
+    # the control-number store agrees: no gap at all (recovery reused the numbers), and no
+    # number left ISSUED without its file
+    assert gap_report().gaps == []
+    statuses = set(ControlNumberAudit.objects.values_list("status", flat=True))
+    assert statuses <= {"PERSISTED", "REISSUED"}
 
 
 @pytest.mark.parametrize(

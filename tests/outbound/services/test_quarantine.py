@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from controlnumbers.gaps import gap_report
+from controlnumbers.models import ControlNumberAudit
 from outbound.models import (
     OperatorAction,
     OutboundFile,
@@ -68,6 +70,12 @@ def test_each_envelope_mismatch_is_quarantined_with_its_reason(mutation, corrupt
     assert not (outbound_root / "outbound" / f"partner={partner.code}").exists()
     assert set(ProcessingOutcome.objects.values_list("status", flat=True)) == {"FAILED"}
     assert not OutboxMessage.objects.exists()
+    # the numbers are a documented gap: FAILED audit rows carrying the reason
+    audit = ControlNumberAudit.objects.filter(outbound_file_id=file.id)
+    assert audit.count() == 4  # ISA13, GS06, two ST02
+    assert set(audit.values_list("status", flat=True)) == {"FAILED"}
+    assert all("envelope validation failed" in n for n in audit.values_list("notes", flat=True))
+    assert {g.kind for g in gap_report().gaps} <= {"documented"}
 
 
 def test_unrenderable_payload_is_quarantined_without_echoing_its_content():
