@@ -29,4 +29,11 @@ DEFAULT_SCHEDULES: tuple[ScheduleSpec, ...] = (
         every_seconds=60,
         description="Proves beat and a worker are running; the admin warns when it goes stale.",
     ),
+    ScheduleSpec(
+        name="inbound: poll inbox",
+        task="eventstore.tasks.inbound_poll_inbox",
+        every_seconds=60,
+        description="Ingests files dropped in INBOUND_INBOX_DIR; moves them to processed/ or "
+        "failed/ once their raw copy is stored.",
+    ),
 )
