@@ -56,6 +56,7 @@ __all__ = [
     "ingest_bytes",
     "ingest_path",
     "ingest_stream",
+    "ingest_upload",
 ]
 
 logger = logging.getLogger(__name__)
@@ -147,6 +148,19 @@ def ingest_bytes(
     return ingest_stream(
         opener=lambda: io.BytesIO(data), original_name=original_name, channel=channel
     )
+
+
+def ingest_upload(*, upload: Any, channel: str = BatchChannel.UPLOAD) -> IngestResult:
+    """Ingest a Django ``UploadedFile`` (admin upload form); large uploads stay on disk."""
+    temporary_path = getattr(upload, "temporary_file_path", None)
+    if temporary_path is not None:
+        path = temporary_path()
+        return ingest_stream(
+            opener=lambda: open(path, "rb"), original_name=upload.name, channel=channel
+        )
+    upload.seek(0)
+    data = upload.read()
+    return ingest_bytes(data=data, original_name=upload.name, channel=channel)
 
 
 def ingest_stream(
@@ -253,11 +267,14 @@ def peek_isa(head: bytes) -> IsaHead | None:
     if sep.isalnum() or sep in " \r\n":
         return None
     parts = text[:600].split(sep, 16)
-    if len(parts) < 16:
-        return None
+    if len(parts) < 8:
+        return None  # ISA06 is complete only when the separator after it was received
     values = [p.strip() for p in parts[1:16]]
-    if any("\n" in v or "\r" in v for v in values[:13]):
+    if any("\n" in v or "\r" in v for v in values[:6]):
         return None  # a segment break inside the ISA: not a usable header
+    values += [""] * (15 - len(values))  # a cut-off ISA: what is missing stays empty
+    if len(parts) < 16:
+        values[-1] = ""  # ISA15 and anything after a cut are not trustworthy
     return IsaHead(
         sender_qualifier=values[4],
         sender_id=values[5],
