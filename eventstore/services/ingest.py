@@ -65,7 +65,8 @@ DEFAULT_DUPLICATE_WINDOW_DAYS = 365
 MAX_ERRORS_PER_SET = 50  # the 999 payload has them all; the admin shows the first ones
 MAX_REPORT_ISSUES = 50
 HEADER_BULK_SIZE = 2000
-# A file that ends in one of these was not (fully) processed: the command exits with 1.
+# A file that ends in one of these was not accepted: the command exits with 1 (RECEIVED only
+# when this call's processing was interrupted; see IngestResult.ok).
 NOT_OK_STATUSES = frozenset(
     {
         BatchStatus.RECEIVED,
@@ -92,8 +93,16 @@ class IngestResult:
 
     @property
     def ok(self) -> bool:
-        """True when the file was registered and (at least partly) accepted."""
-        return self.batch is not None and self.status not in NOT_OK_STATUSES
+        """True when the file was registered and not rejected.
+
+        A batch RECEIVED by *this* call means its processing was interrupted (not ok); one
+        found RECEIVED as already received is being processed by another process (ok).
+        """
+        if self.batch is None:
+            return False
+        if self.status == BatchStatus.RECEIVED:
+            return self.already_received
+        return self.status not in NOT_OK_STATUSES
 
     @property
     def message(self) -> str:
@@ -101,6 +110,8 @@ class IngestResult:
         if self.batch is None:
             return f"not registered: {self.reason}"
         label = BatchStatus(self.status).label if self.status in BatchStatus else self.status
+        if self.status == BatchStatus.RECEIVED:
+            label = "Still being processed" if self.already_received else "Interrupted"
         if self.already_received:
             text = f"already received as batch {self.batch} ({label.lower()})"
         else:

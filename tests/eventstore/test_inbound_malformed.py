@@ -9,8 +9,8 @@ from eventstore.models import BatchStatus, TransactionBatch
 from eventstore.services.ingest import ingest_bytes, peek_isa
 from eventstore.services.storage import inbound_storage
 from outbound.models import ProcessingOutcome
-from tests.eventstore.inbound_samples import onboard_partner, sample
 from tests.eventstore.inbound_samples import inbound_storage as inbound_storage_dir  # noqa: F401
+from tests.eventstore.inbound_samples import onboard_partner, sample
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inbound_storage_dir")]
 
