@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from edi_platform import x12
@@ -76,6 +76,7 @@ NOT_OK_STATUSES = frozenset(
     }
 )
 _ROUTABLE_SET_CODES = ("A", "E")
+_LOOKUP = object()  # batch_process: "find the partner from the ISA" (None means "no partner")
 
 
 @dataclass(frozen=True)
@@ -214,15 +215,18 @@ def ingest_stream(
         **(head.batch_fields() if head else {}),
     )
     try:
-        with transaction.atomic():
-            batch.save(force_insert=True)
+        if connection.in_atomic_block:
+            with transaction.atomic():  # a savepoint keeps the caller's transaction usable
+                batch.save(force_insert=True)
+        else:
+            batch.save(force_insert=True)  # one statement: atomic on its own
     except IntegrityError:
         # another process registered the same bytes a moment ago: it owns the processing
         winner = TransactionBatch.objects.select_related("partner").get(sha256=fp.sha256)
         return IngestResult.from_batch(winner, file=shown, already=True)
     logger.info("inbound batch %s registered (channel %s, %d bytes)", batch.pk, channel, fp.size)
 
-    batch = batch_process(batch=batch, opener=opener, head=head, started=started)
+    batch = batch_process(batch=batch, opener=opener, head=head, partner=partner, started=started)
     return IngestResult.from_batch(batch, file=shown, already=False)
 
 
@@ -324,7 +328,9 @@ class _Plan:
 
     status: str
     reason: str = ""
-    headers: list[TransactionHeader] = field(default_factory=list)
+    # (ISA13, group header, set report, routing status): model rows are built per chunk in
+    # _finish, so a file with 10^5 sets never holds 10^5 model instances at once
+    headers: list[tuple[str, x12.GroupHeader, x12.SetReport, str]] = field(default_factory=list)
     outcomes: list[_Outcome] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
     groups_accepted: int = 0
@@ -360,6 +366,7 @@ def batch_process(
     batch: TransactionBatch,
     opener: Opener | None = None,
     head: IsaHead | None = None,
+    partner: TradingPartner | object | None = _LOOKUP,
     started: float | None = None,
 ) -> TransactionBatch:
     """Validate a RECEIVED batch, stage its acks, record its final status, route its sets.
@@ -378,7 +385,9 @@ def batch_process(
         if head is None:
             with opener() as stream:
                 head = peek_isa(stream.read(4096))
-        plan = _plan(batch=batch, opener=opener, head=head)
+        if partner is _LOOKUP:
+            partner = _partner_for(head)
+        plan = _plan(batch=batch, opener=opener, head=head, partner=partner)  # type: ignore[arg-type]
         batch = _finish(batch=batch, plan=plan, started=started)
     except Exception as exc:  # never a traceback to the user: the batch says what happened
         logger.exception("inbound batch %s: processing interrupted", batch.pk)
@@ -391,19 +400,24 @@ def batch_process(
         )
         batch.refresh_from_db()
         return batch
-    if batch.status in (BatchStatus.ACCEPTED, BatchStatus.PARTIALLY_ACCEPTED):
+    if any(spec[3] == RoutingStatus.PENDING for spec in plan.headers):
         batch_route_pending(batch=batch, opener=opener)
     return batch
 
 
-def _plan(*, batch: TransactionBatch, opener: Opener, head: IsaHead | None) -> _Plan:
+def _plan(
+    *,
+    batch: TransactionBatch,
+    opener: Opener,
+    head: IsaHead | None,
+    partner: TradingPartner | None,
+) -> _Plan:
     now = timezone.now()
     if head is None or not head.sender_identified:
         with opener() as stream:
             report = x12.validate(stream)
         return _plan_without_partner(report)
 
-    partner = partner_by_sender(qualifier=head.sender_qualifier, sender_id=head.sender_id)
     if partner is None or not partner.active:
         who = f"{head.sender_qualifier}/{head.sender_id}"
         why = "is not a trading partner" if partner is None else "is an inactive partner"
@@ -449,10 +463,15 @@ def _plan(*, batch: TransactionBatch, opener: Opener, head: IsaHead | None) -> _
             is not None
         )
 
-    ours = our_isa_ids()
+    ours: set[tuple[str, str]] = set()
 
     def is_known_receiver(qualifier: str, receiver_id: str) -> bool:
-        return (qualifier.strip(), receiver_id.strip()) in ours
+        key = (qualifier.strip(), receiver_id.strip())
+        if key == (partner.our_isa_qualifier, partner.our_isa_id):
+            return True  # the usual case: no query
+        if not ours:
+            ours.update(our_isa_ids())
+        return key in ours
 
     with opener() as stream:
         report = x12.validate(
@@ -626,29 +645,7 @@ def _plan_from_report(
                     status = RoutingStatus.NOT_ROUTED
                     if s.ack_code == "R" and not ic_rejected:
                         reasons.append(_set_reason(s))
-                plan.headers.append(
-                    TransactionHeader(
-                        batch=batch,
-                        isa13=isa13,
-                        gs01=gh.functional_id[:2],
-                        gs06=gh.control_number[:9],
-                        gs08=gh.version[:12],
-                        st01=s.id[:3],
-                        st02=s.control_number[:9],
-                        st03=s.implementation_reference[:35],
-                        segment_count=s.segment_count,
-                        start_offset=s.offset,
-                        first_line=s.line,
-                        verdict=s.ack_code if s.ack_code in ("A", "E", "R") else "",
-                        error_summary=_set_errors(s),
-                        routing_status=status,
-                        routing_result=(
-                            "accepted, no handler for this transaction type yet"
-                            if status == RoutingStatus.NO_HANDLER
-                            else ""
-                        ),
-                    )
-                )
+                plan.headers.append((isa13, gh, s, status))
 
     any_rejected = (
         plan.sets_rejected
@@ -669,6 +666,32 @@ def _plan_from_report(
         more = f" (and {len(reasons) - 5} more)" if len(reasons) > 5 else ""
         plan.reason = "; ".join(shown) + more + "."
     return plan
+
+
+def _header_row(
+    batch: TransactionBatch, isa13: str, gh: x12.GroupHeader, s: x12.SetReport, status: str
+) -> TransactionHeader:
+    return TransactionHeader(
+        batch=batch,
+        isa13=isa13,
+        gs01=gh.functional_id[:2],
+        gs06=gh.control_number[:9],
+        gs08=gh.version[:12],
+        st01=s.id[:3],
+        st02=s.control_number[:9],
+        st03=s.implementation_reference[:35],
+        segment_count=s.segment_count,
+        start_offset=s.offset,
+        first_line=s.line,
+        verdict=s.ack_code if s.ack_code in ("A", "E", "R") else "",
+        error_summary=_set_errors(s),
+        routing_status=status,
+        routing_result=(
+            "accepted, no handler for this transaction type yet"
+            if status == RoutingStatus.NO_HANDLER
+            else ""
+        ),
+    )
 
 
 def _unique(key: str, used: set[str]) -> str:
@@ -809,21 +832,47 @@ def _report_summary(report: x12.ValidationReport) -> dict[str, Any]:
 
 
 def _finish(*, batch: TransactionBatch, plan: _Plan, started: float) -> TransactionBatch:
-    """The one transaction: headers, owed outcomes and the final status commit together."""
+    """The one transaction: final status, headers and owed outcomes commit together.
+
+    The status UPDATE comes first and only matches a batch still RECEIVED: it locks the row,
+    so of two concurrent runs (e.g. two "Reprocess" clicks) one writes and the other finds
+    the batch finished and keeps that result. A RECEIVED batch never has headers (they are
+    written here, with the final status), so nothing needs deleting first.
+    """
     sink = outcome_sink() if plan.outcomes else None
+    fields: dict[str, Any] = {
+        "status": plan.status,
+        "status_reason": plan.reason[:4000],
+        "duplicate_of": plan.duplicate_of,
+        "groups_accepted": plan.groups_accepted,
+        "groups_rejected": plan.groups_rejected,
+        "sets_accepted": plan.sets_accepted,
+        "sets_rejected": plan.sets_rejected,
+        "segment_count": plan.segment_count,
+        "report": plan.report,
+        "processed_at": timezone.now(),
+        "processing_ms": int((time.monotonic() - started) * 1000),
+    }
+    if plan.partner is not None:
+        fields["partner"] = plan.partner
     with transaction.atomic():
-        locked = TransactionBatch.objects.select_for_update().get(pk=batch.pk)
-        if locked.status != BatchStatus.RECEIVED:
-            # a concurrent run (e.g. two "Reprocess" clicks) finished first: keep its result
-            return locked
-        TransactionHeader.objects.filter(batch=locked).delete()
-        if plan.headers:
-            for header in plan.headers:
-                header.batch = locked
-            TransactionHeader.objects.bulk_create(plan.headers, batch_size=HEADER_BULK_SIZE)
+        updated = TransactionBatch.objects.filter(pk=batch.pk, status=BatchStatus.RECEIVED).update(
+            **fields
+        )
+        if not updated:
+            return TransactionBatch.objects.select_related("partner").get(pk=batch.pk)
+        for name, value in fields.items():
+            setattr(batch, name, value)
+        for start in range(0, len(plan.headers), HEADER_BULK_SIZE):
+            TransactionHeader.objects.bulk_create(
+                [
+                    _header_row(batch, *spec)
+                    for spec in plan.headers[start : start + HEADER_BULK_SIZE]
+                ]
+            )
         for outcome in plan.outcomes:
             sink(  # type: ignore[misc]
-                batch=locked,
+                batch=batch,
                 partner=outcome.partner,
                 response_type=outcome.response_type,
                 payload=outcome.payload,
@@ -832,30 +881,16 @@ def _finish(*, batch: TransactionBatch, plan: _Plan, started: float) -> Transact
                 gs06=outcome.gs06,
                 st02s=outcome.st02s,
             )
-        locked.status = plan.status
-        locked.status_reason = plan.reason[:4000]
-        if plan.partner is not None:
-            locked.partner = plan.partner
-        locked.duplicate_of = plan.duplicate_of
-        locked.groups_accepted = plan.groups_accepted
-        locked.groups_rejected = plan.groups_rejected
-        locked.sets_accepted = plan.sets_accepted
-        locked.sets_rejected = plan.sets_rejected
-        locked.segment_count = plan.segment_count
-        locked.report = plan.report
-        locked.processed_at = timezone.now()
-        locked.processing_ms = int((time.monotonic() - started) * 1000)
-        locked.save()
     logger.info(
         "inbound batch %s: %s (%d sets accepted, %d rejected, %d outcomes, %d ms)",
-        locked.pk,
-        locked.status,
-        locked.sets_accepted,
-        locked.sets_rejected,
+        batch.pk,
+        batch.status,
+        batch.sets_accepted,
+        batch.sets_rejected,
         len(plan.outcomes),
-        locked.processing_ms,
+        batch.processing_ms,
     )
-    return locked
+    return batch
 
 
 # -- routing -------------------------------------------------------------------------------
