@@ -25,6 +25,7 @@ from edi_platform.x12.acks import (
     ta1_wanted,
 )
 from edi_platform.x12.builder import build_interchange, validate_envelope
+from edi_platform.x12.engine import guides_available, validate
 from edi_platform.x12.model import (
     FunctionalGroup,
     GroupHeader,
@@ -42,7 +43,6 @@ from edi_platform.x12.report import (
     ValidationReport,
 )
 from edi_platform.x12.segments import Delimiters, Segment
-from edi_platform.x12.validate import guides_available, validate
 
 __all__ = [
     "Delimiters",

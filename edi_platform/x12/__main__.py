@@ -1,4 +1,6 @@
-"""Command line: ``python -m edi_platform.x12 validate FILE... [--ack-dir DIR] [--format text|json]``.
+"""Command line for the X12 engine.
+
+    python -m edi_platform.x12 validate FILE... [--ack-dir DIR] [--format text|json]
 
 Exit status: 0 when every file is accepted, 1 when any is rejected, accepted with errors or not
 X12, 2 on usage errors (bad options, missing file).  With ``--ack-dir`` it writes the 999 and
@@ -29,9 +31,9 @@ from edi_platform.x12.codes import (
     IK5_ERROR_CODES,
     meaning,
 )
+from edi_platform.x12.engine import validate
 from edi_platform.x12.report import ACCEPTED, InterchangeReport, ValidationReport
 from edi_platform.x12.segments import Delimiters
-from edi_platform.x12.validate import validate
 
 # A fixed stamp keeps stand-alone acks reproducible; the platform passes the real time.
 STANDALONE_TIMESTAMP = datetime(2000, 1, 1, 0, 0, tzinfo=UTC)
@@ -75,7 +77,7 @@ def format_text(report: ValidationReport) -> str:
                     out.append(f"        {meaning(IK5_ERROR_CODES, code)} — IK502 {code}")
                 for issue in s.issues:
                     seg_code = issue.code or "8"
-                    if issue.code and issue.code != "8" or not issue.elements:
+                    if (issue.code and issue.code != "8") or not issue.elements:
                         out.append(
                             f"        line {issue.line}, {issue.segment_id} (position "
                             f"{issue.position}"

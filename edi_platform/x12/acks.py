@@ -146,16 +146,17 @@ def _999_body(content: dict[str, Any]) -> list[list[Any]]:
     for s in content["sets"]:
         body.append(["AK2", *s["ak2"]])
         for ik3 in s["ik3"]:
-            body.append(
-                ["IK3", ik3["segment_id"], str(ik3["position"]), ik3["loop_id"], ik3["code"]]
-            )
+            # IK303 is AN 1/4: a guide loop id like "2100A" does not fit, and a cut one
+            # would name another loop, so it is left out (the content keeps it for people)
+            loop_id = ik3["loop_id"] if len(ik3["loop_id"]) <= 4 else ""
+            body.append(["IK3", ik3["segment_id"], str(ik3["position"]), loop_id, ik3["code"]])
             for c in ik3["contexts"]:
                 ctx: list[Any] = ["CTX", [c["name"], c["reference"]]]
                 if c["segment_id"]:
                     ctx += [
                         c["segment_id"],
                         "" if c["position"] is None else str(c["position"]),
-                        c["loop_id"],
+                        c["loop_id"] if len(c["loop_id"]) <= 4 else "",
                         "" if c["element_position"] is None else [str(c["element_position"])],
                     ]
                 body.append(ctx)

@@ -15,8 +15,8 @@ from edi_platform.x12.reader import SegmentReader
 from edi_platform.x12.segments import Delimiters
 
 __all__ = [
-    "EnvelopeParams",
     "Element",
+    "EnvelopeParams",
     "build_interchange",
     "render_segment",
     "validate_envelope",

@@ -125,8 +125,49 @@ IK4_ERROR_CODES: dict[str, str] = {
 
 # ISA05/ISA07 Interchange ID Qualifier (I05)
 ID_QUALIFIERS: frozenset[str] = frozenset(
-    "01 02 03 04 07 08 09 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 "
-    "33 34 35 36 37 38 AM NR SA SN ZZ".split()
+    [
+        "01",
+        "02",
+        "03",
+        "04",
+        "07",
+        "08",
+        "09",
+        "10",
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "16",
+        "17",
+        "18",
+        "19",
+        "20",
+        "21",
+        "22",
+        "23",
+        "24",
+        "25",
+        "26",
+        "27",
+        "28",
+        "29",
+        "30",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "38",
+        "AM",
+        "NR",
+        "SA",
+        "SN",
+        "ZZ",
+    ]
 )
 
 # GS01 Functional Identifier Code -> the ST01 values a group of that kind may hold

@@ -149,7 +149,7 @@ class SegmentReader:
         return self._segments()
 
     # -- the tokenizer --------------------------------------------------------------------
-    def _segments(self) -> Iterator[Segment]:  # noqa: C901 - one hot loop on purpose
+    def _segments(self) -> Iterator[Segment]:
         buf = ""
         base = 0  # offset of buf[0] in the source
         line = 1
@@ -179,9 +179,8 @@ class SegmentReader:
                 base += skipped
                 buf = stripped
             if not buf:
-                if first:
-                    if not self.problems:
-                        self.problems.append(ReadProblem("empty", "the file is empty"))
+                if first and not self.problems:
+                    self.problems.append(ReadProblem("empty", "the file is empty"))
                 return
             while len(buf) < 3 and more():
                 pass
@@ -227,6 +226,7 @@ class SegmentReader:
                 return  # problems recorded; nothing more can be read safely
             seg, consumed = isa
             yield seg
+            line += buf.count("\n", 0, consumed)  # a newline terminator ends the ISA line
             base += consumed
             buf = buf[consumed:]
 

@@ -4,17 +4,50 @@ Public API::
 
     find_guide(st01, version, *, fallback="nearest") -> Guide | None
     validate_set(guide, segments, delimiters) -> list[SegmentIssue]
+    available_guides() -> list[tuple[str, str]]
 
 Guides: 834 X220A1, 835 X221A1, 837P X222A1, 837I X223A2, 277CA X214 and 999 X231A1 are
-compiled from pyx12's XML maps (read as data from the installed package); 270/271 X279A1,
-276/277 X212 and 837D X224A2 are our own definitions in :mod:`.definitions`. Each guide is
-compiled once per process and cached; transition tables fill in lazily as segments are met.
+compiled from pyx12's XML maps (read as data from the installed package, see
+:mod:`.pyx12_maps`); 270/271 X279A1, 276/277 X212 and 837D X224A2 are our own definitions
+in :mod:`.definitions`. A guide is compiled once per process and cached; per-segment
+transition tables and whole-segment patterns fill in lazily as segments are met.
 
-Severity (``SegmentIssue.rejects``): every X12 syntax code (IK304 1-8, IK403 1-13) rejects.
-Implementation codes reject when the guide's required data is missing or wrong (IK304 I6,
-I7, I8; IK403 I6, I9, I11, I12) and do not when data the guide marks "not used" is merely
-present (IK304 I4, I9; IK403 I10, I13): a receiver ignores such data, so the set is
-accepted with errors (IK5 E).
+Rules we apply (and test):
+
+- Placement (IK304): a segment is looked up in the current node's transition table; the
+  candidate whose qualifier matches wins. The qualifier is XX01 when it is a required ID
+  element with codes, else the first component of a composite XX01 with codes, else HL03.
+  When only the qualifier is wrong the first candidate is taken and the qualifier gets
+  IK403 7 (or I6). Not placeable: 1 when the ID is not an X12 segment, 6 when it is one but
+  not in this guide, 7 when it belongs to a loop that is open (wrong order), else 2.
+  Skipped required segments/loops are 3, reported at the position where they were due;
+  a loop's trigger beyond its repeat is 4, a segment beyond its max use 5. Segments the
+  guide puts at one position (e.g. a group of qualified REFs) may come in any order.
+- Severity (``SegmentIssue.rejects``): every X12 syntax code (IK304 1-8, IK403 1-13)
+  rejects. Implementation codes reject when the guide's required data is missing or wrong
+  (IK304 I6, I7, I8; IK403 I6, I9, I11, I12) and do not when data the guide marks "not
+  used" is merely present (IK304 I4, I9; IK403 I10, I13): a receiver ignores such data, so
+  the set is accepted with errors (IK5 E).
+- IK403 I6: a value outside this place's code list that the same data element takes
+  elsewhere in the guide (a valid X12 code the implementation does not use here); 7
+  otherwise. I12: the guide's pattern fails. I10: a "not used" element is present.
+- CTX: 837 (P/I/D) loop 2300 and below carry ``CLM01`` (claim id), 835 loop 2100 ``CLP01``,
+  834 loop 2000 and below ``REF02`` of REF*0F (subscriber id), 276/277 2200D/E and 277CA
+  2200D ``TRN02``; findings of situational rules carry a ``SITUATIONAL TRIGGER`` segment
+  context pointing at the segment whose value triggered the rule.
+- Versions: an undefined version (X222A2, X223A3) maps to the defined guide with the same
+  ST01 and guide number (highest addenda not above it, else the lowest) with
+  ``version_matched=False``, and its ST03 is accepted as that version.
+
+Known gaps: only situational rules decidable from the data are enforced (N4 N402/N403 for
+US/Canada addresses, NM1 NM104 for non-persons, 837 SBR02=18 -> 2010BA DMG required and
+2000C not used); other "Required when..." notes leave the element/segment optional. HL
+parent/child numbering and HL04 are not cross-checked. No shipped definition sets
+minimum repeats or "not used" segments, so I4/I7/I8/I11 fire only for definitions that do.
+External code lists are pyx12's codes.xml (states, countries, service types, claim status
+categories); 277 STC01-2 is length-checked only. Of DTP-style periods only D8, RD8, D6,
+DT and TM are verified. Values are accepted from the Latin-1 printable range (no basic vs
+extended character set distinction).
 """
 
 from __future__ import annotations
@@ -54,15 +87,18 @@ class Guide:
 
 def _pyx12(st01: str, version: str, filename: str, contexts=None) -> Callable[[], GuideDef]:
     def load() -> GuideDef:
+        from .definitions.common import claim_rules, envelope_rules
         from .pyx12_maps import load_map
 
         name, root = load_map(filename)
+        rules = envelope_rules() + (claim_rules() if st01 == "837" else [])
         return GuideDef(
             st01=st01,
             version=version,
             name=name,
             root=root,
             contexts=dict(contexts or {}),
+            rules=rules,
             source=f"pyx12 map {filename}",
         )
 
@@ -188,4 +224,20 @@ def validate_set(
     """
     if guide.compiled is None:
         raise ValueError("guide is not compiled")
+    if not guide.version_matched:
+        segments = _as_version(segments, guide.requested_version, guide.version)
     return walk(guide.compiled, segments, delimiters)
+
+
+def _as_version(segments: Iterable[Segment], requested: str, defined: str) -> Iterable[Segment]:
+    """Validate a set of an undefined version (X222A2) against the nearest definition:
+    its ST03 carries the requested version, which the partner setting accepted."""
+    it = iter(segments)
+    for seg in it:
+        if seg.id == "ST" and len(seg.elements) > 2 and seg.elements[2] == requested:
+            els = list(seg.elements)
+            els[2] = defined
+            seg = Segment(seg.id, els, seg.line, seg.offset, seg.index)
+        yield seg
+        break
+    yield from it

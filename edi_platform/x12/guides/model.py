@@ -28,6 +28,7 @@ class ElementDef:
     external: str | None = None  # external code set name (states, country, ...)
     regex: str | None = None  # guide pattern (IK403 I12 on failure)
     repeat: int = 1  # maximum repetitions
+    min_repeat: int = 0  # implementation minimum repetitions (IK403 I11 below it)
 
 
 @dataclass(slots=True)

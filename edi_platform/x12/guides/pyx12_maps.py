@@ -154,7 +154,12 @@ def segment_dictionary() -> dict[str, SegmentDef]:
     (refs, composites) on which they set guide usages and code lists. 5010 maps win
     over 4010 maps; within a version the layout with the most elements wins.
     """
-    files = sorted(f for f in os.listdir(map_dir()) if f.endswith(".xml") and f[0].isdigit())
+    # The ".v2" maps use another schema (attributes); the classic maps carry the same data.
+    files = sorted(
+        f
+        for f in os.listdir(map_dir())
+        if f.endswith(".xml") and f[0].isdigit() and ".v2." not in f
+    )
     files.sort(key=lambda f: ".5010." in f)  # 4010 first, 5010 later overrides
     out: dict[str, SegmentDef] = {}
     for f in files:

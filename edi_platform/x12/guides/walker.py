@@ -14,8 +14,20 @@ from collections.abc import Iterable
 
 from ..issues import Context, ElementIssue, SegmentIssue
 from ..segments import Delimiters, Segment
-from .compiler import CLoop, CompiledGuide, CSeg, transitions
-from .elements import T_AN, T_DT, T_ID, _date_cache, valid_date, valid_period, value_errors
+from .compiler import JOIN, CLoop, CompiledGuide, CSeg, fast_matcher, transitions
+from .elements import (
+    T_AN,
+    T_DT,
+    T_ID,
+    T_N,
+    T_R,
+    T_TM,
+    _date_cache,
+    valid_date,
+    valid_period,
+    valid_time,
+    value_errors,
+)
 from .model import Condition, SituationalRule
 from .segment_ids import KNOWN_SEGMENT_IDS
 
@@ -60,6 +72,8 @@ IK403_TEXT = {
 # (I6, I7, I8, I11, I12, I6 code value, I9 missing element) reject, while those saying
 # data the guide marks "not used" is present (segment I4/I9, element I10/I13) do not:
 # the receiver can ignore such data, so the set is accepted with errors.
+_DKEYS: dict[tuple[str, str], tuple[str, str]] = {}
+SPACE_JOIN = " " + JOIN
 NON_REJECTING_IK304 = frozenset({"I4", "I9"})
 NON_REJECTING_IK403 = frozenset({"I10", "I13"})
 
@@ -93,46 +107,93 @@ def _check_value(chk, v, out, comp, rep, all_els_issue_pos):
         )
 
 
+def _simple_ok(chk: tuple, v: str) -> bool:
+    """Fast acceptance test for a non-empty simple value (False: run the full checks)."""
+    tclass = chk[5]
+    ln = len(v)
+    if tclass <= T_ID:
+        return (
+            chk[6] <= ln <= chk[7]
+            and v[-1] != " "
+            and (chk[8] is None or v in chk[8])
+            and chk[9] is None
+            and v.isprintable()
+        )
+    if tclass == T_N:
+        return chk[6] <= ln <= chk[7] and v.isdigit() and v.isascii()
+    if tclass == T_R:
+        if v.isdigit():
+            return chk[6] <= ln <= chk[7] and v.isascii()
+        w = v.replace(".", "", 1)
+        return w.isdigit() and chk[6] <= ln - 1 <= chk[7] and w.isascii()
+    if tclass == T_DT:
+        return chk[6] <= ln <= chk[7] and (_date_cache.get(v) or valid_date(v))
+    if tclass == T_TM:
+        return chk[6] <= ln <= chk[7] and valid_time(v)
+    return chk[6] <= ln <= chk[7]
+
+
 def check_elements(seg: CSeg, els: list[str], cs: str, rs: str) -> list[ElementIssue] | None:
     """All IK4 findings for one matched segment (None when clean: the common case)."""
     out: list[ElementIssue] | None = None
     n = len(els)
-    for chk in seg.checks:
-        p0, usage = chk[0], chk[1]
+    if seg.dense:
+        checks = seg.checks[:n]
+        if seg.last_req >= n:
+            for chk in seg.checks[n:]:
+                if chk[1] == "R":
+                    if out is None:
+                        out = []
+                    out.append(_elem_issue(chk, "1", None, None, None))
+    else:
+        checks = seg.checks
+    for chk in checks:
+        p0 = chk[0]
         v = els[p0] if p0 < n else ""
         if not v:
-            if usage == "R":
+            if chk[1] == "R":
                 if out is None:
                     out = []
                 out.append(_elem_issue(chk, "1", None, None, None))
             continue
+        usage = chk[1]
         tclass = chk[5]
-        if tclass >= 0 and cs not in v and rs not in v:
-            # Fast path: a plain simple value passing its checks inline.
-            if usage != "N":
-                ln = len(v)
-                if tclass <= T_ID:
-                    if (
-                        chk[6] <= ln <= chk[7]
-                        and v[-1] != " "
-                        and (chk[8] is None or v in chk[8])
-                        and chk[9] is None
-                        and v.isprintable()
-                    ):
+        if usage != "N" and rs not in v and chk[13] < 2:
+            # Fast paths: plain values passing their checks inline (the common case).
+            if tclass >= 0:
+                if cs not in v:
+                    ln = len(v)
+                    if tclass <= T_ID:
+                        if (
+                            chk[6] <= ln <= chk[7]
+                            and v[-1] != " "
+                            and (chk[8] is None or v in chk[8])
+                            and chk[9] is None
+                            and v.isprintable()
+                        ):
+                            continue
+                    elif _simple_ok(chk, v):
                         continue
-                elif (
-                    tclass == T_DT
-                    and chk[6] <= ln <= chk[7]
-                    and (_date_cache.get(v) or valid_date(v))
-                ):
-                    continue
-            if out is None:
-                out = []
-            if usage == "N":
-                out.append(_elem_issue(chk, "I10", v, None, None))
+            else:
+                comps = chk[12]
+                parts = v.split(cs)
+                if len(parts) <= len(comps):
+                    np_ = len(parts)
+                    for cchk in comps:
+                        c0 = cchk[0]
+                        cv = parts[c0] if c0 < np_ else ""
+                        if cv:
+                            if cchk[1] == "N" or not _simple_ok(cchk, cv):
+                                break
+                        elif cchk[1] == "R":
+                            break
+                    else:
+                        continue
+            if tclass >= 0 and cs not in v:
+                if out is None:
+                    out = []
+                _check_value(chk, v, out, None, None, p0 + 1)
                 continue
-            _check_value(chk, v, out, None, None, p0 + 1)
-            continue
         if out is None:
             out = []
         if usage == "N":
@@ -142,6 +203,8 @@ def check_elements(seg: CSeg, els: list[str], cs: str, rs: str) -> list[ElementI
         if len(reps) > chk[10]:
             out.append(_elem_issue(chk, "12", v, None, None))
             reps = reps[: chk[10]]
+        elif chk[13] > 1 and sum(1 for r in reps if r) < chk[13]:
+            out.append(_elem_issue(chk, "I11", v, None, None))
         multi = chk[10] > 1
         for ri, rv in enumerate(reps, 1):
             rep_no = ri if multi else None
@@ -175,6 +238,14 @@ def check_elements(seg: CSeg, els: list[str], cs: str, rs: str) -> list[ElementI
                     out.append(issue)
                     continue
                 _check_value(cchk, cv, out, c0 + 1, rep_no, p0 + 1)
+    return _cross_checks(seg, els, cs, out)
+
+
+def _cross_checks(
+    seg: CSeg, els: list[str], cs: str, out: list[ElementIssue] | None
+) -> list[ElementIssue] | None:
+    """Checks across elements: extra elements, syntax notes, DTP periods, element rules."""
+    n = len(els)
     if n > seg.max_pos:
         for i in range(seg.max_pos, n):
             if els[i]:
@@ -182,7 +253,9 @@ def check_elements(seg: CSeg, els: list[str], cs: str, rs: str) -> list[ElementI
                     out = []
                 out.append(ElementIssue(position=i + 1, code="3", bad_value=els[i]))
                 break
-    for kind, positions in seg.syntax:
+    for kind, positions, low in seg.syntax:
+        if low >= n and kind != "R":
+            continue
         present = [p < n and els[p] != "" for p in positions]
         bad: list[tuple[int, str]] = []
         if kind == "P":
@@ -280,6 +353,10 @@ def _rejects_elements(elements: list[ElementIssue]) -> bool:
 
 
 def _segment_matches(rule_seg: str, node: CSeg, els: list[str]) -> bool:
+    """Does ``node`` (with data ``els``) match a rule's "[LOOP/]SEG[*QUALIFIER]"?"""
+    loop, _, rule_seg = rule_seg.rpartition("/")
+    if loop and node.report_id != loop:
+        return False
     sid, _, qual = rule_seg.partition("*")
     if node.id != sid:
         return False
@@ -304,7 +381,8 @@ class _Walk:
 
     def run(self, segments: Iterable[Segment]) -> list[SegmentIssue]:
         cg = self.cg
-        cs = self.cs
+        cs, rs = self.cs, self.rs
+        dkey = _DKEYS.setdefault((cs, rs), (cs, rs))  # interned: identity test per segment
         issues = self.issues
         cur: CSeg = cg.st_node
         frames: list[list] = [[cg.root, 1, None, None]]
@@ -328,25 +406,18 @@ class _Walk:
             table = cur.trans
             if table is None:
                 table = transitions(cur)
-            cands = table.get(sid)
-            if cands is None:
+            entry = table.get(sid)
+            if entry is None:
                 self._not_found(seg, frames)
                 continue
-            chosen = None
-            for cand in cands:
-                q = cand[1]
-                if q is None:
-                    chosen = cand
-                    break
-                p0 = q[0]
+            p0, comp, mapping, chosen, cands = entry
+            if mapping is not None:
                 v = els[p0] if p0 < len(els) else ""
-                if q[1] >= 0 and cs in v:
+                if comp >= 0 and cs in v:
                     v = v.split(cs, 1)[0]
-                if v in q[2]:
-                    chosen = cand
-                    break
-            if chosen is None:
-                chosen = cands[0]
+                chosen = mapping.get(v, chosen) or cands[0]
+            else:
+                chosen = _first_match(cands, els, cs)
             target, _q, pops, pushes, missing, repeats = chosen
             if missing:
                 self._missing(missing, seg, frames, pops)
@@ -380,21 +451,40 @@ class _Walk:
                     self._issue(cur.id, seg, cur.report_id, "I8", frames, cur=cur)
                 count = 1
             cur = target
-            if target.ctx_source is not None:
-                p0, name = target.ctx_source
-                if p0 < len(els) and els[p0]:
-                    frames[-1][2] = Context(name=name, reference=els[p0].split(cs, 1)[0])
-            if target.usage == "N":
-                self._issue(sid, seg, target.report_id, "I4", frames, cur=target)
-            if has_rules:
-                self._rules(target, seg, frames, loop_rules)
+            if target.special:
+                if target.ctx_source is not None:
+                    p0, name = target.ctx_source
+                    if p0 < len(els) and els[p0]:
+                        frames[-1][2] = Context(name=name, reference=els[p0].split(cs, 1)[0])
+                if target.usage == "N":
+                    self._issue(sid, seg, target.report_id, "I4", frames, cur=target)
+                if has_rules and target.rule_role:
+                    self._rules(target, seg, frames, loop_rules)
+            # Element checks: the whole-segment pattern accepts the common clean segment
+            # in one match; anything else gets the detailed per-element checks.
+            fp = target.fastp
+            if fp is None or fp[0] is not dkey:
+                fp = target.fastp = (dkey, fast_matcher(target, cs, rs))
+            pat = fp[1]
+            if pat is not None:
+                joined = JOIN.join(els)
+                if (
+                    pat.fullmatch(joined)
+                    and SPACE_JOIN not in joined
+                    and joined[-1:] != " "
+                    and len(els) <= target.max_pos
+                ):
+                    quick = target.quick
+                    if quick is None or quick(els, len(els)):
+                        continue
             self._elements(target, seg, frames)
         # End of the set: required segments still owed before SE (SE itself is the
         # envelope check's business: IK5 2/3/4).
         if last_seg is not None and cur.id != "SE":
             se = (cur.trans or transitions(cur)).get("SE")
             if se:
-                self._missing(se[0][4], last_seg, frames, se[0][2])
+                first = se[4][0]
+                self._missing(first[4], last_seg, frames, first[2])
         if last_seg is not None:
             for frame in reversed(frames):
                 if frame[3]:
@@ -404,6 +494,12 @@ class _Walk:
     # ------------------------------------------------------------------ helpers
     def _elements(self, node: CSeg, seg: Segment, frames: list[list]) -> None:
         errs = check_elements(node, seg.elements, self.cs, self.rs)
+        if errs:
+            self._report_elements(node, seg, frames, errs)
+
+    def _report_elements(
+        self, node: CSeg, seg: Segment, frames: list[list], errs: list[ElementIssue]
+    ) -> None:
         if errs:
             what = "; ".join(
                 f"{_elem_label(e, node.id)}: {IK403_TEXT.get(e.code, e.code)} (IK403 {e.code})"
@@ -497,7 +593,11 @@ class _Walk:
             if not rules:
                 continue
             for r in rules:
-                if _segment_matches(r.trigger, node, els) and _holds(r.when, els, self.cs):
+                if (
+                    node.report_id == r.loop
+                    and _segment_matches(r.trigger, node, els)
+                    and _holds(r.when, els, self.cs)
+                ):
                     if frame[3] is None:
                         frame[3] = {}
                     frame[3][id(r)] = [r, seg, node, False]
@@ -524,7 +624,7 @@ class _Walk:
     def _close_rules(self, frame: list, seg: Segment) -> None:
         for r, tseg, tnode, seen in frame[3].values():
             if r.kind == "segment_required" and not seen:
-                sid = r.segment.partition("*")[0]
+                sid = r.segment.rpartition("/")[2].partition("*")[0]
                 self.issues.append(
                     SegmentIssue(
                         segment_id=sid,
@@ -552,6 +652,21 @@ def _trigger_ctx(entry: list) -> Context:
         loop_id=tnode.report_id or None,
         element_position=r.when.position if r.when else None,
     )
+
+
+def _first_match(cands: list[tuple], els: list[str], cs: str) -> tuple:
+    """First candidate whose qualifier matches (candidates reading different elements)."""
+    for cand in cands:
+        q = cand[1]
+        if q is None:
+            return cand
+        p0 = q[0]
+        v = els[p0] if p0 < len(els) else ""
+        if q[1] >= 0 and cs in v:
+            v = v.split(cs, 1)[0]
+        if v in q[2]:
+            return cand
+    return cands[0]
 
 
 def _flat(loop: CLoop):

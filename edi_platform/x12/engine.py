@@ -59,7 +59,7 @@ def _guides() -> Any:
     if not _guides_loaded:
         _guides_loaded = True
         try:
-            from edi_platform.x12 import guides as module  # noqa: PLC0415 - optional part
+            from edi_platform.x12 import guides as module
         except ImportError:
             module = None
         if module is not None and not (
@@ -265,9 +265,7 @@ class _Engine:
                     ge.offset if ge else group.header.offset,
                 )
             )
-        if group.codes:
-            group.ack_code = "R"
-        elif received and accepted == 0:
+        if group.codes or (received and accepted == 0):
             group.ack_code = "R"
         elif accepted < received:
             group.ack_code = "P"
