@@ -12,7 +12,25 @@ DEMO_PARTNERS = Path(__file__).resolve().parents[2] / "demo" / "partners.json"
 
 
 class Command(BaseCommand):
-    help = "Load demo partners PARTNERA, PARTNERB, INTERNAL-CLAIMS and TEST001 (idempotent)."
+    help = (
+        "Load demo partners PARTNERA, PARTNERB, INTERNAL-CLAIMS and TEST001, ingest the "
+        "synthetic sample files of outbound/demo/ and assemble their TA1/999 answers "
+        "(idempotent)."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--partners-only", action="store_true", help="Only load the demo partners."
+        )
 
     def handle(self, *args, **options) -> None:
         import_file(self, DEMO_PARTNERS)
+        if options["partners_only"]:
+            return
+        # The whole loop for newcomers: inbound batches, outcomes, outbound files, numbers.
+        from outbound.services.demo import demo_loop
+
+        result = demo_loop()
+        for line in result.ingested:
+            self.stdout.write(f"demo ingest: {line}")
+        self.stdout.write(f"demo assembly: {result.summary}")
