@@ -26,6 +26,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        # autodiscovery is lazy: import every app's tasks module so the names resolve
+        app.loader.import_default_modules()
         last_run: dict[str, float] = {}
         while True:
             now = time.monotonic()
