@@ -25,11 +25,13 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TypeVar
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from controlnumbers.retry import retry_transient
@@ -122,6 +124,7 @@ class ClaimedGroup:
     partner_id: int
     response_type: str
     outcome_ids: list[int]
+    batch_ids: list[int] = field(default_factory=list)  # inbound batches answered
 
 
 def run_retrying(fn: Callable[[], T]) -> T:
@@ -174,7 +177,7 @@ def outcomes_claim(
         rows = list(
             qs.order_by("due_at", "id")
             .select_for_update(skip_locked=True, of=("self",))
-            .values_list("id", "partner_id", "response_type")[: limit or claim_limit()]
+            .values_list("id", "partner_id", "response_type", "batch_id")[: limit or claim_limit()]
         )
         if not rows:
             return []
@@ -182,8 +185,10 @@ def outcomes_claim(
             status=OutcomeStatus.CLAIMED, claimed_at=now
         )
     by_key: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for outcome_id, partner_id, rtype in rows:
+    batch_of: dict[int, int | None] = {}
+    for outcome_id, partner_id, rtype, batch_id in rows:
         by_key[(partner_id, rtype)].append(outcome_id)
+        batch_of[outcome_id] = batch_id
     groups: list[ClaimedGroup] = []
 
     def priority(key: tuple[int, str]) -> tuple[int, int, str]:
@@ -194,8 +199,21 @@ def outcomes_claim(
         size = windows[key[1]].max_batch_size if key[1] in windows else 100
         ids = sorted(by_key[key])
         for start in range(0, len(ids), size):
-            groups.append(ClaimedGroup(key[0], key[1], ids[start : start + size]))
+            chunk = ids[start : start + size]
+            batches = sorted({batch_of[i] for i in chunk if batch_of[i] is not None})
+            groups.append(ClaimedGroup(key[0], key[1], chunk, batches))
     return groups
+
+
+def assembly_threads() -> int:
+    """Groups assembled in parallel per call (``OUTBOUND_ASSEMBLY_THREADS``, default 2).
+
+    Each group spends most of its time waiting for the database, so a few threads with their
+    own connections overlap those waits. Only on PostgreSQL: SQLite serialises writers anyway.
+    """
+    if connection.vendor != "postgresql":
+        return 1
+    return max(1, int(os.environ.get("OUTBOUND_ASSEMBLY_THREADS", "2")))
 
 
 def outbound_assemble(
@@ -205,13 +223,19 @@ def outbound_assemble(
     response_type: str | None = None,
     ignore_windows: bool = False,
     actor: str = "system",
+    threads: int | None = None,
 ) -> AssemblyResult:
     """Claim due outcomes and assemble every group into a persisted (or quarantined) file.
 
     Loops until nothing due is left, so one call drains the backlog. Must run outside any
-    transaction (each step commits on its own).
+    transaction (each step commits on its own). ``threads`` > 1 assembles several groups at
+    once (default :func:`assembly_threads`); each group is independent (own numbers, own
+    file, own transactions), so the guarantees are the same.
     """
     result = AssemblyResult()
+    threads = threads or assembly_threads()
+    if connection.in_atomic_block:
+        threads = 1  # other threads could not see the caller's uncommitted rows
     while True:
         started = time.perf_counter()
         groups = outcomes_claim(
@@ -225,22 +249,52 @@ def outbound_assemble(
             return result
         crash_point("after_claim")
         partners = TradingPartner.objects.in_bulk({g.partner_id for g in groups})
-        for group in groups:
+
+        if threads > 1 and len(groups) > 1:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                work = partial(
+                    _assemble_claimed, partners=partners, now=now, actor=actor, in_thread=True
+                )
+                done = list(pool.map(work, groups))
+        else:
+            done = [
+                _assemble_claimed(g, partners=partners, now=now, actor=actor, in_thread=False)
+                for g in groups
+            ]
+        for group, file, times in done:
             result.claimed += len(group.outcome_ids)
-            file = group_assemble(
-                partner=partners[group.partner_id],
-                response_type=group.response_type,
-                outcome_ids=group.outcome_ids,
-                now=now,
-                actor=actor,
-                times=result.times,
-            )
+            result.times.add(times)
             result.files.append(file.id)
             if file.status == OutboundFileStatus.QUARANTINED:
                 result.quarantined += 1
             else:
                 result.persisted += 1
                 result.outcomes_assembled += len(group.outcome_ids)
+
+
+def _assemble_claimed(
+    group: ClaimedGroup,
+    *,
+    partners: dict[int, TradingPartner],
+    now: datetime | None,
+    actor: str,
+    in_thread: bool,
+) -> tuple[ClaimedGroup, OutboundFile, StepTimes]:
+    times = StepTimes()
+    try:
+        file = group_assemble(
+            partner=partners[group.partner_id],
+            response_type=group.response_type,
+            outcome_ids=group.outcome_ids,
+            batch_ids=group.batch_ids,
+            now=now,
+            actor=actor,
+            times=times,
+        )
+    finally:
+        if in_thread:
+            connections.close_all()  # this thread's own connection (back to the pool)
+    return group, file, times
 
 
 def group_assemble(
@@ -252,8 +306,11 @@ def group_assemble(
     actor: str = "system",
     reprocessed_from: OutboundFile | None = None,
     times: StepTimes | None = None,
+    batch_ids: list[int] | None = None,
 ) -> OutboundFile:
-    """Allocate numbers for CLAIMED outcomes, then build, validate, store and finish the file."""
+    """Allocate numbers for CLAIMED outcomes, then build, validate, store and finish the file.
+
+    ``batch_ids`` (the inbound batches answered) is looked up when not given."""
     times = times if times is not None else StepTimes()
     started = time.perf_counter()
     file = run_retrying(
@@ -264,6 +321,7 @@ def group_assemble(
             stamp=batch_timestamp(now),
             actor=actor,
             reprocessed_from=reprocessed_from,
+            batch_ids=batch_ids,
         )
     )
     times.allocation += time.perf_counter() - started
@@ -279,6 +337,7 @@ def _allocate(
     stamp: datetime,
     actor: str,
     reprocessed_from: OutboundFile | None,
+    batch_ids: list[int] | None,
 ) -> OutboundFile:
     file_id = uuid.uuid4()
     with transaction.atomic():
@@ -291,9 +350,12 @@ def _allocate(
             with_group=with_group,
             actor=actor,
         )
-        batch_ids = ProcessingOutcome.objects.filter(
-            id__in=outcome_ids, batch_id__isnull=False
-        ).values_list("batch_id", flat=True)
+        if batch_ids is None:
+            batch_ids = list(
+                ProcessingOutcome.objects.filter(
+                    id__in=outcome_ids, batch_id__isnull=False
+                ).values_list("batch_id", flat=True)
+            )
         file = OutboundFile.objects.create(
             id=file_id,
             partner=partner,
@@ -387,32 +449,30 @@ def file_build_and_store(*, file: OutboundFile, times: StepTimes | None = None) 
     times.storage += time.perf_counter() - started
     crash_point("after_write")
     started = time.perf_counter()
-    finished = run_retrying(lambda: _finish(file.id, path=path, data=data))
+    finished = run_retrying(lambda: _finish(file, path=path, data=data))
     times.finish += time.perf_counter() - started
     return finished
 
 
-def _finish(file_id: uuid.UUID, *, path: str, data: bytes) -> OutboundFile:
+def _finish(file: OutboundFile, *, path: str, data: bytes) -> OutboundFile:
     with transaction.atomic():
-        file = OutboundFile.objects.select_for_update().select_related("partner").get(pk=file_id)
-        if file.status != OutboundFileStatus.ASSEMBLING:
-            return file  # finished meanwhile (recovery or a slow twin): nothing to redo
         now = timezone.now()
-        file.status = OutboundFileStatus.PERSISTED
-        file.storage_path = path
-        file.size = len(data)
-        file.sha256 = sha256_hex(data)
-        file.segment_count = segment_count(data, file.envelope)
-        file.save(
-            update_fields=[
-                "status",
-                "storage_path",
-                "size",
-                "sha256",
-                "segment_count",
-                "updated_at",
-            ]
-        )
+        fields = {
+            "status": OutboundFileStatus.PERSISTED,
+            "storage_path": path,
+            "size": len(data),
+            "sha256": sha256_hex(data),
+            "segment_count": segment_count(data, file.envelope),
+            "updated_at": now,
+        }
+        # The conditional UPDATE locks the row and tells whether we still own the file:
+        # 0 rows means recovery (or a slow twin) finished it meanwhile, nothing to redo.
+        if not OutboundFile.objects.filter(pk=file.pk, status=OutboundFileStatus.ASSEMBLING).update(
+            **fields
+        ):
+            return OutboundFile.objects.select_related("partner").get(pk=file.pk)
+        for name, value in fields.items():
+            setattr(file, name, value)
         numbers_mark_persisted(outbound_file_id=file.id, file_name=file.file_name)
         ProcessingOutcome.objects.filter(outbound_file=file).update(
             status=OutcomeStatus.ASSEMBLED, assembled_at=now, failure_reason=""
