@@ -108,12 +108,14 @@ class AssemblyResult:
     persisted: int = 0
     quarantined: int = 0
     outcomes_assembled: int = 0
+    failed_groups: int = 0  # released back to PENDING (see the log)
     times: StepTimes = field(default_factory=StepTimes)
 
     def summary(self) -> str:
         return (
             f"claimed {self.claimed} outcome(s); {self.persisted} file(s) persisted "
             f"({self.outcomes_assembled} outcome(s)), {self.quarantined} quarantined"
+            + (f", {self.failed_groups} group(s) failed and wait" if self.failed_groups else "")
         )
 
 
@@ -149,6 +151,7 @@ def outcomes_claim(
     response_type: str | None = None,
     ignore_windows: bool = False,
     limit: int | None = None,
+    exclude_ids: set[int] | None = None,
 ) -> list[ClaimedGroup]:
     """Claim due PENDING outcomes (PENDING → CLAIMED) and split them into groups.
 
@@ -174,6 +177,8 @@ def outcomes_claim(
             qs = qs.filter(due_at__lte=now)
         if partner_code:
             qs = qs.filter(partner__code=partner_code)
+        if exclude_ids:
+            qs = qs.exclude(id__in=exclude_ids)
         rows = list(
             qs.order_by("due_at", "id")
             .select_for_update(skip_locked=True, of=("self",))
@@ -233,6 +238,7 @@ def outbound_assemble(
     file, own transactions), so the guarantees are the same.
     """
     result = AssemblyResult()
+    failed_ids: set[int] = set()  # released in this run: not retried before the next one
     threads = threads or assembly_threads()
     if connection.in_atomic_block:
         threads = 1  # other threads could not see the caller's uncommitted rows
@@ -243,6 +249,7 @@ def outbound_assemble(
             partner_code=partner_code,
             response_type=response_type,
             ignore_windows=ignore_windows,
+            exclude_ids=failed_ids,
         )
         result.times.claim += time.perf_counter() - started
         if not groups:
@@ -264,6 +271,10 @@ def outbound_assemble(
         for group, file, times in done:
             result.claimed += len(group.outcome_ids)
             result.times.add(times)
+            if file is None:
+                result.failed_groups += 1
+                failed_ids.update(group.outcome_ids)
+                continue
             result.files.append(file.id)
             if file.status == OutboundFileStatus.QUARANTINED:
                 result.quarantined += 1
@@ -279,7 +290,7 @@ def _assemble_claimed(
     now: datetime | None,
     actor: str,
     in_thread: bool,
-) -> tuple[ClaimedGroup, OutboundFile, StepTimes]:
+) -> tuple[ClaimedGroup, OutboundFile | None, StepTimes]:
     times = StepTimes()
     try:
         file = group_assemble(
@@ -291,10 +302,32 @@ def _assemble_claimed(
             actor=actor,
             times=times,
         )
+    except Exception as exc:
+        # One group's failure (counter exhausted, database down after retries, claim lost)
+        # must not strand the others: release this group's outcomes and carry on.
+        logger.error(
+            "outbound group partner=%s type=%s (%d outcomes) not assembled: %s",
+            partners[group.partner_id].code,
+            group.response_type,
+            len(group.outcome_ids),
+            type(exc).__name__,
+        )
+        _release(group.outcome_ids, reason=f"not assembled: {type(exc).__name__}: {exc}"[:500])
+        file = None
     finally:
         if in_thread:
             connections.close_all()  # this thread's own connection (back to the pool)
     return group, file, times
+
+
+def _release(outcome_ids: Sequence[int], *, reason: str) -> None:
+    """CLAIMED outcomes without a file back to PENDING (next run retries them)."""
+    try:
+        ProcessingOutcome.objects.filter(
+            id__in=outcome_ids, status=OutcomeStatus.CLAIMED, outbound_file__isnull=True
+        ).update(status=OutcomeStatus.PENDING, claimed_at=None, failure_reason=reason)
+    except Exception:  # the database itself is gone: recovery releases them later
+        logger.exception("could not release claimed outcomes; recovery will")
 
 
 def group_assemble(

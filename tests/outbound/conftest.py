@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from outbound.models import ProcessingOutcome
+from outbound.models import BatchWindow, ProcessingOutcome
 from tests.conftest import REPO_ROOT
 
 _seq = itertools.count(1)
@@ -66,6 +66,29 @@ def stage(partner, response_type: str = "999", count: int = 1, *, due_in_minutes
             )
         )
     return ProcessingOutcome.objects.bulk_create(rows)
+
+
+@pytest.fixture(autouse=True)
+def batch_windows(request) -> None:
+    """The migration-seeded batch windows, restored when a transactional test (from any app)
+    flushed them earlier in this worker (TransactionTestCase empties every table)."""
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    if request.module.__name__.endswith("test_outcome_staging"):
+        return  # that module checks the migration's seeding itself
+    from importlib import import_module
+
+    defaults = import_module("outbound.migrations.0002_seed_batch_windows").DEFAULTS
+    for response_type, minutes, priority, sla in defaults:
+        BatchWindow.objects.get_or_create(
+            response_type=response_type,
+            defaults={
+                "window_minutes": minutes,
+                "max_batch_size": 100,
+                "priority": priority,
+                "sla_minutes": sla,
+            },
+        )
 
 
 @pytest.fixture(autouse=True)

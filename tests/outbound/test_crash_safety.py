@@ -27,7 +27,7 @@ from tests.conftest import REPO_ROOT
 from tests.factories import TradingPartnerFactory
 from tests.outbound.conftest import PYTHON, stage, subprocess_env
 
-pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:

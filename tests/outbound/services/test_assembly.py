@@ -17,6 +17,7 @@ from outbound.models import (
     OutcomeStatus,
     ProcessingOutcome,
 )
+from outbound.services import assembly
 from outbound.services.assembly import outbound_assemble, render_file
 from outbound.services.outcomes import outcome_stage
 from tests.factories import TradingPartnerFactory
@@ -189,7 +190,7 @@ def _x12valid() -> str:
     return str(Path(sys.executable).parent / "x12valid")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_zero_minute_window_assembles_right_after_the_staging_commit(outbound_root):
     partner = TradingPartnerFactory()
     with transaction.atomic():
@@ -200,3 +201,26 @@ def test_zero_minute_window_assembles_right_after_the_staging_commit(outbound_ro
     outcome.refresh_from_db()
     assert outcome.status == OutcomeStatus.ASSEMBLED
     assert OutboundFile.objects.get().transaction_type == "TA1"
+
+
+def test_a_failing_group_is_released_and_does_not_stop_the_others(monkeypatch):
+    from controlnumbers.domain import ControlNumberExhausted
+
+    a, b = TradingPartnerFactory(), TradingPartnerFactory()
+    stage(a, "999", 2)
+    stage(b, "999", 1)
+    real = assembly.allocate_envelope
+
+    def exhausted_for_a(**kwargs):
+        if kwargs["partner_code"] == a.code:
+            raise ControlNumberExhausted("ISA counter at its maximum")
+        return real(**kwargs)
+
+    monkeypatch.setattr(assembly, "allocate_envelope", exhausted_for_a)
+    result = outbound_assemble()
+    assert (result.persisted, result.failed_groups) == (1, 1)
+    assert "1 group(s) failed" in result.summary()
+    left = ProcessingOutcome.objects.filter(partner=a)
+    assert set(left.values_list("status", flat=True)) == {OutcomeStatus.PENDING}
+    assert "ControlNumberExhausted" in left.first().failure_reason
+    assert OutboundFile.objects.get().partner == b
