@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import getpass
 import logging
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Max, TextField, Value, When
@@ -81,11 +83,34 @@ CLOSE_GAP_PERMISSION = "controlnumbers.close_gap"
 
 
 # --- scope -------------------------------------------------------------------------------------
+# partner code -> (scope, monotonic expiry). Reading the partner costs more CPU than the
+# allocation statement itself, and a scope change is a rare, coordinated operation (it re-keys
+# the ISA/GS counters and needs a counter reset anyway), so each process keeps the answer for a
+# few seconds; a change saved in this process clears it at once (signal in apps.py).
+_scope_cache: dict[str, tuple[str, float]] = {}
+
+
+def _scope_cache_seconds() -> float:
+    return float(getattr(settings, "CONTROL_NUMBER_SCOPE_CACHE_SECONDS", 5.0))
+
+
+def scope_cache_clear(**_: Any) -> None:
+    """Forget cached partner scopes (connected to the partner model's save/delete signals)."""
+    _scope_cache.clear()
+
+
 def partner_scope(*, partner_code: str) -> str:
     """The partner's control-number scope ("partner" or "transaction")."""
+    now = time.monotonic()
+    cached = _scope_cache.get(partner_code)
+    if cached is not None and cached[1] > now:
+        return cached[0]
     partner = partner_by_code(code=partner_code)
     if partner is None:
         raise UnknownPartner(f"no trading partner with code {partner_code!r}")
+    ttl = _scope_cache_seconds()
+    if ttl > 0:
+        _scope_cache[partner_code] = (partner.control_number_scope, now + ttl)
     return partner.control_number_scope
 
 
@@ -110,7 +135,7 @@ _MISSING = object()
 _ALLOCATE_SQL = f"""
 WITH req(partner_code, transaction_type, counter_type, n, ord) AS (VALUES {{values}}),
 locked AS (
-    SELECT c.id, c.current_value, c.max_value, req.n, req.ord
+    SELECT c.id, c.current_value, c.max_value, c.issued_count, req.n, req.ord
     FROM {COUNTER_TABLE} c
     JOIN req ON c.partner_code = req.partner_code
             AND c.transaction_type = req.transaction_type
@@ -125,19 +150,21 @@ guard AS (
 upd AS (
     UPDATE {COUNTER_TABLE} c
     SET current_value = l.current_value + l.n,
+        issued_count = l.issued_count + l.n,
         last_increment_at = clock_timestamp(),
         modified_at = clock_timestamp(),
         last_file_name = CASE WHEN %s = '' THEN c.last_file_name ELSE %s END
     FROM locked l, guard g
     WHERE c.id = l.id AND g.go
     RETURNING c.id, l.ord, l.current_value + 1 AS first_number, c.current_value AS last_number,
-              c.epoch, c.last_increment_at
+              l.issued_count + 1 AS first_seq, c.epoch, c.last_increment_at
 ),
 ins AS (
     INSERT INTO {AUDIT_TABLE}
-        (counter_id, number, epoch, outbound_file_id, issued_at, retry_count, status, notes,
-         actor, file_name)
-    SELECT u.id, s.n, u.epoch, %s, u.last_increment_at, %s, 'ISSUED', '', %s, %s
+        (counter_id, number, epoch, seq, outbound_file_id, issued_at, retry_count, status,
+         notes, actor, file_name)
+    SELECT u.id, s.n, u.epoch, u.first_seq + (s.n - u.first_number), %s, u.last_increment_at,
+           %s, 'ISSUED', '', %s, %s
     FROM upd u CROSS JOIN LATERAL generate_series(u.first_number, u.last_number) AS s(n)
 )
 SELECT 'u', ord, first_number, last_number FROM upd
@@ -159,9 +186,103 @@ def _exhausted(key: CounterKey, current: int, maximum: int, count: int) -> Contr
     )
 
 
+def _prepared_statements() -> bool:
+    """``CONTROL_NUMBER_PREPARED_STATEMENTS`` (default True): prepare the allocation statement.
+
+    Planning the allocation CTE costs about as much CPU as running it; preparing it once per
+    connection saves that on every call. Turn it off behind a pooler that cannot keep prepared
+    statements (PgBouncer in transaction mode before 1.21).
+    """
+    return bool(getattr(settings, "CONTROL_NUMBER_PREPARED_STATEMENTS", True))
+
+
+def _execute_hot(sql: str, params: list[Any]) -> list[tuple]:
+    """Run the allocation statement on Django's connection (joining its transaction, if any).
+
+    Django's own cursors bind client-side and never prepare; this one binds server-side and
+    prepares the statement (optionally), with Django's error wrapping kept.
+    """
+    import psycopg
+
+    connection.ensure_connection()
+    raw = connection.connection
+    prepare = _prepared_statements()
+    if prepare and raw.prepare_threshold is None:
+        # Django turns psycopg's preparation off (threshold None), which also ignores an
+        # explicit prepare=True. A threshold no query reaches keeps every other statement
+        # unprepared (Django's client-side cursors never prepare anyway) while ours is.
+        raw.prepare_threshold = 2**31 - 1
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        cursor.execute(sql, params, prepare=True if prepare else None)
+        return cursor.fetchall()
+
+
+# One counter: no lock order to respect, so the statement is the plain form (the UPDATE's
+# row lock is the only one taken); the guard sits in its WHERE clause.
+_ALLOCATE_ONE_SQL = f"""
+WITH upd AS (
+    UPDATE {COUNTER_TABLE} c
+    SET current_value = c.current_value + %s::bigint,
+        issued_count = c.issued_count + %s::bigint,
+        last_increment_at = clock_timestamp(),
+        modified_at = clock_timestamp(),
+        last_file_name = CASE WHEN %s = '' THEN c.last_file_name ELSE %s END
+    WHERE c.partner_code = %s AND c.transaction_type = %s AND c.counter_type = %s
+      AND c.current_value + %s::bigint <= c.max_value
+    RETURNING c.id, c.current_value - %s::bigint + 1 AS first_number,
+              c.current_value AS last_number, c.issued_count - %s::bigint + 1 AS first_seq,
+              c.epoch, c.last_increment_at
+),
+ins AS (
+    INSERT INTO {AUDIT_TABLE}
+        (counter_id, number, epoch, seq, outbound_file_id, issued_at, retry_count, status,
+         notes, actor, file_name)
+    SELECT u.id, s.n, u.epoch, u.first_seq + (s.n - u.first_number), %s, u.last_increment_at,
+           %s, 'ISSUED', '', %s, %s
+    FROM upd u CROSS JOIN LATERAL generate_series(u.first_number, u.last_number) AS s(n)
+)
+SELECT first_number, last_number FROM upd
+"""
+
+
+def _allocate_one_postgresql(
+    req: _Request, *, outbound_file_id: uuid.UUID, file_name: str, actor: str
+) -> dict[CounterKey, range] | object:
+    key, n = req.key, req.count
+    params: list[Any] = [n, n, file_name, file_name, key.partner_code, key.transaction_type]
+    params += [key.counter_type, n, n, n]
+    params += [outbound_file_id, current_retry_count(), actor, file_name]
+    for _ in range(3):
+        rows = _execute_hot(_ALLOCATE_ONE_SQL, params)
+        if rows:
+            first, last = rows[0]
+            return {key: range(first, last + 1)}
+        # Nothing updated: the counter is missing, or it would pass its max value.
+        state = (
+            ControlNumberCounter.objects.filter(
+                partner_code=key.partner_code,
+                transaction_type=key.transaction_type,
+                counter_type=key.counter_type,
+            )
+            .values_list("current_value", "max_value")
+            .first()
+        )
+        if state is None:
+            return _MISSING
+        current, maximum = state
+        if current + n > maximum:
+            raise _exhausted(key, current, maximum, n)
+        # It fits now (reset in between): run the statement again.
+    raise ControlNumberError(f"counter {key} kept changing during allocation")
+
+
 def _allocate_once_postgresql(
     requests: list[_Request], *, outbound_file_id: uuid.UUID, file_name: str, actor: str
 ) -> dict[CounterKey, range] | object:
+    if len(requests) == 1:
+        return _allocate_one_postgresql(
+            requests[0], outbound_file_id=outbound_file_id, file_name=file_name, actor=actor
+        )
     values = ", ".join(["(%s, %s, %s, %s::bigint, %s::int)"] * len(requests))
     params: list[Any] = []
     for order, req in enumerate(requests):
@@ -169,9 +290,7 @@ def _allocate_once_postgresql(
         params += [req.count, order]
     params += [len(requests), file_name, file_name]
     params += [outbound_file_id, current_retry_count(), actor, file_name]
-    with connection.cursor() as cursor:
-        cursor.execute(_ALLOCATE_SQL.format(values=values), params)
-        rows = cursor.fetchall()
+    rows = _execute_hot(_ALLOCATE_SQL.format(values=values), params)
     updated = {order: (first, last) for tag, order, first, last in rows if tag == "u"}
     if len(updated) == len(requests):
         return {req.key: range(updated[i][0], updated[i][1] + 1) for i, req in enumerate(requests)}
@@ -214,9 +333,11 @@ def _allocate_once_portable(
         audit: list[ControlNumberAudit] = []
         for req, counter in counters:
             numbers = range(counter.current_value + 1, counter.current_value + req.count + 1)
+            first_seq = counter.issued_count + 1
             counter.current_value += req.count
+            counter.issued_count += req.count
             counter.last_increment_at = now
-            fields = ["current_value", "last_increment_at", "modified_at"]
+            fields = ["current_value", "issued_count", "last_increment_at", "modified_at"]
             if file_name:
                 counter.last_file_name = file_name
                 fields.append("last_file_name")
@@ -227,6 +348,7 @@ def _allocate_once_portable(
                     counter=counter,
                     number=number,
                     epoch=counter.epoch,
+                    seq=first_seq + (number - numbers.start),
                     outbound_file_id=outbound_file_id,
                     issued_at=now,
                     retry_count=retries,
@@ -505,6 +627,8 @@ def counter_reset(
             counter=counter,
             number=new_value,
             epoch=counter.epoch,
+            # The epoch's anchor: the next row gets seq + 1 and number new_value + 1.
+            seq=counter.issued_count,
             outbound_file_id=None,
             issued_at=timezone.now(),
             status=AuditStatus.RESET,
@@ -559,12 +683,14 @@ def _find_file_by_isa13(storage, *, partner_code: str, transaction_type: str, is
     return None
 
 
-def gaps_close(*, audit_ids: Iterable[int], acting_user: Any, storage=None) -> GapCloseResult:
+def gaps_close(
+    *, audit_ids: Iterable[int], acting_user: Any, storage=None, dry_run: bool = False
+) -> GapCloseResult:
     """Remediate documented gaps: FAILED numbers whose file IS in outbound storage -> PERSISTED.
 
     A file is found by the ``file_name`` recorded on its audit rows or, failing that, by its
     ISA13 in the outbound naming scheme. All FAILED rows of that outbound file are closed with
-    a note naming the file and the operator.
+    a note naming the file and the operator. ``dry_run`` only reports what would be closed.
     """
     if acting_user is not None and not acting_user.has_perm(CLOSE_GAP_PERMISSION):
         raise PermissionDenied("closing gaps needs the permission " + CLOSE_GAP_PERMISSION)
@@ -604,6 +730,10 @@ def gaps_close(*, audit_ids: Iterable[int], acting_user: Any, storage=None) -> G
                     break
         if found is None:
             result.not_found += [r.id for r in rows]
+            continue
+        if dry_run:
+            result.closed += sum(1 for r in siblings if r.status == AuditStatus.FAILED)
+            result.files_found.append(found)
             continue
         note = f"gap closed by {actor_label(acting_user)}: file found in outbound storage ({found})"
         with transaction.atomic():

@@ -1,4 +1,4 @@
-"""PostgreSQL trigger: control-number audit rows are append-only.
+"""PostgreSQL triggers: audit rows are append-only; counters with audit rows are never deleted.
 
 DELETE is refused; UPDATE is refused unless it is one of the allowed status moves
 (ISSUED -> PERSISTED | FAILED, FAILED -> REISSUED | PERSISTED) and every identifying column is
@@ -44,9 +44,31 @@ DROP TRIGGER IF EXISTS controlnumbers_audit_guard ON controlnumbers_controlnumbe
 CREATE TRIGGER controlnumbers_audit_guard
     BEFORE UPDATE OR DELETE ON controlnumbers_controlnumberaudit
     FOR EACH ROW EXECUTE FUNCTION controlnumbers_audit_guard();
+
+-- The audit's counter reference has no FK constraint (its per-row check halves block
+-- allocation speed); this keeps the one thing the FK protected against: orphaned audit rows.
+CREATE OR REPLACE FUNCTION controlnumbers_counter_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM controlnumbers_controlnumberaudit WHERE counter_id = OLD.id) THEN
+        RAISE EXCEPTION 'control-number counter % has audit rows: % refused', OLD.id, TG_OP
+            USING ERRCODE = 'restrict_violation';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NEW;
+END;
+$$;
+DROP TRIGGER IF EXISTS controlnumbers_counter_guard ON controlnumbers_controlnumbercounter;
+CREATE TRIGGER controlnumbers_counter_guard
+    BEFORE DELETE OR UPDATE OF id ON controlnumbers_controlnumbercounter
+    FOR EACH ROW EXECUTE FUNCTION controlnumbers_counter_guard();
 """
 
 DROP_SQL = """
+DROP TRIGGER IF EXISTS controlnumbers_counter_guard ON controlnumbers_controlnumbercounter;
+DROP FUNCTION IF EXISTS controlnumbers_counter_guard();
 DROP TRIGGER IF EXISTS controlnumbers_audit_guard ON controlnumbers_controlnumberaudit;
 DROP FUNCTION IF EXISTS controlnumbers_audit_guard();
 """

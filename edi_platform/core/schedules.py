@@ -55,4 +55,17 @@ DEFAULT_SCHEDULES: tuple[ScheduleSpec, ...] = (
         description="Ingests files dropped in INBOUND_INBOX_DIR; moves them to processed/ or "
         "failed/ once their raw copy is stored.",
     ),
+    ScheduleSpec(
+        name="controlnumbers: gap check",
+        task="controlnumbers.tasks.gap_check",
+        every_seconds=15 * 60,
+        description="Control-number gaps of the last 30 days become alerts (deduplicated).",
+        kwargs={"days": 30},
+    ),
+    ScheduleSpec(
+        name="controlnumbers: rollover check",
+        task="controlnumbers.tasks.rollover_check",
+        every_seconds=60 * 60,
+        description="Counters at WARNING/CRITICAL utilization become alerts (plan a rollover).",
+    ),
 )

@@ -124,3 +124,18 @@ def test_the_trigger_is_installed_on_postgresql():
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_trigger WHERE tgname = 'controlnumbers_audit_guard'")
         assert cursor.fetchone() == (1,)
+
+
+def test_a_counter_with_audit_rows_cannot_be_deleted_even_in_sql():
+    counter = ControlNumberCounterFactory()
+    _audit(counter)
+    with (
+        pytest.raises(DatabaseError, match="has audit rows"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            f"DELETE FROM {ControlNumberCounter._meta.db_table} WHERE id = %s", [counter.id]
+        )
+    unused = ControlNumberCounterFactory(counter_type="GS")
+    ControlNumberCounter.objects.filter(id=unused.id).delete()  # no audit rows: fine

@@ -219,3 +219,25 @@ def test_transient_error_is_retried_and_recorded_on_the_audit_rows(partner, monk
     assert len(calls) == 2
     retries = ControlNumberAudit.objects.filter(outbound_file_id=env.outbound_file_id)
     assert set(retries.values_list("retry_count", flat=True)) == {1}
+
+
+def test_block_exhaustion_raises_and_allocates_nothing(partner):
+    ControlNumberCounterFactory(counter_type="ST", transaction_type="835", max_value=100)
+    first = allocate_block(
+        partner_code="PARTNERA",
+        transaction_type="835",
+        counter_type="ST",
+        count=98,
+        outbound_file_id=uuid.uuid4(),
+    )
+    assert first[-1] == 98
+    with pytest.raises(ControlNumberExhausted, match="2 number"):
+        allocate_block(
+            partner_code="PARTNERA",
+            transaction_type="835",
+            counter_type="ST",
+            count=3,
+            outbound_file_id=uuid.uuid4(),
+        )
+    assert ControlNumberCounter.objects.get(transaction_type="835").current_value == 98
+    assert ControlNumberAudit.objects.count() == 98

@@ -1,0 +1,84 @@
+"""Reset / rollover service: reason, permission, epochs, refusal to re-issue numbers."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied
+
+from controlnumbers.models import AuditStatus, ControlNumberAudit, ControlNumberCounter
+from controlnumbers.services import ResetRefused, counter_reset
+from tests.controlnumbers.helpers import envelope
+from tests.factories import TradingPartnerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def counter():
+    TradingPartnerFactory(code="PARTNERA")
+    for _ in range(10):
+        envelope()
+    return ControlNumberCounter.objects.get(partner_code="PARTNERA", counter_type="ISA")
+
+
+@pytest.fixture
+def operator(django_user_model):
+    user = django_user_model.objects.create_user("operator", password="pw")
+    user.user_permissions.add(Permission.objects.get(codename="reset_counter"))
+    return django_user_model.objects.get(id=user.id)  # fresh permission cache
+
+
+def test_reset_below_current_is_refused_without_rollover(counter, operator):
+    with pytest.raises(ResetRefused, match="re-issue numbers 6–10"):
+        counter_reset(counter_id=counter.id, new_value=5, reason="oops", acting_user=operator)
+    counter.refresh_from_db()
+    assert (counter.current_value, counter.epoch) == (10, 1)
+    assert not ControlNumberAudit.objects.filter(status=AuditStatus.RESET).exists()
+
+
+def test_explicit_rollover_starts_a_new_epoch_with_a_reset_row(counter, operator):
+    row = counter_reset(
+        counter_id=counter.id,
+        new_value=5,
+        reason="partner asked",
+        acting_user=operator,
+        rollover=True,
+    )
+    counter.refresh_from_db()
+    assert (counter.current_value, counter.epoch) == (5, 2)
+    assert (row.status, row.number, row.epoch, row.actor) == ("RESET", 5, 2, "operator")
+    assert "partner asked" in row.notes and "rollover" in row.notes
+    # Number 6 again, now in epoch 2: the database allows it, once.
+    assert envelope().isa13 == 6
+
+
+def test_forward_reset_needs_no_rollover(counter, operator):
+    counter_reset(counter_id=counter.id, new_value=10, reason="new epoch", acting_user=operator)
+    counter_reset(counter_id=counter.id, new_value=50, reason="skip ahead", acting_user=operator)
+    assert envelope().isa13 == 51
+
+
+def test_reset_needs_a_reason(counter, operator):
+    with pytest.raises(ResetRefused, match="reason"):
+        counter_reset(counter_id=counter.id, new_value=20, reason="  ", acting_user=operator)
+
+
+def test_reset_refused_without_the_permission(counter, django_user_model):
+    clerk = django_user_model.objects.create_user("clerk", password="pw", is_staff=True)
+    with pytest.raises(PermissionDenied):
+        counter_reset(counter_id=counter.id, new_value=20, reason="try", acting_user=clerk)
+    counter.refresh_from_db()
+    assert counter.current_value == 10
+
+
+def test_reset_value_must_fit_the_counter(counter, operator):
+    with pytest.raises(ResetRefused):
+        counter_reset(
+            counter_id=counter.id, new_value=1_000_000_000, reason="x", acting_user=operator
+        )
+
+
+def test_command_line_reset_is_recorded_with_a_cli_actor(counter):
+    row = counter_reset(counter_id=counter.id, new_value=10, reason="cron", acting_user=None)
+    assert row.actor.startswith("cli")
