@@ -31,7 +31,7 @@ from edi_platform.x12.codes import (
     IK5_ERROR_CODES,
     meaning,
 )
-from edi_platform.x12.engine import validate
+from edi_platform.x12.engine import guides_available, validate
 from edi_platform.x12.report import ACCEPTED, InterchangeReport, ValidationReport
 from edi_platform.x12.segments import Delimiters
 
@@ -175,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: --ack-dir {args.ack_dir} is not a directory", file=sys.stderr)
         return 2
 
+    if args.format == "text" and not guides_available():
+        print("note: implementation guides unavailable, envelope checks only")
     status = 0
     results = []
     for f in args.files:
