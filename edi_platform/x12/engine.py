@@ -212,9 +212,8 @@ class _Engine:
     def _open_interchange(self, seg: Segment) -> InterchangeReport:
         header = InterchangeHeader.from_segment(seg)
         ic = InterchangeReport(header, self.reader.delimiters, segment_count=1)
-        for problem in self.reader.isa_problems:
-            if problem.code == "isa_width":
-                continue  # the element-by-element width check below names the element
+        # an ISA of the wrong width (reader.isa_problems) is reported by the element-by-
+        # element width check, which names the element and its TA105 code
         for issue in check_isa(
             seg,
             header,
