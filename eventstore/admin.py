@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django import forms
@@ -21,6 +22,8 @@ from eventstore.selectors import batch_tree
 from eventstore.services.ingest import ingest_upload
 from eventstore.services.reprocess import ReprocessRefused, batch_reprocess, reprocess_refusal
 from eventstore.services.storage import raw_open, safe_file_name
+
+logger = logging.getLogger(__name__)
 
 RAW_FILE_PERMISSION = "eventstore.view_raw_file"
 _STATUS_COLOURS = {
@@ -215,7 +218,16 @@ class TransactionBatchAdmin(admin.ModelAdmin):
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             for upload in form.cleaned_data["files"]:
-                result = ingest_upload(upload=upload)
+                try:
+                    result = ingest_upload(upload=upload)
+                except Exception as exc:  # storage or database down: nothing was registered
+                    logger.exception("upload of a file failed before registration")
+                    self.message_user(
+                        request,
+                        f"{upload.name}: not registered ({type(exc).__name__}); try again later.",
+                        messages.ERROR,
+                    )
+                    continue
                 level = messages.SUCCESS if result.ok else messages.WARNING
                 self.message_user(request, f"{upload.name}: {result.message}", level)
             return HttpResponseRedirect(reverse("admin:eventstore_transactionbatch_changelist"))

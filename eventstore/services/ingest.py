@@ -395,10 +395,14 @@ def batch_process(
             f"Processing was interrupted ({type(exc).__name__}); the raw file is stored. "
             "Use Reprocess once the cause is fixed."
         )
-        TransactionBatch.objects.filter(pk=batch.pk, status=BatchStatus.RECEIVED).update(
-            status_reason=reason
-        )
-        batch.refresh_from_db()
+        try:
+            TransactionBatch.objects.filter(pk=batch.pk, status=BatchStatus.RECEIVED).update(
+                status_reason=reason
+            )
+            batch.refresh_from_db()
+        except Exception:  # the database itself is down: the caller still gets a result
+            logger.exception("inbound batch %s: could not record the interruption", batch.pk)
+            batch.status, batch.status_reason = BatchStatus.RECEIVED, reason
         return batch
     if any(spec[3] == RoutingStatus.PENDING for spec in plan.headers):
         batch_route_pending(batch=batch, opener=opener)

@@ -277,3 +277,27 @@ def test_final_batches_are_not_reprocessed(django_user_model):
         batch_reprocess(
             batch_id=result.batch, acting_user=django_user_model.objects.create_user("o")
         )
+
+
+def test_each_interchange_of_a_file_gets_its_own_999_and_a_repeated_isa13_is_rejected():
+    onboard_partner()
+    first = sample().decode()
+    second = sample(isa13="000000102").decode()
+    repeated = sample(ack_requested="1").decode()  # ISA13 000000101 again, in the same file
+    result = ingest_bytes(data=(first + second + repeated).encode(), original_name="multi.x12")
+
+    batch = TransactionBatch.objects.get(pk=result.batch)
+    assert batch.status == BatchStatus.PARTIALLY_ACCEPTED
+    acks = ProcessingOutcome.objects.filter(batch=batch).order_by("dedupe_key")
+    assert [(o.response_type, o.isa13) for o in acks] == [
+        ("999", "000000101"),
+        ("999", "000000102"),
+        ("TA1", "000000101"),
+    ]
+    assert acks[2].payload["note_code"] == "025"
+    assert len({o.dedupe_key for o in acks}) == 3
+    assert sorted(batch.headers.values_list("isa13", "routing_status")) == [
+        ("000000101", RoutingStatus.NOT_ROUTED),
+        ("000000101", RoutingStatus.NO_HANDLER),
+        ("000000102", RoutingStatus.NO_HANDLER),
+    ]
