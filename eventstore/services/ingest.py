@@ -21,6 +21,7 @@ reason. Logs and stored reasons carry ids, codes and positions only (never PHI).
 from __future__ import annotations
 
 import io
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -698,6 +699,74 @@ def _header_row(
     )
 
 
+_HEADER_VALUES = (
+    "batch_id",
+    "isa13",
+    "gs01",
+    "gs06",
+    "gs08",
+    "st01",
+    "st02",
+    "st03",
+    "segment_count",
+    "start_offset",
+    "first_line",
+    "verdict",
+    "error_summary",
+    "routing_status",
+    "routing_result",
+    "created_at",
+)
+
+
+def _insert_headers(
+    batch: TransactionBatch, specs: list[tuple[str, x12.GroupHeader, x12.SetReport, str]]
+) -> None:
+    """Insert the set headers: COPY on PostgreSQL (10^5 rows in about a second), else ORM."""
+    if not specs:
+        return
+    if connection.vendor != "postgresql":
+        for start in range(0, len(specs), HEADER_BULK_SIZE):
+            chunk = specs[start : start + HEADER_BULK_SIZE]
+            TransactionHeader.objects.bulk_create([_header_row(batch, *spec) for spec in chunk])
+        return
+    # every other column gets its model default (computed once, not per row)
+    others = [
+        f
+        for f in TransactionHeader._meta.concrete_fields
+        if not f.primary_key and f.attname not in _HEADER_VALUES
+    ]
+    columns = [*_HEADER_VALUES, *(f.column for f in others)]
+    extra = tuple(f.get_db_prep_save(f.get_default(), connection) for f in others)
+    now = timezone.now()
+    no_handler = "accepted, no handler for this transaction type yet"
+    table = connection.ops.quote_name(TransactionHeader._meta.db_table)
+    sql = f"COPY {table} ({', '.join(connection.ops.quote_name(c) for c in columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for isa13, gh, s, status in specs:
+            copy.write_row(
+                (
+                    batch.pk,
+                    isa13,
+                    gh.functional_id[:2],
+                    gh.control_number[:9],
+                    gh.version[:12],
+                    s.id[:3],
+                    s.control_number[:9],
+                    s.implementation_reference[:35],
+                    s.segment_count,
+                    s.offset,
+                    s.line,
+                    s.ack_code if s.ack_code in ("A", "E", "R") else "",
+                    json.dumps(_set_errors(s)),
+                    status,
+                    no_handler if status == RoutingStatus.NO_HANDLER else "",
+                    now,
+                    *extra,
+                )
+            )
+
+
 def _unique(key: str, used: set[str]) -> str:
     """Keep dedupe keys distinct inside one batch (e.g. two groups with the same GS06)."""
     candidate, n = key, 1
@@ -867,13 +936,7 @@ def _finish(*, batch: TransactionBatch, plan: _Plan, started: float) -> Transact
             return TransactionBatch.objects.select_related("partner").get(pk=batch.pk)
         for name, value in fields.items():
             setattr(batch, name, value)
-        for start in range(0, len(plan.headers), HEADER_BULK_SIZE):
-            TransactionHeader.objects.bulk_create(
-                [
-                    _header_row(batch, *spec)
-                    for spec in plan.headers[start : start + HEADER_BULK_SIZE]
-                ]
-            )
+        _insert_headers(batch, plan.headers)
         for outcome in plan.outcomes:
             sink(  # type: ignore[misc]
                 batch=batch,
