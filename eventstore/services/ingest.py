@@ -32,6 +32,7 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from edi_platform import x12
@@ -351,15 +352,24 @@ def duplicate_window_days() -> int:
 def find_duplicate(
     *, partner: TradingPartner, isa13: str, exclude_batch_id: int | None, now: datetime
 ) -> TransactionBatch | None:
-    """An earlier batch of this partner with this ISA13 inside the duplicate window."""
+    """The batch of this partner that already brought this ISA13 (inside the window), if any.
+
+    Originals are other batches that were answered or are being answered: not DUPLICATE
+    (those point at their original) and not UNKNOWN_PARTNER (never processed). A batch still
+    RECEIVED counts only when it is older (lower id): of two files with the same ISA13
+    registered at the same moment, the first is processed and the second is the duplicate,
+    never both.
+    """
     if not isa13:
         return None
     since = now - timedelta(days=duplicate_window_days())
     qs = TransactionBatch.objects.filter(partner=partner, isa13=isa13, received_at__gte=since)
+    qs = qs.exclude(status__in=[BatchStatus.DUPLICATE, BatchStatus.UNKNOWN_PARTNER])
     if exclude_batch_id is not None:
-        qs = qs.exclude(pk=exclude_batch_id)
-    # a DUPLICATE batch points at its original; the original is the one to name
-    return qs.exclude(status=BatchStatus.DUPLICATE).order_by("received_at", "pk").first()
+        qs = qs.exclude(pk=exclude_batch_id).filter(
+            Q(pk__lt=exclude_batch_id) | ~Q(status=BatchStatus.RECEIVED)
+        )
+    return qs.order_by("received_at", "pk").first()
 
 
 def batch_process(
