@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django import forms
@@ -21,6 +22,8 @@ from eventstore.selectors import batch_tree
 from eventstore.services.ingest import ingest_upload
 from eventstore.services.reprocess import ReprocessRefused, batch_reprocess, reprocess_refusal
 from eventstore.services.storage import raw_open, safe_file_name
+
+logger = logging.getLogger(__name__)
 
 RAW_FILE_PERMISSION = "eventstore.view_raw_file"
 _STATUS_COLOURS = {
@@ -75,7 +78,7 @@ class TransactionBatchAdmin(admin.ModelAdmin):
     list_display_links = ("id", "original_name")
     list_filter = ("status", "channel", "partner", "usage_indicator", "received_at")
     search_fields = ("=isa13", "original_name", "^sha256")
-    search_help_text = "ISA13 (exact), file name, or the start of the sha256."
+    search_help_text = "ISA13 (leading zeros optional), file name, or the start of the sha256."
     date_hierarchy = "received_at"
     list_select_related = ("partner",)
     actions = ["reprocess_selected"]
@@ -126,6 +129,16 @@ class TransactionBatchAdmin(admin.ModelAdmin):
             {"fields": ("reprocess_count", "last_reprocessed_at", "last_reprocessed_by")},
         ),
     )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[TransactionBatch], search_term: str
+    ) -> tuple[QuerySet[TransactionBatch], bool]:
+        """Also find ISA13 typed without its leading zeros ("101" -> 000000101)."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term.isdigit() and len(term) < 9:
+            results = results | queryset.filter(isa13=term.zfill(9))
+        return results, may_have_duplicates
 
     # -- read-only registry ------------------------------------------------------------------
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
@@ -215,7 +228,16 @@ class TransactionBatchAdmin(admin.ModelAdmin):
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             for upload in form.cleaned_data["files"]:
-                result = ingest_upload(upload=upload)
+                try:
+                    result = ingest_upload(upload=upload)
+                except Exception as exc:  # storage or database down: nothing was registered
+                    logger.exception("upload of a file failed before registration")
+                    self.message_user(
+                        request,
+                        f"{upload.name}: not registered ({type(exc).__name__}); try again later.",
+                        messages.ERROR,
+                    )
+                    continue
                 level = messages.SUCCESS if result.ok else messages.WARNING
                 self.message_user(request, f"{upload.name}: {result.message}", level)
             return HttpResponseRedirect(reverse("admin:eventstore_transactionbatch_changelist"))

@@ -21,6 +21,7 @@ reason. Logs and stored reasons carry ids, codes and positions only (never PHI).
 from __future__ import annotations
 
 import io
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -31,6 +32,7 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from edi_platform import x12
@@ -350,15 +352,24 @@ def duplicate_window_days() -> int:
 def find_duplicate(
     *, partner: TradingPartner, isa13: str, exclude_batch_id: int | None, now: datetime
 ) -> TransactionBatch | None:
-    """An earlier batch of this partner with this ISA13 inside the duplicate window."""
+    """The batch of this partner that already brought this ISA13 (inside the window), if any.
+
+    Originals are other batches that were answered or are being answered: not DUPLICATE
+    (those point at their original) and not UNKNOWN_PARTNER (never processed). A batch still
+    RECEIVED counts only when it is older (lower id): of two files with the same ISA13
+    registered at the same moment, the first is processed and the second is the duplicate,
+    never both.
+    """
     if not isa13:
         return None
     since = now - timedelta(days=duplicate_window_days())
     qs = TransactionBatch.objects.filter(partner=partner, isa13=isa13, received_at__gte=since)
+    qs = qs.exclude(status__in=[BatchStatus.DUPLICATE, BatchStatus.UNKNOWN_PARTNER])
     if exclude_batch_id is not None:
-        qs = qs.exclude(pk=exclude_batch_id)
-    # a DUPLICATE batch points at its original; the original is the one to name
-    return qs.exclude(status=BatchStatus.DUPLICATE).order_by("received_at", "pk").first()
+        qs = qs.exclude(pk=exclude_batch_id).filter(
+            Q(pk__lt=exclude_batch_id) | ~Q(status=BatchStatus.RECEIVED)
+        )
+    return qs.order_by("received_at", "pk").first()
 
 
 def batch_process(
@@ -395,10 +406,14 @@ def batch_process(
             f"Processing was interrupted ({type(exc).__name__}); the raw file is stored. "
             "Use Reprocess once the cause is fixed."
         )
-        TransactionBatch.objects.filter(pk=batch.pk, status=BatchStatus.RECEIVED).update(
-            status_reason=reason
-        )
-        batch.refresh_from_db()
+        try:
+            TransactionBatch.objects.filter(pk=batch.pk, status=BatchStatus.RECEIVED).update(
+                status_reason=reason
+            )
+            batch.refresh_from_db()
+        except Exception:  # the database itself is down: the caller still gets a result
+            logger.exception("inbound batch %s: could not record the interruption", batch.pk)
+            batch.status, batch.status_reason = BatchStatus.RECEIVED, reason
         return batch
     if any(spec[3] == RoutingStatus.PENDING for spec in plan.headers):
         batch_route_pending(batch=batch, opener=opener)
@@ -694,6 +709,74 @@ def _header_row(
     )
 
 
+_HEADER_VALUES = (
+    "batch_id",
+    "isa13",
+    "gs01",
+    "gs06",
+    "gs08",
+    "st01",
+    "st02",
+    "st03",
+    "segment_count",
+    "start_offset",
+    "first_line",
+    "verdict",
+    "error_summary",
+    "routing_status",
+    "routing_result",
+    "created_at",
+)
+
+
+def _insert_headers(
+    batch: TransactionBatch, specs: list[tuple[str, x12.GroupHeader, x12.SetReport, str]]
+) -> None:
+    """Insert the set headers: COPY on PostgreSQL (10^5 rows in about a second), else ORM."""
+    if not specs:
+        return
+    if connection.vendor != "postgresql":
+        for start in range(0, len(specs), HEADER_BULK_SIZE):
+            chunk = specs[start : start + HEADER_BULK_SIZE]
+            TransactionHeader.objects.bulk_create([_header_row(batch, *spec) for spec in chunk])
+        return
+    # every other column gets its model default (computed once, not per row)
+    others = [
+        f
+        for f in TransactionHeader._meta.concrete_fields
+        if not f.primary_key and f.attname not in _HEADER_VALUES
+    ]
+    columns = [*_HEADER_VALUES, *(f.column for f in others)]
+    extra = tuple(f.get_db_prep_save(f.get_default(), connection) for f in others)
+    now = timezone.now()
+    no_handler = "accepted, no handler for this transaction type yet"
+    table = connection.ops.quote_name(TransactionHeader._meta.db_table)
+    sql = f"COPY {table} ({', '.join(connection.ops.quote_name(c) for c in columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for isa13, gh, s, status in specs:
+            copy.write_row(
+                (
+                    batch.pk,
+                    isa13,
+                    gh.functional_id[:2],
+                    gh.control_number[:9],
+                    gh.version[:12],
+                    s.id[:3],
+                    s.control_number[:9],
+                    s.implementation_reference[:35],
+                    s.segment_count,
+                    s.offset,
+                    s.line,
+                    s.ack_code if s.ack_code in ("A", "E", "R") else "",
+                    json.dumps(_set_errors(s)),
+                    status,
+                    no_handler if status == RoutingStatus.NO_HANDLER else "",
+                    now,
+                    *extra,
+                )
+            )
+
+
 def _unique(key: str, used: set[str]) -> str:
     """Keep dedupe keys distinct inside one batch (e.g. two groups with the same GS06)."""
     candidate, n = key, 1
@@ -863,13 +946,7 @@ def _finish(*, batch: TransactionBatch, plan: _Plan, started: float) -> Transact
             return TransactionBatch.objects.select_related("partner").get(pk=batch.pk)
         for name, value in fields.items():
             setattr(batch, name, value)
-        for start in range(0, len(plan.headers), HEADER_BULK_SIZE):
-            TransactionHeader.objects.bulk_create(
-                [
-                    _header_row(batch, *spec)
-                    for spec in plan.headers[start : start + HEADER_BULK_SIZE]
-                ]
-            )
+        _insert_headers(batch, plan.headers)
         for outcome in plan.outcomes:
             sink(  # type: ignore[misc]
                 batch=batch,

@@ -75,3 +75,18 @@ def test_text_format_says_already_received_as_batch_n(files):
     batch = TransactionBatch.objects.get()
     assert code == 0
     assert f"already received as batch {batch.pk}" in out
+
+
+def test_storage_failure_is_reported_per_file_without_a_traceback(files, monkeypatch):
+    onboard_partner()
+
+    def storage_down(**kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("eventstore.services.ingest.raw_store", storage_down)
+    code, out = run(str(files / "a.x12"), "--format", "json")
+    rows = json.loads(out)
+    assert code == 1
+    assert rows[0]["status"] == "ERROR" and rows[0]["batch"] is None
+    assert "No space left on device" in rows[0]["reason"]
+    assert not TransactionBatch.objects.exists()

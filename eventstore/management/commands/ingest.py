@@ -76,15 +76,19 @@ class Command(BaseCommand):
         for path in files:
             try:
                 result = ingest_path(path=path, channel=BatchChannel.COMMAND)
-            except OSError as exc:
+            except Exception as exc:  # storage or database down: nothing was registered
                 failures += 1
+                if isinstance(exc, OSError):
+                    reason = f"cannot read or store the file: {exc.strerror or 'I/O error'}"
+                else:
+                    reason = f"not registered ({type(exc).__name__}); try again later"
                 results.append(
                     {
                         "file": str(path),
                         "batch": None,
                         "status": "ERROR",
                         "already_received": False,
-                        "reason": f"cannot read or store the file: {exc.strerror or 'I/O error'}",
+                        "reason": reason,
                     }
                 )
                 continue
