@@ -43,7 +43,7 @@ def _audit_url(file_id) -> str | None:
         base = reverse("admin:controlnumbers_controlnumberaudit_changelist")
     except NoReverseMatch:
         return None
-    return f"{base}?outbound_file_id={file_id}"
+    return f"{base}?q={file_id}"
 
 
 def _confirm(

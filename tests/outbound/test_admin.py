@@ -64,6 +64,18 @@ def test_file_page_previews_one_segment_per_line_and_links_download(
     assert b"".join(response.streaming_content).startswith(b"ISA*00*")
 
 
+def test_file_page_links_to_its_control_number_audit_rows(admin_client_logged_in, assembled):
+    page = admin_client_logged_in.get(
+        reverse("admin:outbound_outboundfile_change", args=[assembled.pk])
+    ).content.decode()
+    audit = reverse("admin:controlnumbers_controlnumberaudit_changelist") + f"?q={assembled.pk}"
+    assert audit in page
+    response = admin_client_logged_in.get(audit)
+    assert response.status_code == 200
+    numbers = {row.number for row in response.context["cl"].result_list}
+    assert numbers == {assembled.isa13, assembled.gs06, *assembled.st02s}
+
+
 def test_file_search_finds_a_file_by_its_isa13(admin_client_logged_in, assembled):
     url = reverse("admin:outbound_outboundfile_changelist")
     stage(TradingPartnerFactory(), "999", 1)
