@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -89,7 +92,23 @@ def test_seed_demo_with_samples_shows_the_whole_loop_once(settings, tmp_path, ou
     assert len(partnera_999.st02s) == 3
     for f in files:
         assert f.status == OutboundFileStatus.PERSISTED
-        assert x12.validate_envelope((outbound_root / f.storage_path).read_bytes()) == []
+        data = (outbound_root / f.storage_path).read_bytes()
+        assert x12.validate_envelope(data) == []
+        if f.transaction_type == "999":  # incl. PARTNERB's rejection with IK3/IK4, '|' delimiters
+            copy = tmp_path / f"{f.partner.code}.x12"
+            copy.write_bytes(data)
+            run = subprocess.run(
+                [str(Path(sys.executable).parent / "x12valid"), "-q", str(copy)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert f"{copy}: OK" in run.stderr, run.stderr
+    partnerb_999 = next(
+        f for f in files if f.partner.code == "PARTNERB" and f.transaction_type == "999"
+    )
+    rejection = (outbound_root / partnerb_999.storage_path).read_bytes()
+    assert b"|IK3|DMG|" in rejection and b"|AK9|R|" in rejection
     again = _call("seed_demo", "--samples")
     assert "already received" in again and "claimed 0 outcome(s)" in again
     assert OutboundFile.objects.count() == 4
