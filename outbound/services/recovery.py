@@ -14,7 +14,8 @@ from controlnumbers.domain import ControlNumberError
 from controlnumbers.services import numbers_reissue
 from outbound.models import OutboundFile, OutboundFileStatus, OutcomeStatus, ProcessingOutcome
 
-from .assembly import file_build_and_store
+from .assembly import file_build_and_store, file_path
+from .storage import remove_stale_temp_files
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,10 @@ def outbound_recover(
             continue
         if file is None:
             continue
+        # a writer killed mid-write leaves its temporary file beside the final name
+        remove_stale_temp_files(
+            file_path(file).rsplit("/", 1)[0], older_than_seconds=stale_after.total_seconds()
+        )
         done = file_build_and_store(file=file)
         if done.status == OutboundFileStatus.QUARANTINED:
             result.quarantined.append(str(done.id))

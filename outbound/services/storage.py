@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -124,3 +125,27 @@ def _fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def remove_stale_temp_files(
+    directory: str, *, older_than_seconds: float, storage: Storage | None = None
+) -> int:
+    """Delete temporary files a killed writer left in ``directory`` (a storage-relative
+    folder), if older than ``older_than_seconds``. Returns how many were removed.
+
+    Only local storages have them (object stores get whole-object PUTs).
+    """
+    storage = storage or outbound_storage()
+    if not isinstance(storage, FileSystemStorage):
+        return 0
+    folder = Path(storage.path(directory))
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    limit = time.time() - older_than_seconds
+    for temp in folder.glob(".tmp-*.part"):
+        with contextlib.suppress(FileNotFoundError):
+            if temp.stat().st_mtime <= limit:
+                temp.unlink()
+                removed += 1
+    return removed

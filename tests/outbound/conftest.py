@@ -69,6 +69,16 @@ def stage(partner, response_type: str = "999", count: int = 1, *, due_in_minutes
 
 
 @pytest.fixture(autouse=True)
+def project_celery_app() -> None:
+    """Tasks resolve through Celery's *current* app: a test that built a client app
+    (``Celery(broker=...)``) earlier in this process may have made it current, and
+    ``.delay()`` would then go to that broker instead of running eagerly."""
+    from edi_platform.celery import app
+
+    app.set_current()
+
+
+@pytest.fixture(autouse=True)
 def batch_windows(request) -> None:
     """The migration-seeded batch windows, restored when a transactional test (from any app)
     flushed them earlier in this worker (TransactionTestCase empties every table)."""

@@ -145,7 +145,7 @@ def test_two_celery_workers_assembling_concurrently_never_take_the_same_outcome(
         for i in range(2)
     ]
     try:
-        client = Celery(broker=broker, backend=broker)
+        client = Celery(broker=broker, backend=broker, set_as_current=False)
         results = [client.send_task("outbound.tasks.assemble_due") for _ in range(6)]
         summaries = [r.get(timeout=120) for r in results]
     finally:

@@ -108,7 +108,7 @@ def test_seed_demo_with_samples_shows_the_whole_loop_once(settings, tmp_path, ou
         f for f in files if f.partner.code == "PARTNERB" and f.transaction_type == "999"
     )
     rejection = (outbound_root / partnerb_999.storage_path).read_bytes()
-    assert b"|IK3|DMG|" in rejection and b"|AK9|R|" in rejection
+    assert b"~IK3|DMG|" in rejection and b"~AK9|R|" in rejection
     again = _call("seed_demo", "--samples")
     assert "already received" in again and "claimed 0 outcome(s)" in again
     assert OutboundFile.objects.count() == 4

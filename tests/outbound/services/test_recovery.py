@@ -105,3 +105,19 @@ def test_a_different_file_at_the_path_is_never_overwritten(crash_at, monkeypatch
     assert result.quarantined == [str(file.id)]
     assert path.read_bytes() == b"someone else's bytes~"
     assert set(ProcessingOutcome.objects.values_list("status", flat=True)) == {"FAILED"}
+
+
+def test_recovery_removes_the_temporary_file_of_a_killed_writer(
+    crash_at, monkeypatch, outbound_root
+):
+    crash_at("after_allocation")
+    stage(TradingPartnerFactory(), "999", 1)
+    with pytest.raises(Crash):
+        outbound_assemble()
+    file = OutboundFile.objects.get()
+    folder = (outbound_root / file_path(file)).parent
+    folder.mkdir(parents=True)
+    (folder / ".tmp-killed.part").write_bytes(b"ISA*00*half a fi")
+    monkeypatch.undo()
+    outbound_recover(stale_after=timedelta(0))
+    assert sorted(p.name for p in folder.iterdir()) == [file_path(file).rsplit("/", 1)[1]]
