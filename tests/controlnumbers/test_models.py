@@ -63,6 +63,7 @@ def test_audit_rows_cannot_be_deleted():
     "change",
     [
         {"number": 99},
+        {"seq": 42},
         {"outbound_file_id": uuid.uuid4()},
         {"retry_count": 3},
         {"actor": "someone"},

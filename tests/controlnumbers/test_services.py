@@ -241,3 +241,18 @@ def test_block_exhaustion_raises_and_allocates_nothing(partner):
         )
     assert ControlNumberCounter.objects.get(transaction_type="835").current_value == 98
     assert ControlNumberAudit.objects.count() == 98
+
+
+def test_audit_rows_carry_their_ordinal_within_the_counter(partner):
+    _envelope(st_count=3)
+    allocate_block(
+        partner_code="PARTNERA",
+        transaction_type="271",
+        counter_type="ST",
+        count=4,
+        outbound_file_id=uuid.uuid4(),
+    )
+    st = ControlNumberCounter.objects.get(counter_type="ST")
+    rows = ControlNumberAudit.objects.filter(counter=st).order_by("number")
+    assert list(rows.values_list("number", "seq")) == [(n, n) for n in range(1, 8)]
+    assert st.issued_count == 7
