@@ -56,11 +56,7 @@ def two_sets_one_bad() -> bytes:
 
 @pytest.fixture
 def inbound_storage(tmp_path):
-    """The "inbound" storage (and the inbox) in a temporary directory, no handlers registered.
-
-    Handlers that apps register at start-up (e.g. the event store's 834 handler) are set
-    aside, so these tests see "accepted, no handler" unless they register one themselves.
-    """
+    """The "inbound" storage (and the inbox) in a temporary directory."""
     root = tmp_path / "inbound-storage"
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -76,14 +72,8 @@ def inbound_storage(tmp_path):
             "OPTIONS": {"location": str(tmp_path / "outbound-storage")},
         },
     }
-    saved = dict(_handlers)
-    _handlers.clear()
-    try:
-        with override_settings(STORAGES=storages, INBOUND_INBOX_DIR=inbox):
-            yield root
-    finally:
-        _handlers.clear()
-        _handlers.update(saved)
+    with override_settings(STORAGES=storages, INBOUND_INBOX_DIR=inbox):
+        yield root
 
 
 def onboard_partner(**overrides):
