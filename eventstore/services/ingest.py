@@ -32,7 +32,6 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from edi_platform import x12
@@ -190,8 +189,8 @@ def ingest_stream(
     shown = display_name or original_name
     print_name = original_name[:255] or "unnamed"
     fp = fingerprint(opener)
-    existing = TransactionBatch.objects.filter(sha256=fp.sha256).select_related("partner").first()
-    if existing is not None:
+    if _batch_id_for(fp.sha256) is not None:
+        existing = TransactionBatch.objects.select_related("partner").get(sha256=fp.sha256)
         return IngestResult.from_batch(existing, file=shown, already=True)
 
     head = peek_isa(fp.head)
@@ -230,6 +229,15 @@ def ingest_stream(
 
     batch = batch_process(batch=batch, opener=opener, head=head, partner=partner, started=started)
     return IngestResult.from_batch(batch, file=shown, already=False)
+
+
+def _batch_id_for(sha256: str) -> int | None:
+    """The id of the batch with these bytes (plain SQL: this runs for every file)."""
+    table = connection.ops.quote_name(TransactionBatch._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {table} WHERE sha256 = %s", [sha256])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 # -- the ISA head --------------------------------------------------------------------------
@@ -363,13 +371,26 @@ def find_duplicate(
     if not isa13:
         return None
     since = now - timedelta(days=duplicate_window_days())
-    qs = TransactionBatch.objects.filter(partner=partner, isa13=isa13, received_at__gte=since)
-    qs = qs.exclude(status__in=[BatchStatus.DUPLICATE, BatchStatus.UNKNOWN_PARTNER])
+    # plain SQL: this runs for every file and the ORM would cost more than the query
+    table = connection.ops.quote_name(TransactionBatch._meta.db_table)
+    sql = (
+        f"SELECT id FROM {table} WHERE partner_id = %s AND isa13 = %s AND received_at >= %s "
+        "AND status NOT IN (%s, %s)"
+    )
+    params: list[Any] = [
+        partner.pk,
+        isa13,
+        since,
+        BatchStatus.DUPLICATE.value,
+        BatchStatus.UNKNOWN_PARTNER.value,
+    ]
     if exclude_batch_id is not None:
-        qs = qs.exclude(pk=exclude_batch_id).filter(
-            Q(pk__lt=exclude_batch_id) | ~Q(status=BatchStatus.RECEIVED)
-        )
-    return qs.order_by("received_at", "pk").first()
+        sql += " AND id <> %s AND (id < %s OR status <> %s)"
+        params += [exclude_batch_id, exclude_batch_id, BatchStatus.RECEIVED.value]
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " ORDER BY received_at, id LIMIT 1", params)
+        row = cursor.fetchone()
+    return None if row is None else TransactionBatch.objects.get(pk=row[0])
 
 
 def batch_process(
@@ -914,6 +935,25 @@ def _report_summary(report: x12.ValidationReport) -> dict[str, Any]:
     }
 
 
+def _update_if_received(batch_id: int, fields: dict[str, Any]) -> bool:
+    """``UPDATE ... WHERE id = %s AND status = 'RECEIVED'`` (plain SQL: it runs per file)."""
+    meta = TransactionBatch._meta
+    quote = connection.ops.quote_name
+    assignments, params = [], []
+    for name, value in fields.items():
+        f = meta.get_field(name)
+        if f.is_relation:
+            value = value.pk if value is not None else None
+        assignments.append(f"{quote(f.column)} = %s")
+        params.append(f.get_db_prep_save(value, connection))
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} WHERE id = %s AND status = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, batch_id, BatchStatus.RECEIVED.value])
+        return cursor.rowcount == 1
+
+
 def _finish(*, batch: TransactionBatch, plan: _Plan, started: float) -> TransactionBatch:
     """The one transaction: final status, headers and owed outcomes commit together.
 
@@ -939,10 +979,7 @@ def _finish(*, batch: TransactionBatch, plan: _Plan, started: float) -> Transact
     if plan.partner is not None:
         fields["partner"] = plan.partner
     with transaction.atomic():
-        updated = TransactionBatch.objects.filter(pk=batch.pk, status=BatchStatus.RECEIVED).update(
-            **fields
-        )
-        if not updated:
+        if not _update_if_received(batch.pk, fields):
             return TransactionBatch.objects.select_related("partner").get(pk=batch.pk)
         for name, value in fields.items():
             setattr(batch, name, value)

@@ -146,4 +146,5 @@ def test_unknown_partner_detail_page_offers_reprocess(admin_client_logged_in):
     url = reverse("admin:eventstore_transactionbatch_change", args=[result.batch])
     text = admin_client_logged_in.get(url).content.decode()
     assert "ZZ/NEWCOMER" in text and 'id="reprocess-form"' in text
+    assert "Not validated (unknown partner)" in text
     assert SENDER not in text
