@@ -76,6 +76,7 @@ def outbox_redis_url() -> str | None:
 
 
 def max_attempts() -> int:
+    """Failures after which a message is DEAD (``OUTBOUND_OUTBOX_MAX_ATTEMPTS``, default 10)."""
     return int(os.environ.get("OUTBOUND_OUTBOX_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
 
 
@@ -87,6 +88,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 def dedupe_key(stream: str, file_id: str) -> str:
+    """Redis key remembering the stream entry id of a published file."""
     return f"{stream}:file:{file_id}"
 
 

@@ -50,6 +50,7 @@ def storage_path_for(
 
 
 def sha256_hex(data: bytes) -> str:
+    """Hex SHA-256 of ``data`` (stored on the file row; compared before any overwrite)."""
     return hashlib.sha256(data).hexdigest()
 
 
