@@ -5,7 +5,11 @@ Allocation on PostgreSQL is ONE SQL statement per call (whatever the number of c
     lock the counter rows in the fixed order (SELECT ... ORDER BY rank FOR UPDATE)
     -> check every counter exists and none would pass its max value
     -> UPDATE current_value = current_value + n RETURNING the new range
-    -> one INSERT of every audit row (generate_series over each range)
+    -> one INSERT of every audit row (generate_series over each range, with each row's seq)
+
+A single counter (allocate_block) needs no lock order: its statement is the plain
+``UPDATE ... WHERE key AND current_value + n <= max_value RETURNING`` feeding the INSERT.
+The statement is prepared once per connection (see CONTROL_NUMBER_PREPARED_STATEMENTS).
 
 Outside a transaction the statement runs in autocommit, so it *is* the short transaction:
 the row locks are held from the lock step until its commit, with no client round trip in
