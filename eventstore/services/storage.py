@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -85,13 +85,3 @@ def raw_store(*, opener: Opener, path: str) -> str:
 def raw_open(path: str) -> BinaryIO:
     """Open a stored raw file for reading (binary)."""
     return inbound_storage().open(path, "rb")
-
-
-def raw_chunks(path: str) -> Iterator[bytes]:
-    """The stored raw file in chunks (downloads)."""
-    with raw_open(path) as stream:
-        while True:
-            block = stream.read(CHUNK)
-            if not block:
-                return
-            yield block
