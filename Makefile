@@ -19,10 +19,13 @@ run: export DEBUG ?= true
 run: install
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --samples
 	$(PY) manage.py setup_schedules
 	$(PY) manage.py ensure_admin
 	@echo "Admin: http://127.0.0.1:$(PORT)/admin/"
+	@echo "Schedules (batch windows, outbox, recovery): run_scheduler --loop, log in var/scheduler.log"
+	$(PY) manage.py run_scheduler --loop >var/scheduler.log 2>&1 & sched=$$!; \
+	trap 'kill $$sched 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Whole suite against a throwaway PostgreSQL and Redis started (and stopped) by the script.

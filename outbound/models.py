@@ -125,6 +125,14 @@ class OutboundFile(models.Model):
     ingestion_ids = models.JSONField(
         default=list, blank=True, help_text="Inbound batch ids answered by this file."
     )
+    outcome_ids = models.JSONField(
+        default=list, blank=True, help_text="Outcome ids rendered into this file, in order."
+    )
+    envelope = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Partner envelope settings snapshotted at allocation (rebuilds reuse them).",
+    )
     reprocessed_from = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reprocessed_as"
     )
@@ -134,9 +142,51 @@ class OutboundFile(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["partner", "isa13"], name="outfile_partner_isa13")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["storage_path"],
+                condition=~models.Q(storage_path=""),
+                name="outfile_unique_storage_path",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.transaction_type} ISA13={self.isa13:09d} ({self.partner_id})"
+
+    @property
+    def file_name(self) -> str:
+        return self.storage_path.rsplit("/", 1)[-1]
+
+
+class QuarantinedFile(OutboundFile):
+    """Admin view of the files that failed validation (status QUARANTINED)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "quarantined file"
+
+
+class OperatorAction(models.Model):
+    """Append-only record of an operator's outbound action (reprocess, resubmit)."""
+
+    class Action(models.TextChoices):
+        REPROCESS = "REPROCESS", "Reprocess quarantined file"
+        RESUBMIT = "RESUBMIT", "Resubmit outbox message"
+
+    action = models.CharField(max_length=12, choices=Action)
+    actor = models.CharField(max_length=150)
+    outbound_file = models.ForeignKey(
+        OutboundFile, on_delete=models.PROTECT, related_name="operator_actions"
+    )
+    reason = models.TextField(blank=True)
+    result = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor}"
 
 
 class OutboxStatus(models.TextChoices):
@@ -167,3 +217,11 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"outbox {self.pk} ({self.status})"
+
+
+class DeadLetter(OutboxMessage):
+    """Admin view of outbox messages that gave up (status DEAD)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "dead letter"

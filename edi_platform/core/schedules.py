@@ -30,6 +30,32 @@ DEFAULT_SCHEDULES: tuple[ScheduleSpec, ...] = (
         description="Proves beat and a worker are running; the admin warns when it goes stale.",
     ),
     ScheduleSpec(
+        name="outbound: assemble due outcomes",
+        task="outbound.tasks.assemble_due",
+        every_seconds=60,
+        description="Claims outcomes whose batch window has passed and assembles their files.",
+    ),
+    ScheduleSpec(
+        name="outbound: recover stale assembly",
+        task="outbound.tasks.recover",
+        every_seconds=300,
+        description="Rebuilds files left ASSEMBLING by crashed workers with the same numbers.",
+        kwargs={"stale_after_seconds": 300},
+    ),
+    ScheduleSpec(
+        name="outbound: publish outbox",
+        task="outbound.tasks.publish_outbox",
+        every_seconds=30,
+        description="Sends pending 'file ready' messages to the Redis stream (retries).",
+    ),
+    ScheduleSpec(
+        name="inbound: poll inbox",
+        task="eventstore.tasks.inbound_poll_inbox",
+        every_seconds=60,
+        description="Ingests files dropped in INBOUND_INBOX_DIR; moves them to processed/ or "
+        "failed/ once their raw copy is stored.",
+    ),
+    ScheduleSpec(
         name="controlnumbers: gap check",
         task="controlnumbers.tasks.gap_check",
         every_seconds=15 * 60,

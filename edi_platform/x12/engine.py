@@ -53,7 +53,7 @@ Fallback = Literal["nearest", "reject"]
 # -- guide integration (the guides package is optional until it lands) ---------------------
 _guides_module: Any = None
 _guides_loaded = False
-_guide_cache: dict[tuple[str, str], Any] = {}
+_guide_cache: dict[tuple[str, str], tuple[Any, str | None, bool | None]] = {}
 
 
 def _guides() -> Any:
@@ -80,7 +80,8 @@ def guides_available() -> bool:
     return _guides() is not None
 
 
-def _find_guide(st01: str, version: str) -> Any:
+def _find_guide(st01: str, version: str) -> tuple[Any, str | None, bool | None]:
+    """(guide or None, the guide's version, whether it is the version asked for)."""
     key = (st01, version)
     if key not in _guide_cache:
         module = _guides()
@@ -91,7 +92,14 @@ def _find_guide(st01: str, version: str) -> Any:
             except Exception:  # a guide lookup problem must not stop validation
                 logger.exception("guide lookup failed for ST01=%s version=%s", st01, version)
                 guide = None
-        _guide_cache[key] = guide
+        if guide is None:
+            _guide_cache[key] = (None, None, None)
+        else:
+            _guide_cache[key] = (
+                guide,
+                str(getattr(guide, "version", version)),
+                bool(getattr(guide, "version_matched", True)),
+            )
     return _guide_cache[key]
 
 
@@ -204,9 +212,8 @@ class _Engine:
     def _open_interchange(self, seg: Segment) -> InterchangeReport:
         header = InterchangeHeader.from_segment(seg)
         ic = InterchangeReport(header, self.reader.delimiters, segment_count=1)
-        for problem in self.reader.isa_problems:
-            if problem.code == "isa_width":
-                continue  # the element-by-element width check below names the element
+        # an ISA of the wrong width (reader.isa_problems) is reported by the element-by-
+        # element width check, which names the element and its TA105 code
         for issue in check_isa(
             seg,
             header,
@@ -286,9 +293,14 @@ class _Engine:
         group: GroupReport,
         group_st02: set[str],
     ) -> SetReport:
-        st01, st02, st03 = st.get(1), st.get(2), st.get(3)
-        st01 = self._shared.setdefault(st01, st01)  # one copy per distinct value
-        st03 = self._shared.setdefault(st03, st03)
+        el = st.elements
+        n = len(el)
+        st01 = el[0] if n > 0 else ""
+        st02 = el[1] if n > 1 else ""
+        st03 = el[2] if n > 2 else ""
+        shared = self._shared
+        st01 = shared.setdefault(st01, st01)  # one copy per distinct value
+        st03 = shared.setdefault(st03, st03)
         rep = SetReport(st01, st02, st03, st.line, st.offset)
         codes: list[str] = []
         if not (len(st01) == 3 and st01.isdigit()):
@@ -309,10 +321,9 @@ class _Engine:
         guide = None
         if not codes:
             version = st03 or group.header.version
-            guide = _find_guide(st01, version)
+            guide, guide_version, matched = _find_guide(st01, version)
             if guide is not None:
-                matched = bool(getattr(guide, "version_matched", True))
-                rep.guide = str(getattr(guide, "version", version))
+                rep.guide = guide_version
                 rep.guide_version_matched = matched
                 if not matched and self.version_fallback == "reject":
                     codes.append("I6")

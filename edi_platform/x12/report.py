@@ -162,12 +162,18 @@ class SetList(Sequence[SetReport]):
             and not rep.envelope_issues
             and not rep.issues_dropped
         )
-        kind = (rep.id, rep.implementation_reference, rep.guide, rep.guide_version_matched)
-        try:
-            k = self._kinds.index(kind) if clean else -1
-        except ValueError:
-            self._kinds.append(kind)
-            k = len(self._kinds) - 1
+        k = -1
+        if clean:
+            kind = (rep.id, rep.implementation_reference, rep.guide, rep.guide_version_matched)
+            kinds = self._kinds
+            if kinds and kinds[-1] == kind:  # the usual case: same kind as the last set
+                k = len(kinds) - 1
+            else:
+                try:
+                    k = kinds.index(kind)
+                except ValueError:
+                    kinds.append(kind)
+                    k = len(kinds) - 1
         self._st02.append(rep.control_number if clean else "")
         self._line.append(rep.line)
         self._offset.append(rep.offset)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from edi_platform.partners.models import TradingPartner
@@ -43,7 +44,8 @@ def outcome_stage(
     ``(outcome, created)``.
     """
     now = timezone.now()
-    return ProcessingOutcome.objects.get_or_create(
+    minutes = window_minutes_for(response_type)
+    outcome, created = ProcessingOutcome.objects.get_or_create(
         dedupe_key=dedupe_key,
         defaults={
             "partner": partner,
@@ -54,6 +56,19 @@ def outcome_stage(
             "st02s": list(st02s or []),
             "payload": payload,
             "created_at": now,
-            "due_at": now + timedelta(minutes=window_minutes_for(response_type)),
+            "due_at": now + timedelta(minutes=minutes),
         },
     )
+    if created and minutes == 0:
+        # Immediate windows (TA1) do not wait for the next beat tick: assemble once the
+        # staging transaction commits. robust: a broker hiccup must not fail the caller; the
+        # every-minute schedule picks the outcome up anyway.
+        code = partner.code
+        transaction.on_commit(lambda: _enqueue_assembly(code, response_type), robust=True)
+    return outcome, created
+
+
+def _enqueue_assembly(partner_code: str, response_type: str) -> None:
+    from outbound.tasks import assemble_due
+
+    assemble_due.delay(partner_code=partner_code, response_type=response_type)

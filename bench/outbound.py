@@ -1,0 +1,213 @@
+"""Benchmark: outbound assembly end to end on PostgreSQL (issue 7, target >= 2,000 outcomes/s).
+
+Run on a throwaway PostgreSQL + Redis (started and stopped by the script wrapper):
+
+    scripts/with-test-services.sh .venv/bin/python bench/outbound.py            # < 1 minute
+    scripts/with-test-services.sh .venv/bin/python bench/outbound.py --outcomes 20000
+
+What it does, all in one run:
+
+1. migrates the database named by DATABASE_URL (the wrapper's fresh cluster) and creates
+   ``--partners`` synthetic trading partners (default 20);
+2. stages ``--outcomes`` PENDING 999 outcomes (default 10,000) spread over the partners, each a
+   synthetic 999 content for one inbound group (one in ten with IK3/IK4 errors);
+3. times ``outbound_assemble`` draining them: claim (skip_locked), control-number allocation
+   (ISA13 + GS06 + ST02 block, audit rows), rendering, envelope validation, create-only atomic
+   writes (fsync) to a temporary "outbound" storage, and the finishing transaction (file
+   PERSISTED, numbers PERSISTED, outcomes ASSEMBLED, outbox message);
+4. baseline in the same run: the original design, ONE transaction set per file (max batch
+   size 1), on ``--baseline`` outcomes (default 200);
+5. prints outcomes/s, files/s, the share of time per step, and the ratio batched / baseline.
+
+Nothing is asserted: the figures are printed for people to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _setup(storage_root: str) -> None:
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("DATABASE_URL must point to PostgreSQL: run through scripts/with-test-services.sh")
+    os.environ["OUTBOUND_STORAGE_ROOT"] = storage_root
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstu")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "edi_platform.settings")
+    os.environ.pop("CELERY_BROKER_URL", None)  # publisher enqueue runs eagerly (no-op here)
+    os.environ.pop("OUTBOUND_REDIS_URL", None)
+    import django
+
+    django.setup()
+    import logging
+
+    logging.disable(logging.WARNING)  # celery eager-task INFO lines would dominate the output
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _content(n: int, with_errors: bool) -> dict:
+    sets = [{"ak2": ["837", "0001", "005010X222A1"], "ik3": [], "ik5": ["A"]}]
+    ak9 = ["A", 1, 1, 1]
+    if with_errors:
+        sets[0]["ik3"] = [
+            {
+                "segment_id": "DMG",
+                "position": 16,
+                "loop_id": "2010BA",
+                "code": "8",
+                "contexts": [],
+                "elements": [
+                    {
+                        "position": 2,
+                        "component": None,
+                        "repetition": None,
+                        "reference": "1251",
+                        "code": "8",
+                        "bad_value": "19801340",
+                    }
+                ],
+            }
+        ]
+        sets[0]["ik5"] = ["R", "5"]
+        ak9 = ["R", 1, 1, 0]
+    return {
+        "type": "999",
+        "ak1": ["HC", str(n), "005010X222A1"],
+        "sets": sets,
+        "ak9": ak9,
+    }
+
+
+def _stage(partners, count: int, tag: str) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from outbound.models import ProcessingOutcome
+
+    now = timezone.now() - timedelta(minutes=10)
+    rows = [
+        ProcessingOutcome(
+            partner=partners[i % len(partners)],
+            response_type="999",
+            payload=_content(i + 1, with_errors=i % 10 == 0),
+            dedupe_key=f"bench:{tag}:{i}",
+            isa13=f"{i + 1:09d}",
+            gs06=str(i + 1),
+            created_at=now,
+            due_at=now,
+        )
+        for i in range(count)
+    ]
+    ProcessingOutcome.objects.bulk_create(rows, batch_size=2000)
+
+
+def _partners(count: int, prefix: str):
+    from edi_platform.partners.models import TradingPartner
+
+    return [
+        TradingPartner.objects.create(
+            code=f"{prefix}{i:03d}",
+            name=f"Bench partner {i}",
+            their_isa_qualifier="ZZ",
+            their_isa_id=f"{prefix}S{i:03d}",
+            our_isa_qualifier="ZZ",
+            our_isa_id="EDIPLATFORM",
+            their_gs_code=f"{prefix}S{i:03d}",
+            our_gs_code="EDIPLATFORM",
+            usage_indicator="P",
+        )
+        for i in range(count)
+    ]
+
+
+def _run(count: int, partners, tag: str, batch_size: int, threads: int = 1):
+    from outbound.models import BatchWindow
+    from outbound.services.assembly import outbound_assemble
+
+    BatchWindow.objects.filter(response_type="999").update(max_batch_size=batch_size)
+    _stage(partners, count, tag)
+    started, cpu = time.perf_counter(), time.process_time()
+    result = outbound_assemble(ignore_windows=True, threads=threads)
+    elapsed = time.perf_counter() - started
+    result.cpu_seconds = time.process_time() - cpu
+    assert result.outcomes_assembled == count, result.summary()
+    return result, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--outcomes", type=int, default=10_000)
+    parser.add_argument("--partners", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=100, help="BatchWindow max size")
+    parser.add_argument("--baseline", type=int, default=200)
+    parser.add_argument(
+        "--threads", type=int, default=2, help="OUTBOUND_ASSEMBLY_THREADS (default 2)"
+    )
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-outbound-") as storage_root:
+        _setup(storage_root)
+        base, base_s = _run(args.baseline, _partners(args.partners, "BASE"), "base", 1)
+        one, one_s = _run(
+            args.outcomes, _partners(args.partners, "ONE"), "one", args.batch_size, threads=1
+        )
+        result, elapsed = _run(
+            args.outcomes, _partners(args.partners, "MAIN"), "main", args.batch_size, args.threads
+        )
+
+        files = len(result.files)
+        bytes_written = sum(p.stat().st_size for p in Path(storage_root).rglob("*.edi"))
+        t = result.times
+        steps = {
+            "claim (skip_locked)": t.claim,
+            "control-number allocation": t.allocation,
+            "render": t.render,
+            "validation (envelope)": t.validation,
+            "storage (create-only write)": t.storage,
+            "finish transaction": t.finish,
+        }
+        accounted = sum(steps.values()) or 1e-9
+        load = os.getloadavg()[0]
+        print(
+            f"outbound assembly: {args.outcomes:,} pending 999 outcomes, {args.partners} "
+            f"partners, max batch {args.batch_size}, {args.threads} thread(s), PostgreSQL; "
+            f"load average {load:.1f} on {os.cpu_count()} CPUs"
+        )
+        print(
+            f"  elapsed          {elapsed:8.2f} s (this process on CPU {result.cpu_seconds:.2f} s)"
+        )
+        print(f"  outcomes/s       {args.outcomes / elapsed:8.0f}   (target >= 2,000)")
+        print(
+            f"  files/s          {files / elapsed:8.1f}   "
+            f"({files} files, {bytes_written / 1e6:.1f} MB)"
+        )
+        print("  share of step time (summed over threads):")
+        for name, seconds in steps.items():
+            print(f"    {name:<30} {seconds:7.2f} s  {100 * seconds / accounted:5.1f} %")
+        print(
+            f"same backlog, 1 thread: {args.outcomes / one_s:.0f} outcomes/s, "
+            f"{len(one.files) / one_s:.1f} files/s (CPU {one.cpu_seconds:.2f} s)"
+        )
+        base_rate = args.baseline / base_s
+        print(
+            f"baseline (original design: one transaction set per file), {args.baseline:,} "
+            f"outcomes: {base_rate:.0f} outcomes/s, {len(base.files) / base_s:.1f} files/s"
+        )
+        print(
+            "ratio batched / one-set-per-file: "
+            f"{args.outcomes / elapsed / base_rate:.1f}x outcomes/s"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,538 @@
+"""Assembly: due outcomes → one validated interchange per partner + response type batch.
+
+Each step commits before the next starts, and every step can be redone, so a worker killed
+anywhere loses nothing and never makes two files for one outcome:
+
+1. claim (short transaction, ``select_for_update(skip_locked=True)``): PENDING → CLAIMED;
+2. allocate (one transaction): ISA13 + GS06 + ST02 block, OutboundFile ASSEMBLING, outcomes
+   linked to it — numbers and file exist together or not at all;
+3. render + validate (no database), deterministic from outcomes, the envelope snapshot,
+   the numbers and the stored batch timestamp;
+4. write create-only + atomic to the "outbound" storage;
+5. finish (one transaction): file PERSISTED, numbers PERSISTED, outcomes ASSEMBLED,
+   OutboxMessage created; the publisher is enqueued on commit.
+
+A crash after 1 leaves CLAIMED outcomes without a file: recovery puts them back to PENDING.
+A crash after 2, 4 or inside 5 leaves an ASSEMBLING file: recovery rebuilds the same bytes
+with the same numbers (see :mod:`outbound.services.recovery`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from typing import TypeVar
+
+from django.db import connection, connections, transaction
+from django.utils import timezone
+
+from controlnumbers.retry import retry_transient
+from controlnumbers.services import (
+    allocate_envelope,
+    numbers_mark_persisted,
+)
+from edi_platform import x12
+from edi_platform.partners.models import TradingPartner
+from outbound.models import (
+    BatchWindow,
+    OutboundFile,
+    OutboundFileStatus,
+    OutboxMessage,
+    OutcomeStatus,
+    ProcessingOutcome,
+)
+
+from .crash import crash_point
+from .rendering import (
+    RenderError,
+    can_render,
+    counter_type,
+    envelope_snapshot,
+    render_interchange,
+    segment_count,
+    uses_group,
+)
+from .storage import (
+    StorageConflict,
+    sha256_hex,
+    storage_path_for,
+    write_create_only,
+)
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+OUTBOX_STREAM = "edi-outbound-ready"
+
+
+def claim_limit() -> int:
+    """Outcomes taken per claim transaction (several groups); bounds the work a crash
+    strands until recovery and lets several workers share a backlog."""
+    return int(os.environ.get("OUTBOUND_CLAIM_LIMIT", "5000"))
+
+
+class EnvelopeInvalid(Exception):
+    """The rendered interchange failed the engine's envelope validation."""
+
+
+@dataclass
+class StepTimes:
+    """Seconds spent per step (the benchmark reports their shares)."""
+
+    claim: float = 0.0
+    allocation: float = 0.0
+    render: float = 0.0
+    validation: float = 0.0
+    storage: float = 0.0
+    finish: float = 0.0
+
+    def add(self, other: StepTimes) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class AssemblyResult:
+    """What one assembly run did."""
+
+    claimed: int = 0
+    files: list[uuid.UUID] = field(default_factory=list)
+    persisted: int = 0
+    quarantined: int = 0
+    outcomes_assembled: int = 0
+    failed_groups: int = 0  # released back to PENDING (see the log)
+    times: StepTimes = field(default_factory=StepTimes)
+
+    def summary(self) -> str:
+        return (
+            f"claimed {self.claimed} outcome(s); {self.persisted} file(s) persisted "
+            f"({self.outcomes_assembled} outcome(s)), {self.quarantined} quarantined"
+            + (f", {self.failed_groups} group(s) failed and wait" if self.failed_groups else "")
+        )
+
+
+@dataclass(frozen=True)
+class ClaimedGroup:
+    """Outcomes of one partner + response type, at most ``max_batch_size`` of them."""
+
+    partner_id: int
+    response_type: str
+    outcome_ids: list[int]
+    batch_ids: list[int] = field(default_factory=list)  # inbound batches answered
+
+
+def run_retrying(fn: Callable[[], T]) -> T:
+    """Run a transaction function, retrying transient database errors (deadlock,
+    serialization, lost connection). Inside a caller's transaction only the caller can
+    retry, so there it runs once."""
+    if connection.in_atomic_block:
+        return fn()
+    result, _ = retry_transient(fn)
+    return result
+
+
+def batch_timestamp(now: datetime | None = None) -> datetime:
+    """The batch timestamp: UTC, whole seconds (the file name carries seconds)."""
+    return (now or timezone.now()).astimezone(UTC).replace(microsecond=0)
+
+
+def outcomes_claim(
+    *,
+    now: datetime | None = None,
+    partner_code: str | None = None,
+    response_type: str | None = None,
+    ignore_windows: bool = False,
+    limit: int | None = None,
+    exclude_ids: set[int] | None = None,
+) -> list[ClaimedGroup]:
+    """Claim due PENDING outcomes (PENDING → CLAIMED) and split them into groups.
+
+    ``skip_locked`` makes concurrent workers take disjoint rows: a row another transaction is
+    claiming is skipped, and once committed it is CLAIMED so nobody takes it again.
+    ``ignore_windows`` takes outcomes that are not due yet (operator "--now").
+    Response types whose window is disabled, or that assembly cannot render, stay PENDING.
+    """
+    now = now or timezone.now()
+    windows = {w.response_type: w for w in BatchWindow.objects.all()}
+    types = [
+        t
+        for t in ("TA1", "999", "271", "277CA", "835")
+        if can_render(t) and (t not in windows or windows[t].enabled)
+    ]
+    if response_type:
+        types = [t for t in types if t == response_type]
+    if not types:
+        return []
+    with transaction.atomic():
+        qs = ProcessingOutcome.objects.filter(status=OutcomeStatus.PENDING, response_type__in=types)
+        if not ignore_windows:
+            qs = qs.filter(due_at__lte=now)
+        if partner_code:
+            qs = qs.filter(partner__code=partner_code)
+        if exclude_ids:
+            qs = qs.exclude(id__in=exclude_ids)
+        rows = list(
+            qs.order_by("due_at", "id")
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("id", "partner_id", "response_type", "batch_id")[: limit or claim_limit()]
+        )
+        if not rows:
+            return []
+        ProcessingOutcome.objects.filter(id__in=[r[0] for r in rows]).update(
+            status=OutcomeStatus.CLAIMED, claimed_at=now
+        )
+    by_key: dict[tuple[int, str], list[int]] = defaultdict(list)
+    batch_of: dict[int, int | None] = {}
+    for outcome_id, partner_id, rtype, batch_id in rows:
+        by_key[(partner_id, rtype)].append(outcome_id)
+        batch_of[outcome_id] = batch_id
+    groups: list[ClaimedGroup] = []
+
+    def priority(key: tuple[int, str]) -> tuple[int, int, str]:
+        w = windows.get(key[1])
+        return (w.priority if w else 100, key[0], key[1])
+
+    for key in sorted(by_key, key=priority):
+        size = windows[key[1]].max_batch_size if key[1] in windows else 100
+        ids = sorted(by_key[key])
+        for start in range(0, len(ids), size):
+            chunk = ids[start : start + size]
+            batches = sorted({batch_of[i] for i in chunk if batch_of[i] is not None})
+            groups.append(ClaimedGroup(key[0], key[1], chunk, batches))
+    return groups
+
+
+def assembly_threads() -> int:
+    """Groups assembled in parallel per call (``OUTBOUND_ASSEMBLY_THREADS``, default 2).
+
+    Each group spends most of its time waiting for the database, so a few threads with their
+    own connections overlap those waits. Only on PostgreSQL: SQLite serialises writers anyway.
+    """
+    if connection.vendor != "postgresql":
+        return 1
+    return max(1, int(os.environ.get("OUTBOUND_ASSEMBLY_THREADS", "2")))
+
+
+def outbound_assemble(
+    *,
+    now: datetime | None = None,
+    partner_code: str | None = None,
+    response_type: str | None = None,
+    ignore_windows: bool = False,
+    actor: str = "system",
+    threads: int | None = None,
+) -> AssemblyResult:
+    """Claim due outcomes and assemble every group into a persisted (or quarantined) file.
+
+    Loops until nothing due is left, so one call drains the backlog. Must run outside any
+    transaction (each step commits on its own). ``threads`` > 1 assembles several groups at
+    once (default :func:`assembly_threads`); each group is independent (own numbers, own
+    file, own transactions), so the guarantees are the same.
+    """
+    result = AssemblyResult()
+    failed_ids: set[int] = set()  # released in this run: not retried before the next one
+    threads = threads or assembly_threads()
+    if connection.in_atomic_block:
+        threads = 1  # other threads could not see the caller's uncommitted rows
+    while True:
+        started = time.perf_counter()
+        groups = outcomes_claim(
+            now=now,
+            partner_code=partner_code,
+            response_type=response_type,
+            ignore_windows=ignore_windows,
+            exclude_ids=failed_ids,
+        )
+        result.times.claim += time.perf_counter() - started
+        if not groups:
+            return result
+        crash_point("after_claim")
+        partners = TradingPartner.objects.in_bulk({g.partner_id for g in groups})
+
+        if threads > 1 and len(groups) > 1:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                work = partial(
+                    _assemble_claimed, partners=partners, now=now, actor=actor, in_thread=True
+                )
+                done = list(pool.map(work, groups))
+        else:
+            done = [
+                _assemble_claimed(g, partners=partners, now=now, actor=actor, in_thread=False)
+                for g in groups
+            ]
+        for group, file, times in done:
+            result.claimed += len(group.outcome_ids)
+            result.times.add(times)
+            if file is None:
+                result.failed_groups += 1
+                failed_ids.update(group.outcome_ids)
+                continue
+            result.files.append(file.id)
+            if file.status == OutboundFileStatus.QUARANTINED:
+                result.quarantined += 1
+            else:
+                result.persisted += 1
+                result.outcomes_assembled += len(group.outcome_ids)
+
+
+def _assemble_claimed(
+    group: ClaimedGroup,
+    *,
+    partners: dict[int, TradingPartner],
+    now: datetime | None,
+    actor: str,
+    in_thread: bool,
+) -> tuple[ClaimedGroup, OutboundFile | None, StepTimes]:
+    times = StepTimes()
+    try:
+        file = group_assemble(
+            partner=partners[group.partner_id],
+            response_type=group.response_type,
+            outcome_ids=group.outcome_ids,
+            batch_ids=group.batch_ids,
+            now=now,
+            actor=actor,
+            times=times,
+        )
+    except Exception as exc:
+        # One group's failure (counter exhausted, database down after retries, claim lost)
+        # must not strand the others: release this group's outcomes and carry on.
+        logger.error(
+            "outbound group partner=%s type=%s (%d outcomes) not assembled: %s",
+            partners[group.partner_id].code,
+            group.response_type,
+            len(group.outcome_ids),
+            type(exc).__name__,
+        )
+        _release(group.outcome_ids, reason=f"not assembled: {type(exc).__name__}: {exc}"[:500])
+        file = None
+    finally:
+        if in_thread:
+            connections.close_all()  # this thread's own connection (back to the pool)
+    return group, file, times
+
+
+def _release(outcome_ids: Sequence[int], *, reason: str) -> None:
+    """CLAIMED outcomes without a file back to PENDING (next run retries them)."""
+    try:
+        ProcessingOutcome.objects.filter(
+            id__in=outcome_ids, status=OutcomeStatus.CLAIMED, outbound_file__isnull=True
+        ).update(status=OutcomeStatus.PENDING, claimed_at=None, failure_reason=reason)
+    except Exception:  # the database itself is gone: recovery releases them later
+        logger.exception("could not release claimed outcomes; recovery will")
+
+
+def group_assemble(
+    *,
+    partner: TradingPartner,
+    response_type: str,
+    outcome_ids: Sequence[int],
+    now: datetime | None = None,
+    actor: str = "system",
+    reprocessed_from: OutboundFile | None = None,
+    times: StepTimes | None = None,
+    batch_ids: list[int] | None = None,
+) -> OutboundFile:
+    """Allocate numbers for CLAIMED outcomes, then build, validate, store and finish the file.
+
+    ``batch_ids`` (the inbound batches answered) is looked up when not given."""
+    times = times if times is not None else StepTimes()
+    started = time.perf_counter()
+    file = run_retrying(
+        lambda: _allocate(
+            partner=partner,
+            response_type=response_type,
+            outcome_ids=list(outcome_ids),
+            stamp=batch_timestamp(now),
+            actor=actor,
+            reprocessed_from=reprocessed_from,
+            batch_ids=batch_ids,
+        )
+    )
+    times.allocation += time.perf_counter() - started
+    crash_point("after_allocation")
+    return file_build_and_store(file=file, times=times)
+
+
+def _allocate(
+    *,
+    partner: TradingPartner,
+    response_type: str,
+    outcome_ids: list[int],
+    stamp: datetime,
+    actor: str,
+    reprocessed_from: OutboundFile | None,
+    batch_ids: list[int] | None,
+) -> OutboundFile:
+    file_id = uuid.uuid4()
+    with transaction.atomic():
+        with_group = uses_group(response_type)
+        numbers = allocate_envelope(
+            partner_code=partner.code,
+            transaction_type=counter_type(response_type),
+            outbound_file_id=file_id,
+            st_count=len(outcome_ids) if with_group else 0,
+            with_group=with_group,
+            actor=actor,
+        )
+        if batch_ids is None:
+            batch_ids = list(
+                ProcessingOutcome.objects.filter(
+                    id__in=outcome_ids, batch_id__isnull=False
+                ).values_list("batch_id", flat=True)
+            )
+        file = OutboundFile.objects.create(
+            id=file_id,
+            partner=partner,
+            transaction_type=response_type,
+            isa13=numbers.isa13,
+            gs06=numbers.gs06,
+            st02s=list(numbers.st02s),
+            batch_timestamp=stamp,
+            outcome_ids=outcome_ids,
+            ingestion_ids=sorted(set(batch_ids)),
+            envelope=envelope_snapshot(partner),
+            reprocessed_from=reprocessed_from,
+        )
+        linked = ProcessingOutcome.objects.filter(
+            id__in=outcome_ids, status=OutcomeStatus.CLAIMED, outbound_file__isnull=True
+        ).update(outbound_file=file)
+        if linked != len(outcome_ids):
+            # Another worker or recovery moved them: roll back (numbers included).
+            raise _ClaimLost(f"{len(outcome_ids) - linked} outcome(s) no longer claimed")
+    return file
+
+
+class _ClaimLost(Exception):
+    pass
+
+
+def render_file(file: OutboundFile) -> bytes:
+    """The bytes of ``file``: a pure function of its outcomes (in order), its envelope
+    snapshot, its control numbers and its batch timestamp."""
+    payloads = dict(
+        ProcessingOutcome.objects.filter(id__in=file.outcome_ids).values_list("id", "payload")
+    )
+    missing = [i for i in file.outcome_ids if i not in payloads]
+    if missing:
+        raise RenderError(f"{len(missing)} outcome(s) of the file no longer exist")
+    return render_interchange(
+        response_type=file.transaction_type,
+        contents=[payloads[i] for i in file.outcome_ids],
+        envelope=file.envelope,
+        isa13=file.isa13,
+        gs06=file.gs06,
+        st02s=file.st02s,
+        timestamp=file.batch_timestamp,
+    )
+
+
+def file_path(file: OutboundFile, *, quarantine: bool = False) -> str:
+    """Where ``file`` lives in the "outbound" storage."""
+    return storage_path_for(
+        partner_code=file.partner.code,
+        transaction_type=file.transaction_type,
+        isa13=file.isa13,
+        stamp=file.batch_timestamp.astimezone(UTC),
+        quarantine=quarantine,
+    )
+
+
+def file_build_and_store(*, file: OutboundFile, times: StepTimes | None = None) -> OutboundFile:
+    """Render, validate and store an ASSEMBLING file, then finish it (or quarantine it).
+
+    Idempotent: used by assembly right after allocation and by recovery for stale files.
+    """
+    times = times if times is not None else StepTimes()
+    started = time.perf_counter()
+    try:
+        data = render_file(file)
+    except RenderError as exc:
+        times.render += time.perf_counter() - started
+        from .quarantine import file_quarantine
+
+        return file_quarantine(file=file, data=None, reason=str(exc))
+    mid = time.perf_counter()
+    times.render += mid - started
+    problems = x12.validate_envelope(data)
+    times.validation += time.perf_counter() - mid
+    if problems:
+        from .quarantine import file_quarantine
+
+        return file_quarantine(
+            file=file, data=data, reason="envelope validation failed: " + "; ".join(problems)
+        )
+    path = file_path(file)
+    started = time.perf_counter()
+    try:
+        write_create_only(path, data)
+    except StorageConflict as exc:
+        times.storage += time.perf_counter() - started
+        from .quarantine import file_quarantine
+
+        return file_quarantine(file=file, data=data, reason=str(exc))
+    times.storage += time.perf_counter() - started
+    crash_point("after_write")
+    started = time.perf_counter()
+    finished = run_retrying(lambda: _finish(file, path=path, data=data))
+    times.finish += time.perf_counter() - started
+    return finished
+
+
+def _finish(file: OutboundFile, *, path: str, data: bytes) -> OutboundFile:
+    with transaction.atomic():
+        now = timezone.now()
+        fields = {
+            "status": OutboundFileStatus.PERSISTED,
+            "storage_path": path,
+            "size": len(data),
+            "sha256": sha256_hex(data),
+            "segment_count": segment_count(data, file.envelope),
+            "updated_at": now,
+        }
+        # The conditional UPDATE locks the row and tells whether we still own the file:
+        # 0 rows means recovery (or a slow twin) finished it meanwhile, nothing to redo.
+        if not OutboundFile.objects.filter(pk=file.pk, status=OutboundFileStatus.ASSEMBLING).update(
+            **fields
+        ):
+            return OutboundFile.objects.select_related("partner").get(pk=file.pk)
+        for name, value in fields.items():
+            setattr(file, name, value)
+        numbers_mark_persisted(outbound_file_id=file.id, file_name=file.file_name)
+        ProcessingOutcome.objects.filter(outbound_file=file).update(
+            status=OutcomeStatus.ASSEMBLED, assembled_at=now, failure_reason=""
+        )
+        OutboxMessage.objects.create(
+            outbound_file=file, stream=OUTBOX_STREAM, payload=outbox_payload(file)
+        )
+        crash_point("before_commit")
+        transaction.on_commit(_enqueue_publish, robust=True)
+    return file
+
+
+def outbox_payload(file: OutboundFile) -> dict[str, str]:
+    """The 'file ready' message: ids, numbers and the path; never PHI."""
+    return {
+        "file_id": str(file.id),
+        "partner": file.partner.code,
+        "transaction_type": file.transaction_type,
+        "storage_path": file.storage_path,
+        "isa13": f"{file.isa13:09d}",
+        "gs06": "" if file.gs06 is None else str(file.gs06),
+        "st02s": ",".join(f"{n:04d}" for n in file.st02s),
+        "created": file.created_at.astimezone(UTC).isoformat(),
+    }
+
+
+def _enqueue_publish() -> None:
+    from outbound.tasks import publish_outbox
+
+    publish_outbox.delay()

@@ -1,0 +1,183 @@
+"""Transactional outbox → Redis stream ``edi-outbound-ready``.
+
+An OutboxMessage is written in the same transaction that persists its file, so a message
+exists exactly when the file does. The publisher sends PENDING messages with XADD and marks
+them SENT (file PUBLISHED). Publishing is idempotent per file: a small Lua script adds the
+stream entry only if ``<stream>:file:<file id>`` is not set yet and remembers the entry id
+there, so a publisher that dies between XADD and its database commit does not publish the
+same file twice when it retries. Redis down → the message waits (attempts, capped
+exponential backoff); after ``max_attempts`` it becomes DEAD with the reason (admin
+"Resubmit" puts it back).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import redis
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from outbound.models import (
+    OperatorAction,
+    OutboundFile,
+    OutboundFileStatus,
+    OutboxMessage,
+    OutboxStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_BASE_SECONDS = 5
+BACKOFF_CAP_SECONDS = 300
+DEFAULT_MAX_ATTEMPTS = 10
+DEDUPE_TTL_SECONDS = 30 * 24 * 3600
+
+# KEYS[1] stream, KEYS[2] dedupe key; ARGV[1] ttl, ARGV[2..] field/value pairs.
+_PUBLISH_ONCE = """
+local existing = redis.call('GET', KEYS[2])
+if existing then return existing end
+local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
+redis.call('SET', KEYS[2], id, 'EX', tonumber(ARGV[1]))
+return id
+"""
+
+
+class OutboxNotConfigured(Exception):
+    """No Redis URL for the outbox (messages wait until one is configured)."""
+
+
+@dataclass
+class PublishResult:
+    """What one publisher run did."""
+
+    sent: int = 0
+    retrying: int = 0
+    dead: int = 0
+    skipped_reason: str = ""
+
+    def summary(self) -> str:
+        if self.skipped_reason:
+            return f"not published: {self.skipped_reason}"
+        return f"{self.sent} sent, {self.retrying} waiting to retry, {self.dead} dead"
+
+
+def outbox_redis_url() -> str | None:
+    """``OUTBOUND_REDIS_URL`` (setting or environment), else a Redis Celery broker URL."""
+    url = getattr(settings, "OUTBOUND_REDIS_URL", None) or os.environ.get("OUTBOUND_REDIS_URL")
+    if url:
+        return url
+    broker = getattr(settings, "CELERY_BROKER_URL", "") or ""
+    return broker if broker.startswith(("redis://", "rediss://", "unix://")) else None
+
+
+def max_attempts() -> int:
+    """Failures after which a message is DEAD (``OUTBOUND_OUTBOX_MAX_ATTEMPTS``, default 10)."""
+    return int(os.environ.get("OUTBOUND_OUTBOX_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
+
+
+def backoff(attempts: int) -> timedelta:
+    """Capped exponential backoff after ``attempts`` failures (5 s, 10 s, 20 s … 5 min)."""
+    return timedelta(
+        seconds=min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    )
+
+
+def dedupe_key(stream: str, file_id: str) -> str:
+    """Redis key remembering the stream entry id of a published file."""
+    return f"{stream}:file:{file_id}"
+
+
+def outbox_publish(
+    *,
+    redis_url: str | None = None,
+    client: redis.Redis | None = None,
+    now: datetime | None = None,
+    limit: int = 500,
+) -> PublishResult:
+    """Send due PENDING outbox messages to their Redis stream (see the module docstring)."""
+    result = PublishResult()
+    if client is None:
+        url = redis_url or outbox_redis_url()
+        if not url:
+            result.skipped_reason = "no Redis configured (OUTBOUND_REDIS_URL)"
+            return result
+        client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=5)
+    now = now or timezone.now()
+    script = client.register_script(_PUBLISH_ONCE)
+    with transaction.atomic():
+        messages = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")[:limit]
+        )
+        sent_file_ids = []
+        for i, message in enumerate(messages):
+            fields = {k: str(v) for k, v in message.payload.items()}
+            file_id = fields.get("file_id", str(message.outbound_file_id))
+            args: list[str] = [str(DEDUPE_TTL_SECONDS)]
+            for key, value in fields.items():
+                args += [key, value]
+            try:
+                entry_id = script(
+                    keys=[message.stream, dedupe_key(message.stream, file_id)], args=args
+                )
+            except redis.RedisError as exc:
+                # Redis is unreachable (or refusing): every remaining message waits alike.
+                reason = f"{type(exc).__name__}: {str(exc)[:200]}"
+                for waiting in messages[i:]:
+                    _record_failure(waiting, reason, now, result)
+                logger.warning("outbox: Redis unavailable, %d message(s) wait", len(messages) - i)
+                break
+            message.status = OutboxStatus.SENT
+            message.sent_at = now
+            message.attempts += 1
+            message.last_error = ""
+            message.redis_message_id = (
+                entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+            )
+            message.save(
+                update_fields=["status", "sent_at", "attempts", "last_error", "redis_message_id"]
+            )
+            sent_file_ids.append(message.outbound_file_id)
+            result.sent += 1
+        OutboundFile.objects.filter(
+            id__in=sent_file_ids, status=OutboundFileStatus.PERSISTED
+        ).update(status=OutboundFileStatus.PUBLISHED, updated_at=now)
+    return result
+
+
+def _record_failure(message: OutboxMessage, reason: str, now: datetime, result: PublishResult):
+    message.attempts += 1
+    message.last_error = reason
+    if message.attempts >= max_attempts():
+        message.status = OutboxStatus.DEAD
+        result.dead += 1
+    else:
+        message.next_attempt_at = now + backoff(message.attempts)
+        result.retrying += 1
+    message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+
+
+def outbox_resubmit(*, message_id: int, acting_user: str, reason: str = "") -> OutboxMessage:
+    """Put a DEAD message back to PENDING (attempts reset), with an operator audit row."""
+    with transaction.atomic():
+        message = OutboxMessage.objects.select_for_update().get(pk=message_id)
+        if message.status != OutboxStatus.DEAD:
+            raise ValueError(f"outbox message {message.pk} is {message.status}, not DEAD")
+        message.status = OutboxStatus.PENDING
+        message.attempts = 0
+        message.next_attempt_at = timezone.now()
+        message.save(update_fields=["status", "attempts", "next_attempt_at"])
+        OperatorAction.objects.create(
+            action=OperatorAction.Action.RESUBMIT,
+            actor=acting_user,
+            outbound_file_id=message.outbound_file_id,
+            reason=reason,
+            result=f"previous error: {message.last_error[:300]}",
+        )
+    return message

@@ -1,0 +1,226 @@
+"""Assembly: due outcomes → one validated interchange per partner + type batch."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import UTC
+
+import pytest
+from django.db import transaction
+
+from edi_platform import x12
+from outbound.models import (
+    BatchWindow,
+    OutboundFile,
+    OutboundFileStatus,
+    OutboxMessage,
+    OutcomeStatus,
+    ProcessingOutcome,
+)
+from outbound.services import assembly
+from outbound.services.assembly import outbound_assemble, render_file
+from outbound.services.outcomes import outcome_stage
+from tests.factories import TradingPartnerFactory
+from tests.outbound.conftest import content_ta1, stage
+from tests.outbound.services.test_storage import PATH_RE
+
+pytestmark = pytest.mark.django_db
+
+
+def _segments(data: bytes, terminator: str = "~") -> list[str]:
+    return [s for s in data.decode("latin-1").split(terminator) if s]
+
+
+def test_999_outcomes_of_one_partner_become_one_interchange_with_one_st_each(outbound_root):
+    partner = TradingPartnerFactory()
+    outcomes = stage(partner, "999", 3)
+    result = outbound_assemble()
+    assert result.persisted == 1 and result.outcomes_assembled == 3
+    file = OutboundFile.objects.get()
+    data = (outbound_root / file.storage_path).read_bytes()
+    ids = [s.split("*")[0] for s in _segments(data)]
+    assert ids.count("ISA") == 1 and ids.count("GS") == 1 and ids.count("ST") == 3
+    assert [s.split("*")[2] for s in _segments(data) if s.startswith("ST*")] == [
+        f"{n:04d}" for n in file.st02s
+    ]
+    assert file.outcome_ids == [o.id for o in outcomes]
+    assert set(ProcessingOutcome.objects.values_list("status", flat=True)) == {"ASSEMBLED"}
+    assert set(ProcessingOutcome.objects.values_list("outbound_file", flat=True)) == {file.id}
+
+
+def test_ta1_outcomes_travel_without_a_functional_group(outbound_root):
+    partner = TradingPartnerFactory()
+    stage(partner, "TA1", 2)
+    outbound_assemble()
+    file = OutboundFile.objects.get()
+    segs = _segments((outbound_root / file.storage_path).read_bytes())
+    assert [s[:3] for s in segs] == ["ISA", "TA1", "TA1", "IEA"]
+    assert segs[-1] == f"IEA*0*{file.isa13:09d}"
+    assert file.gs06 is None
+
+
+def test_partner_delimiters_and_ids_are_used(outbound_root):
+    partner = TradingPartnerFactory(
+        element_separator="|",
+        segment_terminator="\n",
+        component_separator=">",
+        repetition_separator="!",
+        our_isa_id="OURID",
+        their_isa_id="THEIRID",
+    )
+    stage(partner, "999", 1)
+    outbound_assemble()
+    file = OutboundFile.objects.get()
+    first = (outbound_root / file.storage_path).read_bytes().decode().split("\n")[0]
+    assert first.split("|")[6].strip() == "OURID" and first.split("|")[8].strip() == "THEIRID"
+    assert first.endswith("|>") and first.split("|")[11] == "!"
+
+
+def test_groups_split_by_partner_response_type_and_max_batch_size():
+    BatchWindow.objects.filter(response_type="999").update(max_batch_size=2)
+    a, b = TradingPartnerFactory(), TradingPartnerFactory()
+    stage(a, "999", 5)
+    stage(b, "999", 1)
+    stage(a, "TA1", 1)
+    outbound_assemble()
+    sizes = sorted(
+        (f.partner.code, f.transaction_type, len(f.outcome_ids))
+        for f in OutboundFile.objects.select_related("partner")
+    )
+    assert sizes == [
+        (a.code, "999", 1),
+        (a.code, "999", 2),
+        (a.code, "999", 2),
+        (a.code, "TA1", 1),
+        (b.code, "999", 1),
+    ]
+
+
+def test_outcomes_wait_for_their_window_unless_now_is_asked():
+    partner = TradingPartnerFactory()
+    stage(partner, "999", 2, due_in_minutes=5)
+    assert outbound_assemble().claimed == 0
+    assert OutboundFile.objects.count() == 0
+    assert outbound_assemble(ignore_windows=True).outcomes_assembled == 2
+
+
+def test_disabled_window_keeps_its_outcomes_pending():
+    BatchWindow.objects.filter(response_type="999").update(enabled=False)
+    stage(TradingPartnerFactory(), "999", 1)
+    assert outbound_assemble().claimed == 0
+    assert ProcessingOutcome.objects.get().status == OutcomeStatus.PENDING
+
+
+def test_filters_by_partner_and_type():
+    a, b = TradingPartnerFactory(), TradingPartnerFactory()
+    stage(a, "999", 1)
+    stage(b, "999", 1)
+    stage(a, "TA1", 1)
+    outbound_assemble(partner_code=a.code, response_type="999")
+    assert list(OutboundFile.objects.values_list("partner__code", "transaction_type")) == [
+        (a.code, "999")
+    ]
+
+
+def test_persisted_file_records_metadata_and_its_outbox_message(outbound_root):
+    partner = TradingPartnerFactory()
+    stage(partner, "999", 2)
+    outbound_assemble()
+    file = OutboundFile.objects.get()
+    data = (outbound_root / file.storage_path).read_bytes()
+    assert file.status == OutboundFileStatus.PERSISTED
+    assert PATH_RE.match(file.storage_path)
+    assert f"_{file.isa13:09d}_" in file.storage_path
+    assert file.batch_timestamp.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") in file.storage_path
+    assert file.size == len(data) and file.segment_count == len(_segments(data))
+    import hashlib
+
+    assert file.sha256 == hashlib.sha256(data).hexdigest()
+    message = OutboxMessage.objects.get()
+    assert message.outbound_file_id == file.id and message.status == "PENDING"
+    assert set(message.payload) == {
+        "file_id",
+        "partner",
+        "transaction_type",
+        "storage_path",
+        "isa13",
+        "gs06",
+        "st02s",
+        "created",
+    }
+    assert message.payload["isa13"] == f"{file.isa13:09d}"
+
+
+def test_rendering_is_deterministic_from_the_stored_inputs(outbound_root):
+    partner = TradingPartnerFactory()
+    stage(partner, "999", 3)
+    outbound_assemble()
+    file = OutboundFile.objects.get()
+    stored = (outbound_root / file.storage_path).read_bytes()
+    # partner edits after allocation do not change a rebuild (the envelope is snapshotted)
+    partner.our_isa_id = "CHANGEDID"
+    partner.save()
+    file.refresh_from_db()
+    assert render_file(file) == stored
+
+
+def test_every_written_file_passes_the_engine_and_pyx12_for_999s(outbound_root, tmp_path):
+    for partner in (TradingPartnerFactory(), TradingPartnerFactory(usage_indicator="T")):
+        stage(partner, "999", 2)
+        stage(partner, "TA1", 1)
+    outbound_assemble()
+    files = list(OutboundFile.objects.all())
+    assert len(files) == 4
+    for file in files:
+        data = (outbound_root / file.storage_path).read_bytes()
+        assert x12.validate_envelope(data) == []
+        if file.transaction_type == "999":
+            copy = tmp_path / f"{file.isa13}.x12"
+            copy.write_bytes(data)
+            run = subprocess.run(
+                [_x12valid(), "-q", str(copy)], capture_output=True, text=True, timeout=60
+            )
+            assert f"{copy}: OK" in run.stderr, run.stderr
+
+
+def _x12valid() -> str:
+    import sys
+    from pathlib import Path
+
+    return str(Path(sys.executable).parent / "x12valid")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_zero_minute_window_assembles_right_after_the_staging_commit(outbound_root):
+    partner = TradingPartnerFactory()
+    with transaction.atomic():
+        outcome, _ = outcome_stage(
+            partner=partner, response_type="TA1", payload=content_ta1(), dedupe_key="b9:ta1"
+        )
+        assert OutboundFile.objects.count() == 0  # nothing before the commit
+    outcome.refresh_from_db()
+    assert outcome.status == OutcomeStatus.ASSEMBLED
+    assert OutboundFile.objects.get().transaction_type == "TA1"
+
+
+def test_a_failing_group_is_released_and_does_not_stop_the_others(monkeypatch):
+    from controlnumbers.domain import ControlNumberExhausted
+
+    a, b = TradingPartnerFactory(), TradingPartnerFactory()
+    stage(a, "999", 2)
+    stage(b, "999", 1)
+    real = assembly.allocate_envelope
+
+    def exhausted_for_a(**kwargs):
+        if kwargs["partner_code"] == a.code:
+            raise ControlNumberExhausted("ISA counter at its maximum")
+        return real(**kwargs)
+
+    monkeypatch.setattr(assembly, "allocate_envelope", exhausted_for_a)
+    result = outbound_assemble()
+    assert (result.persisted, result.failed_groups) == (1, 1)
+    assert "1 group(s) failed" in result.summary()
+    left = ProcessingOutcome.objects.filter(partner=a)
+    assert set(left.values_list("status", flat=True)) == {OutcomeStatus.PENDING}
+    assert "ControlNumberExhausted" in left.first().failure_reason
+    assert OutboundFile.objects.get().partner == b

@@ -1,0 +1,201 @@
+"""Outbox → Redis stream edi-outbound-ready, against a real Redis server."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from datetime import timedelta
+
+import pytest
+import redis
+from django.utils import timezone
+
+from outbound.models import (
+    OperatorAction,
+    OutboundFile,
+    OutboundFileStatus,
+    OutboxMessage,
+    OutboxStatus,
+)
+from outbound.services.assembly import outbound_assemble
+from outbound.services.outbox import backoff, outbox_publish, outbox_resubmit
+from tests.factories import TradingPartnerFactory
+from tests.outbound.conftest import stage
+
+pytestmark = pytest.mark.django_db
+
+FIELDS = {
+    "file_id",
+    "partner",
+    "transaction_type",
+    "storage_path",
+    "isa13",
+    "gs06",
+    "st02s",
+    "created",
+}
+
+
+@pytest.fixture
+def stream(redis_url, request):
+    """A stream name private to this test, deleted afterwards (xdist workers share Redis)."""
+    name = f"test-outbound-{request.node.name[:40]}-{time.monotonic_ns()}"
+    client = redis.Redis.from_url(redis_url)
+    yield name
+    keys = [name, *client.keys(f"{name}:file:*")]
+    client.delete(*keys)
+
+
+def _assembled(stream: str, count: int = 1) -> list[OutboundFile]:
+    partner = TradingPartnerFactory()
+    stage(partner, "999", count)
+    stage(partner, "TA1", 1)
+    outbound_assemble()
+    OutboxMessage.objects.update(stream=stream)
+    return list(OutboundFile.objects.order_by("transaction_type"))
+
+
+def test_publisher_adds_one_entry_per_file_and_marks_it_published(redis_url, stream):
+    files = _assembled(stream)
+    result = outbox_publish(redis_url=redis_url)
+    assert (result.sent, result.retrying, result.dead) == (2, 0, 0)
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    entries = client.xrange(stream)
+    assert len(entries) == 2
+    by_file = {fields["file_id"]: (entry_id, fields) for entry_id, fields in entries}
+    for file in files:
+        file.refresh_from_db()
+        message = file.outbox_message
+        assert file.status == OutboundFileStatus.PUBLISHED
+        assert message.status == OutboxStatus.SENT
+        entry_id, fields = by_file[str(file.id)]
+        assert message.redis_message_id == entry_id
+        assert set(fields) == FIELDS  # ids, numbers and the path: no PHI
+        assert fields["storage_path"] == file.storage_path
+        assert fields["isa13"] == f"{file.isa13:09d}"
+        assert fields["partner"] == file.partner.code
+
+
+def test_a_message_published_twice_appears_once_in_the_stream(redis_url, stream):
+    _assembled(stream)
+    outbox_publish(redis_url=redis_url)
+    first = dict(OutboxMessage.objects.values_list("id", "redis_message_id"))
+    # as if the publisher had died after XADD but before its commit
+    OutboxMessage.objects.update(status=OutboxStatus.PENDING, redis_message_id="")
+    outbox_publish(redis_url=redis_url)
+    assert len(redis.Redis.from_url(redis_url).xrange(stream)) == 2
+    assert dict(OutboxMessage.objects.values_list("id", "redis_message_id")) == first
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_redis(server: str, port: int, workdir) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            return proc
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    proc.kill()
+    pytest.fail("private redis-server did not start")
+
+
+@pytest.fixture
+def redis_server():
+    import os
+
+    server = os.environ.get("TEST_REDIS_SERVER")
+    if not server:
+        pytest.fail("TEST_REDIS_SERVER is not set: run the suite with `make test`")
+    return server
+
+
+def test_messages_wait_while_redis_is_down_and_publish_when_it_is_back(
+    redis_server, tmp_path, stream
+):
+    port = _free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    proc = _start_redis(redis_server, port, tmp_path)
+    proc.terminate()
+    proc.wait(timeout=10)  # Redis stopped
+    _assembled(stream)
+    now = timezone.now()
+    result = outbox_publish(redis_url=url, now=now)
+    assert (result.sent, result.retrying) == (0, 2)
+    for message in OutboxMessage.objects.all():
+        assert message.status == OutboxStatus.PENDING and message.attempts == 1
+        assert "ConnectionError" in message.last_error
+        assert message.next_attempt_at == now + backoff(1)
+    assert not OutboundFile.objects.filter(status=OutboundFileStatus.PUBLISHED).exists()
+    # not due again before the backoff has passed
+    assert outbox_publish(redis_url=url, now=now).retrying == 0
+    proc = _start_redis(redis_server, port, tmp_path)  # Redis is back
+    try:
+        result = outbox_publish(redis_url=url, now=now + timedelta(minutes=1))
+        assert result.sent == 2
+        assert len(redis.Redis(port=port).xrange(stream)) == 2
+        assert OutboundFile.objects.filter(status=OutboundFileStatus.PUBLISHED).count() == 2
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_backoff_grows_and_is_capped():
+    assert [backoff(n).total_seconds() for n in (1, 2, 3)] == [5, 10, 20]
+    assert backoff(50).total_seconds() == 300
+
+
+def test_after_max_attempts_the_message_is_dead_and_can_be_resubmitted(
+    monkeypatch, stream, redis_url
+):
+    monkeypatch.setenv("OUTBOUND_OUTBOX_MAX_ATTEMPTS", "3")
+    _assembled(stream, count=1)
+    down = f"redis://127.0.0.1:{_free_port()}/0"
+    now = timezone.now()
+    for step in range(3):
+        outbox_publish(redis_url=down, now=now + timedelta(hours=step))
+    dead = OutboxMessage.objects.filter(status=OutboxStatus.DEAD)
+    assert dead.count() == 2
+    assert all("ConnectionError" in m.last_error and m.attempts == 3 for m in dead)
+    message = dead.first()
+    outbox_resubmit(message_id=message.id, acting_user="ops-admin", reason="redis fixed")
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.PENDING and message.attempts == 0
+    action = OperatorAction.objects.get()
+    assert (action.action, action.actor) == ("RESUBMIT", "ops-admin")
+    assert outbox_publish(redis_url=redis_url).sent == 1
+    with pytest.raises(ValueError):
+        outbox_resubmit(message_id=message.id, acting_user="ops-admin")
+
+
+def test_a_delivery_system_reads_the_stream_with_a_consumer_group_and_acks(redis_url, stream):
+    files = _assembled(stream)
+    outbox_publish(redis_url=redis_url)
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    client.xgroup_create(stream, "delivery", id="0")
+    [(_, entries)] = client.xreadgroup("delivery", "sender-1", {stream: ">"}, count=10)
+    assert {fields["file_id"] for _, fields in entries} == {str(f.id) for f in files}
+    assert client.xpending(stream, "delivery")["pending"] == 2
+    client.xack(stream, "delivery", *[entry_id for entry_id, _ in entries])
+    assert client.xpending(stream, "delivery")["pending"] == 0
+
+
+def test_without_a_redis_url_messages_wait(settings, monkeypatch):
+    monkeypatch.delenv("OUTBOUND_REDIS_URL", raising=False)
+    settings.CELERY_BROKER_URL = "memory://"
+    stage(TradingPartnerFactory(), "999", 1)
+    outbound_assemble()
+    result = outbox_publish()
+    assert result.skipped_reason and result.sent == 0
+    assert OutboxMessage.objects.get().status == OutboxStatus.PENDING

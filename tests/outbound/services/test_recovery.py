@@ -1,0 +1,123 @@
+"""Recovery: stale claims go back to PENDING; stale ASSEMBLING files are rebuilt with the
+same numbers, byte for byte."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from outbound.models import OutboundFile, OutboundFileStatus, OutcomeStatus, ProcessingOutcome
+from outbound.services import assembly
+from outbound.services.assembly import file_path, outbound_assemble
+from outbound.services.recovery import outbound_recover
+from tests.factories import TradingPartnerFactory
+from tests.outbound.conftest import stage
+
+pytestmark = pytest.mark.django_db
+
+
+class Crash(BaseException):
+    """Stands in for a killed process: nothing after the crash point runs."""
+
+
+@pytest.fixture
+def crash_at(monkeypatch):
+    def arm(name: str) -> None:
+        def point(here: str) -> None:
+            if here == name:
+                raise Crash(here)
+
+        monkeypatch.setattr(assembly, "crash_point", point)
+
+    return arm
+
+
+def _later():
+    return timezone.now() + timedelta(minutes=10)
+
+
+def test_stale_claimed_outcomes_without_a_file_go_back_to_pending(crash_at):
+    crash_at("after_claim")
+    stage(TradingPartnerFactory(), "999", 3)
+    with pytest.raises(Crash):
+        outbound_assemble()
+    assert set(ProcessingOutcome.objects.values_list("status", flat=True)) == {"CLAIMED"}
+    assert outbound_recover().released_outcomes == 0  # not stale yet
+    assert outbound_recover(now=_later()).released_outcomes == 3
+    assert set(ProcessingOutcome.objects.values_list("status", flat=True)) == {"PENDING"}
+
+
+@pytest.mark.parametrize("point", ["after_allocation", "after_write", "before_commit"])
+def test_stale_assembling_file_is_finished_with_its_original_numbers(
+    point, crash_at, monkeypatch, outbound_root
+):
+    crash_at(point)
+    partner = TradingPartnerFactory()
+    stage(partner, "999", 2)
+    with pytest.raises(Crash):
+        outbound_assemble()
+    file = OutboundFile.objects.get()
+    assert file.status == OutboundFileStatus.ASSEMBLING  # before_commit: rolled back
+    numbers = (file.isa13, file.gs06, list(file.st02s))
+    monkeypatch.undo()
+    assert outbound_recover().finished == []  # fresh: a live worker may still be on it
+    result = outbound_recover(now=_later())
+    assert result.finished == [str(file.id)]
+    file.refresh_from_db()
+    assert file.status == OutboundFileStatus.PERSISTED
+    assert (file.isa13, file.gs06, list(file.st02s)) == numbers
+    assert set(ProcessingOutcome.objects.values_list("status", flat=True)) == {
+        OutcomeStatus.ASSEMBLED
+    }
+    stored = list((outbound_root / "outbound").rglob("*.edi"))
+    assert [p.relative_to(outbound_root).as_posix() for p in stored] == [file.storage_path]
+
+
+def test_rebuild_reproduces_the_file_byte_for_byte(crash_at, monkeypatch, outbound_root):
+    crash_at("after_write")
+    stage(TradingPartnerFactory(), "999", 4)
+    with pytest.raises(Crash):
+        outbound_assemble()
+    file = OutboundFile.objects.get()
+    path = outbound_root / file_path(file)
+    first_attempt = path.read_bytes()
+    path.unlink()  # lost with the crashed worker's disk, say
+    monkeypatch.undo()
+    outbound_recover(now=_later())
+    file.refresh_from_db()
+    assert file.status == OutboundFileStatus.PERSISTED
+    assert path.read_bytes() == first_attempt
+
+
+def test_a_different_file_at_the_path_is_never_overwritten(crash_at, monkeypatch, outbound_root):
+    crash_at("after_allocation")
+    stage(TradingPartnerFactory(), "999", 1)
+    with pytest.raises(Crash):
+        outbound_assemble()
+    file = OutboundFile.objects.get()
+    path = outbound_root / file_path(file)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"someone else's bytes~")
+    monkeypatch.undo()
+    result = outbound_recover(now=_later())
+    assert result.quarantined == [str(file.id)]
+    assert path.read_bytes() == b"someone else's bytes~"
+    assert set(ProcessingOutcome.objects.values_list("status", flat=True)) == {"FAILED"}
+
+
+def test_recovery_removes_the_temporary_file_of_a_killed_writer(
+    crash_at, monkeypatch, outbound_root
+):
+    crash_at("after_allocation")
+    stage(TradingPartnerFactory(), "999", 1)
+    with pytest.raises(Crash):
+        outbound_assemble()
+    file = OutboundFile.objects.get()
+    folder = (outbound_root / file_path(file)).parent
+    folder.mkdir(parents=True)
+    (folder / ".tmp-killed.part").write_bytes(b"ISA*00*half a fi")
+    monkeypatch.undo()
+    outbound_recover(stale_after=timedelta(0))
+    assert sorted(p.name for p in folder.iterdir()) == [file_path(file).rsplit("/", 1)[1]]
