@@ -47,7 +47,7 @@ def test_heartbeat_task_runs_in_a_real_worker_and_writes_postgres(redis_url):
         stderr=subprocess.STDOUT,
     )
     try:
-        client = Celery(broker=redis_url, backend=redis_url)
+        client = Celery(broker=redis_url, backend=redis_url, set_as_current=False)
         result = client.send_task("edi_platform.core.tasks.heartbeat")
         stamp = result.get(timeout=90)
     finally:
