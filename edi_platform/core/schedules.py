@@ -29,4 +29,17 @@ DEFAULT_SCHEDULES: tuple[ScheduleSpec, ...] = (
         every_seconds=60,
         description="Proves beat and a worker are running; the admin warns when it goes stale.",
     ),
+    ScheduleSpec(
+        name="eventstore: projector safety net",
+        task="eventstore.tasks_events.project_events",
+        every_seconds=60,
+        description="Applies pending enrollment events to the Member/Enrollment projections "
+        "(appends also trigger it on commit).",
+    ),
+    ScheduleSpec(
+        name="eventstore: projection lag check",
+        task="eventstore.tasks_events.check_projection_lag",
+        every_seconds=60,
+        description="Raises an alert when the projection lags the event log or stops moving.",
+    ),
 )
