@@ -7,7 +7,7 @@ class EventStoreConfig(AppConfig):
 
     def ready(self) -> None:
         # Celery autodiscovery only imports tasks.py: register the event-store tasks too.
-        from eventstore import tasks_events  # noqa: F401
+        from eventstore import admin_events, tasks_events  # noqa: F401
 
         try:
             from eventstore.inbound_hooks import register_handler
