@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from eventstore.events.aggregate import (
@@ -95,23 +95,45 @@ def _date(value: Any) -> Any:
 def load_states(target: ProjectionTarget, aggregate_ids: Sequence[str]) -> dict[str, dict]:
     """The projection rows of these aggregates as fold states (missing = empty state)."""
     states = {a: empty_state() for a in aggregate_ids}
+    if not states:
+        return states
     member_cols = ("aggregate_id", "version", "last_position", *MEMBER_FIELDS)
-    for row in target.member_model.objects.filter(aggregate_id__in=aggregate_ids).values_list(
-        *member_cols
-    ):
-        state = states[row[0]]
-        state["exists"] = True
-        state["version"] = row[1]
-        state["last_position"] = row[2]
-        state["member"] = {k: _iso(v) for k, v in zip(MEMBER_FIELDS, row[3:], strict=True)}
     enrollment_cols = ("member_id", "coverage_key", *_ENROLLMENT_ROW_FIELDS)
-    for row in target.enrollment_model.objects.filter(member_id__in=aggregate_ids).values_list(
-        *enrollment_cols
-    ):
-        states[row[0]]["enrollments"][row[1]] = {
-            k: _iso(v) for k, v in zip(_ENROLLMENT_ROW_FIELDS, row[2:], strict=True)
-        }
+    members = target.member_model._meta.db_table
+    enrollments = target.enrollment_model._meta.db_table
+    ids = list(states)
+    with connection.cursor() as cursor:
+        # One array parameter instead of an IN list of thousands of bound strings.
+        cursor.execute(
+            f"SELECT {', '.join(member_cols)} FROM {members} WHERE {_in_ids('aggregate_id', ids)}",
+            _ids_params(ids),
+        )
+        for row in cursor.fetchall():
+            state = states[row[0]]
+            state["exists"] = True
+            state["version"] = row[1]
+            state["last_position"] = row[2]
+            state["member"] = {k: _iso(v) for k, v in zip(MEMBER_FIELDS, row[3:], strict=True)}
+        cursor.execute(
+            f"SELECT {', '.join(enrollment_cols)} FROM {enrollments} "
+            f"WHERE {_in_ids('member_id', ids)}",
+            _ids_params(ids),
+        )
+        for row in cursor.fetchall():
+            states[row[0]]["enrollments"][row[1]] = {
+                k: _iso(v) for k, v in zip(_ENROLLMENT_ROW_FIELDS, row[2:], strict=True)
+            }
     return states
+
+
+def _in_ids(column: str, ids: Sequence[str]) -> str:
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)"
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})"
+
+
+def _ids_params(ids: Sequence[str]) -> list:
+    return [list(ids)] if connection.vendor == "postgresql" else list(ids)
 
 
 def _member_row(target: ProjectionTarget, aggregate_id: str, state: dict) -> models.Model:
@@ -131,9 +153,11 @@ def write_states(target: ProjectionTarget, states: dict[str, dict]) -> None:
     """Replace the rows of these aggregates by their states (in the caller's transaction)."""
     if not states:
         return
+    if connection.vendor == "postgresql":
+        _write_states_copy(target, states)
+        return
     ids = list(states)
     members = [_member_row(target, a, s) for a, s in states.items() if s["exists"]]
-    gone = [a for a, s in states.items() if not s["exists"]]
     enrollments = [
         target.enrollment_model(
             member_id=a,
@@ -144,20 +168,60 @@ def write_states(target: ProjectionTarget, states: dict[str, dict]) -> None:
         if s["exists"]
         for key, e in s["enrollments"].items()
     ]
-    update_fields = [
-        f.name for f in target.member_model._meta.concrete_fields if f.name != "aggregate_id"
-    ]
     target.enrollment_model.objects.filter(member_id__in=ids).delete()
-    if gone:
-        target.member_model.objects.filter(aggregate_id__in=gone).delete()
-    target.member_model.objects.bulk_create(
-        members,
-        batch_size=1000,
-        update_conflicts=True,
-        unique_fields=["aggregate_id"],
-        update_fields=update_fields,
-    )
-    target.enrollment_model.objects.bulk_create(enrollments, batch_size=1000)
+    target.member_model.objects.filter(aggregate_id__in=ids).delete()
+    target.member_model.objects.bulk_create(members, batch_size=500)
+    target.enrollment_model.objects.bulk_create(enrollments, batch_size=500)
+
+
+_MEMBER_COPY_COLS = (
+    "aggregate_id",
+    *MEMBER_FIELDS,
+    "coverage_begin",
+    "coverage_end",
+    "version",
+    "last_position",
+)
+_ENROLLMENT_COPY_COLS = ("member_id", "coverage_key", *_ENROLLMENT_ROW_FIELDS)
+
+
+def _write_states_copy(target: ProjectionTarget, states: dict[str, dict]) -> None:
+    """PostgreSQL: delete the aggregates' rows, COPY the new ones (ISO dates as text)."""
+    members = target.member_model._meta.db_table
+    enrollments = target.enrollment_model._meta.db_table
+    ids = list(states)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {enrollments} WHERE member_id = ANY(%s)", [ids])
+        cursor.execute(f"DELETE FROM {members} WHERE aggregate_id = ANY(%s)", [ids])
+        raw = cursor.cursor
+        with raw.copy(f"COPY {members} ({', '.join(_MEMBER_COPY_COLS)}) FROM STDIN") as copy:
+            for aggregate_id, state in states.items():
+                if state["exists"]:
+                    begin, end = coverage_span(state)
+                    member = state["member"]
+                    copy.write_row(
+                        (
+                            aggregate_id,
+                            *(member.get(k, d) for k, d in MEMBER_FIELDS.items()),
+                            begin,
+                            end,
+                            state["version"],
+                            state["last_position"],
+                        )
+                    )
+        with raw.copy(
+            f"COPY {enrollments} ({', '.join(_ENROLLMENT_COPY_COLS)}) FROM STDIN"
+        ) as copy:
+            for aggregate_id, state in states.items():
+                if state["exists"]:
+                    for key, e in state["enrollments"].items():
+                        copy.write_row(
+                            (
+                                aggregate_id,
+                                key,
+                                *(e.get(k, ENROLLMENT_FIELDS[k]) for k in _ENROLLMENT_ROW_FIELDS),
+                            )
+                        )
 
 
 def apply_records(
