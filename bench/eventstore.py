@@ -362,8 +362,8 @@ def main() -> None:
         for k, row in enumerate(
             connection.cursor()
             .execute(
-                "SELECT aggregate_id, event_type, data::text FROM eventstore_domainevent "
-                "WHERE header_id = %s ORDER BY position",
+                "SELECT aggregate_id, event_type, data::text, aggregate_version "
+                "FROM eventstore_domainevent WHERE header_id = %s ORDER BY position",
                 [header.pk],
             )
             .fetchall()
@@ -374,7 +374,7 @@ def main() -> None:
                     uuid.uuid4(),
                     "Member",
                     row[0],
-                    1,
+                    row[3],
                     row[1],
                     1,
                     row[2],

@@ -196,56 +196,58 @@ def events_append(
         versions_used.append(version)
     expected = dict(expected_versions or {})
     now = timezone.now()
-    with transaction.atomic():
-        first = _take_positions(len(events))
-        versions = current_versions(e.aggregate_id for e in events)
-        for aggregate_id, version in expected.items():
-            if aggregate_id in versions and versions[aggregate_id] != version:
-                # Ids only: aggregate ids are keyed hashes, not PHI.
-                raise ConcurrencyError(
-                    f"aggregate {aggregate_id} is at version {versions[aggregate_id]}, "
-                    f"expected {version}"
+    try:
+        with transaction.atomic():
+            first = _take_positions(len(events))
+            versions = current_versions(e.aggregate_id for e in events)
+            for aggregate_id, version in expected.items():
+                if aggregate_id in versions and versions[aggregate_id] != version:
+                    # Ids only: aggregate ids are keyed hashes, not PHI.
+                    raise ConcurrencyError(
+                        f"aggregate {aggregate_id} is at version {versions[aggregate_id]}, "
+                        f"expected {version}"
+                    )
+            rows: list[tuple] = []
+            appended: list[AppendedEvent] = []
+            for offset, (event, schema_version) in enumerate(
+                zip(events, versions_used, strict=True)
+            ):
+                version = versions[event.aggregate_id] + 1
+                versions[event.aggregate_id] = version
+                event_id = event.event_id or uuid.uuid4()
+                position = first + offset
+                rows.append(
+                    (
+                        position,
+                        event_id,
+                        event.aggregate_type,
+                        event.aggregate_id,
+                        version,
+                        event.event_type,
+                        schema_version,
+                        json.dumps(event.data, separators=(",", ":")),
+                        json.dumps(event.metadata, separators=(",", ":")),
+                        event.batch_id,
+                        event.header_id,
+                        event.occurred_at or now,
+                        now,
+                        event.reverses is not None,
+                        event.reverses,
+                    )
                 )
-        rows: list[tuple] = []
-        appended: list[AppendedEvent] = []
-        for offset, (event, schema_version) in enumerate(zip(events, versions_used, strict=True)):
-            version = versions[event.aggregate_id] + 1
-            versions[event.aggregate_id] = version
-            event_id = event.event_id or uuid.uuid4()
-            position = first + offset
-            rows.append(
-                (
-                    position,
-                    event_id,
-                    event.aggregate_type,
-                    event.aggregate_id,
-                    version,
-                    event.event_type,
-                    schema_version,
-                    json.dumps(event.data, separators=(",", ":")),
-                    json.dumps(event.metadata, separators=(",", ":")),
-                    event.batch_id,
-                    event.header_id,
-                    event.occurred_at or now,
-                    now,
-                    event.reverses is not None,
-                    event.reverses,
+                appended.append(
+                    AppendedEvent(position, event_id, event.aggregate_id, version, event.event_type)
                 )
-            )
-            appended.append(
-                AppendedEvent(position, event_id, event.aggregate_id, version, event.event_type)
-            )
-        try:
-            with transaction.atomic():
-                if connection.vendor == "postgresql":
-                    _insert_postgresql(rows)
-                else:
-                    _insert_generic(rows)
-        except IntegrityError as exc:
-            # Unique (aggregate, version) or reverses: somebody else got there first.
-            raise ConcurrencyError("concurrent append to the same aggregate or event") from exc
-        if project:
-            transaction.on_commit(_enqueue_projection)
+            if connection.vendor == "postgresql":
+                _insert_postgresql(rows)
+            else:
+                _insert_generic(rows)
+            if project:
+                transaction.on_commit(_enqueue_projection)
+    except IntegrityError as exc:
+        # Unique (aggregate, version) or reverses: somebody else got there first. The atomic
+        # block above has already rolled back (positions included: no hole).
+        raise ConcurrencyError("concurrent append to the same aggregate or event") from exc
     logger.info(
         "appended %d events at positions %d..%d", len(events), first, first + len(events) - 1
     )
