@@ -307,7 +307,9 @@ def main() -> None:
         c.execute("SHOW fsync")
         fsync = c.fetchone()[0]
     print(f"PostgreSQL {connection.pg_version // 10000}, fsync={fsync}, database {BENCH_DB}")
-    raw = psycopg.connect(BENCH_URL)
+    # No server-side prepared statements: a generic plan for "= ANY($1)" can turn into a
+    # sequential scan, which would handicap the baseline (Django binds client-side too).
+    raw = psycopg.connect(BENCH_URL, prepare_threshold=None)
     raw_setup(raw)
     recorder = es_setup()
 

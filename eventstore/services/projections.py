@@ -149,12 +149,18 @@ def _member_row(target: ProjectionTarget, aggregate_id: str, state: dict) -> mod
     )
 
 
-def write_states(target: ProjectionTarget, states: dict[str, dict]) -> None:
-    """Replace the rows of these aggregates by their states (in the caller's transaction)."""
+def write_states(
+    target: ProjectionTarget, states: dict[str, dict], *, had_rows: set[str] | None = None
+) -> None:
+    """Replace the rows of these aggregates by their states (in the caller's transaction).
+
+    ``had_rows``: the aggregates known to have rows (from ``load_states`` under the checkpoint
+    lock); None = any of them may.
+    """
     if not states:
         return
     if connection.vendor == "postgresql":
-        _write_states_copy(target, states)
+        _write_states_copy(target, states, had_rows)
         return
     ids = list(states)
     members = [_member_row(target, a, s) for a, s in states.items() if s["exists"]]
@@ -185,14 +191,18 @@ _MEMBER_COPY_COLS = (
 _ENROLLMENT_COPY_COLS = ("member_id", "coverage_key", *_ENROLLMENT_ROW_FIELDS)
 
 
-def _write_states_copy(target: ProjectionTarget, states: dict[str, dict]) -> None:
+def _write_states_copy(
+    target: ProjectionTarget, states: dict[str, dict], had_rows: set[str] | None
+) -> None:
     """PostgreSQL: delete the aggregates' rows, COPY the new ones (ISO dates as text)."""
     members = target.member_model._meta.db_table
     enrollments = target.enrollment_model._meta.db_table
-    ids = list(states)
+    # New aggregates have no rows to delete (the checkpoint lock keeps other projectors out).
+    ids = [a for a in states if had_rows is None or a in had_rows]
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {enrollments} WHERE member_id = ANY(%s)", [ids])
-        cursor.execute(f"DELETE FROM {members} WHERE aggregate_id = ANY(%s)", [ids])
+        if ids:
+            cursor.execute(f"DELETE FROM {enrollments} WHERE member_id = ANY(%s)", [ids])
+            cursor.execute(f"DELETE FROM {members} WHERE aggregate_id = ANY(%s)", [ids])
         raw = cursor.cursor
         with raw.copy(f"COPY {members} ({', '.join(_MEMBER_COPY_COLS)}) FROM STDIN") as copy:
             for aggregate_id, state in states.items():
@@ -226,11 +236,15 @@ def _write_states_copy(target: ProjectionTarget, states: dict[str, dict]) -> Non
 
 def apply_records(
     target: ProjectionTarget, records: Sequence[EventRecord]
-) -> tuple[dict[str, dict], dict[str, int]]:
-    """Apply records to the target's current rows. Returns (changed states, old versions)."""
+) -> tuple[dict[str, dict], dict[str, int], set[str]]:
+    """Apply records to the target's current rows.
+
+    Returns (changed states, versions before, aggregates that had rows).
+    """
     ids = list(dict.fromkeys(r.aggregate_id for r in records))
     states = load_states(target, ids)
     old_versions = {a: s["version"] for a, s in states.items()}
+    had_rows = {a for a, s in states.items() if s["exists"] or s["enrollments"]}
     changed: dict[str, dict] = {}
     for record in records:
         state = states[record.aggregate_id]
@@ -252,7 +266,7 @@ def apply_records(
                 f"cannot apply event at position {record.position} ({record.event_type})"
             ) from exc
         changed[record.aggregate_id] = state
-    return changed, old_versions
+    return changed, old_versions, had_rows
 
 
 def _save_checkpoint(checkpoint: ProjectionCheckpoint, position: int) -> None:
@@ -273,8 +287,8 @@ def project_batch(target: ProjectionTarget, *, batch_size: int = 1000) -> int:
         records = events_read(after=checkpoint.position, limit=batch_size)
         if not records:
             return 0
-        changed, old_versions = apply_records(target, records)
-        write_states(target, changed)
+        changed, old_versions, had_rows = apply_records(target, records)
+        write_states(target, changed, had_rows=had_rows)
         if target.write_snapshots:
             every = snapshot_every()
             snapshots_write(
