@@ -1,35 +1,80 @@
-"""Inbound extension points (minimal stand-in written on the ``events`` branch).
+"""Extension points of inbound processing: where owed responses go, who handles which set.
 
-The inbound helper owns this module; this version only exists so the 834 handler can register
-before the ``inbound`` branch lands, and matches the contract: ``register_outcome_sink``,
-``register_handler``, ``handler_for`` (plus ``RoutingError`` for PHI-free failure messages).
-At merge the inbound branch's version wins.
+eventstore must not import outbound (dependency direction ``eventstore <- outbound``), so the
+outbound app registers an *outcome sink* at start-up, and apps that consume transaction sets
+(834 -> event store, 270 -> eligibility, 837 -> claim acknowledgment) register *handlers* by
+ST01. Both registries are process-wide and filled from ``AppConfig.ready()``.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
+__all__ = [
+    "OutcomeSinkMissing",
+    "RoutingError",
+    "handler_for",
+    "outcome_sink",
+    "register_handler",
+    "register_outcome_sink",
+    "unregister_handler",
+]
+
+_lock = threading.Lock()
 _sink: Callable[..., Any] | None = None
 _handlers: dict[str, Callable[..., str]] = {}
 
 
+class OutcomeSinkMissing(RuntimeError):
+    """No app registered where owed TA1/999 responses go (is ``outbound`` installed?)."""
+
+
 class RoutingError(Exception):
-    """Raised by a handler with a message safe to store and show (no PHI)."""
+    """Raised by a handler with a message that is safe to show and store (no PHI).
+
+    Any other exception from a handler is recorded by its class name only, because its text
+    may quote data from the transaction set.
+    """
 
 
-def register_outcome_sink(fn: Callable[..., None]) -> None:
-    """Register where owed responses are staged (called by outbound at start-up)."""
+def register_outcome_sink(fn: Callable[..., Any]) -> None:
+    """Register where owed responses go.
+
+    ``fn(*, batch, partner, response_type, payload, dedupe_key, isa13, gs06, st02s) -> None``
+    is called INSIDE the transaction that records the batch's final status, so the outcome
+    rows commit (or roll back) together with it. Registering again replaces the sink.
+    """
     global _sink
-    _sink = fn
+    with _lock:
+        _sink = fn
+
+
+def outcome_sink() -> Callable[..., Any]:
+    """The registered sink; raises :class:`OutcomeSinkMissing` when there is none."""
+    if _sink is None:
+        raise OutcomeSinkMissing("no outcome sink registered: owed responses cannot be staged")
+    return _sink
 
 
 def register_handler(st01: str, fn: Callable[..., str]) -> None:
-    """Route accepted transaction sets with this ST01 to ``fn(*, header, segments, delimiters)``."""
-    _handlers[str(st01)] = fn
+    """Route ACCEPTED transaction sets with this ST01 (e.g. ``"834"``) to ``fn``.
+
+    ``fn(*, header: TransactionHeader, segments: list[Segment], delimiters: Delimiters) -> str``
+    returns a short routing result (no PHI) and raises on failure; it runs inside a
+    transaction together with the header's ROUTED status. Registering again replaces it.
+    """
+    with _lock:
+        _handlers[str(st01)] = fn
+
+
+def unregister_handler(st01: str) -> None:
+    """Remove the handler for ``st01`` (tests, and apps that are switched off)."""
+    with _lock:
+        _handlers.pop(str(st01), None)
 
 
 def handler_for(st01: str) -> Callable[..., str] | None:
-    """The handler registered for ``st01``, or None."""
+    """The handler registered for ``st01``, or None ("accepted, no handler")."""
     return _handlers.get(st01)

@@ -42,4 +42,11 @@ DEFAULT_SCHEDULES: tuple[ScheduleSpec, ...] = (
         every_seconds=60,
         description="Raises an alert when the projection lags the event log or stops moving.",
     ),
+    ScheduleSpec(
+        name="inbound: poll inbox",
+        task="eventstore.tasks.inbound_poll_inbox",
+        every_seconds=60,
+        description="Ingests files dropped in INBOUND_INBOX_DIR; moves them to processed/ or "
+        "failed/ once their raw copy is stored.",
+    ),
 )

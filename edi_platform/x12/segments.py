@@ -23,7 +23,9 @@ class Segment:
     not split here (use the interchange's :class:`Delimiters`), so reading stays cheap.
     ``index`` is the 1-based position inside its transaction set (ST = 1) and 0 for
     envelope segments outside a set; ``line`` is 1-based; ``offset`` is the byte offset
-    of the segment's first byte in the source.
+    of the segment's first byte in the source.  ``leading_space`` is True when blanks or
+    tabs stood between the previous terminator and this segment's id (they were stripped;
+    the validator reports them like pyx12 does).
     """
 
     id: str
@@ -31,6 +33,7 @@ class Segment:
     line: int = 0
     offset: int = 0
     index: int = 0
+    leading_space: bool = False
 
     def get(self, position: int, default: str = "") -> str:
         """Element XXnn by its 1-based position, or ``default`` when absent."""

@@ -1,4 +1,4 @@
-"""Inbound registry: every received file (TransactionBatch) and transaction set (TransactionHeader)."""
+"""Inbound registry: every received file (TransactionBatch) and transaction set (header)."""
 
 from __future__ import annotations
 
@@ -62,6 +62,11 @@ class TransactionBatch(models.Model):
     sets_rejected = models.PositiveIntegerField(default=0)
     processing_ms = models.PositiveIntegerField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    segment_count = models.BigIntegerField(default=0, help_text="Segments read in the file.")
+    # Operator "Reprocess" audit (who and when; each run is also logged by id only).
+    reprocess_count = models.PositiveIntegerField(default=0)
+    last_reprocessed_at = models.DateTimeField(null=True, blank=True)
+    last_reprocessed_by = models.CharField(max_length=150, blank=True)
     report = models.JSONField(
         default=dict, blank=True, help_text="Validation summary: codes and positions, no PHI."
     )

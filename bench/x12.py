@@ -1,0 +1,249 @@
+"""Benchmark the X12 engine beside pyx12 and the plain ``str.split`` floor, in one run.
+
+    python bench/x12.py [--sets 10000] [--small-files 1000] [--rss-mb 200] [--pyx12-sets 300]
+
+Measures, on files generated in a temporary folder from our synthetic fixtures:
+
+* full validation (envelope + implementation guide) + building the 999 for a 10,000-set 834
+  and a 10,000-set 837P: segments/s;
+* 1,000 small files (every fixture type, distinct ISA13s), validate + 999/TA1: files/s;
+* pyx12 4.0.0 (``x12n_document``, in process, 999 written to memory) on a subset of the same
+  large files (it runs at ~4,400 segments/s) and of the small files, reported per segment /
+  per file so the rates compare;
+* the ``str.split`` floor (split on terminator, then on element separator, nothing else);
+* peak RSS of a subprocess validating a generated 200 MB 837P file (``resource.getrusage``).
+
+The last line is our/pyx12 ratio of full-validation segments/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from edi_platform.x12 import (  # noqa: E402
+    Delimiters,
+    EnvelopeParams,
+    ack_999_content,
+    render_999_interchange,
+    render_ta1_interchange,
+    ta1_content,
+    validate,
+)
+from edi_platform.x12.engine import guides_available  # noqa: E402
+
+FIXTURES = REPO / "tests" / "fixtures" / "x12"
+ENV = EnvelopeParams(
+    "ZZ",
+    "RECEIVER01",
+    "ZZ",
+    "SUBMITTER01",
+    "RECEIVER01",
+    "SUBMITTER01",
+    "T",
+    Delimiters(),
+    1,
+    1,
+    datetime(2026, 1, 1),
+)
+
+
+def _parts(name: str) -> tuple[str, list[str], str]:
+    """(header ISA+GS text, set segments ST..SE, trailer GE+IEA text) of a fixture."""
+    lines = (FIXTURES / name).read_text().splitlines(keepends=True)
+    st = next(i for i, line in enumerate(lines) if line.startswith("ST*"))
+    se = next(i for i, line in enumerate(lines) if line.startswith("SE*"))
+    return "".join(lines[:st]), lines[st : se + 1], "".join(lines[se + 1 :])
+
+
+def make_large(name: str, sets: int, path: Path) -> int:
+    """Write ``sets`` copies of the fixture's set (ST02 1..n) in one group; return segments."""
+    head, body, tail = _parts(name)
+    st_line, middle, se_line = body[0], "".join(body[1:-1]), body[-1]
+    st01_prefix = st_line.split("*")[0] + "*" + st_line.split("*")[1] + "*"
+    version = st_line.rstrip("~\n").split("*")[3]
+    se_count = se_line.split("*")[1]
+    gs06 = head.splitlines()[1].rstrip("~").split("*")[6]
+    with path.open("w", encoding="ascii") as out:
+        out.write(head)
+        for n in range(1, sets + 1):
+            out.write(f"{st01_prefix}{n:09d}*{version}~\n{middle}SE*{se_count}*{n:09d}~\n")
+        out.write(f"GE*{sets}*{gs06}~\n" + tail.split("\n", 1)[1])
+    return 2 + sets * len(body) + 2
+
+
+def make_sized(name: str, megabytes: int, path: Path) -> int:
+    """A single-interchange file of about ``megabytes`` MB; return its segment count."""
+    _, body, _ = _parts(name)
+    per_set = len("".join(body)) + 8
+    return make_large(name, max(1, megabytes * 1_000_000 // per_set), path)
+
+
+PYX12_KINDS = {"834", "835", "837p", "837i", "277ca", "999"}
+
+
+def _kind(path: Path) -> str:
+    return path.name.split("__")[1].removesuffix(".x12")
+
+
+def make_small(count: int, folder: Path) -> list[Path]:
+    """``count`` one-set files cycling through every fixture, each with its own ISA13."""
+    names = sorted(p.name for p in FIXTURES.glob("*.x12"))
+    paths = []
+    for n in range(count):
+        text = (FIXTURES / names[n % len(names)]).read_text()
+        text = text.replace("000000101", f"{n + 1:09d}")
+        path = folder / f"small_{n:04d}__{names[n % len(names)]}"
+        path.write_text(text)
+        paths.append(path)
+    return paths
+
+
+def ours(path: Path) -> tuple[int, int]:
+    """Validate and build the acks we would send; return (segments, interchanges)."""
+    report = validate(path)
+    for ic in report.interchanges:
+        contents = [ack_999_content(g) for g in ic.groups if not g.is_acknowledgment]
+        if contents:
+            render_999_interchange(
+                contents, envelope=ENV, st02s=[f"{n:04d}" for n in range(1, len(contents) + 1)]
+            )
+        render_ta1_interchange([ta1_content(ic)], envelope=ENV)
+    return report.segment_count, len(report.interchanges)
+
+
+def floor(path: Path) -> int:
+    """The plain str.split floor: terminator, then element separator."""
+    text = path.read_bytes().decode("latin-1")
+    n = 0
+    for seg in text.split("~"):
+        seg.split("*")
+        n += 1
+    return n
+
+
+def pyx12_run(path: Path) -> bool:
+    """pyx12 in process on one file, 999 written to memory (False when it gives up)."""
+    import pyx12.errors
+    import pyx12.params
+    import pyx12.x12n_document
+
+    try:
+        return pyx12.x12n_document.x12n_document(
+            param=pyx12.params.params(), src_file=str(path), fd_997=io.StringIO(), fd_html=None
+        )
+    except pyx12.errors.EngineError:  # no map for this guide: pyx12 stops without an ack
+        return False
+
+
+def timed(fn, *args):
+    t = time.perf_counter()
+    result = fn(*args)
+    return result, time.perf_counter() - t
+
+
+RSS_CHILD = """
+import resource, sys, time
+sys.path.insert(0, {repo!r})
+from edi_platform.x12 import validate
+t = time.perf_counter()
+r = validate({path!r})
+dt = time.perf_counter() - t
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(r.segment_count, dt, rss, r.bytes_read, len(r.interchanges[0].groups[0].sets))
+"""
+
+
+def main() -> None:
+    """Run the benchmark and print the figures."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sets", type=int, default=10_000)
+    ap.add_argument("--small-files", type=int, default=1_000)
+    ap.add_argument("--rss-mb", type=int, default=200, help="0 skips the RSS run")
+    ap.add_argument("--pyx12-sets", type=int, default=300, help="sets in pyx12's subset")
+    ap.add_argument("--pyx12-files", type=int, default=30, help="small files run by pyx12")
+    args = ap.parse_args()
+    logging.getLogger("pyx12").setLevel(logging.CRITICAL)
+    logging.getLogger("edi_platform").setLevel(logging.CRITICAL)
+
+    print(f"guide validation installed: {guides_available()}")
+    with tempfile.TemporaryDirectory(prefix="x12bench_") as tmp:
+        folder = Path(tmp)
+        ratios = []
+        for label, fixture in (("834", "834.x12"), ("837P", "837p.x12")):
+            big = folder / f"{label}_{args.sets}.x12"
+            make_large(fixture, args.sets, big)
+            validate(FIXTURES / fixture)  # compile the guide once, as a server process would
+            (segments, _), dt = timed(ours, big)
+            ours_rate = segments / dt
+            fl_segments, fl_dt = timed(floor, big)
+            sub = folder / f"{label}_{args.pyx12_sets}.x12"
+            sub_segments = make_large(fixture, args.pyx12_sets, sub)
+            _, py_dt = timed(pyx12_run, sub)
+            py_rate = sub_segments / py_dt
+            ratios.append(ours_rate / py_rate)
+            print(
+                f"{label} {args.sets:,} sets, {segments:,} segments: ours {ours_rate:,.0f} seg/s "
+                f"({dt:.2f} s, validate + 999) | str.split floor {fl_segments / fl_dt:,.0f} "
+                f"seg/s | pyx12 {py_rate:,.0f} seg/s on {args.pyx12_sets} sets "
+                f"({sub_segments:,} segments, {py_dt:.1f} s) | ours/pyx12 "
+                f"{ours_rate / py_rate:.1f}x"
+            )
+
+        small = make_small(args.small_files, folder)
+        for path in small[:20]:  # every guide compiled once, as in a long-running worker
+            ours(path)
+        t = time.perf_counter()
+        seg_total = 0
+        for path in small:
+            seg_total += ours(path)[0]
+        dt = time.perf_counter() - t
+        # pyx12 only on the kinds it has maps for, so it does its full work on each file
+        mapped = [p for p in small if _kind(p) in PYX12_KINDS]
+        subset = mapped[: args.pyx12_files]
+        t = time.perf_counter()
+        for path in subset:
+            pyx12_run(path)
+        py_dt = time.perf_counter() - t
+        print(
+            f"small files: ours {len(small) / dt:,.0f} files/s ({len(small)} files, "
+            f"{seg_total:,} segments, {dt:.2f} s) | pyx12 {len(subset) / py_dt:,.1f} files/s "
+            f"({len(subset)} files) | ours/pyx12 {(len(small) / dt) / (len(subset) / py_dt):.0f}x"
+        )
+
+        if args.rss_mb:
+            big = folder / f"837P_{args.rss_mb}MB.x12"
+            segments = make_sized("837p.x12", args.rss_mb, big)
+            child = RSS_CHILD.format(repo=str(REPO), path=str(big))
+            out = subprocess.run(
+                [sys.executable, "-c", child], capture_output=True, text=True, check=True
+            ).stdout.split()
+            count, dt, rss_kb, size, sets = (
+                int(out[0]),
+                float(out[1]),
+                int(out[2]),
+                int(out[3]),
+                int(out[4]),
+            )
+            print(
+                f"RSS: {size / 1e6:,.0f} MB 837P ({count:,} segments, {sets:,} sets) validated "
+                f"in {dt:.1f} s ({count / dt:,.0f} seg/s), peak RSS {rss_kb / 1024:,.0f} MB"
+            )
+            os.unlink(big)
+        ratio = sum(ratios) / len(ratios)
+        print(f"our/pyx12 ratio (segments/s, full validation): {ratio:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,465 @@
+"""One-pass streaming validation: envelope rules plus implementation-guide validation per set.
+
+The engine walks the segment stream once.  Each transaction set is handed to the guide
+validator as a generator that stops at its SE (or at the envelope segment that proves the SE
+missing), so no more than one set's worth of segments is alive at a time, and nothing of the
+file is kept in the report beyond summaries and findings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any, Literal
+
+from edi_platform.x12.codes import (
+    AK9_ERROR_CODES,
+    FUNCTIONAL_GROUPS,
+    IK5_ERROR_CODES,
+    SUPPORTED_SETS,
+    TA1_NOTE_CODES,
+)
+from edi_platform.x12.envelope import check_gs, check_isa
+from edi_platform.x12.issues import SegmentIssue
+from edi_platform.x12.model import GroupHeader, InterchangeHeader
+from edi_platform.x12.reader import SegmentReader, Source
+from edi_platform.x12.report import (
+    EnvelopeIssue,
+    GroupReport,
+    InterchangeReport,
+    SetReport,
+    ValidationReport,
+)
+from edi_platform.x12.segments import Delimiters, Segment
+
+__all__ = ["MAX_ISSUES_PER_SET", "guides_available", "validate"]
+
+logger = logging.getLogger(__name__)
+
+MAX_ISSUES_PER_SET = 1000  # a 999 with more IK3s helps nobody; the verdict stays exact
+_REJECTING_SET_CODES = frozenset({"1", "2", "3", "4", "6", "7", "23", "I6"})
+_SET_ENDERS = frozenset({"ST", "GE", "GS", "IEA", "ISA"})
+_READER_TA1_CODES = {
+    "isa_truncated": "023",
+    "isa_bad_element_separator": "026",
+    "isa_bad_terminator": "004",
+    "isa_unparseable": "022",
+}
+
+Fallback = Literal["nearest", "reject"]
+
+# -- guide integration (the guides package is optional until it lands) ---------------------
+_guides_module: Any = None
+_guides_loaded = False
+_guide_cache: dict[tuple[str, str], Any] = {}
+
+
+def _guides() -> Any:
+    global _guides_module, _guides_loaded
+    if not _guides_loaded:
+        _guides_loaded = True
+        try:
+            from edi_platform.x12 import guides as module
+        except ImportError:
+            module = None
+        if module is not None and not (
+            hasattr(module, "find_guide") and hasattr(module, "validate_set")
+        ):
+            module = None
+        _guides_module = module
+    return _guides_module
+
+
+def guides_available() -> bool:
+    """True when implementation-guide validation is installed (else envelope checks only)."""
+    return _guides() is not None
+
+
+def _find_guide(st01: str, version: str) -> Any:
+    key = (st01, version)
+    if key not in _guide_cache:
+        module = _guides()
+        guide = None
+        if module is not None:
+            try:
+                guide = module.find_guide(st01, version, fallback="nearest")
+            except Exception:  # a guide lookup problem must not stop validation
+                logger.exception("guide lookup failed for ST01=%s version=%s", st01, version)
+                guide = None
+        _guide_cache[key] = guide
+    return _guide_cache[key]
+
+
+def _is_implementation_issue(issue: SegmentIssue) -> bool:
+    code = issue.code or "8"
+    if code.startswith("I"):
+        return True
+    return (
+        code == "8" and bool(issue.elements) and all(e.code.startswith("I") for e in issue.elements)
+    )
+
+
+class _Engine:
+    def __init__(
+        self,
+        source: Source,
+        *,
+        is_duplicate: Callable[[InterchangeHeader], bool] | None,
+        is_known_receiver: Callable[[str, str], bool] | None,
+        version_fallback: Fallback,
+    ) -> None:
+        self.reader = SegmentReader(source)
+        self.is_duplicate = is_duplicate
+        self.is_known_receiver = is_known_receiver
+        self.version_fallback = version_fallback
+        self.report = ValidationReport(self.reader.name)
+        self.pending: Segment | None = None
+        self.count = 0
+
+    # -- stream with one segment of push-back ----------------------------------------------
+    def _stream(self) -> Iterator[Segment]:
+        it = iter(self.reader)
+        while True:
+            if self.pending is not None:
+                seg, self.pending = self.pending, None
+                yield seg
+                continue
+            seg = next(it, None)
+            if seg is None:
+                return
+            self.count += 1
+            yield seg
+
+    def run(self) -> ValidationReport:
+        report = self.report
+        stream = self._stream()
+        ic: InterchangeReport | None = None
+        group: GroupReport | None = None
+        group_st02: set[str] = set()
+        for seg in stream:
+            sid = seg.id
+            if sid == "ISA":
+                if ic is not None:
+                    if group is not None:
+                        self._close_group(group, None)
+                    self._ta1(ic, "022", "a new ISA started before the IEA of this one", seg)
+                    self._close_interchange(ic, None)
+                ic = self._open_interchange(seg)
+                report.interchanges.append(ic)
+                group = None
+                continue
+            if ic is None:
+                continue
+            ic.segment_count += 1
+            if sid == "ST":
+                if group is None:
+                    self._ta1(ic, "024", "transaction set outside a functional group", seg)
+                    group = GroupReport(GroupHeader(line=seg.line, offset=seg.offset))
+                    group.codes.append("3")  # no GS/GE around it
+                    ic.groups.append(group)
+                    group_st02 = set()
+                group.sets.append(self._run_set(seg, stream, ic, group, group_st02))
+            elif sid == "GS":
+                if group is not None:
+                    self._close_group(group, None)
+                header = GroupHeader.from_segment(seg)
+                group = GroupReport(header)
+                group_st02 = set()
+                codes, ta1 = check_gs(seg, header)
+                group.codes.extend(codes)
+                for issue in ta1:
+                    self._add_ta1(ic, issue)
+                ic.groups.append(group)
+            elif sid == "GE":
+                if group is None:
+                    self._ta1(ic, "022", "GE without a matching GS", seg)
+                else:
+                    self._close_group(group, seg)
+                    group = None
+            elif sid == "IEA":
+                if group is not None:
+                    self._close_group(group, None)
+                    group = None
+                self._close_interchange(ic, seg)
+                ic = None
+            elif sid == "TA1" and group is None:
+                ic.other_segments.append(sid)
+            elif sid == "SE":
+                self._ta1(ic, "022", "SE without a matching ST", seg)
+            else:
+                self._ta1(ic, "024", f"segment {sid[:3]!r} outside a transaction set", seg)
+        if ic is not None:
+            if group is not None:
+                self._close_group(group, None)
+            self._ta1(ic, "023", "the file ended before the IEA", None)
+            self._close_interchange(ic, None)
+        self._finish()
+        return report
+
+    # -- interchange -----------------------------------------------------------------------
+    def _open_interchange(self, seg: Segment) -> InterchangeReport:
+        header = InterchangeHeader.from_segment(seg)
+        ic = InterchangeReport(header, self.reader.delimiters, segment_count=1)
+        for problem in self.reader.isa_problems:
+            if problem.code == "isa_width":
+                continue  # the element-by-element width check below names the element
+        for issue in check_isa(
+            seg,
+            header,
+            self.reader.delimiters,
+            is_duplicate=self.is_duplicate,
+            is_known_receiver=self.is_known_receiver,
+        ):
+            self._add_ta1(ic, issue)
+        return ic
+
+    def _ta1(self, ic: InterchangeReport, code: str, detail: str, seg: Segment | None) -> None:
+        message = f"{TA1_NOTE_CODES[code]}: {detail}"
+        line = seg.line if seg is not None else 0
+        offset = seg.offset if seg is not None else self.reader.bytes_read
+        self._add_ta1(ic, EnvelopeIssue(code, message, line, offset))
+
+    @staticmethod
+    def _add_ta1(ic: InterchangeReport, issue: EnvelopeIssue) -> None:
+        if len(ic.issues) < MAX_ISSUES_PER_SET:
+            ic.issues.append(issue)
+        if ic.ta1_code == "A":
+            ic.ta1_code = "R"
+            ic.ta1_note = issue.code
+
+    def _close_interchange(self, ic: InterchangeReport, iea: Segment | None) -> None:
+        if iea is None:
+            return
+        count = iea.get(1)
+        if not count.isdigit() or int(count) != len(ic.groups):
+            self._ta1(ic, "021", f"IEA01 says {count[:9]!r} groups, {len(ic.groups)} found", iea)
+        if iea.get(2) != ic.header.control_number:
+            self._ta1(ic, "001", "IEA02 differs from ISA13", iea)
+
+    # -- group -----------------------------------------------------------------------------
+    def _close_group(self, group: GroupReport, ge: Segment | None) -> None:
+        received = len(group.sets)
+        group.received = received
+        group.included = received
+        if ge is None:
+            if "3" not in group.codes:
+                group.codes.append("3")
+        else:
+            ge01 = ge.get(1)
+            if ge01.isdigit():
+                group.included = int(ge01)
+            if not ge01.isdigit() or int(ge01) != received:
+                group.codes.append("5")
+            if ge.get(2) != group.header.control_number:
+                group.codes.append("4")
+        accepted = sum(1 for s in group.sets if s.ack_code != "R")
+        group.accepted = accepted
+        # AK905..AK909 hold at most five codes, in the order found
+        group.codes = list(dict.fromkeys(group.codes))[:5]
+        for code in group.codes:
+            group.issues.append(
+                EnvelopeIssue(
+                    code,
+                    AK9_ERROR_CODES.get(code, "group error"),
+                    ge.line if ge else group.header.line,
+                    ge.offset if ge else group.header.offset,
+                )
+            )
+        if group.codes or (received and accepted == 0):
+            group.ack_code = "R"
+        elif accepted < received:
+            group.ack_code = "P"
+        elif any(s.ack_code == "E" for s in group.sets):
+            group.ack_code = "E"
+        else:
+            group.ack_code = "A"
+
+    # -- transaction set --------------------------------------------------------------------
+    def _run_set(
+        self,
+        st: Segment,
+        stream: Iterator[Segment],
+        ic: InterchangeReport,
+        group: GroupReport,
+        group_st02: set[str],
+    ) -> SetReport:
+        st01, st02, st03 = st.get(1), st.get(2), st.get(3)
+        rep = SetReport(st01, st02, st03, st.line, st.offset)
+        codes: list[str] = []
+        if not (len(st01) == 3 and st01.isdigit()):
+            codes.append("6")
+        elif st01 not in SUPPORTED_SETS:
+            codes.append("1")
+        elif (
+            group.header.functional_id in FUNCTIONAL_GROUPS
+            and st01 not in FUNCTIONAL_GROUPS[group.header.functional_id]
+        ):
+            codes.append("6")
+        if not (4 <= len(st02) <= 9) or not st02.isalnum():
+            codes.append("7")
+        elif st02 in group_st02:
+            codes.append("23")
+        group_st02.add(st02)
+
+        guide = None
+        if not codes:
+            version = st03 or group.header.version
+            guide = _find_guide(st01, version)
+            if guide is not None:
+                matched = bool(getattr(guide, "version_matched", True))
+                rep.guide = str(getattr(guide, "version", version))
+                rep.guide_version_matched = matched
+                if not matched and self.version_fallback == "reject":
+                    codes.append("I6")
+                    guide = None
+
+        state = {"count": 0, "se": None, "spaced": []}
+
+        def segments() -> Iterator[Segment]:
+            # ST..SE of this set; an envelope segment before SE is pushed back
+            state["count"] = 1
+            yield st
+            for seg in stream:
+                if seg.id in _SET_ENDERS:
+                    self.pending = seg
+                    return
+                state["count"] += 1
+                if seg.leading_space:
+                    state["spaced"].append(seg)
+                yield seg
+                if seg.id == "SE":
+                    state["se"] = seg
+                    return
+
+        body = segments()
+        issues: list[SegmentIssue] = []
+        if guide is not None:
+            module = _guides()
+            try:
+                issues = list(module.validate_set(guide, body, ic.delimiters or Delimiters()))
+            except Exception:  # the guide engine must never turn bad data into a crash
+                logger.exception("guide validation failed for a %s set at line %d", st01, st.line)
+                rep.envelope_issues.append(
+                    EnvelopeIssue("5", "internal error in guide validation", st.line, st.offset)
+                )
+                issues = []
+        for _ in body:  # drain what the guide did not read
+            pass
+        count = state["count"]
+        se: Segment | None = state["se"]  # type: ignore[assignment]
+        rep.segment_count = count
+        ic.segment_count += count - 1  # ST was counted by the caller
+        for seg in state["spaced"]:  # type: ignore[union-attr]
+            if not any(i.position == seg.index for i in issues):
+                issues.append(
+                    SegmentIssue(
+                        seg.id,
+                        seg.index,
+                        None,
+                        "1",
+                        line=seg.line,
+                        message="blank before the segment id",
+                    )
+                )
+        if se is None:
+            codes.append("2")
+        else:
+            se01 = se.get(1)
+            if not se01.isdigit() or int(se01) != count:
+                codes.append("4")
+            if se.get(2) != st02:
+                codes.append("3")
+        if issues:
+            issues.sort(key=lambda i: i.position)
+            rejects = any(i.rejects for i in issues)
+            codes.append("I5" if all(_is_implementation_issue(i) for i in issues) else "5")
+            if len(issues) > MAX_ISSUES_PER_SET:
+                rep.issues_dropped = len(issues) - MAX_ISSUES_PER_SET
+                issues = issues[:MAX_ISSUES_PER_SET]
+            rep.issues = issues
+        else:
+            rejects = False
+        rep.codes = list(dict.fromkeys(codes))[:5]
+        for code in rep.codes:
+            rep.envelope_issues.append(
+                EnvelopeIssue(code, IK5_ERROR_CODES.get(code, "set error"), st.line, st.offset)
+            )
+        if rejects or any(c in _REJECTING_SET_CODES for c in rep.codes):
+            rep.ack_code = "R"
+        elif rep.codes:
+            rep.ack_code = "E"
+        return rep
+
+    def _finish(self) -> None:
+        report = self.report
+        reader = self.reader
+        report.segment_count = self.count
+        report.bytes_read = reader.bytes_read
+        for problem in reader.problems:
+            if problem.code in _READER_TA1_CODES and reader.broken_isa is not None:
+                # an ISA too broken to read on: keep what identifies the sender for a TA1
+                header = InterchangeHeader.from_segment(reader.broken_isa)
+                ic = InterchangeReport(header, None, broken=True, segment_count=1)
+                code = _READER_TA1_CODES[problem.code]
+                self._add_ta1(
+                    ic,
+                    EnvelopeIssue(
+                        code,
+                        f"{TA1_NOTE_CODES[code]}: {problem.message}",
+                        problem.line,
+                        problem.offset,
+                    ),
+                )
+                report.interchanges.append(ic)
+            if not report.interchanges and report.error_code is None:
+                report.error_code = problem.code
+                report.error = problem.message
+            else:
+                report.problems.append(
+                    EnvelopeIssue(problem.code, problem.message, problem.line, problem.offset)
+                )
+        if not report.interchanges and report.error_code is None:
+            report.error_code = "not_x12"
+            report.error = "no interchange found"
+
+
+def validate(
+    source: Source,
+    *,
+    is_duplicate: Callable[[InterchangeHeader], bool] | None = None,
+    version_fallback: Fallback = "nearest",
+    is_known_receiver: Callable[[str, str], bool] | None = None,
+) -> ValidationReport:
+    """Read and judge every interchange in ``source`` (bytes, X12 text, path or binary stream).
+
+    * ``is_duplicate(header)`` answers whether ISA13 was already received from that sender
+      (TA105 025); the caller owns that history.
+    * ``version_fallback``: a GS08/ST03 without its own guide definition is validated against
+      the nearest definition (``"nearest"``) or answered with IK502 I6 (``"reject"``).
+    * ``is_known_receiver(qualifier, id)`` answers whether ISA07/ISA08 is us (TA105 009).
+
+    Never raises on malformed input (exceptions from the callbacks do propagate).  The report
+    keeps verdicts, codes, positions and per-set summaries, never the segments.
+    """
+    engine = _Engine(
+        source,
+        is_duplicate=is_duplicate,
+        is_known_receiver=is_known_receiver,
+        version_fallback=version_fallback,
+    )
+    try:
+        return engine.run()
+    except (MemoryError, RecursionError, UnicodeError, ValueError, IndexError) as exc:
+        # defensive: a bug on some odd input must still produce a verdict, not a traceback
+        logger.exception("x12 validation stopped on an internal error")
+        report = engine.report
+        report.problems.append(
+            EnvelopeIssue("internal", f"validation stopped: {type(exc).__name__}")
+        )
+        for ic in report.interchanges:
+            if ic.ta1_code == "A":
+                ic.ta1_code, ic.ta1_note = "R", "024"
+        if not report.interchanges:
+            report.error_code = "unreadable"
+            report.error = "the file could not be validated"
+        return report

@@ -1,0 +1,232 @@
+"""The result of :func:`edi_platform.x12.validate`: verdicts, codes and positions, no segments.
+
+Everything here is small and JSON-serialisable through ``to_dict()``; a report never holds the
+data of the file, so validating a 200 MB file keeps only per-set summaries and the findings.
+Messages name positions, codes and element names only (no data values: PHI-safe); the copy of
+a bad value lives only in ``ElementIssue.bad_value`` (it goes back to the sender in IK404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from edi_platform.x12.issues import SegmentIssue
+from edi_platform.x12.model import GroupHeader, InterchangeHeader
+from edi_platform.x12.segments import Delimiters
+
+__all__ = [
+    "EnvelopeIssue",
+    "GroupReport",
+    "InterchangeReport",
+    "SetReport",
+    "ValidationReport",
+]
+
+ACCEPTED = "accepted"
+ACCEPTED_WITH_ERRORS = "accepted_with_errors"
+REJECTED = "rejected"
+NOT_X12 = "not_x12"
+
+
+@dataclass(slots=True)
+class EnvelopeIssue:
+    """One envelope finding: a TA105 note code (interchange), AK905 (group) or IK502 (set)."""
+
+    code: str
+    message: str
+    line: int = 0
+    offset: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict."""
+        return {
+            "code": self.code,
+            "message": self.message,
+            "line": self.line,
+            "offset": self.offset,
+        }
+
+
+def segment_issue_to_dict(issue: SegmentIssue) -> dict[str, Any]:
+    """JSON-safe dict of a :class:`SegmentIssue` (with its IK4s and CTXs)."""
+    return asdict(issue)
+
+
+class SetReport:
+    """Summary of one transaction set: AK2 fields, IK5 verdict and codes, IK3/IK4 findings.
+
+    A plain slotted class (not a dataclass) to stay small: a 200 MB file has ~10^5 of them.
+    """
+
+    __slots__ = (
+        "ack_code",
+        "codes",
+        "control_number",
+        "envelope_issues",
+        "guide",
+        "guide_version_matched",
+        "id",
+        "implementation_reference",
+        "issues",
+        "issues_dropped",
+        "line",
+        "offset",
+        "segment_count",
+    )
+
+    def __init__(
+        self, id: str, control_number: str, implementation_reference: str, line: int, offset: int
+    ) -> None:
+        self.id = id  # ST01
+        self.control_number = control_number  # ST02
+        self.implementation_reference = implementation_reference  # ST03 ("" when absent)
+        self.line = line
+        self.offset = offset
+        self.segment_count = 0  # ST..SE inclusive, as counted
+        self.ack_code = "A"  # IK501
+        self.codes: list[str] = []  # IK502..IK506
+        self.issues: list[SegmentIssue] = []  # IK3 (+IK4, CTX)
+        self.issues_dropped = 0  # findings beyond the per-set cap
+        self.envelope_issues: list[EnvelopeIssue] = []
+        self.guide: str | None = None  # guide version used, None = envelope checks only
+        self.guide_version_matched: bool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict."""
+        return {
+            "id": self.id,
+            "control_number": self.control_number,
+            "implementation_reference": self.implementation_reference,
+            "line": self.line,
+            "offset": self.offset,
+            "segment_count": self.segment_count,
+            "ack_code": self.ack_code,
+            "codes": list(self.codes),
+            "envelope_issues": [i.to_dict() for i in self.envelope_issues],
+            "issues": [segment_issue_to_dict(i) for i in self.issues],
+            "issues_dropped": self.issues_dropped,
+            "guide": self.guide,
+            "guide_version_matched": self.guide_version_matched,
+        }
+
+
+@dataclass(slots=True)
+class GroupReport:
+    """One functional group: AK1 fields and AK9 verdict/counts/codes, with its sets."""
+
+    header: GroupHeader
+    sets: list[SetReport] = field(default_factory=list)
+    ack_code: str = "A"  # AK901
+    included: int = 0  # AK902: GE01 as sent (or the count when GE01 is unusable)
+    received: int = 0  # AK903
+    accepted: int = 0  # AK904
+    codes: list[str] = field(default_factory=list)  # AK905..AK909
+    issues: list[EnvelopeIssue] = field(default_factory=list)
+
+    @property
+    def is_acknowledgment(self) -> bool:
+        """True for a 999/997 group (FA): acknowledgments are not acknowledged."""
+        return self.header.functional_id == "FA"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict."""
+        return {
+            "header": self.header.to_dict(),
+            "ack_code": self.ack_code,
+            "included": self.included,
+            "received": self.received,
+            "accepted": self.accepted,
+            "codes": list(self.codes),
+            "issues": [i.to_dict() for i in self.issues],
+            "sets": [s.to_dict() for s in self.sets],
+        }
+
+
+@dataclass(slots=True)
+class InterchangeReport:
+    """One interchange: ISA fields, delimiters, TA1 result and its groups."""
+
+    header: InterchangeHeader
+    delimiters: Delimiters | None
+    groups: list[GroupReport] = field(default_factory=list)
+    ta1_code: str = "A"  # TA104
+    ta1_note: str = "000"  # TA105: the first interchange finding
+    issues: list[EnvelopeIssue] = field(default_factory=list)
+    broken: bool = False  # the ISA could not be parsed: nothing after it was read
+    segment_count: int = 0
+    other_segments: list[str] = field(default_factory=list)  # e.g. "TA1" inside the interchange
+
+    @property
+    def sender_identified(self) -> bool:
+        """A TA1 can be addressed: the sender qualifier and id were readable."""
+        return bool(self.header.sender_id and self.header.sender_qualifier)
+
+    @property
+    def verdict(self) -> str:
+        """accepted / accepted_with_errors / rejected for this interchange as a whole."""
+        if self.ta1_code == "R" or any(g.ack_code in ("R", "P") for g in self.groups):
+            return REJECTED
+        if self.ta1_code == "E" or any(g.ack_code == "E" for g in self.groups):
+            return ACCEPTED_WITH_ERRORS
+        return ACCEPTED
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict."""
+        d = self.delimiters
+        return {
+            "header": self.header.to_dict(),
+            "delimiters": None
+            if d is None
+            else {
+                "element": d.element,
+                "repetition": d.repetition,
+                "component": d.component,
+                "segment": d.segment,
+            },
+            "ta1_code": self.ta1_code,
+            "ta1_note": self.ta1_note,
+            "issues": [i.to_dict() for i in self.issues],
+            "broken": self.broken,
+            "segment_count": self.segment_count,
+            "verdict": self.verdict,
+            "groups": [g.to_dict() for g in self.groups],
+        }
+
+
+@dataclass(slots=True)
+class ValidationReport:
+    """Everything :func:`edi_platform.x12.validate` found in one source."""
+
+    source: str
+    interchanges: list[InterchangeReport] = field(default_factory=list)
+    error_code: str | None = None  # empty / not_x12 / unreadable / isa_* when nothing usable
+    error: str | None = None  # the reason, for an operator
+    problems: list[EnvelopeIssue] = field(default_factory=list)  # reader-level, e.g. junk
+    segment_count: int = 0
+    bytes_read: int = 0
+
+    @property
+    def verdict(self) -> str:
+        """not_x12 / rejected / accepted_with_errors / accepted for the whole source."""
+        if not self.interchanges:
+            return NOT_X12
+        verdicts = {i.verdict for i in self.interchanges}
+        if REJECTED in verdicts:
+            return REJECTED
+        if ACCEPTED_WITH_ERRORS in verdicts or self.problems:
+            return ACCEPTED_WITH_ERRORS
+        return ACCEPTED
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict."""
+        return {
+            "source": self.source,
+            "verdict": self.verdict,
+            "error_code": self.error_code,
+            "error": self.error,
+            "problems": [p.to_dict() for p in self.problems],
+            "segment_count": self.segment_count,
+            "bytes_read": self.bytes_read,
+            "interchanges": [i.to_dict() for i in self.interchanges],
+        }

@@ -1,0 +1,113 @@
+"""``manage.py ingest PATH... [--format text|json]``: register and process inbound X12 files."""
+
+from __future__ import annotations
+
+import glob
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from eventstore.models import BatchChannel
+from eventstore.services.ingest import IngestResult, ingest_path
+
+
+def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str]]:
+    """Files named by ``patterns`` (files, directories walked recursively, globs), in order.
+
+    Returns (files, patterns that matched nothing). Hidden files are skipped in directories.
+    """
+    files: list[Path] = []
+    missing: list[str] = []
+    seen: set[Path] = set()
+
+    def add(path: Path) -> None:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            files.append(path)
+
+    for pattern in patterns:
+        path = Path(pattern)
+        if path.is_file():
+            add(path)
+            continue
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and not any(p.startswith(".") for p in child.parts[-1:]):
+                    add(child)
+            continue
+        matches = sorted(glob.glob(pattern, recursive=True))
+        found = [Path(m) for m in matches if Path(m).is_file()]
+        if not found:
+            missing.append(pattern)
+        for match in found:
+            add(match)
+    return files, missing
+
+
+class Command(BaseCommand):
+    help = (
+        "Ingest inbound X12 files: register each file once (sha256), validate it, stage its "
+        "TA1/999 and route its transaction sets. PATH may be a file, a directory or a glob. "
+        "Exit status 1 when any file was not accepted (rejected, duplicate, unknown partner)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("paths", nargs="+", metavar="PATH")
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        files, missing = expand_paths(options["paths"])
+        results: list[dict[str, Any]] = []
+        failures = 0
+        for pattern in missing:
+            failures += 1
+            results.append(
+                {
+                    "file": pattern,
+                    "batch": None,
+                    "status": "NOT_FOUND",
+                    "already_received": False,
+                    "reason": "no such file, directory or matching glob",
+                }
+            )
+        for path in files:
+            try:
+                result = ingest_path(path=path, channel=BatchChannel.COMMAND)
+            except Exception as exc:  # storage or database down: nothing was registered
+                failures += 1
+                if isinstance(exc, OSError):
+                    reason = f"cannot read or store the file: {exc.strerror or 'I/O error'}"
+                else:
+                    reason = f"not registered ({type(exc).__name__}); try again later"
+                results.append(
+                    {
+                        "file": str(path),
+                        "batch": None,
+                        "status": "ERROR",
+                        "already_received": False,
+                        "reason": reason,
+                    }
+                )
+                continue
+            if not result.ok:
+                failures += 1
+            results.append(result.to_dict())
+            if options["format"] == "text":
+                self._print_text(result)
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(results, indent=2))
+        else:
+            for row in results:
+                if row["batch"] is None:
+                    self.stdout.write(f"{row['file']}: {row['status']} — {row['reason']}")
+        if failures:
+            raise CommandError(
+                f"{failures} of {len(files) + len(missing)} file(s) not accepted", returncode=1
+            )
+
+    def _print_text(self, result: IngestResult) -> None:
+        style = self.style.SUCCESS if result.ok else self.style.ERROR
+        self.stdout.write(style(f"{result.file}: {result.message}"))

@@ -1,0 +1,977 @@
+"""The one ingest service: register a received file, validate it, stage acks, route its sets.
+
+Used by ``manage.py ingest``, the admin upload form and the inbox polling task (and by
+``batch_reprocess``). Steps, each in its own short transaction or none:
+
+1. one streaming pass: sha256, size and the first bytes (ISA: sender, ISA13);
+2. the raw bytes are stored (``inbound`` storage) BEFORE any row exists, so a registered batch
+   always has its file; the name embeds the sha256, so a second copy is never written;
+3. the batch row is inserted; ``sha256`` is unique, so of two processes ingesting the same
+   bytes at once exactly one inserts, the other gets the existing batch ("already received");
+4. sender identification (ISA05/06 -> partner), duplicate ISA13 check, validation with the
+   x12 engine (streaming, outside any transaction);
+5. ONE transaction: transaction headers, owed TA1/999 outcomes (through the outcome sink
+   registered by outbound) and the batch's final status;
+6. routing of accepted sets to handlers by ST01, one short transaction per set.
+
+Nothing here raises on bad input: bad files end as REJECTED batches with an operator-readable
+reason. Logs and stored reasons carry ids, codes and positions only (never PHI).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from edi_platform import x12
+from edi_platform.partners.models import Ta1Policy, TradingPartner
+from edi_platform.partners.selectors import our_isa_ids, partner_by_sender
+from edi_platform.x12 import codes as x12_codes
+from eventstore.inbound_hooks import RoutingError, handler_for, outcome_sink
+from eventstore.models import (
+    BatchChannel,
+    BatchStatus,
+    RoutingStatus,
+    TransactionBatch,
+    TransactionHeader,
+)
+
+from .storage import Opener, fingerprint, raw_open, raw_path, raw_store
+
+__all__ = [
+    "NOT_OK_STATUSES",
+    "IngestResult",
+    "batch_process",
+    "batch_route_pending",
+    "ingest_bytes",
+    "ingest_path",
+    "ingest_stream",
+    "ingest_upload",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DUPLICATE_WINDOW_DAYS = 365
+MAX_ERRORS_PER_SET = 50  # the 999 payload has them all; the admin shows the first ones
+MAX_REPORT_ISSUES = 50
+HEADER_BULK_SIZE = 2000
+# A file that ends in one of these was not accepted: the command exits with 1 (RECEIVED only
+# when this call's processing was interrupted; see IngestResult.ok).
+NOT_OK_STATUSES = frozenset(
+    {
+        BatchStatus.RECEIVED,
+        BatchStatus.REJECTED,
+        BatchStatus.DUPLICATE,
+        BatchStatus.UNKNOWN_PARTNER,
+    }
+)
+_ROUTABLE_SET_CODES = ("A", "E")
+_LOOKUP = object()  # batch_process: "find the partner from the ISA" (None means "no partner")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """The outcome of ingesting one file (what the command prints, per file)."""
+
+    file: str
+    batch: int | None
+    status: str
+    already_received: bool = False
+    reason: str = ""
+    partner: str = ""
+    sets_accepted: int = 0
+    sets_rejected: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when the file was registered and not rejected.
+
+        A batch RECEIVED by *this* call means its processing was interrupted (not ok); one
+        found RECEIVED as already received is being processed by another process (ok).
+        """
+        if self.batch is None:
+            return False
+        if self.status == BatchStatus.RECEIVED:
+            return self.already_received
+        return self.status not in NOT_OK_STATUSES
+
+    @property
+    def message(self) -> str:
+        """One line for people: "accepted as batch 12", "already received as batch 12"."""
+        if self.batch is None:
+            return f"not registered: {self.reason}"
+        label = BatchStatus(self.status).label if self.status in BatchStatus else self.status
+        if self.status == BatchStatus.RECEIVED:
+            label = "Still being processed" if self.already_received else "Interrupted"
+        if self.already_received:
+            text = f"already received as batch {self.batch} ({label.lower()})"
+        else:
+            text = f"{label.lower()} as batch {self.batch}"
+        return f"{text}: {self.reason}" if self.reason and not self.ok else text
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict (``manage.py ingest --format json``)."""
+        return asdict(self)
+
+    @classmethod
+    def from_batch(cls, batch: TransactionBatch, *, file: str, already: bool) -> IngestResult:
+        return cls(
+            file=file,
+            batch=batch.pk,
+            status=batch.status,
+            already_received=already,
+            reason=batch.status_reason,
+            partner=batch.partner.code if batch.partner_id else "",
+            sets_accepted=batch.sets_accepted,
+            sets_rejected=batch.sets_rejected,
+        )
+
+
+# -- entry points --------------------------------------------------------------------------
+
+
+def ingest_path(
+    *, path: str | Path, channel: str = BatchChannel.COMMAND, original_name: str | None = None
+) -> IngestResult:
+    """Ingest one file from the local file system (command, inbox)."""
+    file_path = Path(path)
+    return ingest_stream(
+        opener=lambda: open(file_path, "rb"),
+        original_name=original_name or file_path.name,
+        channel=channel,
+        display_name=str(path),
+    )
+
+
+def ingest_bytes(
+    *, data: bytes, original_name: str, channel: str = BatchChannel.UPLOAD
+) -> IngestResult:
+    """Ingest bytes already in memory (small uploads, tests)."""
+    return ingest_stream(
+        opener=lambda: io.BytesIO(data), original_name=original_name, channel=channel
+    )
+
+
+def ingest_upload(*, upload: Any, channel: str = BatchChannel.UPLOAD) -> IngestResult:
+    """Ingest a Django ``UploadedFile`` (admin upload form); large uploads stay on disk."""
+    temporary_path = getattr(upload, "temporary_file_path", None)
+    if temporary_path is not None:
+        path = temporary_path()
+        return ingest_stream(
+            opener=lambda: open(path, "rb"), original_name=upload.name, channel=channel
+        )
+    upload.seek(0)
+    data = upload.read()
+    return ingest_bytes(data=data, original_name=upload.name, channel=channel)
+
+
+def ingest_stream(
+    *, opener: Opener, original_name: str, channel: str, display_name: str | None = None
+) -> IngestResult:
+    """Ingest a source that ``opener()`` opens afresh as a binary stream for each pass.
+
+    Returns the existing batch (``already_received=True``) when the same bytes were received
+    before. Raises only when the raw copy or the batch row cannot be written (storage or
+    database down): then nothing was registered and the caller keeps its file.
+    """
+    started = time.monotonic()
+    shown = display_name or original_name
+    print_name = original_name[:255] or "unnamed"
+    fp = fingerprint(opener)
+    existing = TransactionBatch.objects.filter(sha256=fp.sha256).select_related("partner").first()
+    if existing is not None:
+        return IngestResult.from_batch(existing, file=shown, already=True)
+
+    head = peek_isa(fp.head)
+    partner = _partner_for(head)
+    received_at = timezone.now()
+    path = raw_path(
+        partner_code=partner.code if partner else None,
+        received_at=received_at,
+        sha256=fp.sha256,
+        name=print_name,
+    )
+    raw_store(opener=opener, path=path)  # before the row: a batch always has its file
+
+    batch = TransactionBatch(
+        original_name=print_name,
+        partner=partner,
+        sha256=fp.sha256,
+        size=fp.size,
+        storage_path=path,
+        received_at=received_at,
+        channel=channel if channel in BatchChannel.values else BatchChannel.SYSTEM,
+        status=BatchStatus.RECEIVED,
+        **(head.batch_fields() if head else {}),
+    )
+    try:
+        if connection.in_atomic_block:
+            with transaction.atomic():  # a savepoint keeps the caller's transaction usable
+                batch.save(force_insert=True)
+        else:
+            batch.save(force_insert=True)  # one statement: atomic on its own
+    except IntegrityError:
+        # another process registered the same bytes a moment ago: it owns the processing
+        winner = TransactionBatch.objects.select_related("partner").get(sha256=fp.sha256)
+        return IngestResult.from_batch(winner, file=shown, already=True)
+    logger.info("inbound batch %s registered (channel %s, %d bytes)", batch.pk, channel, fp.size)
+
+    batch = batch_process(batch=batch, opener=opener, head=head, partner=partner, started=started)
+    return IngestResult.from_batch(batch, file=shown, already=False)
+
+
+# -- the ISA head --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IsaHead:
+    """ISA fields read tolerantly from the first bytes (also from an ISA of the wrong width)."""
+
+    sender_qualifier: str
+    sender_id: str
+    receiver_qualifier: str
+    receiver_id: str
+    date: str
+    time: str
+    control_number: str
+    usage: str
+
+    @property
+    def sender_identified(self) -> bool:
+        return bool(self.sender_qualifier and self.sender_id)
+
+    def batch_fields(self) -> dict[str, str]:
+        """Values for the batch row, cut to the column widths (a broken ISA may be longer)."""
+        isa13 = self.control_number if _is_isa13(self.control_number) else ""
+        return {
+            "sender_qualifier": self.sender_qualifier[:2],
+            "sender_id": self.sender_id[:15],
+            "receiver_qualifier": self.receiver_qualifier[:2],
+            "receiver_id": self.receiver_id[:15],
+            "isa13": isa13,
+            "isa09": self.date[:6],
+            "isa10": self.time[:4],
+            "usage_indicator": self.usage[:1],
+        }
+
+
+def _is_isa13(value: str) -> bool:
+    return len(value) == 9 and value.isascii() and value.isdigit()
+
+
+def peek_isa(head: bytes) -> IsaHead | None:
+    """The sender and control facts of the first ISA, or None when there is no usable ISA.
+
+    Splits on the element separator (the 4th character) rather than fixed columns, so an ISA
+    with a wrong element width still names its sender (the TA1 can then be addressed).
+    """
+    text = head.decode("latin-1").lstrip(" \t\r\n\x00\ufeff\xef\xbb\xbf")
+    if not text.startswith("ISA") or len(text) < 4:
+        return None
+    sep = text[3]
+    if sep.isalnum() or sep in " \r\n":
+        return None
+    parts = text[:600].split(sep, 16)
+    if len(parts) < 8:
+        return None  # ISA06 is complete only when the separator after it was received
+    values = [p.strip() for p in parts[1:16]]
+    if any("\n" in v or "\r" in v for v in values[:6]):
+        return None  # a segment break inside the ISA: not a usable header
+    values += [""] * (15 - len(values))  # a cut-off ISA: what is missing stays empty
+    if len(parts) < 16:
+        values[-1] = ""  # ISA15 and anything after a cut are not trustworthy
+    return IsaHead(
+        sender_qualifier=values[4],
+        sender_id=values[5],
+        receiver_qualifier=values[6],
+        receiver_id=values[7],
+        date=values[8],
+        time=values[9],
+        control_number=values[12],
+        usage=values[14],
+    )
+
+
+def _partner_for(head: IsaHead | None) -> TradingPartner | None:
+    if head is None or not head.sender_identified:
+        return None
+    return partner_by_sender(qualifier=head.sender_qualifier, sender_id=head.sender_id)
+
+
+# -- processing ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Outcome:
+    partner: TradingPartner
+    response_type: str
+    payload: dict[str, Any]
+    dedupe_key: str
+    isa13: str
+    gs06: str = ""
+    st02s: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Plan:
+    """Everything the final transaction writes."""
+
+    status: str
+    reason: str = ""
+    # (ISA13, group header, set report, routing status): model rows are built per chunk in
+    # _finish, so a file with 10^5 sets never holds 10^5 model instances at once
+    headers: list[tuple[str, x12.GroupHeader, x12.SetReport, str]] = field(default_factory=list)
+    outcomes: list[_Outcome] = field(default_factory=list)
+    report: dict[str, Any] = field(default_factory=dict)
+    groups_accepted: int = 0
+    groups_rejected: int = 0
+    sets_accepted: int = 0
+    sets_rejected: int = 0
+    segment_count: int = 0
+    partner: TradingPartner | None = None
+    duplicate_of: TransactionBatch | None = None
+
+
+def duplicate_window_days() -> int:
+    """``INBOUND_DUPLICATE_WINDOW_DAYS`` (default 365): how far back an ISA13 counts."""
+    return int(getattr(settings, "INBOUND_DUPLICATE_WINDOW_DAYS", DEFAULT_DUPLICATE_WINDOW_DAYS))
+
+
+def find_duplicate(
+    *, partner: TradingPartner, isa13: str, exclude_batch_id: int | None, now: datetime
+) -> TransactionBatch | None:
+    """An earlier batch of this partner with this ISA13 inside the duplicate window."""
+    if not isa13:
+        return None
+    since = now - timedelta(days=duplicate_window_days())
+    qs = TransactionBatch.objects.filter(partner=partner, isa13=isa13, received_at__gte=since)
+    if exclude_batch_id is not None:
+        qs = qs.exclude(pk=exclude_batch_id)
+    # a DUPLICATE batch points at its original; the original is the one to name
+    return qs.exclude(status=BatchStatus.DUPLICATE).order_by("received_at", "pk").first()
+
+
+def batch_process(
+    *,
+    batch: TransactionBatch,
+    opener: Opener | None = None,
+    head: IsaHead | None = None,
+    partner: TradingPartner | object | None = _LOOKUP,
+    started: float | None = None,
+) -> TransactionBatch:
+    """Validate a RECEIVED batch, stage its acks, record its final status, route its sets.
+
+    ``opener`` defaults to the stored raw copy. Any unexpected error (database, storage, a
+    missing outcome sink) leaves the batch RECEIVED with the reason, for "Reprocess".
+    """
+    started = time.monotonic() if started is None else started
+    if opener is None:
+        stored = batch.storage_path
+
+        def opener() -> BinaryIO:
+            return raw_open(stored)
+
+    try:
+        if head is None:
+            with opener() as stream:
+                head = peek_isa(stream.read(4096))
+        if partner is _LOOKUP:
+            partner = _partner_for(head)
+        plan = _plan(batch=batch, opener=opener, head=head, partner=partner)  # type: ignore[arg-type]
+        batch = _finish(batch=batch, plan=plan, started=started)
+    except Exception as exc:  # never a traceback to the user: the batch says what happened
+        logger.exception("inbound batch %s: processing interrupted", batch.pk)
+        reason = (
+            f"Processing was interrupted ({type(exc).__name__}); the raw file is stored. "
+            "Use Reprocess once the cause is fixed."
+        )
+        try:
+            TransactionBatch.objects.filter(pk=batch.pk, status=BatchStatus.RECEIVED).update(
+                status_reason=reason
+            )
+            batch.refresh_from_db()
+        except Exception:  # the database itself is down: the caller still gets a result
+            logger.exception("inbound batch %s: could not record the interruption", batch.pk)
+            batch.status, batch.status_reason = BatchStatus.RECEIVED, reason
+        return batch
+    if any(spec[3] == RoutingStatus.PENDING for spec in plan.headers):
+        batch_route_pending(batch=batch, opener=opener)
+    return batch
+
+
+def _plan(
+    *,
+    batch: TransactionBatch,
+    opener: Opener,
+    head: IsaHead | None,
+    partner: TradingPartner | None,
+) -> _Plan:
+    now = timezone.now()
+    if head is None or not head.sender_identified:
+        with opener() as stream:
+            report = x12.validate(stream)
+        return _plan_without_partner(report)
+
+    if partner is None or not partner.active:
+        who = f"{head.sender_qualifier}/{head.sender_id}"
+        why = "is not a trading partner" if partner is None else "is an inactive partner"
+        return _Plan(
+            status=BatchStatus.UNKNOWN_PARTNER,
+            reason=(
+                f"Sender {who} (ISA05/ISA06) {why}. No acknowledgment was sent. Onboard the "
+                "partner, then use Reprocess."
+            ),
+            partner=partner,
+        )
+
+    isa13 = head.control_number if _is_isa13(head.control_number) else ""
+    original = find_duplicate(partner=partner, isa13=isa13, exclude_batch_id=batch.pk, now=now)
+    if original is not None:
+        return _plan_duplicate(batch=batch, partner=partner, original=original, opener=opener)
+
+    first_key = (head.sender_qualifier, head.sender_id, isa13)
+    seen: set[tuple[str, str, str]] = set()
+    partners: dict[tuple[str, str], TradingPartner | None] = {
+        (head.sender_qualifier, head.sender_id): partner
+    }
+
+    def lookup(qualifier: str, sender_id: str) -> TradingPartner | None:
+        key = (qualifier, sender_id)
+        if key not in partners:
+            found = partner_by_sender(qualifier=qualifier, sender_id=sender_id)
+            partners[key] = found if found is not None and found.active else None
+        return partners[key]
+
+    def is_duplicate(h: x12.InterchangeHeader) -> bool:
+        key = (h.sender_qualifier, h.sender_id, h.control_number)
+        if key in seen:
+            return True  # the same ISA13 twice in this file
+        seen.add(key)
+        if key == first_key:
+            return False  # checked above, before validating
+        other = lookup(h.sender_qualifier, h.sender_id)
+        return other is not None and (
+            find_duplicate(
+                partner=other, isa13=h.control_number, exclude_batch_id=batch.pk, now=now
+            )
+            is not None
+        )
+
+    ours: set[tuple[str, str]] = set()
+
+    def is_known_receiver(qualifier: str, receiver_id: str) -> bool:
+        key = (qualifier.strip(), receiver_id.strip())
+        if key == (partner.our_isa_qualifier, partner.our_isa_id):
+            return True  # the usual case: no query
+        if not ours:
+            ours.update(our_isa_ids())
+        return key in ours
+
+    with opener() as stream:
+        report = x12.validate(
+            stream,
+            is_duplicate=is_duplicate,
+            version_fallback=partner.version_fallback,
+            is_known_receiver=is_known_receiver,
+        )
+    return _plan_from_report(batch=batch, report=report, partner=partner, lookup=lookup)
+
+
+def _plan_without_partner(report: x12.ValidationReport) -> _Plan:
+    """No sender to address: REJECTED with the reason, no acknowledgment possible."""
+    if report.interchanges:
+        first = report.interchanges[0]
+        detail = first.issues[0].message if first.issues else "the ISA has no sender"
+        reason = f"The sender cannot be identified from ISA05/ISA06 ({detail}); no TA1 possible."
+    else:
+        reason = f"Not a usable X12 file: {report.error or 'no interchange found'}."
+    return _Plan(
+        status=BatchStatus.REJECTED,
+        reason=reason,
+        report=_report_summary(report),
+        segment_count=report.segment_count,
+    )
+
+
+def _plan_duplicate(
+    *,
+    batch: TransactionBatch,
+    partner: TradingPartner,
+    original: TransactionBatch,
+    opener: Opener,
+) -> _Plan:
+    """Same partner and ISA13 already received: TA1 R 025, nothing else is processed."""
+    with opener() as stream:
+        # only the ISA is needed for the TA1: validate the first bytes, not the whole file
+        report = x12.validate(stream.read(4096))
+    plan = _Plan(
+        status=BatchStatus.DUPLICATE,
+        reason=(
+            f"Duplicate interchange: ISA13 {original.isa13} was already received from "
+            f"{partner.code} as batch {original.pk}; answered with TA1 R 025, nothing processed."
+        ),
+        partner=partner,
+        duplicate_of=original,
+    )
+    if report.interchanges and partner.ta1_policy != Ta1Policy.NEVER:
+        ic = report.interchanges[0]
+        ic.ta1_code, ic.ta1_note = "R", "025"
+        plan.outcomes.append(
+            _Outcome(
+                partner=partner,
+                response_type="TA1",
+                payload=x12.ta1_content(ic),
+                dedupe_key=f"{batch.pk}:TA1:{original.isa13}",
+                isa13=original.isa13,
+            )
+        )
+    plan.report = {
+        "verdict": "duplicate",
+        "duplicate_of": original.pk,
+        "interchanges": [
+            {
+                "isa13": original.isa13,
+                "ta1_code": "R",
+                "ta1_note": "025",
+                "ta1_meaning": x12_codes.TA1_NOTE_CODES["025"],
+                "groups": [],
+            }
+        ],
+    }
+    return plan
+
+
+def _ta1_owed(ic: x12.InterchangeReport, policy: str) -> bool:
+    """TA1 per the partner's policy; a rejected interchange is answered unless policy=never."""
+    if policy == Ta1Policy.NEVER or not ic.sender_identified:
+        return False
+    if ic.ta1_code != "A":
+        return True  # otherwise the sender never learns the interchange was rejected
+    return x12.ta1_wanted(ic, policy)
+
+
+def _plan_from_report(
+    *,
+    batch: TransactionBatch,
+    report: x12.ValidationReport,
+    partner: TradingPartner,
+    lookup: Callable[[str, str], TradingPartner | None],
+) -> _Plan:
+    plan = _Plan(
+        status=BatchStatus.RECEIVED,
+        partner=partner,
+        report=_report_summary(report),
+        segment_count=report.segment_count,
+    )
+    if not report.interchanges:
+        plan.status = BatchStatus.REJECTED
+        plan.reason = f"Not a usable X12 file: {report.error or 'no interchange found'}."
+        return plan
+
+    reasons: list[str] = []
+    dedupe_used: set[str] = set()
+    for ic in report.interchanges:
+        h = ic.header
+        ic_partner = lookup(h.sender_qualifier, h.sender_id) if ic.sender_identified else None
+        isa13 = h.control_number[:9]
+        if ic_partner is not None and _ta1_owed(ic, ic_partner.ta1_policy):
+            plan.outcomes.append(
+                _Outcome(
+                    partner=ic_partner,
+                    response_type="TA1",
+                    payload=x12.ta1_content(ic),
+                    dedupe_key=_unique(f"{batch.pk}:TA1:{isa13}", dedupe_used),
+                    isa13=isa13,
+                )
+            )
+        ic_rejected = ic.ta1_code == "R" or ic_partner is None
+        if ic.ta1_code == "R":
+            first = ic.issues[0] if ic.issues else None
+            where = f" at line {first.line}" if first and first.line else ""
+            text = first.message if first else x12_codes.TA1_NOTE_CODES.get(ic.ta1_note, "")
+            reasons.append(
+                f"Interchange ISA13 {isa13 or '?'} rejected (TA1 R {ic.ta1_note}){where}: {text}"
+            )
+        elif ic_partner is None:
+            reasons.append(
+                f"Interchange ISA13 {isa13 or '?'} is from an unknown sender "
+                f"{h.sender_qualifier}/{h.sender_id}: not processed"
+            )
+        for group in ic.groups:
+            gh = group.header
+            group_ok = not ic_rejected and group.ack_code != "R"
+            if group_ok:
+                plan.groups_accepted += 1
+            else:
+                plan.groups_rejected += 1
+            if not ic_rejected and not group.is_acknowledgment:
+                plan.outcomes.append(
+                    _Outcome(
+                        partner=ic_partner,  # type: ignore[arg-type]
+                        response_type="999",
+                        payload=x12.ack_999_content(group),
+                        dedupe_key=_unique(
+                            f"{batch.pk}:999:{isa13}:{gh.control_number[:9]}", dedupe_used
+                        ),
+                        isa13=isa13,
+                        gs06=gh.control_number[:9],
+                        st02s=[s.control_number[:9] for s in group.sets],
+                    )
+                )
+            if not ic_rejected and group.ack_code == "R" and group.codes:
+                meanings = ", ".join(
+                    f"{c} {x12_codes.AK9_ERROR_CODES.get(c, 'group error')}" for c in group.codes
+                )
+                reasons.append(
+                    f"Functional group GS06 {gh.control_number or '?'} rejected (AK9 R: {meanings})"
+                )
+            for s in group.sets:
+                routable = group_ok and s.ack_code in _ROUTABLE_SET_CODES
+                if routable:
+                    plan.sets_accepted += 1
+                    status = (
+                        RoutingStatus.PENDING
+                        if handler_for(s.id) is not None
+                        else RoutingStatus.NO_HANDLER
+                    )
+                else:
+                    plan.sets_rejected += 1
+                    status = RoutingStatus.NOT_ROUTED
+                    if s.ack_code == "R" and not ic_rejected:
+                        reasons.append(_set_reason(s))
+                plan.headers.append((isa13, gh, s, status))
+
+    any_rejected = (
+        plan.sets_rejected
+        or plan.groups_rejected
+        or any(ic.ta1_code == "R" for ic in report.interchanges)
+    )
+    if plan.sets_accepted and not any_rejected:
+        plan.status = BatchStatus.ACCEPTED
+    elif plan.sets_accepted:
+        plan.status = BatchStatus.PARTIALLY_ACCEPTED
+    elif any_rejected:
+        plan.status = BatchStatus.REJECTED
+    else:
+        plan.status = BatchStatus.ACCEPTED  # interchanges without transaction sets
+        reasons.append("no transaction sets in the file")
+    if reasons:
+        shown = reasons[:5]
+        more = f" (and {len(reasons) - 5} more)" if len(reasons) > 5 else ""
+        plan.reason = "; ".join(shown) + more + "."
+    return plan
+
+
+def _header_row(
+    batch: TransactionBatch, isa13: str, gh: x12.GroupHeader, s: x12.SetReport, status: str
+) -> TransactionHeader:
+    return TransactionHeader(
+        batch=batch,
+        isa13=isa13,
+        gs01=gh.functional_id[:2],
+        gs06=gh.control_number[:9],
+        gs08=gh.version[:12],
+        st01=s.id[:3],
+        st02=s.control_number[:9],
+        st03=s.implementation_reference[:35],
+        segment_count=s.segment_count,
+        start_offset=s.offset,
+        first_line=s.line,
+        verdict=s.ack_code if s.ack_code in ("A", "E", "R") else "",
+        error_summary=_set_errors(s),
+        routing_status=status,
+        routing_result=(
+            "accepted, no handler for this transaction type yet"
+            if status == RoutingStatus.NO_HANDLER
+            else ""
+        ),
+    )
+
+
+def _unique(key: str, used: set[str]) -> str:
+    """Keep dedupe keys distinct inside one batch (e.g. two groups with the same GS06)."""
+    candidate, n = key, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{key}:{n}"
+    used.add(candidate)
+    return candidate
+
+
+def _set_reason(s: x12.SetReport) -> str:
+    codes = ", ".join(f"{c} {x12_codes.IK5_ERROR_CODES.get(c, 'set error')}" for c in s.codes)
+    first = s.issues[0] if s.issues else None
+    where = ""
+    if first is not None:
+        where = f"; first: {first.segment_id} at line {first.line} (position {first.position})"
+    return f"Transaction set {s.id} ST02 {s.control_number} rejected (IK5 R: {codes}){where}"
+
+
+def _set_errors(s: x12.SetReport) -> list[dict[str, Any]]:
+    """Codes, positions and meanings of a set's findings; never the bad values (PHI)."""
+    errors: list[dict[str, Any]] = []
+    for code in s.codes:
+        errors.append(
+            {
+                "level": "set",
+                "code": code,
+                "meaning": x12_codes.IK5_ERROR_CODES.get(code, "set error"),
+                "line": s.line,
+            }
+        )
+    for issue in s.issues[:MAX_ERRORS_PER_SET]:
+        errors.append(
+            {
+                "level": "segment",
+                "segment": issue.segment_id,
+                "position": issue.position,
+                "line": issue.line,
+                "loop": issue.loop_id or "",
+                "code": issue.code or "8",
+                "meaning": x12_codes.IK3_ERROR_CODES.get(issue.code or "8", "segment error"),
+                "message": issue.message,
+                "elements": [
+                    {
+                        "position": e.position,
+                        "component": e.component,
+                        "repetition": e.repetition,
+                        "reference": e.reference or "",
+                        "name": e.name,
+                        "code": e.code,
+                        "meaning": x12_codes.IK4_ERROR_CODES.get(e.code, "element error"),
+                    }
+                    for e in issue.elements
+                ],
+            }
+        )
+    dropped = max(0, len(s.issues) - MAX_ERRORS_PER_SET) + s.issues_dropped
+    if dropped:
+        errors.append({"level": "note", "message": f"{dropped} more findings (see the 999)"})
+    return errors
+
+
+def _issue_dicts(issues: Iterable[Any], table: dict[str, str]) -> list[dict[str, Any]]:
+    out = []
+    for issue in list(issues)[:MAX_REPORT_ISSUES]:
+        out.append(
+            {
+                "code": issue.code,
+                "meaning": table.get(issue.code, ""),
+                "message": issue.message,
+                "line": issue.line,
+            }
+        )
+    return out
+
+
+def _report_summary(report: x12.ValidationReport) -> dict[str, Any]:
+    """The interchange and group levels of the report (sets live in TransactionHeader rows)."""
+    interchanges = []
+    for ic in report.interchanges:
+        h = ic.header
+        d = ic.delimiters
+        interchanges.append(
+            {
+                "isa13": h.control_number,
+                "sender": [h.sender_qualifier, h.sender_id],
+                "receiver": [h.receiver_qualifier, h.receiver_id],
+                "date": h.date,
+                "time": h.time,
+                "version": h.version,
+                "ack_requested": h.ack_requested,
+                "usage": h.usage,
+                "line": h.line,
+                "offset": h.offset,
+                "delimiters": None
+                if d is None
+                else {
+                    "element": d.element,
+                    "repetition": d.repetition,
+                    "component": d.component,
+                    "segment": d.segment,
+                },
+                "ta1_code": ic.ta1_code,
+                "ta1_note": ic.ta1_note,
+                "ta1_meaning": x12_codes.TA1_NOTE_CODES.get(ic.ta1_note, ""),
+                "issues": _issue_dicts(ic.issues, x12_codes.TA1_NOTE_CODES),
+                "broken": ic.broken,
+                "verdict": ic.verdict,
+                "groups": [
+                    {
+                        "gs01": g.header.functional_id,
+                        "gs06": g.header.control_number,
+                        "gs08": g.header.version,
+                        "line": g.header.line,
+                        "ack_code": g.ack_code,
+                        "ack_meaning": x12_codes.AK9_ACK_CODES.get(g.ack_code, ""),
+                        "included": g.included,
+                        "received": g.received,
+                        "accepted": g.accepted,
+                        "issues": _issue_dicts(g.issues, x12_codes.AK9_ERROR_CODES),
+                        "set_count": len(g.sets),
+                    }
+                    for g in ic.groups
+                ],
+            }
+        )
+    return {
+        "verdict": report.verdict,
+        "error_code": report.error_code,
+        "error": report.error,
+        "problems": _issue_dicts(report.problems, {}),
+        "segment_count": report.segment_count,
+        "bytes_read": report.bytes_read,
+        "interchanges": interchanges,
+    }
+
+
+def _finish(*, batch: TransactionBatch, plan: _Plan, started: float) -> TransactionBatch:
+    """The one transaction: final status, headers and owed outcomes commit together.
+
+    The status UPDATE comes first and only matches a batch still RECEIVED: it locks the row,
+    so of two concurrent runs (e.g. two "Reprocess" clicks) one writes and the other finds
+    the batch finished and keeps that result. A RECEIVED batch never has headers (they are
+    written here, with the final status), so nothing needs deleting first.
+    """
+    sink = outcome_sink() if plan.outcomes else None
+    fields: dict[str, Any] = {
+        "status": plan.status,
+        "status_reason": plan.reason[:4000],
+        "duplicate_of": plan.duplicate_of,
+        "groups_accepted": plan.groups_accepted,
+        "groups_rejected": plan.groups_rejected,
+        "sets_accepted": plan.sets_accepted,
+        "sets_rejected": plan.sets_rejected,
+        "segment_count": plan.segment_count,
+        "report": plan.report,
+        "processed_at": timezone.now(),
+        "processing_ms": int((time.monotonic() - started) * 1000),
+    }
+    if plan.partner is not None:
+        fields["partner"] = plan.partner
+    with transaction.atomic():
+        updated = TransactionBatch.objects.filter(pk=batch.pk, status=BatchStatus.RECEIVED).update(
+            **fields
+        )
+        if not updated:
+            return TransactionBatch.objects.select_related("partner").get(pk=batch.pk)
+        for name, value in fields.items():
+            setattr(batch, name, value)
+        for start in range(0, len(plan.headers), HEADER_BULK_SIZE):
+            TransactionHeader.objects.bulk_create(
+                [
+                    _header_row(batch, *spec)
+                    for spec in plan.headers[start : start + HEADER_BULK_SIZE]
+                ]
+            )
+        for outcome in plan.outcomes:
+            sink(  # type: ignore[misc]
+                batch=batch,
+                partner=outcome.partner,
+                response_type=outcome.response_type,
+                payload=outcome.payload,
+                dedupe_key=outcome.dedupe_key,
+                isa13=outcome.isa13,
+                gs06=outcome.gs06,
+                st02s=outcome.st02s,
+            )
+    logger.info(
+        "inbound batch %s: %s (%d sets accepted, %d rejected, %d outcomes, %d ms)",
+        batch.pk,
+        batch.status,
+        batch.sets_accepted,
+        batch.sets_rejected,
+        len(plan.outcomes),
+        batch.processing_ms,
+    )
+    return batch
+
+
+# -- routing -------------------------------------------------------------------------------
+
+
+def batch_route_pending(*, batch: TransactionBatch, opener: Opener | None = None) -> int:
+    """Hand every PENDING accepted set of ``batch`` to its handler; returns how many routed.
+
+    Re-reads the file one transaction set at a time (bounded memory). Each set is routed in
+    its own transaction together with its ROUTED status; a failing handler marks only that
+    header FAILED (retry with Reprocess).
+    """
+    pending = {
+        h.start_offset: h
+        for h in TransactionHeader.objects.filter(
+            batch=batch, routing_status=RoutingStatus.PENDING
+        ).order_by("id")
+    }
+    if not pending:
+        return 0
+    if opener is None:
+        stored = batch.storage_path
+
+        def opener() -> BinaryIO:
+            return raw_open(stored)
+
+    delimiters = {
+        ic.get("offset", 0): ic.get("delimiters")
+        for ic in (batch.report or {}).get("interchanges", [])
+    }
+    routed = 0
+    with opener() as stream:
+        for isa, _group, tset in x12.iter_transaction_sets(stream):
+            if not tset.segments:
+                continue
+            header = pending.pop(tset.segments[0].offset, None)
+            if header is None:
+                continue
+            d = delimiters.get(isa.offset) or {}
+            routed += _route_one(header, tset.segments, x12.Delimiters(**d))
+            if not pending:
+                break
+    for header in pending.values():
+        TransactionHeader.objects.filter(pk=header.pk, routing_status=RoutingStatus.PENDING).update(
+            routing_status=RoutingStatus.FAILED,
+            routing_result="the transaction set was not found when re-reading the stored file",
+        )
+    return routed
+
+
+def _route_one(
+    header: TransactionHeader, segments: list[x12.Segment], delimiters: x12.Delimiters
+) -> int:
+    fn = handler_for(header.st01)
+    if fn is None:
+        TransactionHeader.objects.filter(pk=header.pk).update(
+            routing_status=RoutingStatus.NO_HANDLER,
+            routing_result="accepted, no handler for this transaction type yet",
+        )
+        return 0
+    try:
+        with transaction.atomic():
+            locked = TransactionHeader.objects.select_for_update().get(pk=header.pk)
+            if locked.routing_status != RoutingStatus.PENDING:
+                return 0  # routed by a concurrent run
+            result = fn(header=locked, segments=segments, delimiters=delimiters)
+            locked.routing_status = RoutingStatus.ROUTED
+            locked.routing_result = str(result or "routed")[:1000]
+            locked.save(update_fields=["routing_status", "routing_result"])
+        return 1
+    except RoutingError as exc:
+        reason = f"handler failed: {exc}"
+    except Exception as exc:
+        # the exception text may quote the set's data: keep only its class
+        reason = f"handler failed ({type(exc).__name__}); retry with Reprocess"
+    logger.warning("inbound header %s (ST01 %s): routing failed", header.pk, header.st01)
+    TransactionHeader.objects.filter(pk=header.pk).update(
+        routing_status=RoutingStatus.FAILED, routing_result=reason[:1000]
+    )
+    return 0

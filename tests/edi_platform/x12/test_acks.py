@@ -1,0 +1,232 @@
+"""999 and TA1: content from reports, rendering into interchanges, TA1 policy."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+
+from edi_platform.x12 import (
+    Delimiters,
+    EnvelopeParams,
+    ack_999_content,
+    build_999,
+    build_ta1,
+    render_999_interchange,
+    render_ta1_interchange,
+    ta1_content,
+    ta1_wanted,
+    validate,
+    validate_envelope,
+)
+from edi_platform.x12.engine import _guides
+from edi_platform.x12.issues import Context, ElementIssue, SegmentIssue
+from edi_platform.x12.model import GroupHeader
+from edi_platform.x12.report import GroupReport, SetReport
+from edi_platform.x12.segments import Segment
+
+from .conftest import FIXTURES, MUTATIONS
+
+ENV = EnvelopeParams(
+    sender_qualifier="ZZ",
+    sender_id="RECEIVER01",
+    receiver_qualifier="ZZ",
+    receiver_id="SUBMITTER01",
+    sender_gs_code="RECEIVER01",
+    receiver_gs_code="SUBMITTER01",
+    usage_indicator="T",
+    delimiters=Delimiters("*", "^", ":", "~"),
+    isa13=42,
+    gs06=7,
+    timestamp=datetime(2026, 3, 4, 5, 6),
+)
+
+
+def _segments(data: bytes) -> list[str]:
+    return [s for s in data.decode().split("~") if s]
+
+
+def _group(path):
+    return validate(path).interchanges[0].groups[0]
+
+
+def test_999_content_is_json_data_with_ak1_ak2_ik5_ak9():
+    content = ack_999_content(_group(FIXTURES / "834.x12"))
+    assert json.loads(json.dumps(content)) == content
+    assert content["ak1"] == ["BE", "101", "005010X220A1"]
+    assert content["sets"][0]["ak2"] == ["834", "0001", "005010X220A1"]
+    assert content["ak9"][:4] == ["A", 1, 1, 1]
+
+
+def test_999_interchange_has_one_gs_and_one_st_per_content_with_our_numbers():
+    contents = [ack_999_content(_group(FIXTURES / n)) for n in ("834.x12", "837p.x12")]
+    data = render_999_interchange(contents, envelope=ENV, st02s=["0005", "0006"])
+    segs = _segments(data)
+    assert [s.split("*")[0] for s in segs].count("GS") == 1
+    assert [s for s in segs if s.startswith("ST*")] == [
+        "ST*999*0005*005010X231A1",
+        "ST*999*0006*005010X231A1",
+    ]
+    assert segs[1] == "GS*FA*RECEIVER01*SUBMITTER01*20260304*0506*7*X*005010X231A1"
+    assert segs[0].split("*")[13] == "000000042"
+    assert segs[-2] == "GE*2*7" and segs[-1] == "IEA*1*000000042"
+    assert validate_envelope(data) == []
+
+
+def test_rendering_is_deterministic():
+    content = ack_999_content(_group(MUTATIONS / "ik5_4_se01_count.x12"))
+    one = render_999_interchange([content], envelope=ENV, st02s=["0001"])
+    two = render_999_interchange([json.loads(json.dumps(content))], envelope=ENV, st02s=["0001"])
+    assert one == two
+
+
+def test_rejected_set_is_answered_with_ik5_codes_and_ak9_counts():
+    data = build_999(_group(MUTATIONS / "ik5_4_se01_count.x12"), envelope=ENV, st02="0001")
+    segs = _segments(data)
+    assert "IK5*R*4" in segs and "AK9*R*1*1*0" in segs
+
+
+def test_group_error_is_answered_in_ak9():
+    data = build_999(_group(MUTATIONS / "ak9_5_ge01_count.x12"), envelope=ENV, st02="0001")
+    assert "AK9*R*2*1*1*5" in _segments(data)
+
+
+def test_ak2_is_sent_even_without_st03(fixture_bytes):
+    data = fixture_bytes("834.x12").replace(b"ST*834*0001*005010X220A1", b"ST*834*0001")
+    segs = _segments(build_999(_group(data), envelope=ENV, st02="0001"))
+    assert "AK2*834*0001" in segs
+    assert any(s.startswith("IK5*") for s in segs)
+
+
+def test_unknown_transaction_set_is_reported_not_dropped():
+    segs = _segments(
+        build_999(_group(MUTATIONS / "ik5_1_unsupported_set.x12"), envelope=ENV, st02="0001")
+    )
+    assert "AK2*836*0001*005010X220A1" in segs and "IK5*R*1" in segs
+
+
+def _group_with(issue: SegmentIssue) -> GroupReport:
+    s = SetReport("837", "0001", "005010X222A1", 3, 0)
+    s.issues = [issue]
+    s.ack_code, s.codes = "R", ["5"]
+    g = GroupReport(
+        GroupHeader("HC", "A", "B", "20260101", "1200", "9", "X", "005010X222A1"), [s], "R", 1, 1, 0
+    )
+    return g
+
+
+def test_ik3_ctx_and_ik4_segments_carry_positions_context_and_bad_value():
+    issue = SegmentIssue(
+        "SV1",
+        20,
+        "2400",
+        "8",
+        elements=[
+            ElementIssue(1, "7", component=2, reference="234", bad_value="ZZ*9~"),
+            ElementIssue(3, "I12", repetition=2, reference="355"),
+        ],
+        contexts=[
+            Context("CLM01", "CLAIM0001"),
+            Context("SITUATIONAL TRIGGER", "", "CLM", 17, "2300", 5),
+        ],
+    )
+    segs = _segments(build_999(_group_with(issue), envelope=ENV, st02="0001"))
+    start = segs.index("IK3*SV1*20*2400*8")
+    assert segs[start + 1 : start + 5] == [
+        "CTX*CLM01:CLAIM0001",
+        "CTX*SITUATIONAL TRIGGER*CLM*17*2300*5",
+        "IK4*1:2*234*7*ZZ9",  # delimiters inside a copied value are dropped
+        "IK4*3::2*355*I12",
+    ]
+
+
+def test_bad_value_copy_is_trimmed_to_99_characters_without_trailing_blanks():
+    issue = SegmentIssue(
+        "NM1",
+        5,
+        "2100A",
+        "8",
+        elements=[
+            ElementIssue(3, "5", bad_value="X" * 120),
+            ElementIssue(4, "6", bad_value="AB  "),
+        ],
+    )
+    content = ack_999_content(_group_with(issue))
+    values = [e["bad_value"] for e in content["sets"][0]["ik3"][0]["elements"]]
+    assert values == ["X" * 99, "AB"]
+
+
+def test_ta1_interchange_is_isa_ta1_iea_with_zero_groups():
+    ic = validate(MUTATIONS / "ta1_021_iea01_count.x12").interchanges[0]
+    content = ta1_content(ic)
+    assert json.loads(json.dumps(content)) == content
+    data = render_ta1_interchange([content], envelope=ENV)
+    segs = _segments(data)
+    assert [s.split("*")[0] for s in segs] == ["ISA", "TA1", "IEA"]
+    assert segs[1] == "TA1*000000101*260101*1200*R*021"
+    assert segs[2] == "IEA*0*000000042"
+    assert validate_envelope(data) == []
+    assert build_ta1(ic, envelope=ENV) == data
+
+
+def test_ta1_for_an_unreadable_isa_uses_zeros_for_what_is_missing():
+    ic = validate(MUTATIONS / "ta1_004_terminator_letter.x12").interchanges[0]
+    segs = _segments(build_ta1(ic, envelope=ENV))
+    assert segs[1] == "TA1*000000101*260101*1200*R*004"
+
+
+@pytest.mark.parametrize(
+    ("policy", "name", "expected"),
+    [
+        ("never", "mutations/ta1_014_date.x12", False),
+        ("always", "834.x12", True),
+        ("on_error", "834.x12", False),
+        ("on_error", "mutations/ta1_014_date.x12", True),
+        ("on_request", "834.x12", False),
+        ("on_request", "mutations/ta1_004_terminator_letter.x12", True),
+    ],
+)
+def test_ta1_policy(policy, name, expected):
+    ic = validate(FIXTURES / name).interchanges[0]
+    assert ta1_wanted(ic, policy) is expected
+
+
+def test_ta1_on_request_follows_isa14(fixture_bytes):
+    data = fixture_bytes("834.x12").replace(b"*000000101*0*T*", b"*000000101*1*T*")
+    assert ta1_wanted(validate(data).interchanges[0], "on_request")
+
+
+def test_no_ta1_when_the_sender_cannot_be_identified():
+    ic = validate(MUTATIONS / "ta1_026_element_separator_letter.x12").interchanges[0]
+    assert not ic.sender_identified and not ta1_wanted(ic, "always")
+
+
+def test_our_999_passes_the_999_guide_when_guides_are_installed():
+    issue = SegmentIssue(
+        "SV1",
+        20,
+        "2400",
+        "8",
+        elements=[ElementIssue(1, "7", component=2, reference="234", bad_value="ZZ")],
+    )
+    data = build_999(_group_with(issue), envelope=ENV, st02="0001")
+    report = validate(data)
+    assert report.interchanges[0].ta1_note == "000"
+    assert report.interchanges[0].groups[0].codes == []
+    s = report.interchanges[0].groups[0].sets[0]
+    if _guides() is not None and s.guide is not None:
+        assert (s.ack_code, s.issues) == ("A", [])
+
+
+def test_loop_ids_longer_than_ik303_allows_are_left_out_of_the_segment():
+    issue = SegmentIssue("DMG", 11, "2100A", "8", elements=[ElementIssue(2, "8")])
+    segs = _segments(build_999(_group_with(issue), envelope=ENV, st02="0001"))
+    assert "IK3*DMG*11**8" in segs
+    assert ack_999_content(_group_with(issue))["sets"][0]["ik3"][0]["loop_id"] == "2100A"
+
+
+def test_segment_helper_is_not_needed_for_content():
+    # content holds plain data only: no Segment objects leak into stored payloads
+    content = ack_999_content(_group(MUTATIONS / "ik5_5_bad_date.x12"))
+    assert "Segment(" not in repr(content) and not isinstance(content, Segment)

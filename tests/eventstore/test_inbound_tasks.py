@@ -1,0 +1,83 @@
+"""Inbox polling: files move to processed/ or failed/ only after their raw copy is stored."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import override_settings
+
+from edi_platform.core.schedules import DEFAULT_SCHEDULES
+from eventstore import tasks
+from eventstore.models import BatchStatus, TransactionBatch
+from eventstore.services.storage import inbound_storage
+from tests.eventstore.inbound_samples import inbound_storage as inbound_storage_dir  # noqa: F401
+from tests.eventstore.inbound_samples import onboard_partner, sample
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inbound_storage_dir")]
+
+
+def moved(inbox, folder):
+    return sorted(p.name for p in (inbox / folder).rglob("*") if p.is_file())
+
+
+@override_settings(INBOUND_INBOX_MIN_AGE_SECONDS=0)
+def test_poll_ingests_and_moves_files_by_result(settings):
+    onboard_partner()
+    inbox = settings.INBOUND_INBOX_DIR
+    (inbox / "good.x12").write_bytes(sample())
+    (inbox / "junk.x12").write_bytes(b"\x00\x01binary")
+    (inbox / "upload.part").write_bytes(sample(isa13="000000333"))  # still being written
+
+    counts = tasks.inbound_poll_inbox.delay().get()
+
+    assert counts == {"processed": 1, "failed": 1, "left": 0}
+    assert moved(inbox, "processed") == ["good.x12"]
+    assert moved(inbox, "failed") == ["junk.x12"]
+    assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == ["upload.part"]
+    good = TransactionBatch.objects.get(original_name="good.x12")
+    assert good.channel == "inbox" and good.status == BatchStatus.ACCEPTED
+    assert inbound_storage().exists(good.storage_path)
+    assert TransactionBatch.objects.get(original_name="junk.x12").status == BatchStatus.REJECTED
+
+
+@override_settings(INBOUND_INBOX_MIN_AGE_SECONDS=0)
+def test_file_stays_in_the_inbox_when_its_raw_copy_cannot_be_stored(settings, monkeypatch):
+    onboard_partner()
+    inbox = settings.INBOUND_INBOX_DIR
+    (inbox / "good.x12").write_bytes(sample())
+
+    def storage_down(**kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("eventstore.services.ingest.raw_store", storage_down)
+    result = tasks.inbox_poll()
+
+    assert (result.processed, result.failed, result.left) == (0, 0, 1)
+    assert (inbox / "good.x12").exists()
+    assert not TransactionBatch.objects.exists()
+
+    monkeypatch.undo()
+    assert tasks.inbox_poll().processed == 1
+    assert not (inbox / "good.x12").exists()
+
+
+@override_settings(INBOUND_INBOX_MIN_AGE_SECONDS=0)
+def test_the_same_file_dropped_twice_is_one_batch_and_both_copies_leave_the_inbox(settings):
+    onboard_partner()
+    inbox = settings.INBOUND_INBOX_DIR
+    (inbox / "x.x12").write_bytes(sample())
+    tasks.inbox_poll()
+    (inbox / "x.x12").write_bytes(sample())
+    tasks.inbox_poll()
+    assert TransactionBatch.objects.count() == 1
+    assert len(moved(inbox, "processed")) == 2
+
+
+def test_recent_files_wait_for_the_next_poll(settings):
+    (settings.INBOUND_INBOX_DIR / "fresh.x12").write_bytes(sample())
+    assert tasks.inbox_poll(min_age_seconds=3600).processed == 0
+    assert (settings.INBOUND_INBOX_DIR / "fresh.x12").exists()
+
+
+def test_inbox_polling_is_a_default_schedule():
+    specs = {s.task: s for s in DEFAULT_SCHEDULES}
+    assert "eventstore.tasks.inbound_poll_inbox" in specs

@@ -1,0 +1,303 @@
+"""The ingest service: registry, idempotency, duplicates, partners, outcomes and routing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+
+from eventstore.inbound_hooks import RoutingError, register_handler
+from eventstore.models import BatchStatus, RoutingStatus, TransactionBatch, TransactionHeader
+from eventstore.services.ingest import ingest_bytes
+from eventstore.services.reprocess import ReprocessRefused, batch_reprocess
+from eventstore.services.storage import inbound_storage
+from outbound.models import OutcomeStatus, ProcessingOutcome
+from tests.eventstore.inbound_samples import (
+    SENDER,
+    clean_handlers,  # noqa: F401 - fixture
+    onboard_partner,
+    sample,
+    two_sets_one_bad,
+)
+from tests.eventstore.inbound_samples import inbound_storage as inbound_storage_dir  # noqa: F401
+from tests.factories import TradingPartnerFactory
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("inbound_storage_dir", "clean_handlers"),
+]
+
+
+def test_valid_file_is_registered_stored_accepted_and_owes_one_999():
+    partner = onboard_partner()
+    data = sample()
+    result = ingest_bytes(data=data, original_name="enroll.x12", channel="upload")
+
+    batch = TransactionBatch.objects.get(pk=result.batch)
+    assert result.status == batch.status == BatchStatus.ACCEPTED
+    assert not result.already_received and result.ok
+    assert batch.partner == partner and batch.channel == "upload"
+    assert (batch.isa13, batch.isa09, batch.isa10, batch.usage_indicator) == (
+        "000000101",
+        "230101",
+        "1253",
+        "P",
+    )
+    day = batch.received_at.strftime("%Y-%m-%d")
+    assert batch.storage_path == f"inbound/partner=SYNTH/date={day}/{batch.sha256}_enroll.x12"
+    with inbound_storage().open(batch.storage_path, "rb") as stored:
+        assert stored.read() == data
+    assert (batch.groups_accepted, batch.sets_accepted, batch.sets_rejected) == (1, 1, 0)
+    assert batch.size == len(data) and batch.processed_at and batch.processing_ms is not None
+
+    header = batch.headers.get()
+    assert (header.gs01, header.gs06, header.gs08) == ("BE", "1", "005010X220A1")
+    assert (header.st01, header.st02, header.st03, header.segment_count) == (
+        "834",
+        "0001",
+        "005010X220A1",
+        12,
+    )
+    assert header.verdict == "A" and header.routing_status == RoutingStatus.NO_HANDLER
+
+    outcome = ProcessingOutcome.objects.get(batch=batch)
+    assert outcome.response_type == "999" and outcome.status == OutcomeStatus.PENDING
+    assert outcome.dedupe_key == f"{batch.pk}:999:000000101:1"
+    assert (outcome.isa13, outcome.gs06, outcome.st02s) == ("000000101", "1", ["0001"])
+    assert outcome.payload["ak9"][0] == "A" and outcome.partner == partner
+    assert outcome.due_at > outcome.created_at
+
+
+def test_ta1_is_owed_when_the_interchange_asks_for_it():
+    onboard_partner()
+    result = ingest_bytes(data=sample(ack_requested="1"), original_name="a.x12")
+    types = sorted(
+        ProcessingOutcome.objects.filter(batch_id=result.batch).values_list(
+            "response_type", flat=True
+        )
+    )
+    assert types == ["999", "TA1"]
+    ta1 = ProcessingOutcome.objects.get(batch_id=result.batch, response_type="TA1")
+    assert ta1.payload["ack_code"] == "A" and ta1.dedupe_key == f"{result.batch}:TA1:000000101"
+
+
+def test_ta1_policy_never_sends_no_ta1_even_for_a_rejected_interchange():
+    onboard_partner(ta1_policy="never")
+    result = ingest_bytes(data=sample(receiver="NOTUS"), original_name="a.x12")
+    assert result.status == BatchStatus.REJECTED
+    assert not ProcessingOutcome.objects.filter(batch_id=result.batch).exists()
+
+
+def test_same_bytes_again_return_the_existing_batch_and_change_nothing():
+    onboard_partner()
+    first = ingest_bytes(data=sample(), original_name="one.x12")
+    counts = (
+        TransactionBatch.objects.count(),
+        TransactionHeader.objects.count(),
+        ProcessingOutcome.objects.count(),
+    )
+    files = inbound_storage().listdir(
+        TransactionBatch.objects.get().storage_path.rsplit("/", 1)[0]
+    )[1]
+
+    again = ingest_bytes(data=sample(), original_name="renamed.x12", channel="command")
+
+    assert again.batch == first.batch and again.already_received
+    assert again.status == BatchStatus.ACCEPTED
+    assert "already received as batch" in again.message
+    assert counts == (
+        TransactionBatch.objects.count(),
+        TransactionHeader.objects.count(),
+        ProcessingOutcome.objects.count(),
+    )
+    path = TransactionBatch.objects.get().storage_path
+    assert inbound_storage().listdir(path.rsplit("/", 1)[0])[1] == files
+    assert TransactionBatch.objects.get().original_name == "one.x12"
+
+
+def test_same_isa13_with_different_bytes_is_a_duplicate_answered_with_ta1_025():
+    onboard_partner()
+    original = ingest_bytes(data=sample(), original_name="one.x12")
+    dup = ingest_bytes(data=sample(extra="REF*ZZ*OTHER~\n"), original_name="two.x12")
+
+    batch = TransactionBatch.objects.get(pk=dup.batch)
+    assert batch.status == BatchStatus.DUPLICATE and not dup.ok
+    assert batch.duplicate_of_id == original.batch
+    assert "000000101" in batch.status_reason and str(original.batch) in batch.status_reason
+    assert not batch.headers.exists()
+    outcomes = ProcessingOutcome.objects.filter(batch=batch)
+    assert [o.response_type for o in outcomes] == ["TA1"]
+    assert (outcomes[0].payload["ack_code"], outcomes[0].payload["note_code"]) == ("R", "025")
+    assert outcomes[0].payload["control_number"] == "000000101"
+    assert inbound_storage().exists(batch.storage_path)
+
+
+@override_settings(INBOUND_DUPLICATE_WINDOW_DAYS=30)
+def test_an_isa13_older_than_the_duplicate_window_is_processed_normally():
+    onboard_partner()
+    original = ingest_bytes(data=sample(), original_name="one.x12")
+    TransactionBatch.objects.filter(pk=original.batch).update(
+        received_at=TransactionBatch.objects.get(pk=original.batch).received_at - timedelta(days=31)
+    )
+    again = ingest_bytes(data=sample(extra="REF*ZZ*OTHER~\n"), original_name="two.x12")
+    assert again.status != BatchStatus.DUPLICATE
+
+
+def test_unknown_sender_waits_without_ack_then_reprocess_after_onboarding(django_user_model):
+    result = ingest_bytes(data=sample(ack_requested="1"), original_name="new.x12")
+    batch = TransactionBatch.objects.get(pk=result.batch)
+    assert batch.status == BatchStatus.UNKNOWN_PARTNER and not result.ok
+    assert "ZZ/SYNTHSENDER" in batch.status_reason
+    assert batch.storage_path.startswith("inbound/partner=_unknown/")
+    assert not ProcessingOutcome.objects.exists()
+
+    onboarded = TradingPartnerFactory(code="LATE", their_isa_qualifier="ZZ", their_isa_id=SENDER)
+    operator = django_user_model.objects.create_user("ops")
+    done = batch_reprocess(batch_id=batch.pk, acting_user=operator)
+
+    batch.refresh_from_db()
+    assert done.status == batch.status == BatchStatus.ACCEPTED
+    assert batch.partner == onboarded
+    assert (batch.reprocess_count, batch.last_reprocessed_by) == (1, "ops")
+    assert sorted(ProcessingOutcome.objects.values_list("response_type", flat=True)) == [
+        "999",
+        "TA1",
+    ]
+
+
+def test_inactive_partner_is_treated_as_unknown():
+    onboard_partner(active=False)
+    result = ingest_bytes(data=sample(), original_name="a.x12")
+    assert result.status == BatchStatus.UNKNOWN_PARTNER
+    assert not ProcessingOutcome.objects.exists()
+
+
+def test_receiver_that_is_not_us_is_rejected_with_ta1_009():
+    onboard_partner()
+    result = ingest_bytes(data=sample(receiver="SOMEONEELSE"), original_name="a.x12")
+    assert result.status == BatchStatus.REJECTED
+    assert "009" in result.reason
+    ta1 = ProcessingOutcome.objects.get(batch_id=result.batch)
+    assert (ta1.response_type, ta1.payload["note_code"]) == ("TA1", "009")
+    assert TransactionHeader.objects.get().routing_status == RoutingStatus.NOT_ROUTED
+
+
+def test_one_bad_set_makes_the_batch_partially_accepted():
+    onboard_partner()
+    result = ingest_bytes(data=two_sets_one_bad(), original_name="two.x12")
+    batch = TransactionBatch.objects.get(pk=result.batch)
+    assert batch.status == BatchStatus.PARTIALLY_ACCEPTED and result.ok
+    assert (batch.sets_accepted, batch.sets_rejected) == (1, 1)
+    good, bad = batch.headers.order_by("st02")
+    assert (good.verdict, good.routing_status) == ("A", RoutingStatus.NO_HANDLER)
+    assert (bad.verdict, bad.routing_status) == ("R", RoutingStatus.NOT_ROUTED)
+    segment_errors = [e for e in bad.error_summary if e["level"] == "segment"]
+    assert segment_errors[0]["segment"] == "DMG"
+    assert segment_errors[0]["elements"][0]["meaning"] == "Invalid Date"
+    assert "19801340" not in str(bad.error_summary)  # no data values stored
+    outcome = ProcessingOutcome.objects.get(batch=batch, response_type="999")
+    assert outcome.payload["ak9"][0] == "P" and outcome.st02s == ["0001", "0002"]
+
+
+def test_accepted_sets_are_routed_to_the_handler_for_their_st01():
+    onboard_partner()
+    seen = []
+
+    def handler(*, header, segments, delimiters):
+        seen.append((header.st02, segments[0].id, segments[-1].id, delimiters.element))
+        return "3 events appended"
+
+    register_handler("834", handler)
+    result = ingest_bytes(data=sample(), original_name="a.x12")
+    header = TransactionHeader.objects.get(batch_id=result.batch)
+    assert header.routing_status == RoutingStatus.ROUTED
+    assert header.routing_result == "3 events appended"
+    assert seen == [("0001", "ST", "SE", "*")]
+
+
+def test_failing_handler_marks_the_set_failed_without_data_and_reprocess_retries(django_user_model):
+    onboard_partner()
+
+    def broken(*, header, segments, delimiters):
+        raise ValueError("member TESTLAST born 19800101")
+
+    register_handler("834", broken)
+    result = ingest_bytes(data=sample(), original_name="a.x12")
+    header = TransactionHeader.objects.get(batch_id=result.batch)
+    assert result.status == BatchStatus.ACCEPTED
+    assert header.routing_status == RoutingStatus.FAILED
+    assert "ValueError" in header.routing_result and "TESTLAST" not in header.routing_result
+
+    register_handler("834", lambda **kw: "ok now")
+    batch_reprocess(batch_id=result.batch, acting_user=django_user_model.objects.create_user("o"))
+    header.refresh_from_db()
+    assert (header.routing_status, header.routing_result) == (RoutingStatus.ROUTED, "ok now")
+    assert ProcessingOutcome.objects.filter(batch_id=result.batch).count() == 1
+
+
+def test_routing_error_message_is_kept():
+    onboard_partner()
+
+    def refuses(**kw):
+        raise RoutingError("plan code not configured")
+
+    register_handler("834", refuses)
+    result = ingest_bytes(data=sample(), original_name="a.x12")
+    header = TransactionHeader.objects.get(batch_id=result.batch)
+    assert header.routing_result == "handler failed: plan code not configured"
+
+
+def test_missing_outcome_sink_leaves_the_batch_received_for_reprocess(
+    monkeypatch, django_user_model
+):
+    onboard_partner()
+    from eventstore import inbound_hooks
+
+    sink = inbound_hooks._sink
+    monkeypatch.setattr(inbound_hooks, "_sink", None)
+    result = ingest_bytes(data=sample(), original_name="a.x12")
+    batch = TransactionBatch.objects.get(pk=result.batch)
+    assert batch.status == BatchStatus.RECEIVED and not result.ok
+    assert "OutcomeSinkMissing" in batch.status_reason
+    assert not batch.headers.exists() and not ProcessingOutcome.objects.exists()
+
+    monkeypatch.setattr(inbound_hooks, "_sink", sink)
+    done = batch_reprocess(
+        batch_id=batch.pk, acting_user=django_user_model.objects.create_user("o")
+    )
+    assert done.status == BatchStatus.ACCEPTED
+    assert ProcessingOutcome.objects.filter(batch=batch).count() == 1
+
+
+def test_final_batches_are_not_reprocessed(django_user_model):
+    onboard_partner()
+    result = ingest_bytes(data=sample(receiver="NOTUS"), original_name="a.x12")
+    with pytest.raises(ReprocessRefused):
+        batch_reprocess(
+            batch_id=result.batch, acting_user=django_user_model.objects.create_user("o")
+        )
+
+
+def test_each_interchange_of_a_file_gets_its_own_999_and_a_repeated_isa13_is_rejected():
+    onboard_partner()
+    first = sample().decode()
+    second = sample(isa13="000000102").decode()
+    repeated = sample(ack_requested="1").decode()  # ISA13 000000101 again, in the same file
+    result = ingest_bytes(data=(first + second + repeated).encode(), original_name="multi.x12")
+
+    batch = TransactionBatch.objects.get(pk=result.batch)
+    assert batch.status == BatchStatus.PARTIALLY_ACCEPTED
+    acks = ProcessingOutcome.objects.filter(batch=batch).order_by("dedupe_key")
+    assert [(o.response_type, o.isa13) for o in acks] == [
+        ("999", "000000101"),
+        ("999", "000000102"),
+        ("TA1", "000000101"),
+    ]
+    assert acks[2].payload["note_code"] == "025"
+    assert len({o.dedupe_key for o in acks}) == 3
+    assert sorted(batch.headers.values_list("isa13", "routing_status")) == [
+        ("000000101", RoutingStatus.NOT_ROUTED),
+        ("000000101", RoutingStatus.NO_HANDLER),
+        ("000000102", RoutingStatus.NO_HANDLER),
+    ]
