@@ -135,3 +135,30 @@ def test_reverse_action_needs_permission_confirms_then_reverses(rf, django_user_
     reversal = BatchReversal.objects.get()
     assert reversal.acting_user == user and reversal.events_reversed == 7
     assert "reverse_batch_action" in model_admin.get_actions(action_request(rf, user, {}))
+
+
+def test_batch_admin_offers_reverse_batch_with_confirmation(client, django_user_model, family):
+    client, _ = staff_client(
+        client,
+        django_user_model,
+        "view_transactionbatch",
+        "change_transactionbatch",
+        "reverse_batch",
+    )
+    url = reverse("admin:eventstore_transactionbatch_changelist")
+    post = {"action": "reverse_batch_action", "_selected_action": [family.pk]}
+    confirm = client.post(url, post)
+    assert confirm.status_code == 200 and b"Yes, reverse" in confirm.content
+    assert not BatchReversal.objects.exists()
+    done = client.post(url, {**post, "confirm": "yes", "reason": "sent twice"}, follow=True)
+    assert b"events compensated" in done.content
+    assert BatchReversal.objects.get().reason == "sent twice"
+
+
+def test_batch_admin_hides_reverse_batch_without_the_permission(client, django_user_model, family):
+    client, _ = staff_client(
+        client, django_user_model, "view_transactionbatch", "change_transactionbatch"
+    )
+    page = client.get(reverse("admin:eventstore_transactionbatch_changelist"))
+    assert page.status_code == 200
+    assert b"reverse_batch_action" not in page.content

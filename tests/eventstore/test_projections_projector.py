@@ -121,3 +121,69 @@ def test_projector_task_runs_inline_on_commit_when_eager(django_capture_on_commi
     with django_capture_on_commit_callbacks(execute=True):
         events_append(events=[added("a")])
     assert Member.objects.filter(aggregate_id="a").exists()
+
+
+KILLED_PROJECTOR = r"""
+import pathlib, sys, time
+import django
+django.setup()
+from eventstore.services import projections
+
+ready = pathlib.Path(sys.argv[1])
+original = projections._save_checkpoint
+
+def hang(checkpoint, position):
+    # Rows of the batch are written, the transaction is open: now get killed.
+    ready.write_text(str(position))
+    time.sleep(120)
+
+projections._save_checkpoint = hang
+projections.project_pending(batch_size=40)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_projector_process_killed_mid_batch_then_rerun_gives_the_same_state(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from django.db import connection
+
+    from eventstore.services.replay import replay_events
+    from tests.conftest import REPO_ROOT
+
+    events_append(events=[added(f"k{i}") for i in range(60)], project=False)
+    events_append(events=[enrolled(f"k{i}", "HLT", "2024-01-01") for i in range(60)], project=False)
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_POOL": "false",
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    ready = tmp_path / "ready"
+    worker = subprocess.Popen(
+        [sys.executable, "-c", KILLED_PROJECTOR, str(ready)],
+        cwd=REPO_ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for _ in range(600):
+            if ready.exists() or worker.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert ready.exists(), worker.stderr.read() if worker.poll() is not None else ""
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+    assert Member.objects.count() == 0  # the killed batch left nothing behind
+    project_pending(batch_size=40)
+    after_retry = projection_rows(LIVE)
+    replay_events(batch_size=25)  # from scratch, as a reference
+    assert projection_rows(LIVE) == after_retry
+    assert Member.objects.count() == 60 and Enrollment.objects.count() == 60
