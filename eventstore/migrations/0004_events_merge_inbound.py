@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('eventstore', '0002_inbound_batch_audit'),
-        ('eventstore', '0003_events_append_only'),
+        ("eventstore", "0002_inbound_batch_audit"),
+        ("eventstore", "0003_events_append_only"),
     ]
 
-    operations = [
-    ]
+    operations = []
