@@ -269,6 +269,19 @@ def apply_records(
     return changed, old_versions, had_rows
 
 
+def _relax_commit() -> None:
+    """Projection rows are derived data: their commit need not wait for the WAL flush.
+
+    ``synchronous_commit = off`` (this transaction only) can lose the last few committed
+    batches in a server crash, never part of one: rows and checkpoint are in the same
+    transaction, so the projector simply re-applies those events. The event log's own
+    appends keep the server's setting.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def _save_checkpoint(checkpoint: ProjectionCheckpoint, position: int) -> None:
     checkpoint.position = position
     checkpoint.updated_at = timezone.now()
@@ -282,7 +295,10 @@ def _locked_checkpoint(name: str) -> ProjectionCheckpoint:
 
 def project_batch(target: ProjectionTarget, *, batch_size: int = 1000) -> int:
     """Apply the next batch after the checkpoint in ONE transaction; returns events read."""
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
+        if outermost:  # never relax a caller's transaction (it may hold event appends)
+            _relax_commit()
         checkpoint = _locked_checkpoint(target.checkpoint)  # one projector at a time
         records = events_read(after=checkpoint.position, limit=batch_size)
         if not records:
