@@ -10,6 +10,8 @@ Every figure is printed beside baselines measured in the same run on the same se
 * the ``eventsourcing`` library (PyPI; bench extra) at its recorder level
   (``PostgresApplicationRecorder.insert_events`` = LOCK TABLE + bigserial notification ids;
   ``select_notifications`` for replay; it has no projection writes).
+Appends run in interleaved rounds (``--rounds``, default 3) and the best of each contender is
+printed: the machine is shared, a single pass mostly measures who ran in a quiet moment.
 The last line is: our batched append (1,000) / eventsourcing batched append (1,000).
 
 The 834 figure ingests a generated file through the inbound ingest service (raw copy stored,
@@ -254,10 +256,14 @@ def es_setup():
     return recorder
 
 
+_es = Counter()
+
+
 def es_append(recorder, batch: int, total: int) -> float:
     from eventsourcing.persistence import StoredEvent
 
     started = time.perf_counter()
+    base = _es.take(total)
     for b in range(total // batch):
         recorder.insert_events(
             [
@@ -265,7 +271,7 @@ def es_append(recorder, batch: int, total: int) -> float:
                     originator_id=uuid.uuid4(),
                     originator_version=1,
                     topic="bench:MemberAdded",
-                    state=json.dumps(payload(b * batch + k), separators=(",", ":")).encode(),
+                    state=json.dumps(payload(base + b * batch + k), separators=(",", ":")).encode(),
                 )
                 for k in range(batch)
             ]
@@ -300,6 +306,7 @@ def main() -> None:
     parser.add_argument("--batch100", type=int, default=10_000)
     parser.add_argument("--batch1000", type=int, default=30_000)
     parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best kept)")
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
@@ -355,9 +362,14 @@ def main() -> None:
         ("append batch of 100", 100, args.batch100),
         ("append batch of 1,000", 1000, args.batch1000),
     ):
-        o = ours_append(batch, total)
-        r = raw_append(raw, batch, total)
-        e = es_append(recorder, batch, total)
+        # Interleaved rounds, best of each: the machine is shared, so a single sequential
+        # measurement of each contender mostly measures whoever ran during a quiet moment.
+        per_round = max(batch, total // args.rounds // batch * batch)
+        o = r = e = 0.0
+        for _ in range(args.rounds):
+            o = max(o, ours_append(batch, per_round))
+            r = max(r, raw_append(raw, batch, per_round))
+            e = max(e, es_append(recorder, batch, per_round))
         results[batch] = (o, r, e)
         line(label, o, r, e)
 
