@@ -79,7 +79,7 @@ class TransactionBatchAdmin(ReverseBatchActionMixin, admin.ModelAdmin):
     list_display_links = ("id", "original_name")
     list_filter = ("status", "channel", "partner", "usage_indicator", "received_at")
     search_fields = ("=isa13", "original_name", "^sha256")
-    search_help_text = "ISA13 (exact), file name, or the start of the sha256."
+    search_help_text = "ISA13 (leading zeros optional), file name, or the start of the sha256."
     date_hierarchy = "received_at"
     list_select_related = ("partner",)
     # "Reverse batch" (issue 6): confirmation page, permission eventstore.reverse_batch.
@@ -131,6 +131,16 @@ class TransactionBatchAdmin(ReverseBatchActionMixin, admin.ModelAdmin):
             {"fields": ("reprocess_count", "last_reprocessed_at", "last_reprocessed_by")},
         ),
     )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[TransactionBatch], search_term: str
+    ) -> tuple[QuerySet[TransactionBatch], bool]:
+        """Also find ISA13 typed without its leading zeros ("101" -> 000000101)."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term.isdigit() and len(term) < 9:
+            results = results | queryset.filter(isa13=term.zfill(9))
+        return results, may_have_duplicates
 
     # -- read-only registry ------------------------------------------------------------------
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:

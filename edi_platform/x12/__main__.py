@@ -31,7 +31,7 @@ from edi_platform.x12.codes import (
     IK5_ERROR_CODES,
     meaning,
 )
-from edi_platform.x12.engine import validate
+from edi_platform.x12.engine import guides_available, validate
 from edi_platform.x12.report import ACCEPTED, InterchangeReport, ValidationReport
 from edi_platform.x12.segments import Delimiters
 
@@ -39,8 +39,14 @@ from edi_platform.x12.segments import Delimiters
 STANDALONE_TIMESTAMP = datetime(2000, 1, 1, 0, 0, tzinfo=UTC)
 
 
-def _element_name(segment_id: str, position: int, name: str) -> str:
+def _element_name(
+    segment_id: str, position: int, name: str, component: int | None, repetition: int | None
+) -> str:
     label = f"{segment_id}{position:02d}"
+    if component is not None:
+        label += f"-{component:02d}"
+    if repetition is not None:
+        label += f" (repetition {repetition})"
     return f"{label} {name}" if name else label
 
 
@@ -69,9 +75,14 @@ def format_text(report: ValidationReport) -> str:
             for code in g.codes:
                 out.append(f"      {meaning(AK9_ERROR_CODES, code)} — AK905 {code}")
             for s in g.sets:
+                guide = ""
+                if s.guide is None:
+                    guide = ", envelope checks only"
+                elif s.guide_version_matched is False:
+                    guide = f", checked against {s.guide} (nearest definition)"
                 out.append(
-                    f"      set {s.id} ST02 {s.control_number} (line {s.line}): IK5 {s.ack_code}"
-                    + (f" {' '.join(s.codes)}" if s.codes else "")
+                    f"      set {s.id} ST02 {s.control_number} (line {s.line}{guide}): "
+                    f"IK5 {s.ack_code}" + (f" {' '.join(s.codes)}" if s.codes else "")
                 )
                 for code in s.codes:
                     out.append(f"        {meaning(IK5_ERROR_CODES, code)} — IK502 {code}")
@@ -87,9 +98,11 @@ def format_text(report: ValidationReport) -> str:
                         )
                     for e in issue.elements:
                         value = f" {e.bad_value}" if e.bad_value else ""
+                        label = _element_name(
+                            issue.segment_id, e.position, e.name, e.component, e.repetition
+                        )
                         out.append(
-                            f"        line {issue.line}, "
-                            f"{_element_name(issue.segment_id, e.position, e.name)}: "
+                            f"        line {issue.line}, {label}: "
                             f"{meaning(IK4_ERROR_CODES, e.code).lower()}{value}"
                             f" — IK403 {e.code}"
                         )
@@ -131,7 +144,11 @@ def write_acks(report: ValidationReport, ack_dir: Path, name: str, ta1_policy: s
             envelope = _ack_envelope(ic)
             if ta1_wanted(ic, ta1_policy):  # type: ignore[arg-type]
                 ta1_parts.append(render_ta1_interchange([ta1_content(ic)], envelope=envelope))
-            contents = [ack_999_content(g) for g in ic.groups if not g.is_acknowledgment]
+            contents = [
+                ack_999_content(g)
+                for g in ic.groups
+                if g.acknowledgeable and not g.is_acknowledgment
+            ]
             if contents:
                 st02s = [f"{n:04d}" for n in range(1, len(contents) + 1)]
                 ack_parts.append(render_999_interchange(contents, envelope=envelope, st02s=st02s))
@@ -171,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: --ack-dir {args.ack_dir} is not a directory", file=sys.stderr)
         return 2
 
+    if args.format == "text" and not guides_available():
+        print("note: implementation guides unavailable, envelope checks only")
     status = 0
     results = []
     for f in args.files:

@@ -9,7 +9,8 @@ file is kept in the report beyond summaries and findings.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
 from typing import Any, Literal
 
 from edi_platform.x12.codes import (
@@ -36,6 +37,7 @@ __all__ = ["MAX_ISSUES_PER_SET", "guides_available", "validate"]
 
 logger = logging.getLogger(__name__)
 
+SET_BUFFER = 20_000  # segments of one set held at once before streaming the rest
 MAX_ISSUES_PER_SET = 1000  # a 999 with more IK3s helps nobody; the verdict stays exact
 _REJECTING_SET_CODES = frozenset({"1", "2", "3", "4", "6", "7", "23", "I6"})
 _SET_ENDERS = frozenset({"ST", "GE", "GS", "IEA", "ISA"})
@@ -51,7 +53,7 @@ Fallback = Literal["nearest", "reject"]
 # -- guide integration (the guides package is optional until it lands) ---------------------
 _guides_module: Any = None
 _guides_loaded = False
-_guide_cache: dict[tuple[str, str], Any] = {}
+_guide_cache: dict[tuple[str, str], tuple[Any, str | None, bool | None]] = {}
 
 
 def _guides() -> Any:
@@ -59,8 +61,11 @@ def _guides() -> Any:
     if not _guides_loaded:
         _guides_loaded = True
         try:
-            from edi_platform.x12 import guides as module
+            from edi_platform.x12 import guides as module  # optional part of the engine
         except ImportError:
+            module = None
+        except Exception:  # a broken guides package must not stop envelope validation
+            logger.exception("implementation guides unavailable: envelope checks only")
             module = None
         if module is not None and not (
             hasattr(module, "find_guide") and hasattr(module, "validate_set")
@@ -75,7 +80,8 @@ def guides_available() -> bool:
     return _guides() is not None
 
 
-def _find_guide(st01: str, version: str) -> Any:
+def _find_guide(st01: str, version: str) -> tuple[Any, str | None, bool | None]:
+    """(guide or None, the guide's version, whether it is the version asked for)."""
     key = (st01, version)
     if key not in _guide_cache:
         module = _guides()
@@ -86,7 +92,14 @@ def _find_guide(st01: str, version: str) -> Any:
             except Exception:  # a guide lookup problem must not stop validation
                 logger.exception("guide lookup failed for ST01=%s version=%s", st01, version)
                 guide = None
-        _guide_cache[key] = guide
+        if guide is None:
+            _guide_cache[key] = (None, None, None)
+        else:
+            _guide_cache[key] = (
+                guide,
+                str(getattr(guide, "version", version)),
+                bool(getattr(guide, "version_matched", True)),
+            )
     return _guide_cache[key]
 
 
@@ -115,28 +128,27 @@ class _Engine:
         self.report = ValidationReport(self.reader.name)
         self.pending: Segment | None = None
         self.count = 0
+        self._shared: dict[str, str] = {}
 
-    # -- stream with one segment of push-back ----------------------------------------------
-    def _stream(self) -> Iterator[Segment]:
-        it = iter(self.reader)
-        while True:
-            if self.pending is not None:
-                seg, self.pending = self.pending, None
-                yield seg
-                continue
-            seg = next(it, None)
-            if seg is None:
-                return
+    # -- the raw segment iterator, with one segment of push-back -----------------------------
+    def _next(self) -> Segment | None:
+        seg = self.pending
+        if seg is not None:
+            self.pending = None
+            return seg
+        seg = next(self.it, None)
+        if seg is not None:
             self.count += 1
-            yield seg
+        return seg
 
     def run(self) -> ValidationReport:
         report = self.report
-        stream = self._stream()
+        self.it = iter(self.reader)
+        next_segment = self._next
         ic: InterchangeReport | None = None
         group: GroupReport | None = None
         group_st02: set[str] = set()
-        for seg in stream:
+        while (seg := next_segment()) is not None:
             sid = seg.id
             if sid == "ISA":
                 if ic is not None:
@@ -158,7 +170,7 @@ class _Engine:
                     group.codes.append("3")  # no GS/GE around it
                     ic.groups.append(group)
                     group_st02 = set()
-                group.sets.append(self._run_set(seg, stream, ic, group, group_st02))
+                group.sets.append(self._run_set(seg, ic, group, group_st02))
             elif sid == "GS":
                 if group is not None:
                     self._close_group(group, None)
@@ -200,15 +212,14 @@ class _Engine:
     def _open_interchange(self, seg: Segment) -> InterchangeReport:
         header = InterchangeHeader.from_segment(seg)
         ic = InterchangeReport(header, self.reader.delimiters, segment_count=1)
-        for problem in self.reader.isa_problems:
-            if problem.code == "isa_width":
-                continue  # the element-by-element width check below names the element
+        # an ISA of the wrong width (reader.isa_problems) is reported by the element-by-
+        # element width check, which names the element and its TA105 code
         for issue in check_isa(
             seg,
             header,
             self.reader.delimiters,
-            is_duplicate=self.is_duplicate,
-            is_known_receiver=self.is_known_receiver,
+            is_duplicate=_callback(self.is_duplicate),
+            is_known_receiver=_callback(self.is_known_receiver),
         ):
             self._add_ta1(ic, issue)
         return ic
@@ -252,7 +263,7 @@ class _Engine:
                 group.codes.append("5")
             if ge.get(2) != group.header.control_number:
                 group.codes.append("4")
-        accepted = sum(1 for s in group.sets if s.ack_code != "R")
+        accepted = received - group.sets.rejected
         group.accepted = accepted
         # AK905..AK909 hold at most five codes, in the order found
         group.codes = list(dict.fromkeys(group.codes))[:5]
@@ -269,7 +280,7 @@ class _Engine:
             group.ack_code = "R"
         elif accepted < received:
             group.ack_code = "P"
-        elif any(s.ack_code == "E" for s in group.sets):
+        elif group.sets.errors:
             group.ack_code = "E"
         else:
             group.ack_code = "A"
@@ -278,12 +289,18 @@ class _Engine:
     def _run_set(
         self,
         st: Segment,
-        stream: Iterator[Segment],
         ic: InterchangeReport,
         group: GroupReport,
         group_st02: set[str],
     ) -> SetReport:
-        st01, st02, st03 = st.get(1), st.get(2), st.get(3)
+        el = st.elements
+        n = len(el)
+        st01 = el[0] if n > 0 else ""
+        st02 = el[1] if n > 1 else ""
+        st03 = el[2] if n > 2 else ""
+        shared = self._shared
+        st01 = shared.setdefault(st01, st01)  # one copy per distinct value
+        st03 = shared.setdefault(st03, st03)
         rep = SetReport(st01, st02, st03, st.line, st.offset)
         codes: list[str] = []
         if not (len(st01) == 3 and st01.isdigit()):
@@ -304,52 +321,78 @@ class _Engine:
         guide = None
         if not codes:
             version = st03 or group.header.version
-            guide = _find_guide(st01, version)
+            guide, guide_version, matched = _find_guide(st01, version)
             if guide is not None:
-                matched = bool(getattr(guide, "version_matched", True))
-                rep.guide = str(getattr(guide, "version", version))
+                rep.guide = guide_version
                 rep.guide_version_matched = matched
                 if not matched and self.version_fallback == "reject":
                     codes.append("I6")
                     guide = None
 
-        state = {"count": 0, "se": None, "spaced": []}
+        se: Segment | None = None
+        spaced: list[Segment] = []
+        it = self.it
+        # Collect the set in a list (the guide then iterates it at C speed); a set longer
+        # than SET_BUFFER segments is handed over as list + live generator instead, so even
+        # a single-set 200 MB file is never held in memory.
+        held: list[Segment] = [st]
+        hold = held.append
+        limit = SET_BUFFER
+        streamed = 0
+        overflow = False
+        for seg in it:
+            sid = seg.id
+            if sid in _SET_ENDERS:
+                self.pending = seg
+                break
+            hold(seg)
+            if seg.leading_space:
+                spaced.append(seg)
+            if sid == "SE":
+                se = seg
+                break
+            if len(held) >= limit:
+                overflow = True
+                break
 
-        def segments() -> Iterator[Segment]:
-            # ST..SE of this set; an envelope segment before SE is pushed back
-            state["count"] = 1
-            yield st
-            for seg in stream:
+        def rest() -> Iterator[Segment]:
+            # the remainder of an overlong set, straight from the reader
+            nonlocal se, streamed
+            for seg in it:
                 if seg.id in _SET_ENDERS:
                     self.pending = seg
                     return
-                state["count"] += 1
+                streamed += 1
                 if seg.leading_space:
-                    state["spaced"].append(seg)
+                    spaced.append(seg)
                 yield seg
                 if seg.id == "SE":
-                    state["se"] = seg
+                    se = seg
                     return
 
-        body = segments()
+        tail = rest() if overflow else None
         issues: list[SegmentIssue] = []
         if guide is not None:
             module = _guides()
+            body: Iterable[Segment] = held if tail is None else chain(held, tail)
             try:
                 issues = list(module.validate_set(guide, body, ic.delimiters or Delimiters()))
             except Exception:  # the guide engine must never turn bad data into a crash
                 logger.exception("guide validation failed for a %s set at line %d", st01, st.line)
-                rep.envelope_issues.append(
+                rep.envelope_issues = [
                     EnvelopeIssue("5", "internal error in guide validation", st.line, st.offset)
-                )
+                ]
                 issues = []
-        for _ in body:  # drain what the guide did not read
-            pass
-        count = state["count"]
-        se: Segment | None = state["se"]  # type: ignore[assignment]
+        if tail is not None:
+            for _ in tail:  # drain what the guide did not read
+                pass
+        count = len(held) + streamed
+        del held
+        # ST came through the main loop; the rest (and a pushed-back segment) did not
+        self.count += count - 1 + (self.pending is not None)
         rep.segment_count = count
         ic.segment_count += count - 1  # ST was counted by the caller
-        for seg in state["spaced"]:  # type: ignore[union-attr]
+        for seg in spaced:
             if not any(i.position == seg.index for i in issues):
                 issues.append(
                     SegmentIssue(
@@ -379,9 +422,11 @@ class _Engine:
             rep.issues = issues
         else:
             rejects = False
-        rep.codes = list(dict.fromkeys(codes))[:5]
+        if codes:
+            rep.codes = list(dict.fromkeys(codes))[:5]
+            rep.envelope_issues = list(rep.envelope_issues)
         for code in rep.codes:
-            rep.envelope_issues.append(
+            rep.envelope_issues.append(  # type: ignore[attr-defined]
                 EnvelopeIssue(code, IK5_ERROR_CODES.get(code, "set error"), st.line, st.offset)
             )
         if rejects or any(c in _REJECTING_SET_CODES for c in rep.codes):
@@ -411,6 +456,7 @@ class _Engine:
                     ),
                 )
                 report.interchanges.append(ic)
+                continue  # reported as that interchange's TA1 finding
             if not report.interchanges and report.error_code is None:
                 report.error_code = problem.code
                 report.error = problem.message
@@ -421,6 +467,29 @@ class _Engine:
         if not report.interchanges and report.error_code is None:
             report.error_code = "not_x12"
             report.error = "no interchange found"
+
+
+class _CallbackFailed(Exception):
+    """Carries an exception raised by a caller's callback out through the engine."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(str(original))
+        self.original = original
+
+
+def _callback(fn: Callable[..., bool] | None) -> Callable[..., bool] | None:
+    # the caller's own failures (e.g. its database is down) must reach the caller unchanged,
+    # not be mistaken for a problem with the file
+    if fn is None:
+        return None
+
+    def call(*args: Any) -> bool:
+        try:
+            return fn(*args)
+        except Exception as exc:
+            raise _CallbackFailed(exc) from exc
+
+    return call
 
 
 def validate(
@@ -449,7 +518,9 @@ def validate(
     )
     try:
         return engine.run()
-    except (MemoryError, RecursionError, UnicodeError, ValueError, IndexError) as exc:
+    except _CallbackFailed as failed:
+        raise failed.original from None
+    except Exception as exc:
         # defensive: a bug on some odd input must still produce a verdict, not a traceback
         logger.exception("x12 validation stopped on an internal error")
         report = engine.report

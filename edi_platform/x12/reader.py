@@ -32,8 +32,16 @@ CHUNK_SIZE = 1 << 20
 ISA_LENGTH = 106  # fixed width, terminator included
 # Index of each separator in a well-formed ISA: the 16 element separators.
 _ISA_SEPARATOR_INDEXES = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
-# Segments that close or open envelopes: they end a transaction set's numbering.
-_ENVELOPE_IDS = frozenset({"GE", "GS", "IEA", "ISA"})
+# Segments the tokenizer treats specially; GS/GE/IEA/ISA end a set's numbering.
+_K_ST, _K_SE, _K_ISA, _K_IEA, _K_ENVELOPE = 1, 2, 3, 4, 5
+_SPECIAL = {
+    "ST": _K_ST,
+    "SE": _K_SE,
+    "ISA": _K_ISA,
+    "IEA": _K_IEA,
+    "GS": _K_ENVELOPE,
+    "GE": _K_ENVELOPE,
+}
 _WHITESPACE = " \t\r\n\x00\ufeff\xef\xbb\xbf"
 
 
@@ -244,7 +252,7 @@ class SegmentReader:
             pair = term + eol
             newline_term = term in ("\n", "\r")
             idx = 0
-            envelope_ids = _ENVELOPE_IDS
+            special = _SPECIAL.get
             while True:
                 if term not in buf and more():
                     continue
@@ -271,59 +279,80 @@ class SegmentReader:
                 pieces = buf.split(tok)
                 carry = pieces.pop()
                 pos = base
-                n = len(pieces)
-                i = 0
                 rest: str | None = None
                 for piece in pieces:
-                    i += 1
                     plen = len(piece)
                     if not plen:
                         pos += tl
                         line += tok_nl
                         continue
-                    spaced = False
-                    if piece[0] <= " ":
-                        s = piece.lstrip(_WHITESPACE)
-                        lead = plen - len(s)
-                        line += piece.count("\n", 0, lead)
-                        if not s:
-                            pos += plen + tl
+                    if piece[0] > " " and not newline_term:
+                        # the common case: nothing to strip
+                        elems = piece.split(es)
+                        sid = elems[0]
+                        kind = special(sid)  # one dict probe instead of a chain of compares
+                        if kind is None:
+                            if idx:
+                                idx += 1
+                            seg = Segment(sid, elems[1:], line, pos, idx)
+                            if "\n" in piece:
+                                line += piece.count("\n")
                             line += tok_nl
+                            pos += plen + tl
+                            yield seg
                             continue
-                        spaced = " " in piece[:lead] or "\t" in piece[:lead]
-                    else:
                         s = piece
                         lead = 0
-                    if newline_term and s[-1] == "\r":
-                        s = s[:-1]
-                    elems = s.split(es)
-                    sid = elems[0]
-                    if sid == "ST":
-                        idx = 1
-                    elif idx:
-                        if sid in envelope_ids:
-                            idx = 0
+                        spaced = False
+                    else:
+                        spaced = False
+                        if piece[0] <= " ":
+                            s = piece.lstrip(_WHITESPACE)
+                            lead = plen - len(s)
+                            line += piece.count("\n", 0, lead)
+                            if not s:
+                                pos += plen + tl
+                                line += tok_nl
+                                continue
+                            spaced = " " in piece[:lead] or "\t" in piece[:lead]
                         else:
+                            s = piece
+                            lead = 0
+                        if newline_term and s[-1] == "\r":
+                            s = s[:-1]
+                        elems = s.split(es)
+                        sid = elems[0]
+                        kind = special(sid)
+                    # special segments (ST, SE, GS, GE, ISA, IEA) and stripped pieces
+                    if kind is None:
+                        if idx:
                             idx += 1
-                    if sid == "ISA":
+                    elif kind == _K_ST:
+                        idx = 1
+                    elif kind == _K_SE:
+                        if idx:
+                            idx += 1
+                    else:
+                        idx = 0
+                    if kind == _K_ISA:
                         # a new interchange (IEA missing before it): re-detect its delimiters
-                        # from the raw text
-                        rest = (tok.join(pieces[i - 1 :]) + tok + carry)[lead:]
+                        # from the raw text, which starts here in buf
+                        rest = buf[pos + lead - base :]
                         base = pos + lead
                         break
                     seg = Segment(sid, elems[1:], line, pos + lead, idx)
                     if spaced:
                         seg.leading_space = True
-                    if sid == "SE":
+                    if kind == _K_SE:
                         idx = 0
                     if "\n" in s:
                         line += s.count("\n")
                     line += tok_nl
                     pos += plen + tl
                     yield seg
-                    if sid == "IEA":
+                    if kind == _K_IEA:
                         # the next interchange may use other delimiters: re-detect from text
-                        rest = (tok.join(pieces[i:]) + tok + carry) if i < n else carry
+                        rest = buf[pos - base :]
                         base = pos
                         break
                 if rest is not None:

@@ -67,6 +67,7 @@ def test_search_by_isa13_file_name_and_sha256_prefix(admin_client_logged_in):
         return {b.original_name for b in response.context["cl"].result_list}
 
     assert found("000000777") == {"beta.x12"}
+    assert found("777") == {"beta.x12"}
     assert found("alpha") == {"alpha.x12"}
     assert found(sha[:10]) == {"alpha.x12"}
     response = admin_client_logged_in.get(reverse(CHANGELIST), {"status__exact": "ACCEPTED"})
@@ -145,4 +146,5 @@ def test_unknown_partner_detail_page_offers_reprocess(admin_client_logged_in):
     url = reverse("admin:eventstore_transactionbatch_change", args=[result.batch])
     text = admin_client_logged_in.get(url).content.decode()
     assert "ZZ/NEWCOMER" in text and 'id="reprocess-form"' in text
+    assert "Not validated (unknown partner)" in text
     assert SENDER not in text

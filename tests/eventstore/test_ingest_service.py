@@ -9,7 +9,7 @@ from django.test import override_settings
 
 from eventstore.inbound_hooks import RoutingError, register_handler
 from eventstore.models import BatchStatus, RoutingStatus, TransactionBatch, TransactionHeader
-from eventstore.services.ingest import ingest_bytes
+from eventstore.services.ingest import find_duplicate, ingest_bytes
 from eventstore.services.reprocess import ReprocessRefused, batch_reprocess
 from eventstore.services.storage import inbound_storage
 from outbound.models import OutcomeStatus, ProcessingOutcome
@@ -301,3 +301,72 @@ def test_each_interchange_of_a_file_gets_its_own_999_and_a_repeated_isa13_is_rej
         ("000000101", RoutingStatus.NO_HANDLER),
         ("000000102", RoutingStatus.NO_HANDLER),
     ]
+
+
+def test_of_two_files_with_one_isa13_registered_together_only_the_later_is_the_duplicate():
+    partner = onboard_partner()
+
+    def registered(n):
+        return TransactionBatch.objects.create(
+            original_name=f"{n}.x12",
+            partner=partner,
+            sha256=f"{n:064d}",
+            size=1,
+            isa13="000000101",
+            status=BatchStatus.RECEIVED,
+        )
+
+    first, second = registered(1), registered(2)
+    now = second.received_at
+    assert (
+        find_duplicate(partner=partner, isa13="000000101", exclude_batch_id=first.pk, now=now)
+        is None
+    )
+    assert (
+        find_duplicate(partner=partner, isa13="000000101", exclude_batch_id=second.pk, now=now)
+        == first
+    )
+    # an older batch reprocessed later sees the newer one once that one is answered
+    TransactionBatch.objects.filter(pk=second.pk).update(status=BatchStatus.ACCEPTED)
+    assert (
+        find_duplicate(partner=partner, isa13="000000101", exclude_batch_id=first.pk, now=now)
+        == second
+    )
+
+
+def test_an_unknown_partner_batch_does_not_make_the_resent_file_a_duplicate():
+    ingest_bytes(data=sample(), original_name="early.x12")  # before onboarding
+    onboard_partner()
+    resent = ingest_bytes(data=sample().replace(b"REF0001", b"REF0002"), original_name="b.x12")
+    assert resent.status == BatchStatus.ACCEPTED
+
+
+def test_staged_payloads_render_into_valid_ack_interchanges():
+    from datetime import UTC, datetime
+
+    from edi_platform import x12
+
+    onboard_partner()
+    ingest_bytes(data=sample(ack_requested="1"), original_name="a.x12")
+    ingest_bytes(data=two_sets_one_bad().replace(b"000000101", b"000000102"), original_name="b.x12")
+    params = x12.EnvelopeParams(
+        sender_qualifier="ZZ",
+        sender_id="EDIPLATFORM",
+        receiver_qualifier="ZZ",
+        receiver_id=SENDER,
+        sender_gs_code="EDIPLATFORM",
+        receiver_gs_code=SENDER,
+        usage_indicator="P",
+        delimiters=x12.Delimiters(),
+        isa13=7,
+        gs06=7,
+        timestamp=datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
+    )
+    acks = [o.payload for o in ProcessingOutcome.objects.filter(response_type="999")]
+    ta1s = [o.payload for o in ProcessingOutcome.objects.filter(response_type="TA1")]
+    assert len(acks) == 2 and len(ta1s) == 1
+    rendered_999 = x12.render_999_interchange(acks, envelope=params, st02s=["0001", "0002"])
+    rendered_ta1 = x12.render_ta1_interchange(ta1s, envelope=params)
+    assert x12.validate_envelope(rendered_999) == []
+    assert x12.validate_envelope(rendered_ta1) == []
+    assert b"AK9*P*2*2*1" in rendered_999 and b"TA1*000000101*230101*1253*A*000" in rendered_ta1

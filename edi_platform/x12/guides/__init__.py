@@ -5,6 +5,7 @@ Public API::
     find_guide(st01, version, *, fallback="nearest") -> Guide | None
     validate_set(guide, segments, delimiters) -> list[SegmentIssue]
     available_guides() -> list[tuple[str, str]]
+    preload(*, tables=False) -> list[Guide]
 
 Guides: 834 X220A1, 835 X221A1, 837P X222A1, 837I X223A2, 277CA X214 and 999 X231A1 are
 compiled from pyx12's XML maps (read as data from the installed package, see
@@ -16,10 +17,13 @@ Rules we apply (and test):
 
 - Placement (IK304): a segment is looked up in the current node's transition table; the
   candidate whose qualifier matches wins. The qualifier is XX01 when it is a required ID
-  element with codes, else the first component of a composite XX01 with codes, else HL03.
-  When only the qualifier is wrong the first candidate is taken and the qualifier gets
-  IK403 7 (or I6). Not placeable: 1 when the ID is not an X12 segment, 6 when it is one but
-  not in this guide, 7 when it belongs to a loop that is open (wrong order), else 2.
+  element with codes, else the required first component of a composite XX01 with codes
+  (ID, or AN as in the 999 CTX01-1), else HL03.
+  When the qualifier is no qualifier of that segment anywhere in the guide, the first
+  candidate is taken and the qualifier gets IK403 7 (or I6); when it qualifies another
+  place of the guide, the segment is misplaced. Not placeable: 1 when the ID is not an X12
+  segment, 6 when it is one but not in this guide, 7 when its place belongs to a loop that
+  is open (wrong order), else 2.
   Skipped required segments/loops are 3, reported at the position where they were due;
   a loop's trigger beyond its repeat is 4, a segment beyond its max use 5. Segments the
   guide puts at one position (e.g. a group of qualified REFs) may come in any order.
@@ -31,10 +35,12 @@ Rules we apply (and test):
 - IK403 I6: a value outside this place's code list that the same data element takes
   elsewhere in the guide (a valid X12 code the implementation does not use here); 7
   otherwise. I12: the guide's pattern fails. I10: a "not used" element is present.
-- CTX: 837 (P/I/D) loop 2300 and below carry ``CLM01`` (claim id), 835 loop 2100 ``CLP01``,
-  834 loop 2000 and below ``REF02`` of REF*0F (subscriber id), 276/277 2200D/E and 277CA
-  2200D ``TRN02``; findings of situational rules carry a ``SITUATIONAL TRIGGER`` segment
-  context pointing at the segment whose value triggered the rule.
+- CTX (names from the X231A1 CTX01-1 business unit list): 837 (P/I/D) loop 2300 and
+  below carry ``CLM01`` (claim id), 834 loop 2000 and below ``SUBSCRIBER NUMBER REF02``
+  (REF*0F), 270/271 2000C/D, 276/277 2200D/E and 277CA 2200D ``TRN02``; the 835 has no
+  business unit in that list, so none. Findings of situational rules carry a
+  ``SITUATIONAL TRIGGER`` segment context pointing at the segment whose value triggered
+  the rule (CTX01-2 not used).
 - Versions: an undefined version (X222A2, X223A3) maps to the defined guide with the same
   ST01 and guide number (highest addenda not above it, else the lowest) with
   ``version_matched=False``, and its ST03 is accepted as that version.
@@ -47,7 +53,8 @@ minimum repeats or "not used" segments, so I4/I7/I8/I11 fire only for definition
 External code lists are pyx12's codes.xml (states, countries, service types, claim status
 categories); 277 STC01-2 is length-checked only. Of DTP-style periods only D8, RD8, D6,
 DT and TM are verified. Values are accepted from the Latin-1 printable range (no basic vs
-extended character set distinction).
+extended character set distinction). 271 LS/LE are situational (not forced around 2120x).
+pyx12's 835 map marks ST03 "not used", so an 835 with ST03 gets IK403 I10 (accepted).
 """
 
 from __future__ import annotations
@@ -69,6 +76,7 @@ __all__ = [
     "Guide",
     "available_guides",
     "find_guide",
+    "preload",
     "validate_set",
 ]
 
@@ -120,11 +128,12 @@ _CLAIM = {"2300": ("CLM", "", 1, "CLM01")}
 # (ST01, version) -> loader of the declarative definition.
 _REGISTRY: dict[tuple[str, str], Callable[[], GuideDef]] = {
     ("834", "005010X220A1"): _pyx12(
-        "834", "005010X220A1", "834.5010.X220.A1.xml", {"2000": ("REF", "0F", 2, "REF02")}
+        "834",
+        "005010X220A1",
+        "834.5010.X220.A1.xml",
+        {"2000": ("REF", "0F", 2, "SUBSCRIBER NUMBER REF02")},
     ),
-    ("835", "005010X221A1"): _pyx12(
-        "835", "005010X221A1", "835.5010.X221.A1.xml", {"2100": ("CLP", "", 1, "CLP01")}
-    ),
+    ("835", "005010X221A1"): _pyx12("835", "005010X221A1", "835.5010.X221.A1.xml"),
     ("837", "005010X222A1"): _pyx12("837", "005010X222A1", "837.5010.X222.A1.xml", _CLAIM),
     ("837", "005010X223A2"): _pyx12("837", "005010X223A2", "837Q3.I.5010.X223.A1.xml", _CLAIM),
     ("277", "005010X214"): _pyx12(
@@ -185,6 +194,20 @@ def _compiled(st01: str, version: str) -> Guide:
                 )
                 _cache[key] = guide
     return guide
+
+
+def preload(*, tables: bool = False) -> list[Guide]:
+    """Compile every defined guide now (e.g. at worker start) instead of on first use;
+    with ``tables`` also build every segment node's transition table."""
+    from .compiler import _iter_segments, transitions
+
+    guides = [_compiled(st01, version) for st01, version in available_guides()]
+    if tables:
+        for guide in guides:
+            assert guide.compiled is not None
+            for node in _iter_segments(guide.compiled.root):
+                transitions(node)
+    return guides
 
 
 def find_guide(st01: str, version: str, *, fallback: str = "nearest") -> Guide | None:

@@ -77,6 +77,7 @@ class CSeg:
         "dates",
         "dense",
         "fastp",
+        "group_req",
         "id",
         "index",
         "last_req",
@@ -108,6 +109,7 @@ class CSeg:
         self.index = index
         self.report_id = loop.report_id
         self.pos = d.pos  # segments sharing a position may come in any order
+        self.group_req: tuple = ()  # required members of its same-position group
         self.checks: tuple[ElemCheck, ...] = ()
         self.syntax: tuple[tuple[str, tuple[int, ...]], ...] = ()
         self.qual: tuple[int, int, frozenset[str]] | None = None
@@ -128,14 +130,17 @@ class CSeg:
 class CompiledGuide:
     """A compiled guide: root loop, segment ids it uses, situational rules."""
 
-    __slots__ = ("all_ids", "loop_by_id", "root", "rules", "st_node")
+    __slots__ = ("all_ids", "loop_by_id", "loop_rules", "qualifiers", "root", "rules", "st_node")
 
     def __init__(self, root: CLoop, all_ids: frozenset[str], st_node: CSeg) -> None:
         self.root = root
         self.all_ids = all_ids
         self.st_node = st_node
         self.rules: tuple = ()
+        self.loop_rules: dict[str, list[SituationalRule]] = {}  # loop id -> its rules
         self.loop_by_id: dict[str, list[CLoop]] = {}
+        # segment id -> every qualifier code some place of that segment takes
+        self.qualifiers: dict[str, frozenset[str]] = {}
 
 
 def _syntax(note: str) -> tuple[str, tuple[int, ...]] | None:
@@ -289,8 +294,8 @@ def _compile_segment(seg: CSeg, d: SegmentDef, all_codes: dict[str, set[str]]) -
 
 def _qualifier(d: SegmentDef) -> tuple[int, int, frozenset[str]] | None:
     """The element whose code list tells this segment's places apart (our rule):
-    XX01 when it is a required ID element with a code list; else the first component of
-    a composite XX01 with codes; else HL03 for HL."""
+    XX01 when it is a required ID element with a code list; else the required first
+    component of a composite XX01 with codes; else HL03 for HL."""
     by_seq = {e.seq: e for e in d.elements}
     first = by_seq.get(1)
     if isinstance(first, ElementDef):
@@ -298,7 +303,7 @@ def _qualifier(d: SegmentDef) -> tuple[int, int, frozenset[str]] | None:
             return (0, -1, first.codes)
     elif isinstance(first, CompositeDef) and first.components:
         c0 = min(first.components, key=lambda c: c.seq)
-        if c0.data_type == "ID" and c0.codes:
+        if c0.codes and c0.usage == "R":  # ID, or AN with a code list (999 CTX01-1)
             return (0, 0, c0.codes)
     if d.id == "HL":
         third = by_seq.get(3)
@@ -340,6 +345,14 @@ def compile_guide(g: GuideDef) -> CompiledGuide:
                 _compile_segment(seg, child, all_codes)
                 ids.add(child.id)
                 loop.children.append(seg)
+        # Only real groups (several segments at one position) keep their position tag.
+        segs = [c for c in loop.children if isinstance(c, CSeg)]
+        for seg in segs:
+            group = [c for c in segs if c.pos and c.pos == seg.pos]
+            if len(group) < 2:
+                seg.pos = ""
+            else:
+                seg.group_req = tuple(c for c in group if c.usage == "R")
         return loop
 
     root = build(g.root, None, 0)
@@ -361,9 +374,15 @@ def compile_guide(g: GuideDef) -> CompiledGuide:
         raise ValueError(f"guide {g.version} does not start with ST")
     cg = CompiledGuide(root, frozenset(ids), st)
     cg.rules = _compile_rules(g.rules, root)
+    for rule in cg.rules:
+        cg.loop_rules.setdefault(rule.loop, []).append(rule)
+    quals: dict[str, set[str]] = {}
     for seg in _iter_segments(root):
         seg.special = seg.ctx_source is not None or seg.usage == "N" or seg.rule_role
         seg.quick = _quick_tests(seg)
+        if seg.qual is not None:
+            quals.setdefault(seg.id, set()).update(seg.qual[2])
+    cg.qualifiers = {k: frozenset(v) for k, v in quals.items()}
     cg.loop_by_id = loops
     return cg
 
@@ -452,11 +471,22 @@ def transitions(seg: CSeg) -> dict[str, list[tuple]]:
     while True:
         for child in loop.children[start + 1 :]:
             if isinstance(child, CSeg):
-                first.append((child, child.qual, pops, (), tuple(missing), False))
+                miss = tuple(missing)
+                if child.pos:  # its group's members may follow it: checked when left
+                    miss = tuple(
+                        m
+                        for m in miss
+                        if not (isinstance(m, CSeg) and m.pos == child.pos and m.loop is loop)
+                    )
+                first.append((child, child.qual, pops, (), miss, False))
             else:
                 for target, chain, miss in _entries(child):
                     first.append((target, target.qual, pops, chain, (*missing, *miss), False))
-            if child.usage == "R":
+            if child.usage == "R" and not (
+                pops == 0 and seg.pos and isinstance(child, CSeg) and child.pos == seg.pos
+            ):
+                # (a required segment sharing the current one's position may already
+                # have been sent before it: same-position segments come in any order)
                 missing.append(child)
         if loop.parent is None:
             break

@@ -155,10 +155,22 @@ def segment_dictionary() -> dict[str, SegmentDef]:
     over 4010 maps; within a version the layout with the most elements wins.
     """
     # The ".v2" maps use another schema (attributes); the classic maps carry the same data.
+    # Of the 4010 maps only those holding segments no 5010 map has are read (eligibility,
+    # claim status, dental): the big 4010 837I/837P maps add nothing and cost time.
+    wanted_4010 = {
+        "270.4010.X092.A1.xml",
+        "271.4010.X092.A1.xml",
+        "276.4010.X093.A1.xml",
+        "277.4010.X093.A1.xml",
+        "837.4010.X097.A1.xml",
+    }
     files = sorted(
         f
         for f in os.listdir(map_dir())
-        if f.endswith(".xml") and f[0].isdigit() and ".v2." not in f
+        if f.endswith(".xml")
+        and f[0].isdigit()
+        and ".v2." not in f
+        and (".5010." in f or f in wanted_4010)
     )
     files.sort(key=lambda f: ".5010." in f)  # 4010 first, 5010 later overrides
     out: dict[str, SegmentDef] = {}

@@ -28,7 +28,7 @@ from .elements import (
     valid_time,
     value_errors,
 )
-from .model import Condition, SituationalRule
+from .model import Condition
 from .segment_ids import KNOWN_SEGMENT_IDS
 
 IK304_TEXT = {
@@ -388,11 +388,14 @@ class _Walk:
         frames: list[list] = [[cg.root, 1, None, None]]
         count = 0
         has_rules = bool(cg.rules)
-        loop_rules: dict[str, list[SituationalRule]] = {}
-        for r in cg.rules:
-            loop_rules.setdefault(r.loop, []).append(r)
+        loop_rules = cg.loop_rules
         last_seg: Segment | None = None
         started = False
+        # the same-position group being sent (its required members are checked when left)
+        grp_frame: list | None = None
+        grp_pos = ""
+        grp_req: tuple = ()
+        grp_seen: set[int] = set()
         for seg in segments:
             last_seg = seg
             sid = seg.id
@@ -401,7 +404,8 @@ class _Walk:
                 started = True
                 if sid == "ST":
                     count = 1
-                    self._elements(cur, seg, frames)
+                    if not self._clean(cur, els, dkey):
+                        self._elements(cur, seg, frames)
                     continue
             table = cur.trans
             if table is None:
@@ -413,11 +417,21 @@ class _Walk:
             p0, comp, mapping, chosen, cands = entry
             if mapping is not None:
                 v = els[p0] if p0 < len(els) else ""
-                if comp >= 0 and cs in v:
-                    v = v.split(cs, 1)[0]
-                chosen = mapping.get(v, chosen) or cands[0]
+                if comp >= 0:
+                    if rs in v:  # a repeated composite (999 CTX01): its first repetition
+                        v = v.split(rs, 1)[0]
+                    if cs in v:
+                        v = v.split(cs, 1)[0]
+                chosen = mapping.get(v, chosen)
             else:
-                chosen = _first_match(cands, els, cs)
+                chosen, v = _first_match(cands, els, cs)
+            if chosen is None:
+                if v in cg.qualifiers.get(sid, ()):
+                    # a qualifier of this segment elsewhere in the guide: misplaced
+                    self._not_found(seg, frames, v)
+                    continue
+                # an invalid qualifier: judge the segment where it can go (IK403 7)
+                chosen = cands[0]
             target, _q, pops, pushes, missing, repeats = chosen
             if missing:
                 self._missing(missing, seg, frames, pops)
@@ -451,6 +465,17 @@ class _Walk:
                     self._issue(cur.id, seg, cur.report_id, "I8", frames, cur=cur)
                 count = 1
             cur = target
+            if target.pos or grp_frame is not None:
+                if target.pos and grp_frame is frames[-1] and grp_pos == target.pos:
+                    grp_seen.add(id(target))
+                else:
+                    if grp_req:
+                        self._group_left(grp_req, grp_seen, seg, frames)
+                    if target.pos:
+                        grp_frame, grp_pos, grp_req = frames[-1], target.pos, target.group_req
+                        grp_seen = {id(target)}
+                    else:
+                        grp_frame, grp_pos, grp_req = None, "", ()
             if target.special:
                 if target.ctx_source is not None:
                     p0, name = target.ctx_source
@@ -478,6 +503,8 @@ class _Walk:
                     if quick is None or quick(els, len(els)):
                         continue
             self._elements(target, seg, frames)
+        if grp_req and last_seg is not None:
+            self._group_left(grp_req, grp_seen, last_seg, frames)
         # End of the set: required segments still owed before SE (SE itself is the
         # envelope check's business: IK5 2/3/4).
         if last_seg is not None and cur.id != "SE":
@@ -492,6 +519,23 @@ class _Walk:
         return issues
 
     # ------------------------------------------------------------------ helpers
+    def _clean(self, node: CSeg, els: list[str], dkey: tuple[str, str]) -> bool:
+        """The fast path of the loop above, for a single segment (ST)."""
+        fp = node.fastp
+        if fp is None or fp[0] is not dkey:
+            fp = node.fastp = (dkey, fast_matcher(node, self.cs, self.rs))
+        if fp[1] is None:
+            return False
+        joined = JOIN.join(els)
+        if (
+            not fp[1].fullmatch(joined)
+            or SPACE_JOIN in joined
+            or joined[-1:] == " "
+            or len(els) > node.max_pos
+        ):
+            return False
+        return node.quick is None or node.quick(els, len(els))
+
     def _elements(self, node: CSeg, seg: Segment, frames: list[list]) -> None:
         errs = check_elements(node, seg.elements, self.cs, self.rs)
         if errs:
@@ -570,15 +614,36 @@ class _Walk:
                 message=f"{what} is missing before this position (IK304 3)",
             )
 
-    def _not_found(self, seg: Segment, frames: list[list]) -> None:
+    def _group_left(self, required: tuple, seen: set[int], seg: Segment, frames) -> None:
+        missing = tuple(node for node in required if id(node) not in seen)
+        if missing:
+            self._missing(missing, seg, frames, 0)
+
+    def _not_found(self, seg: Segment, frames: list[list], qualifier: str | None = None) -> None:
         sid = seg.id
         loop_id = frames[-1][0].report_id
         if sid in self.cg.all_ids:
             code = "2"
-            for frame in frames:
-                if any(isinstance(c, CSeg) and c.id == sid for c in _flat(frame[0])):
-                    code = "7"
-                    break
+            open_loops = {id(f[0]) for f in frames}
+            if qualifier is not None:
+                # 7 when that qualified place belongs to an open loop (or starts one of its
+                # child loops): the segment came out of order; else it is unexpected here
+                for node in _segments_of(self.cg.root, sid):
+                    if node.qual is None or qualifier not in node.qual[2]:
+                        continue
+                    owner = node.loop.parent if node.index == 0 else node.loop
+                    while owner is not None and owner.wrapper:
+                        owner = owner.parent
+                    if owner is not None and (
+                        id(owner) in open_loops or id(node.loop) in open_loops
+                    ):
+                        code = "7"
+                        break
+            else:
+                for frame in frames:
+                    if any(isinstance(c, CSeg) and c.id == sid for c in _flat(frame[0])):
+                        code = "7"
+                        break
         elif sid in KNOWN_SEGMENT_IDS:
             code = "6"
         else:
@@ -654,19 +719,30 @@ def _trigger_ctx(entry: list) -> Context:
     )
 
 
-def _first_match(cands: list[tuple], els: list[str], cs: str) -> tuple:
-    """First candidate whose qualifier matches (candidates reading different elements)."""
+def _first_match(cands: list[tuple], els: list[str], cs: str) -> tuple[tuple | None, str]:
+    """First candidate whose qualifier matches (candidates reading different elements);
+    (None, last value read) when none does."""
+    v = ""
     for cand in cands:
         q = cand[1]
         if q is None:
-            return cand
+            return cand, v
         p0 = q[0]
         v = els[p0] if p0 < len(els) else ""
         if q[1] >= 0 and cs in v:
             v = v.split(cs, 1)[0]
         if v in q[2]:
-            return cand
-    return cands[0]
+            return cand, v
+    return None, v
+
+
+def _segments_of(loop: CLoop, sid: str):
+    for child in loop.children:
+        if isinstance(child, CSeg):
+            if child.id == sid:
+                yield child
+        else:
+            yield from _segments_of(child, sid)
 
 
 def _flat(loop: CLoop):

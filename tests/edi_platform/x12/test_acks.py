@@ -216,7 +216,7 @@ def test_our_999_passes_the_999_guide_when_guides_are_installed():
     assert report.interchanges[0].groups[0].codes == []
     s = report.interchanges[0].groups[0].sets[0]
     if _guides() is not None and s.guide is not None:
-        assert (s.ack_code, s.issues) == ("A", [])
+        assert (s.ack_code, list(s.issues)) == ("A", [])
 
 
 def test_loop_ids_longer_than_ik303_allows_are_left_out_of_the_segment():
@@ -230,3 +230,12 @@ def test_segment_helper_is_not_needed_for_content():
     # content holds plain data only: no Segment objects leak into stored payloads
     content = ack_999_content(_group(MUTATIONS / "ik5_5_bad_date.x12"))
     assert "Segment(" not in repr(content) and not isinstance(content, Segment)
+
+
+def test_a_set_outside_any_group_cannot_be_answered_with_a_999(fixture_bytes):
+    data = fixture_bytes("834.x12")
+    lines = [line for line in data.split(b"\n") if not line.startswith((b"GS", b"GE"))]
+    ic = validate(b"\n".join(lines)).interchanges[0]
+    assert ic.ta1_note == "024"
+    assert [g.acknowledgeable for g in ic.groups] == [False]
+    assert _group(FIXTURES / "834.x12").acknowledgeable

@@ -106,3 +106,14 @@ def test_the_library_imports_neither_django_nor_celery():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=False
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_text_says_which_guide_checked_each_set(capsys):
+    from edi_platform.x12.engine import guides_available
+
+    main(["validate", str(MUTATIONS / "ik5_1_unsupported_set.x12")])
+    assert "envelope checks only" in capsys.readouterr().out
+    main(["validate", str(MUTATIONS / "ik5_I6_version_not_defined.x12")])
+    out = capsys.readouterr().out
+    if guides_available():
+        assert "checked against 005010X220A1 (nearest definition)" in out

@@ -69,7 +69,7 @@ def test_guide_that_reads_nothing_still_lets_the_engine_count_the_set(use_guides
 
     use_guides(Lazy())
     s = _set(validate(FIXTURES / "834.x12"))
-    assert (s.segment_count, s.ack_code, s.codes) == (14, "A", [])
+    assert (s.segment_count, s.ack_code, list(s.codes)) == (14, "A", [])
 
 
 def test_set_without_se_hands_the_guide_what_there_is(use_guides, fixture_bytes):
@@ -221,3 +221,42 @@ def test_ta1_segments_inside_an_interchange_are_content_not_errors(fixture_bytes
     data = fixture_bytes("834.x12").replace(b"GS*BE", b"TA1*000000050*260101*1200*A*000~\nGS*BE")
     ic = validate(data).interchanges[0]
     assert (ic.ta1_note, ic.other_segments) == ("000", ["TA1"])
+
+
+def test_callback_failures_reach_the_caller_unchanged():
+    class StoreDown(Exception):
+        pass
+
+    def is_duplicate(header):
+        raise StoreDown("history unavailable")
+
+    with pytest.raises(StoreDown):
+        validate(FIXTURES / "834.x12", is_duplicate=is_duplicate)
+
+
+def test_an_internal_error_still_ends_in_a_verdict(monkeypatch):
+    def broken(self, group, ge):
+        raise KeyError("bug")
+
+    monkeypatch.setattr(engine._Engine, "_close_group", broken)
+    report = validate(FIXTURES / "834.x12")
+    assert report.verdict == "rejected"
+    assert report.problems[-1].code == "internal"
+
+
+@pytest.mark.parametrize("buffer", [1, 3, 14, 15])
+def test_long_sets_are_streamed_to_the_guide_past_the_buffer(use_guides, monkeypatch, buffer):
+    monkeypatch.setattr(engine, "SET_BUFFER", buffer)
+    fake = use_guides(FakeGuides())
+    s = _set(validate(FIXTURES / "834.x12"))
+    assert fake.seen[0][0] == "ST" and fake.seen[0][-1] == "SE" and len(fake.seen[0]) == 14
+    assert (s.segment_count, s.ack_code, list(s.codes)) == (14, "A", [])
+
+
+def test_long_set_without_se_is_streamed_and_reported(use_guides, monkeypatch, fixture_bytes):
+    monkeypatch.setattr(engine, "SET_BUFFER", 2)
+    use_guides(FakeGuides())
+    report = validate(fixture_bytes("mutations/ik5_2_se_missing.x12"))
+    s = _set(report)
+    assert (s.segment_count, list(s.codes)) == (13, ["2"])
+    assert report.segment_count == report.interchanges[0].segment_count == 17

@@ -10,12 +10,13 @@ differences (X224A2 vs X222A1):
 - 2300: dental claim dates (DTP 439 accident, 452 appliance placement, 472 service date,
   050 repricer received), DN1 orthodontic treatment, DN2 tooth status (up to 35); the
   ambulance/spinal/EPSDT segments (CR1, CR2, CRC) and anesthesia/condition HI are gone;
-  REF adds G3 predetermination of benefits; 2310D is the assistant surgeon (NM1*DD),
-  2310E/F (ambulance locations) are gone.
+  REF adds G3 predetermination of benefits; 2310D is the assistant surgeon (NM1*DD) and
+  2310E the supervising provider (NM1*DQ); the ambulance location loops are gone.
 - 2400: SV3 dental service replaces SV1, TOO tooth information (up to 32) follows it;
   line dates 472, 441 prior placement, 452 appliance placement, 446 replacement, 196/198
   treatment start/completion; DME/ambulance/drug/test segments and 2410, 2420D-H, 2440
-  loops are gone; 2420B is the assistant surgeon (NM1*DD).
+  loops are gone; 2420A rendering, 2420B assistant surgeon (NM1*DD), 2420C supervising
+  (NM1*DQ), 2420D service facility (NM1*77).
 Everything else keeps the 837P definition (2000A-C, 2010x, 2310A-C, 2320/2330x, 2430
 structure and code lists) — an approximation where the dental TR3 differs in detail
 (e.g. its 2330 loops); the package docstring lists the known gaps.
@@ -131,14 +132,25 @@ def _dental_claim(loop: LoopDef) -> None:
                 out.append(c)
         elif c.id in ("2310E", "2310F"):
             continue
+        elif c.id == "2310D":
+            # X224A2: 2310D assistant surgeon (NM1*DD), then 2310E supervising (NM1*DQ)
+            out.append(_renamed(c, "2310D", "Assistant Surgeon Name", "DD"))
+            out.append(_renamed(c, "2310E", None, None))
         else:
-            if c.id == "2310D":
-                c.name = "Assistant Surgeon Name"
-                nm1 = c.children[0]
-                nm1.name = "Assistant Surgeon Name"
-                _set_codes(nm1, 1, "DD")
             out.append(c)
     loop.children = out
+
+
+def _renamed(loop: LoopDef, loop_id: str, name: str | None, nm101: str | None) -> LoopDef:
+    """A copy of a provider name loop under another id (and entity code)."""
+    new = copy.deepcopy(loop)
+    new.id = loop_id
+    if name is not None:
+        new.name = name
+        new.children[0].name = name
+    if nm101 is not None:
+        _set_codes(new.children[0], 1, nm101)
+    return new
 
 
 def _sv3() -> SegmentDef:
@@ -148,7 +160,7 @@ def _sv3() -> SegmentDef:
         "R",
         1,
         "R(R:AD|R|S|S|S|S|S|N) R S:$pos "
-        "S(R:00,01,02,03,04,05,06,07,08,09,10,20,30,40,L,R|S|S|S|S) S:I,R R N N N N "
+        "S(R:00,01,02,03,04,05,06,07,08,09,10,20,30,40,L,R|S|S|S|S) S:I,R S N N N N "
         "S@C004(R@1328|S@1328|S@1328|S@1328)",
         syntax="",
         pos="3700",
@@ -162,7 +174,7 @@ def _too() -> SegmentDef:
         "Tooth Information",
         "S",
         32,
-        f"R:JP R S(R:{surface}|S:{surface}|S:{surface}|S:{surface}|S:{surface})",
+        f"R:JP S S(R:{surface}|S:{surface}|S:{surface}|S:{surface}|S:{surface})",
         pos="3820",
     )
 
@@ -204,13 +216,15 @@ def _dental_line(loop: LoopDef) -> None:
                     out.append(c)
             else:
                 out.append(c)
-        elif c.id in ("2410", "2420D", "2420E", "2420F", "2420G", "2420H", "2440"):
-            continue
-        else:
-            if c.id == "2420B":
-                c.name = "Assistant Surgeon Name"
-                nm1 = c.children[0]
-                nm1.name = "Assistant Surgeon Name"
-                _set_codes(nm1, 1, "DD")
+        elif c.id == "2420A" or c.id == "2430":
+            if c.id == "2430":
+                # X224A2 2420A rendering, 2420B assistant surgeon (NM1*DD), 2420C
+                # supervising (NM1*DQ), 2420D service facility (NM1*77), then 2430
+                loops = {x.id: x for x in loop.children if isinstance(x, LoopDef)}
+                supervising, facility = loops["2420D"], loops["2420C"]
+                out.append(_renamed(supervising, "2420B", "Assistant Surgeon Name", "DD"))
+                out.append(_renamed(supervising, "2420C", None, None))
+                out.append(_renamed(facility, "2420D", None, None))
             out.append(c)
+        # 2410 drug, 2420B-H (purchased service .. ambulance) and 2440 forms: not dental
     loop.children = out

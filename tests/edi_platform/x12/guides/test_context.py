@@ -19,12 +19,13 @@ def test_837_findings_before_the_claim_have_no_context() -> None:
 
 def test_834_member_findings_carry_the_subscriber_identifier() -> None:
     (issue,) = run("834", replace("DMG", "DMG*D8*19801340*F"))
-    assert issue.contexts == [Context(name="REF02", reference="SUB0001")]
+    assert issue.contexts == [Context(name="SUBSCRIBER NUMBER REF02", reference="SUB0001")]
 
 
-def test_835_payment_findings_carry_clp01() -> None:
+def test_835_findings_have_no_business_unit_context() -> None:
+    # X231A1 CTX01-1 lists no 835 business unit identifier
     (issue,) = run("835", replace("DTM*472", "DTM*472*20241340"))
-    assert issue.contexts == [Context(name="CLP01", reference="CLAIM001")]
+    assert issue.contexts == []
 
 
 def test_status_findings_carry_the_trace_number() -> None:

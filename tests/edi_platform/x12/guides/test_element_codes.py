@@ -89,8 +89,8 @@ CASES = [
     (
         "I6",
         "834",
-        replace("DTP*356", "DTP*348*D8*20240101"),
-        [("DTP", 10, "2000", "8", [(1, None, None, "I6")])],
+        replace("INS", "INS*Y*18*026*28*A***FT"),  # 026: an HD01 maintenance type only
+        [("INS", 7, "2000", "8", [(3, None, None, "I6")])],
     ),
     (
         "I9",

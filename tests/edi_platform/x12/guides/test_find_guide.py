@@ -82,3 +82,14 @@ def test_exact_guide_rejects_a_foreign_st03() -> None:
     assert [(i.segment_id, i.code, [(e.position, e.code) for e in i.elements]) for i in issues] == [
         ("ST", "8", [(3, "7")])
     ]
+
+
+def test_preload_compiles_every_guide_with_its_tables() -> None:
+    from edi_platform.x12.guides import preload
+    from edi_platform.x12.guides.compiler import _iter_segments
+
+    guides = preload(tables=True)
+    assert sorted((g.st01, g.version) for g in guides) == sorted(REQUIRED)
+    for guide in guides:
+        assert guide.compiled is not None
+        assert all(node.trans is not None for node in _iter_segments(guide.compiled.root))

@@ -52,3 +52,15 @@ def test_837d_tooth_code_list_qualifier_is_checked() -> None:
 def test_837d_tooth_surface_codes_are_checked() -> None:
     found = summary(run("837D", replace("TOO", "TOO*JP*8*M:Q")))
     assert found == [("TOO", 22, "2400", "8", [(3, 2, None, "7")])]
+
+
+def test_837d_assistant_surgeon_loops_at_claim_and_line_level() -> None:
+    from .helpers import insert_after
+
+    assert (
+        summary(run("837D", insert_after("DTP*472", "NM1*DD*1*SURGEON*ANN****XX*1234567893"))) == []
+    )
+    claim = summary(run("837D", insert_after("DTP*472", "NM1*DD*1")))
+    line = summary(run("837D", insert_after("TOO", "NM1*DD*1")))
+    assert claim == [("NM1", 20, "2310D", "8", [(3, None, None, "1")])]
+    assert line == [("NM1", 23, "2420B", "8", [(3, None, None, "1")])]

@@ -78,3 +78,30 @@ def test_patient_level_when_subscriber_is_patient_is_i9_and_does_not_reject() ->
     assert summary(edited) == [("HL", 18, "2000C", "I9", [])]
     assert edited[0].rejects is False
     assert edited[0].contexts[0].element_position == 2
+
+
+def test_qualifier_of_a_loop_not_open_here_is_unexpected_2() -> None:
+    # DTP*348 is a 2300 (health coverage) date; at member level no 2300 loop is open
+    edited = run("834", replace("DTP*356", "DTP*348*D8*20240101"))
+    assert summary(edited) == [("DTP", 10, "2000", "2", [])]
+
+
+def test_qualifier_of_an_earlier_sibling_loop_is_out_of_sequence_7() -> None:
+    # 837D 2420B (assistant surgeon, NM1*DD) after 2420C (supervising, NM1*DQ)
+    edited = run("837D", insert_after("TOO", "NM1*DQ*1*SUPERVISOR*AL", "NM1*DD*1*X"))
+    assert summary(edited) == [("NM1", 24, "2420C", "7", [])]
+
+
+def _swap_member_refs(texts: list[str]) -> list[str]:
+    i, j = texts.index("REF*0F*SUB0001"), texts.index("REF*1L*GRP01")
+    texts[i], texts[j] = texts[j], texts[i]
+    return texts
+
+
+def test_same_position_group_in_any_order_owes_nothing() -> None:
+    # X220A1 2000 REF*0F (required) and REF*1L share a position
+    assert summary(run("834", _swap_member_refs)) == []
+
+
+def test_required_member_of_a_position_group_is_missing_when_the_group_is_left() -> None:
+    assert summary(run("834", drop("REF*0F"))) == [("REF", 9, "2000", "3", [])]
