@@ -125,14 +125,16 @@ def current_versions(aggregate_ids: Iterable[str]) -> dict[str, int]:
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
         if connection.vendor == "postgresql":
-            # One array parameter: binding thousands of separate strings costs more.
+            # One array parameter (binding thousands of strings costs more), and one index
+            # probe per id (max over the (aggregate_id, aggregate_version) index): a plain
+            # "= ANY(...)" turns into a sequential scan when statistics lag a bulk load.
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"SELECT aggregate_id, max(aggregate_version) FROM {table} "
-                    "WHERE aggregate_id = ANY(%s) GROUP BY aggregate_id",
+                    f"SELECT ids.id, (SELECT max(e.aggregate_version) FROM {table} e "
+                    "WHERE e.aggregate_id = ids.id) FROM unnest(%s::varchar[]) AS ids(id)",
                     [chunk],
                 )
-                found.update(dict(cursor.fetchall()))
+                found.update({a: v for a, v in cursor.fetchall() if v is not None})
             continue
         rows = (
             DomainEvent.objects.filter(aggregate_id__in=chunk)
@@ -334,9 +336,14 @@ def aggregates_events(aggregate_ids: Sequence[str]) -> dict[str, list[EventRecor
         if connection.vendor == "postgresql":
             # One array parameter instead of thousands of bound strings.
             with connection.cursor() as cursor:
+                # LATERAL + OFFSET 0 (not flattened into a join): one index probe per id,
+                # whatever the (possibly stale) statistics say after a bulk load.
+                cols = ", ".join(f"e.{c}" for c in _RECORD_FIELDS)
                 cursor.execute(
-                    f"SELECT {', '.join(_RECORD_FIELDS)} FROM {table} "
-                    "WHERE aggregate_id = ANY(%s) ORDER BY aggregate_id, aggregate_version",
+                    f"SELECT {cols} FROM unnest(%s::varchar[]) AS ids(id) "
+                    f"CROSS JOIN LATERAL (SELECT * FROM {table} x WHERE x.aggregate_id = ids.id "
+                    "OFFSET 0) e "
+                    "ORDER BY e.aggregate_id, e.aggregate_version",
                     [chunk],
                 )
                 rows = [
