@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from eventstore.admin_events import ReverseBatchActionMixin, reverse_batch_action
 from eventstore.models import BatchStatus, RoutingStatus, TransactionBatch, TransactionHeader
 from eventstore.selectors import batch_tree
 from eventstore.services.ingest import ingest_upload
@@ -63,7 +64,7 @@ class UploadForm(forms.Form):
 
 
 @admin.register(TransactionBatch)
-class TransactionBatchAdmin(admin.ModelAdmin):
+class TransactionBatchAdmin(ReverseBatchActionMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "original_name",
@@ -81,7 +82,8 @@ class TransactionBatchAdmin(admin.ModelAdmin):
     search_help_text = "ISA13 (leading zeros optional), file name, or the start of the sha256."
     date_hierarchy = "received_at"
     list_select_related = ("partner",)
-    actions = ["reprocess_selected"]
+    # "Reverse batch" (issue 6): confirmation page, permission eventstore.reverse_batch.
+    actions = ["reprocess_selected", reverse_batch_action]
     change_form_template = "admin/eventstore/transactionbatch/change_form.html"
     change_list_template = "admin/eventstore/transactionbatch/change_list.html"
     fieldsets = (

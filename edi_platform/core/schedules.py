@@ -49,6 +49,19 @@ DEFAULT_SCHEDULES: tuple[ScheduleSpec, ...] = (
         description="Sends pending 'file ready' messages to the Redis stream (retries).",
     ),
     ScheduleSpec(
+        name="eventstore: projector safety net",
+        task="eventstore.tasks_events.project_events",
+        every_seconds=60,
+        description="Applies pending enrollment events to the Member/Enrollment projections "
+        "(appends also trigger it on commit).",
+    ),
+    ScheduleSpec(
+        name="eventstore: projection lag check",
+        task="eventstore.tasks_events.check_projection_lag",
+        every_seconds=60,
+        description="Raises an alert when the projection lags the event log or stops moving.",
+    ),
+    ScheduleSpec(
         name="inbound: poll inbox",
         task="eventstore.tasks.inbound_poll_inbox",
         every_seconds=60,

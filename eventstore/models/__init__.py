@@ -1,5 +1,21 @@
 """Event-store models: the inbound registry and (issue 6) the enrollment event log."""
 
+from .events import (
+    EVENTS_COUNTER,
+    BatchReversal,
+    DomainEvent,
+    Enrollment,
+    EnrollmentRebuild,
+    EnrollmentStatus,
+    EventSnapshot,
+    LagAlertKind,
+    Member,
+    MemberRebuild,
+    PositionCounter,
+    ProjectionCheckpoint,
+    ProjectionLagAlert,
+    ReconciliationReport,
+)
 from .inbound import (
     BatchChannel,
     BatchStatus,
@@ -10,8 +26,22 @@ from .inbound import (
 )
 
 __all__ = [
+    "EVENTS_COUNTER",
     "BatchChannel",
+    "BatchReversal",
     "BatchStatus",
+    "DomainEvent",
+    "Enrollment",
+    "EnrollmentRebuild",
+    "EnrollmentStatus",
+    "EventSnapshot",
+    "LagAlertKind",
+    "Member",
+    "MemberRebuild",
+    "PositionCounter",
+    "ProjectionCheckpoint",
+    "ProjectionLagAlert",
+    "ReconciliationReport",
     "RoutingStatus",
     "SetVerdict",
     "TransactionBatch",

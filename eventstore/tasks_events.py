@@ -1,0 +1,31 @@
+"""Event-store Celery tasks: the projector and the projection lag check.
+
+The projector is enqueued on commit of every append (``events_append``; inline when Celery
+is eager) and runs from beat every minute as a safety net. Tasks take no PHI: no arguments
+beyond sizes, results are counts and positions.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from eventstore.services.projections import LIVE, project_pending, projection_lag_check
+
+
+@shared_task(
+    name="eventstore.tasks_events.project_events",
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=5,
+)
+def project_events(batch_size: int = 1000, max_batches: int = 500) -> dict:
+    """Apply pending events to Member/Enrollment (exactly-once: checkpoint in the same tx)."""
+    run = project_pending(LIVE, batch_size=batch_size, max_batches=max_batches)
+    return {"events": run.events, "position": run.position}
+
+
+@shared_task(name="eventstore.tasks_events.check_projection_lag")
+def check_projection_lag() -> list[str]:
+    """Raise / resolve projection lag and stuck-lag alerts."""
+    return projection_lag_check()

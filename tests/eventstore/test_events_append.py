@@ -1,0 +1,121 @@
+"""Appending domain events: contiguous positions, versions, validation, append-only trigger."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from eventstore.models import DomainEvent, PositionCounter
+from eventstore.services.events import (
+    ConcurrencyError,
+    EventValidationError,
+    NewEvent,
+    events_append,
+    events_head,
+    events_read,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def changed(aggregate_id: str, city: str = "X") -> NewEvent:
+    return NewEvent(
+        aggregate_id=aggregate_id, event_type="MemberChanged", data={"changes": {"city": city}}
+    )
+
+
+def test_a_batch_gets_one_contiguous_block_and_versions_per_aggregate():
+    first = events_append(events=[changed("a"), changed("b"), changed("a")], project=False)
+    second = events_append(events=[changed("b")], project=False)
+    assert [e.position for e in first + second] == [1, 2, 3, 4]
+    assert [(e.aggregate_id, e.aggregate_version) for e in first + second] == [
+        ("a", 1),
+        ("b", 1),
+        ("a", 2),
+        ("b", 2),
+    ]
+    assert PositionCounter.objects.get(name="events").last_position == 4
+    assert events_head() == 4
+
+
+def test_expected_version_mismatch_raises_and_appends_nothing():
+    events_append(events=[changed("a")], project=False)
+    with pytest.raises(ConcurrencyError):
+        events_append(
+            events=[changed("a"), changed("b")], expected_versions={"a": 0}, project=False
+        )
+    assert DomainEvent.objects.count() == 1
+    appended = events_append(events=[changed("a")], expected_versions={"a": 1}, project=False)
+    assert appended[0].aggregate_version == 2
+
+
+def test_a_rolled_back_append_leaves_no_hole():
+    events_append(events=[changed("a")], project=False)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        events_append(events=[changed("a"), changed("a")], project=False)
+        raise RuntimeError("caller fails after appending")
+    after = events_append(events=[changed("a")], project=False)
+    assert after[0].position == 2
+    assert list(DomainEvent.objects.values_list("position", flat=True)) == [1, 2]
+
+
+def test_payload_is_validated_against_the_schema_without_echoing_values():
+    bad = NewEvent(
+        aggregate_id="a",
+        event_type="MemberChanged",
+        data={"changes": {"birth_date": "1980-13-45", "ssn": "123456789"}},
+    )
+    with pytest.raises(EventValidationError) as info:
+        events_append(events=[bad], project=False)
+    message = str(info.value)
+    assert "birth_date" in message and "ssn" in message
+    assert "123456789" not in message and "1980-13-45" not in message
+    assert DomainEvent.objects.count() == 0
+
+
+def test_unknown_event_type_is_rejected():
+    with pytest.raises(EventValidationError):
+        events_append(
+            events=[NewEvent(aggregate_id="a", event_type="MemberMoved", data={})], project=False
+        )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigger is PostgreSQL-only")
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE eventstore_domainevent SET event_type = 'X'",
+        "DELETE FROM eventstore_domainevent",
+    ],
+)
+def test_trigger_rejects_update_and_delete(sql):
+    events_append(events=[changed("a")], project=False)
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql)
+    assert DomainEvent.objects.get().event_type == "MemberChanged"
+
+
+def test_old_schema_versions_are_upcast_when_read():
+    v1 = NewEvent(
+        aggregate_id="a",
+        event_type="MemberAdded",
+        schema_version=1,
+        data={
+            "partner_code": "P",
+            "subscriber_id": "S1",
+            "is_subscriber": True,
+            "relationship": "18",
+            "name": {"last": "DOE"},
+            "city": "SPRINGFIELD",
+            "postal_code": "62701",
+        },
+    )
+    events_append(events=[v1], project=False)
+    assert DomainEvent.objects.get().schema_version == 1
+    (record,) = events_read()
+    assert record.data["address"]["city"] == "SPRINGFIELD"
+    assert "city" not in record.data
