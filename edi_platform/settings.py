@@ -168,6 +168,19 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # A heartbeat older than this means beat (or the workers) are not running.
 SCHEDULER_HEARTBEAT_STALE_SECONDS = env.int("SCHEDULER_HEARTBEAT_STALE_SECONDS", default=600)
 
+# --- Feature settings (each is an environment variable; see the README tables) -----------------
+INBOUND_DUPLICATE_WINDOW_DAYS = env.int("INBOUND_DUPLICATE_WINDOW_DAYS", default=365)
+INBOUND_INBOX_MIN_AGE_SECONDS = env.int("INBOUND_INBOX_MIN_AGE_SECONDS", default=5)
+CONTROL_NUMBER_WARNING_PERCENT = env.float("CONTROL_NUMBER_WARNING_PERCENT", default=90.0)
+CONTROL_NUMBER_CRITICAL_PERCENT = env.float("CONTROL_NUMBER_CRITICAL_PERCENT", default=95.0)
+CONTROL_NUMBER_SCOPE_CACHE_SECONDS = env.float("CONTROL_NUMBER_SCOPE_CACHE_SECONDS", default=5.0)
+CONTROL_NUMBER_PREPARED_STATEMENTS = env.bool("CONTROL_NUMBER_PREPARED_STATEMENTS", default=True)
+EVENTSTORE_SNAPSHOT_EVERY = env.int("EVENTSTORE_SNAPSHOT_EVERY", default=50)
+EVENTSTORE_LAG_ALERT_EVENTS = env.int("EVENTSTORE_LAG_ALERT_EVENTS", default=10_000)
+EVENTSTORE_STUCK_LAG_MINUTES = env.int("EVENTSTORE_STUCK_LAG_MINUTES", default=10)
+EVENTSTORE_MEMBER_ID_KEY = env.str("EVENTSTORE_MEMBER_ID_KEY", default="")
+OUTBOUND_REDIS_URL = env.str("OUTBOUND_REDIS_URL", default="") or None
+
 # --- Security (production) -------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
