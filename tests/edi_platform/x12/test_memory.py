@@ -25,6 +25,7 @@ def test_validating_a_large_file_holds_summaries_not_segments(monkeypatch, tmp_p
     monkeypatch.setattr(reader_module, "CHUNK_SIZE", 1 << 16)
     monkeypatch.setattr(engine, "_guides_module", None)  # envelope only: this is our memory
     monkeypatch.setattr(engine, "_guides_loaded", True)
+    monkeypatch.setattr(engine, "_guide_cache", {})
     path = tmp_path / "big.x12"
     sets = 3_000
     path.write_bytes(_big_834(sets))  # ~1 MB, 42,000 segments
