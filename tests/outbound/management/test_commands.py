@@ -11,6 +11,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from edi_platform import x12
+from eventstore.models import DomainEvent, Member
+from eventstore.services.projections import project_pending
 from outbound.models import OutboundFile, OutboundFileStatus, OutcomeStatus, ProcessingOutcome
 from tests.factories import TradingPartnerFactory
 from tests.outbound.conftest import stage
@@ -79,7 +81,8 @@ def test_seed_demo_with_samples_shows_the_whole_loop_once(settings, tmp_path, ou
     files = list(OutboundFile.objects.select_related("partner"))
     kinds = sorted((f.partner.code, f.transaction_type) for f in files)
     # PARTNERA asked for a TA1 (ISA14=1); PARTNERB always gets one; one 999 file per partner
-    # answering all its inbound groups (three groups for PARTNERA: one ST each)
+    # answering all its inbound groups (four groups for PARTNERA: three 837P groups and one
+    # 834, one ST each)
     assert kinds == [
         ("PARTNERA", "999"),
         ("PARTNERA", "TA1"),
@@ -89,7 +92,12 @@ def test_seed_demo_with_samples_shows_the_whole_loop_once(settings, tmp_path, ou
     partnera_999 = next(
         f for f in files if f.partner.code == "PARTNERA" and f.transaction_type == "999"
     )
-    assert len(partnera_999.st02s) == 3
+    assert len(partnera_999.st02s) == 4
+    # the demo 834 (a family of three) reached the event store; the projector (run on commit,
+    # which this test's enclosing transaction never reaches) builds the members from it
+    assert DomainEvent.objects.exists()
+    project_pending()
+    assert Member.objects.count() == 3
     for f in files:
         assert f.status == OutboundFileStatus.PERSISTED
         data = (outbound_root / f.storage_path).read_bytes()
@@ -112,3 +120,4 @@ def test_seed_demo_with_samples_shows_the_whole_loop_once(settings, tmp_path, ou
     again = _call("seed_demo", "--samples")
     assert "already received" in again and "claimed 0 outcome(s)" in again
     assert OutboundFile.objects.count() == 4
+    assert Member.objects.count() == 3
