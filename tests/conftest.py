@@ -30,6 +30,24 @@ def admin_client_logged_in(client, django_user_model):
     return client
 
 
+def child_process_env(**extra: str) -> dict[str, str]:
+    """Environment for a real child process that must work on this test's PostgreSQL database.
+
+    Use it from ``django_db(transaction=True)`` tests, so the child sees committed rows.
+    """
+    from django.db import connection
+
+    db = connection.settings_dict
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "edi_platform.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_POOL": "false",
+        "PYTHONPATH": str(REPO_ROOT),
+        **extra,
+    }
+
+
 def run_manage(*args: str, env: dict[str, str] | None = None, timeout: int = 120):
     """Run ``manage.py`` in a subprocess (a real separate process) and capture its output."""
     full_env = {**os.environ, **(env or {})}

@@ -12,11 +12,10 @@ import sys
 import time
 
 import pytest
-from django.db import connection
 from django.db.models import Count, Max, Min
 
 from controlnumbers.models import ControlNumberAudit
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, child_process_env
 from tests.factories import TradingPartnerFactory
 
 PROCESSES = 8
@@ -25,13 +24,7 @@ WORKER = REPO_ROOT / "tests" / "controlnumbers" / "alloc_worker.py"
 
 
 def _run_workers(mode: str, tmp_path) -> list[int]:
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        # The workers must write to this test's database, not the default one.
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "DATABASE_POOL": "false",
-    }
+    env = child_process_env()
     procs = [
         subprocess.Popen(
             [sys.executable, str(WORKER), mode, str(PER_PROCESS), str(tmp_path), str(i)],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -12,7 +11,7 @@ import pytest
 from django.db import connection
 
 from eventstore.models import DomainEvent, PositionCounter
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, child_process_env
 
 APPENDER = r"""
 import os, random, sys, time
@@ -69,14 +68,7 @@ print(json.dumps({"last": last, "reads": reads, "problems": problems[:20]}))
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent PostgreSQL")
 def test_concurrent_appenders_never_show_a_reader_a_gap_or_reordering(tmp_path):
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "edi_platform.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "DATABASE_POOL": "false",
-        "PYTHONPATH": str(REPO_ROOT),
-    }
+    env = child_process_env()
     PositionCounter.objects.get_or_create(name="events")
     stop_file = tmp_path / "stop"
     reader = subprocess.Popen(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from django.db import connection
 
 from eventstore.models import TransactionBatch
 from outbound.models import ProcessingOutcome
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, child_process_env
 from tests.eventstore.inbound_samples import onboard_partner, sample
 
 
@@ -29,12 +28,7 @@ def test_two_processes_ingesting_the_same_file_at_once_make_one_batch(tmp_path):
     path = tmp_path / "same.x12"
     path.write_bytes(sample())
     db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "DATABASE_POOL": "false",
-        "INBOUND_STORAGE_ROOT": str(tmp_path / "storage"),
-    }
+    env = child_process_env(INBOUND_STORAGE_ROOT=str(tmp_path / "storage"))
     command = [sys.executable, str(REPO_ROOT / "manage.py"), "ingest", str(path), "--format=json"]
 
     # Hold back every INSERT into the batch table (reads still pass) until both processes have

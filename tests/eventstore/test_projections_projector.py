@@ -145,26 +145,17 @@ projections.project_pending(batch_size=40)
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_projector_process_killed_mid_batch_then_rerun_gives_the_same_state(tmp_path):
-    import os
     import signal
     import subprocess
     import sys
     import time
 
-    from django.db import connection
-
     from eventstore.services.replay import replay_events
-    from tests.conftest import REPO_ROOT
+    from tests.conftest import REPO_ROOT, child_process_env
 
     events_append(events=[added(f"k{i}") for i in range(60)], project=False)
     events_append(events=[enrolled(f"k{i}", "HLT", "2024-01-01") for i in range(60)], project=False)
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "DATABASE_POOL": "false",
-        "PYTHONPATH": str(REPO_ROOT),
-    }
+    env = child_process_env()
     ready = tmp_path / "ready"
     worker = subprocess.Popen(
         [sys.executable, "-c", KILLED_PROJECTOR, str(ready)],

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import itertools
-import os
 import sys
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from outbound.models import BatchWindow, ProcessingOutcome
-from tests.conftest import REPO_ROOT
+from tests.conftest import child_process_env
 
 _seq = itertools.count(1)
 
@@ -117,14 +115,7 @@ def outbound_root(settings, tmp_path) -> Path:
 
 def subprocess_env(outbound_root: Path, **extra: str) -> dict[str, str]:
     """Environment for a real child process working on this test's database and storage."""
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "DATABASE_POOL": "false",
-        "OUTBOUND_STORAGE_ROOT": str(outbound_root),
-        "PYTHONPATH": str(REPO_ROOT),
-    }
+    env = child_process_env(OUTBOUND_STORAGE_ROOT=str(outbound_root))
     env.pop("OUTBOUND_CRASH_AT", None)
     env.update(extra)
     return env

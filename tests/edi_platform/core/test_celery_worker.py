@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pytest
 from celery import Celery
-from django.db import connection
 
 from edi_platform.core.models import SchedulerHeartbeat
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, child_process_env
 
 
 @pytest.mark.django_db(transaction=True)
 def test_heartbeat_task_runs_in_a_real_worker_and_writes_postgres(redis_url):
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "CELERY_BROKER_URL": redis_url,
-        "CELERY_RESULT_BACKEND": redis_url,
-        # The worker must write to this test's database, not the default one.
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "DATABASE_POOL": "false",
-    }
+    env = child_process_env(CELERY_BROKER_URL=redis_url, CELERY_RESULT_BACKEND=redis_url)
     worker = subprocess.Popen(
         [
             sys.executable,
