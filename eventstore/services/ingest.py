@@ -32,6 +32,7 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from edi_platform import x12
@@ -189,12 +190,12 @@ def ingest_stream(
     shown = display_name or original_name
     print_name = original_name[:255] or "unnamed"
     fp = fingerprint(opener)
-    if _batch_id_for(fp.sha256) is not None:
+    head = peek_isa(fp.head)
+    registered_id, partner = _registered_and_partner(fp.sha256, head)
+    if registered_id is not None:
         existing = TransactionBatch.objects.select_related("partner").get(sha256=fp.sha256)
         return IngestResult.from_batch(existing, file=shown, already=True)
 
-    head = peek_isa(fp.head)
-    partner = _partner_for(head)
     received_at = timezone.now()
     path = raw_path(
         partner_code=partner.code if partner else None,
@@ -229,6 +230,31 @@ def ingest_stream(
 
     batch = batch_process(batch=batch, opener=opener, head=head, partner=partner, started=started)
     return IngestResult.from_batch(batch, file=shown, already=False)
+
+
+def _registered_and_partner(
+    sha256: str, head: IsaHead | None
+) -> tuple[int | None, TradingPartner | None]:
+    """(id of the batch with these bytes or None, the sender's partner or None).
+
+    One round trip in the usual case (a known sender): the sha256 check rides on the partner
+    query as a subquery. Same lookup as ``partner_by_sender`` (ISA06 padding ignored; the
+    pair is unique). An unknown or unidentified sender costs a second, plain query.
+    """
+    if head is None or not head.sender_identified:
+        return _batch_id_for(sha256), None
+    table = connection.ops.quote_name(TransactionBatch._meta.db_table)
+    partner = (
+        TradingPartner.objects.filter(
+            their_isa_qualifier=head.sender_qualifier.strip(),
+            their_isa_id=head.sender_id.strip(),
+        )
+        .annotate(_registered_id=RawSQL(f"SELECT id FROM {table} WHERE sha256 = %s", [sha256]))
+        .first()
+    )
+    if partner is None:
+        return _batch_id_for(sha256), None
+    return partner._registered_id, partner
 
 
 def _batch_id_for(sha256: str) -> int | None:
@@ -1044,7 +1070,7 @@ def batch_route_pending(*, batch: TransactionBatch, opener: Opener | None = None
             if header is None:
                 continue
             d = delimiters.get(isa.offset) or {}
-            routed += _route_one(header, tset.segments, x12.Delimiters(**d))
+            routed += _route_one(header, tset.segments, x12.Delimiters(**d), batch=batch)
             if not pending:
                 break
     for header in pending.values():
@@ -1056,7 +1082,11 @@ def batch_route_pending(*, batch: TransactionBatch, opener: Opener | None = None
 
 
 def _route_one(
-    header: TransactionHeader, segments: list[x12.Segment], delimiters: x12.Delimiters
+    header: TransactionHeader,
+    segments: list[x12.Segment],
+    delimiters: x12.Delimiters,
+    *,
+    batch: TransactionBatch,
 ) -> int:
     fn = handler_for(header.st01)
     if fn is None:
@@ -1070,6 +1100,9 @@ def _route_one(
             locked = TransactionHeader.objects.select_for_update().get(pk=header.pk)
             if locked.routing_status != RoutingStatus.PENDING:
                 return 0  # routed by a concurrent run
+            # handlers read the batch (stored path, partner): hand them the instance already
+            # in memory instead of two lazy queries per set
+            locked.batch = batch
             result = fn(header=locked, segments=segments, delimiters=delimiters)
             locked.routing_status = RoutingStatus.ROUTED
             locked.routing_result = str(result or "routed")[:1000]
