@@ -67,6 +67,9 @@ DEFAULT_DUPLICATE_WINDOW_DAYS = 365
 MAX_ERRORS_PER_SET = 50  # the 999 payload has them all; the admin shows the first ones
 MAX_REPORT_ISSUES = 50
 HEADER_BULK_SIZE = 2000
+# Up to this many sets, headers go in with one INSERT ... RETURNING (ids known: routing skips
+# a SELECT); above it COPY is faster and routing selects the PENDING rows back.
+HEADER_RETURNING_MAX = 50
 # A file that ends in one of these was not accepted: the command exits with 1 (RECEIVED only
 # when this call's processing was interrupted; see IngestResult.ok).
 NOT_OK_STATUSES = frozenset(
@@ -376,6 +379,9 @@ class _Plan:
     segment_count: int = 0
     partner: TradingPartner | None = None
     duplicate_of: TransactionBatch | None = None
+    # the PENDING header rows _finish inserted with their ids (small files only), so routing
+    # need not select them again; None: routing looks them up
+    pending_rows: list[TransactionHeader] | None = None
 
 
 def duplicate_window_days() -> int:
@@ -463,7 +469,7 @@ def batch_process(
             batch.status, batch.status_reason = BatchStatus.RECEIVED, reason
         return batch
     if any(spec[3] == RoutingStatus.PENDING for spec in plan.headers):
-        batch_route_pending(batch=batch, opener=opener)
+        batch_route_pending(batch=batch, opener=opener, pending_rows=plan.pending_rows)
     return batch
 
 
@@ -778,15 +784,21 @@ _HEADER_VALUES = (
 
 def _insert_headers(
     batch: TransactionBatch, specs: list[tuple[str, x12.GroupHeader, x12.SetReport, str]]
-) -> None:
-    """Insert the set headers: COPY on PostgreSQL (10^5 rows in about a second), else ORM."""
+) -> list[TransactionHeader] | None:
+    """Insert the set headers: COPY on PostgreSQL (10^5 rows in about a second), else ORM.
+
+    A few headers (the usual small file) go in with one INSERT ... RETURNING: the rows, with
+    their ids, are returned. Otherwise returns None.
+    """
     if not specs:
-        return
+        return []
+    if len(specs) <= HEADER_RETURNING_MAX and connection.features.can_return_rows_from_bulk_insert:
+        return TransactionHeader.objects.bulk_create([_header_row(batch, *spec) for spec in specs])
     if connection.vendor != "postgresql":
         for start in range(0, len(specs), HEADER_BULK_SIZE):
             chunk = specs[start : start + HEADER_BULK_SIZE]
             TransactionHeader.objects.bulk_create([_header_row(batch, *spec) for spec in chunk])
-        return
+        return None
     # every other column gets its model default (computed once, not per row)
     others = [
         f
@@ -1009,7 +1021,9 @@ def _finish(*, batch: TransactionBatch, plan: _Plan, started: float) -> Transact
             return TransactionBatch.objects.select_related("partner").get(pk=batch.pk)
         for name, value in fields.items():
             setattr(batch, name, value)
-        _insert_headers(batch, plan.headers)
+        rows = _insert_headers(batch, plan.headers)
+        if rows is not None:
+            plan.pending_rows = [r for r in rows if r.routing_status == RoutingStatus.PENDING]
         for outcome in plan.outcomes:
             sink(  # type: ignore[misc]
                 batch=batch,
@@ -1036,19 +1050,27 @@ def _finish(*, batch: TransactionBatch, plan: _Plan, started: float) -> Transact
 # -- routing -------------------------------------------------------------------------------
 
 
-def batch_route_pending(*, batch: TransactionBatch, opener: Opener | None = None) -> int:
+def batch_route_pending(
+    *,
+    batch: TransactionBatch,
+    opener: Opener | None = None,
+    pending_rows: list[TransactionHeader] | None = None,
+) -> int:
     """Hand every PENDING accepted set of ``batch`` to its handler; returns how many routed.
 
     Re-reads the file one transaction set at a time (bounded memory). Each set is routed in
     its own transaction together with its ROUTED status; a failing handler marks only that
-    header FAILED (retry with Reprocess).
+    header FAILED (retry with Reprocess). ``pending_rows``: the PENDING headers when the
+    caller just inserted them (saves selecting them again).
     """
-    pending = {
-        h.start_offset: h
-        for h in TransactionHeader.objects.filter(
-            batch=batch, routing_status=RoutingStatus.PENDING
-        ).order_by("id")
-    }
+    if pending_rows is None:
+        pending_rows = list(
+            TransactionHeader.objects.filter(
+                batch=batch, routing_status=RoutingStatus.PENDING
+            ).order_by("id")
+        )
+    # each set is still locked and re-checked PENDING before its handler runs (_route_one)
+    pending = {h.start_offset: h for h in pending_rows}
     if not pending:
         return 0
     if opener is None:
