@@ -382,6 +382,7 @@ class _Plan:
     # the PENDING header rows _finish inserted with their ids (small files only), so routing
     # need not select them again; None: routing looks them up
     pending_rows: list[TransactionHeader] | None = None
+    routed: bool = False  # the pending sets were routed inside the final transaction
 
 
 def duplicate_window_days() -> int:
@@ -452,7 +453,7 @@ def batch_process(
         if partner is _LOOKUP:
             partner = _partner_for(head)
         plan = _plan(batch=batch, opener=opener, head=head, partner=partner)  # type: ignore[arg-type]
-        batch = _finish(batch=batch, plan=plan, started=started)
+        batch = _finish(batch=batch, plan=plan, started=started, opener=opener)
     except Exception as exc:  # never a traceback to the user: the batch says what happened
         logger.exception("inbound batch %s: processing interrupted", batch.pk)
         reason = (
@@ -468,7 +469,7 @@ def batch_process(
             logger.exception("inbound batch %s: could not record the interruption", batch.pk)
             batch.status, batch.status_reason = BatchStatus.RECEIVED, reason
         return batch
-    if any(spec[3] == RoutingStatus.PENDING for spec in plan.headers):
+    if not plan.routed and any(spec[3] == RoutingStatus.PENDING for spec in plan.headers):
         batch_route_pending(batch=batch, opener=opener, pending_rows=plan.pending_rows)
     return batch
 
@@ -992,7 +993,9 @@ def _update_if_received(batch_id: int, fields: dict[str, Any]) -> bool:
         return cursor.rowcount == 1
 
 
-def _finish(*, batch: TransactionBatch, plan: _Plan, started: float) -> TransactionBatch:
+def _finish(
+    *, batch: TransactionBatch, plan: _Plan, started: float, opener: Opener
+) -> TransactionBatch:
     """The one transaction: final status, headers and owed outcomes commit together.
 
     The status UPDATE comes first and only matches a batch still RECEIVED: it locks the row,
@@ -1035,6 +1038,15 @@ def _finish(*, batch: TransactionBatch, plan: _Plan, started: float) -> Transact
                 gs06=outcome.gs06,
                 st02s=outcome.st02s,
             )
+        if plan.pending_rows:
+            # These rows exist only in this uncommitted transaction: no other process can
+            # see, hence route, them, so they need no lock, and routing them here saves a
+            # transaction (and its commit flush) per small file. Each handler runs in a
+            # savepoint: a failing one marks only its set FAILED and the batch still commits.
+            batch_route_pending(
+                batch=batch, opener=opener, pending_rows=plan.pending_rows, own_rows=True
+            )
+            plan.routed = True
     logger.info(
         "inbound batch %s: %s (%d sets accepted, %d rejected, %d outcomes, %d ms)",
         batch.pk,
@@ -1055,13 +1067,15 @@ def batch_route_pending(
     batch: TransactionBatch,
     opener: Opener | None = None,
     pending_rows: list[TransactionHeader] | None = None,
+    own_rows: bool = False,
 ) -> int:
     """Hand every PENDING accepted set of ``batch`` to its handler; returns how many routed.
 
     Re-reads the file one transaction set at a time (bounded memory). Each set is routed in
     its own transaction together with its ROUTED status; a failing handler marks only that
     header FAILED (retry with Reprocess). ``pending_rows``: the PENDING headers when the
-    caller just inserted them (saves selecting them again).
+    caller just inserted them (saves selecting them again); ``own_rows``: they were inserted
+    by the caller's still open transaction, invisible to others (no row lock needed).
     """
     if pending_rows is None:
         pending_rows = list(
@@ -1092,7 +1106,9 @@ def batch_route_pending(
             if header is None:
                 continue
             d = delimiters.get(isa.offset) or {}
-            routed += _route_one(header, tset.segments, x12.Delimiters(**d), batch=batch)
+            routed += _route_one(
+                header, tset.segments, x12.Delimiters(**d), batch=batch, own_row=own_rows
+            )
             if not pending:
                 break
     for header in pending.values():
@@ -1109,6 +1125,7 @@ def _route_one(
     delimiters: x12.Delimiters,
     *,
     batch: TransactionBatch,
+    own_row: bool = False,
 ) -> int:
     fn = handler_for(header.st01)
     if fn is None:
@@ -1118,10 +1135,14 @@ def _route_one(
         )
         return 0
     try:
+        # inside the caller's transaction this is a savepoint: a failure undoes this set only
         with transaction.atomic():
-            locked = TransactionHeader.objects.select_for_update().get(pk=header.pk)
-            if locked.routing_status != RoutingStatus.PENDING:
-                return 0  # routed by a concurrent run
+            if own_row:
+                locked = header  # inserted by this transaction: nobody else can route it
+            else:
+                locked = TransactionHeader.objects.select_for_update().get(pk=header.pk)
+                if locked.routing_status != RoutingStatus.PENDING:
+                    return 0  # routed by a concurrent run
             # handlers read the batch (stored path, partner): hand them the instance already
             # in memory instead of two lazy queries per set
             locked.batch = batch
