@@ -32,6 +32,7 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from edi_platform import x12
@@ -66,6 +67,9 @@ DEFAULT_DUPLICATE_WINDOW_DAYS = 365
 MAX_ERRORS_PER_SET = 50  # the 999 payload has them all; the admin shows the first ones
 MAX_REPORT_ISSUES = 50
 HEADER_BULK_SIZE = 2000
+# Up to this many sets, headers go in with one INSERT ... RETURNING (ids known: routing skips
+# a SELECT); above it COPY is faster and routing selects the PENDING rows back.
+HEADER_RETURNING_MAX = 50
 # A file that ends in one of these was not accepted: the command exits with 1 (RECEIVED only
 # when this call's processing was interrupted; see IngestResult.ok).
 NOT_OK_STATUSES = frozenset(
@@ -189,12 +193,12 @@ def ingest_stream(
     shown = display_name or original_name
     print_name = original_name[:255] or "unnamed"
     fp = fingerprint(opener)
-    if _batch_id_for(fp.sha256) is not None:
+    head = peek_isa(fp.head)
+    registered_id, partner = _registered_and_partner(fp.sha256, head)
+    if registered_id is not None:
         existing = TransactionBatch.objects.select_related("partner").get(sha256=fp.sha256)
         return IngestResult.from_batch(existing, file=shown, already=True)
 
-    head = peek_isa(fp.head)
-    partner = _partner_for(head)
     received_at = timezone.now()
     path = raw_path(
         partner_code=partner.code if partner else None,
@@ -229,6 +233,31 @@ def ingest_stream(
 
     batch = batch_process(batch=batch, opener=opener, head=head, partner=partner, started=started)
     return IngestResult.from_batch(batch, file=shown, already=False)
+
+
+def _registered_and_partner(
+    sha256: str, head: IsaHead | None
+) -> tuple[int | None, TradingPartner | None]:
+    """(id of the batch with these bytes or None, the sender's partner or None).
+
+    One round trip in the usual case (a known sender): the sha256 check rides on the partner
+    query as a subquery. Same lookup as ``partner_by_sender`` (ISA06 padding ignored; the
+    pair is unique). An unknown or unidentified sender costs a second, plain query.
+    """
+    if head is None or not head.sender_identified:
+        return _batch_id_for(sha256), None
+    table = connection.ops.quote_name(TransactionBatch._meta.db_table)
+    partner = (
+        TradingPartner.objects.filter(
+            their_isa_qualifier=head.sender_qualifier.strip(),
+            their_isa_id=head.sender_id.strip(),
+        )
+        .annotate(_registered_id=RawSQL(f"SELECT id FROM {table} WHERE sha256 = %s", [sha256]))
+        .first()
+    )
+    if partner is None:
+        return _batch_id_for(sha256), None
+    return partner._registered_id, partner
 
 
 def _batch_id_for(sha256: str) -> int | None:
@@ -350,6 +379,10 @@ class _Plan:
     segment_count: int = 0
     partner: TradingPartner | None = None
     duplicate_of: TransactionBatch | None = None
+    # the PENDING header rows _finish inserted with their ids (small files only), so routing
+    # need not select them again; None: routing looks them up
+    pending_rows: list[TransactionHeader] | None = None
+    routed: bool = False  # the pending sets were routed inside the final transaction
 
 
 def duplicate_window_days() -> int:
@@ -420,7 +453,7 @@ def batch_process(
         if partner is _LOOKUP:
             partner = _partner_for(head)
         plan = _plan(batch=batch, opener=opener, head=head, partner=partner)  # type: ignore[arg-type]
-        batch = _finish(batch=batch, plan=plan, started=started)
+        batch = _finish(batch=batch, plan=plan, started=started, opener=opener)
     except Exception as exc:  # never a traceback to the user: the batch says what happened
         logger.exception("inbound batch %s: processing interrupted", batch.pk)
         reason = (
@@ -436,8 +469,8 @@ def batch_process(
             logger.exception("inbound batch %s: could not record the interruption", batch.pk)
             batch.status, batch.status_reason = BatchStatus.RECEIVED, reason
         return batch
-    if any(spec[3] == RoutingStatus.PENDING for spec in plan.headers):
-        batch_route_pending(batch=batch, opener=opener)
+    if not plan.routed and any(spec[3] == RoutingStatus.PENDING for spec in plan.headers):
+        batch_route_pending(batch=batch, opener=opener, pending_rows=plan.pending_rows)
     return batch
 
 
@@ -752,15 +785,21 @@ _HEADER_VALUES = (
 
 def _insert_headers(
     batch: TransactionBatch, specs: list[tuple[str, x12.GroupHeader, x12.SetReport, str]]
-) -> None:
-    """Insert the set headers: COPY on PostgreSQL (10^5 rows in about a second), else ORM."""
+) -> list[TransactionHeader] | None:
+    """Insert the set headers: COPY on PostgreSQL (10^5 rows in about a second), else ORM.
+
+    A few headers (the usual small file) go in with one INSERT ... RETURNING: the rows, with
+    their ids, are returned. Otherwise returns None.
+    """
     if not specs:
-        return
+        return []
+    if len(specs) <= HEADER_RETURNING_MAX and connection.features.can_return_rows_from_bulk_insert:
+        return TransactionHeader.objects.bulk_create([_header_row(batch, *spec) for spec in specs])
     if connection.vendor != "postgresql":
         for start in range(0, len(specs), HEADER_BULK_SIZE):
             chunk = specs[start : start + HEADER_BULK_SIZE]
             TransactionHeader.objects.bulk_create([_header_row(batch, *spec) for spec in chunk])
-        return
+        return None
     # every other column gets its model default (computed once, not per row)
     others = [
         f
@@ -954,7 +993,9 @@ def _update_if_received(batch_id: int, fields: dict[str, Any]) -> bool:
         return cursor.rowcount == 1
 
 
-def _finish(*, batch: TransactionBatch, plan: _Plan, started: float) -> TransactionBatch:
+def _finish(
+    *, batch: TransactionBatch, plan: _Plan, started: float, opener: Opener
+) -> TransactionBatch:
     """The one transaction: final status, headers and owed outcomes commit together.
 
     The status UPDATE comes first and only matches a batch still RECEIVED: it locks the row,
@@ -983,7 +1024,9 @@ def _finish(*, batch: TransactionBatch, plan: _Plan, started: float) -> Transact
             return TransactionBatch.objects.select_related("partner").get(pk=batch.pk)
         for name, value in fields.items():
             setattr(batch, name, value)
-        _insert_headers(batch, plan.headers)
+        rows = _insert_headers(batch, plan.headers)
+        if rows is not None:
+            plan.pending_rows = [r for r in rows if r.routing_status == RoutingStatus.PENDING]
         for outcome in plan.outcomes:
             sink(  # type: ignore[misc]
                 batch=batch,
@@ -995,6 +1038,15 @@ def _finish(*, batch: TransactionBatch, plan: _Plan, started: float) -> Transact
                 gs06=outcome.gs06,
                 st02s=outcome.st02s,
             )
+        if plan.pending_rows:
+            # These rows exist only in this uncommitted transaction: no other process can
+            # see, hence route, them, so they need no lock, and routing them here saves a
+            # transaction (and its commit flush) per small file. Each handler runs in a
+            # savepoint: a failing one marks only its set FAILED and the batch still commits.
+            batch_route_pending(
+                batch=batch, opener=opener, pending_rows=plan.pending_rows, own_rows=True
+            )
+            plan.routed = True
     logger.info(
         "inbound batch %s: %s (%d sets accepted, %d rejected, %d outcomes, %d ms)",
         batch.pk,
@@ -1010,19 +1062,29 @@ def _finish(*, batch: TransactionBatch, plan: _Plan, started: float) -> Transact
 # -- routing -------------------------------------------------------------------------------
 
 
-def batch_route_pending(*, batch: TransactionBatch, opener: Opener | None = None) -> int:
+def batch_route_pending(
+    *,
+    batch: TransactionBatch,
+    opener: Opener | None = None,
+    pending_rows: list[TransactionHeader] | None = None,
+    own_rows: bool = False,
+) -> int:
     """Hand every PENDING accepted set of ``batch`` to its handler; returns how many routed.
 
     Re-reads the file one transaction set at a time (bounded memory). Each set is routed in
     its own transaction together with its ROUTED status; a failing handler marks only that
-    header FAILED (retry with Reprocess).
+    header FAILED (retry with Reprocess). ``pending_rows``: the PENDING headers when the
+    caller just inserted them (saves selecting them again); ``own_rows``: they were inserted
+    by the caller's still open transaction, invisible to others (no row lock needed).
     """
-    pending = {
-        h.start_offset: h
-        for h in TransactionHeader.objects.filter(
-            batch=batch, routing_status=RoutingStatus.PENDING
-        ).order_by("id")
-    }
+    if pending_rows is None:
+        pending_rows = list(
+            TransactionHeader.objects.filter(
+                batch=batch, routing_status=RoutingStatus.PENDING
+            ).order_by("id")
+        )
+    # each set is still locked and re-checked PENDING before its handler runs (_route_one)
+    pending = {h.start_offset: h for h in pending_rows}
     if not pending:
         return 0
     if opener is None:
@@ -1044,7 +1106,9 @@ def batch_route_pending(*, batch: TransactionBatch, opener: Opener | None = None
             if header is None:
                 continue
             d = delimiters.get(isa.offset) or {}
-            routed += _route_one(header, tset.segments, x12.Delimiters(**d))
+            routed += _route_one(
+                header, tset.segments, x12.Delimiters(**d), batch=batch, own_row=own_rows
+            )
             if not pending:
                 break
     for header in pending.values():
@@ -1056,7 +1120,12 @@ def batch_route_pending(*, batch: TransactionBatch, opener: Opener | None = None
 
 
 def _route_one(
-    header: TransactionHeader, segments: list[x12.Segment], delimiters: x12.Delimiters
+    header: TransactionHeader,
+    segments: list[x12.Segment],
+    delimiters: x12.Delimiters,
+    *,
+    batch: TransactionBatch,
+    own_row: bool = False,
 ) -> int:
     fn = handler_for(header.st01)
     if fn is None:
@@ -1066,10 +1135,17 @@ def _route_one(
         )
         return 0
     try:
+        # inside the caller's transaction this is a savepoint: a failure undoes this set only
         with transaction.atomic():
-            locked = TransactionHeader.objects.select_for_update().get(pk=header.pk)
-            if locked.routing_status != RoutingStatus.PENDING:
-                return 0  # routed by a concurrent run
+            if own_row:
+                locked = header  # inserted by this transaction: nobody else can route it
+            else:
+                locked = TransactionHeader.objects.select_for_update().get(pk=header.pk)
+                if locked.routing_status != RoutingStatus.PENDING:
+                    return 0  # routed by a concurrent run
+            # handlers read the batch (stored path, partner): hand them the instance already
+            # in memory instead of two lazy queries per set
+            locked.batch = batch
             result = fn(header=locked, segments=segments, delimiters=delimiters)
             locked.routing_status = RoutingStatus.ROUTED
             locked.routing_result = str(result or "routed")[:1000]

@@ -2,26 +2,47 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from edi_platform.partners.models import TradingPartner
-from outbound.models import BatchWindow, ProcessingOutcome
+from outbound.models import BatchWindow, OutcomeStatus, ProcessingOutcome
 
 # Used when the BatchWindow row is missing (e.g. deleted by an operator).
 DEFAULT_WINDOW_MINUTES = {"TA1": 0, "271": 2, "999": 5, "277CA": 60, "835": 1440}
+# Windows are read for every staged outcome (several per inbound file) but edited rarely by
+# an operator: a few seconds of staleness in other processes costs nothing (the window only
+# sets when the answer is due), while a query per outcome costs a round trip per file.
+WINDOW_CACHE_SECONDS = 5.0
+_window_cache: dict[str, tuple[float, int | None]] = {}
+
+
+@receiver(post_save, sender=BatchWindow)
+@receiver(post_delete, sender=BatchWindow)
+def _forget_windows(**_: Any) -> None:
+    """An edit in this process is seen at once (other processes after WINDOW_CACHE_SECONDS)."""
+    _window_cache.clear()
 
 
 def window_minutes_for(response_type: str) -> int:
     """The batch window of a response type, in minutes (database first, then the default)."""
-    minutes = (
-        BatchWindow.objects.filter(response_type=response_type)
-        .values_list("window_minutes", flat=True)
-        .first()
-    )
+    now = time.monotonic()
+    cached = _window_cache.get(response_type)
+    if cached is not None and now - cached[0] < WINDOW_CACHE_SECONDS:
+        minutes = cached[1]
+    else:
+        minutes = (
+            BatchWindow.objects.filter(response_type=response_type)
+            .values_list("window_minutes", flat=True)
+            .first()
+        )
+        _window_cache[response_type] = (now, minutes)
     return DEFAULT_WINDOW_MINUTES.get(response_type, 5) if minutes is None else minutes
 
 
@@ -45,27 +66,58 @@ def outcome_stage(
     """
     now = timezone.now()
     minutes = window_minutes_for(response_type)
-    outcome, created = ProcessingOutcome.objects.get_or_create(
+    outcome = ProcessingOutcome(
+        partner=partner,
+        response_type=response_type,
+        batch_id=batch_id,
+        isa13=isa13,
+        gs06=gs06,
+        st02s=list(st02s or []),
+        payload=payload,
         dedupe_key=dedupe_key,
-        defaults={
-            "partner": partner,
-            "response_type": response_type,
-            "batch_id": batch_id,
-            "isa13": isa13,
-            "gs06": gs06,
-            "st02s": list(st02s or []),
-            "payload": payload,
-            "created_at": now,
-            "due_at": now + timedelta(minutes=minutes),
-        },
+        status=OutcomeStatus.PENDING,
+        created_at=now,
+        due_at=now + timedelta(minutes=minutes),
     )
-    if created and minutes == 0:
+    created = _insert_unless_staged(outcome)
+    if not created:
+        return ProcessingOutcome.objects.get(dedupe_key=dedupe_key), False
+    if minutes == 0:
         # Immediate windows (TA1) do not wait for the next beat tick: assemble once the
         # staging transaction commits. robust: a broker hiccup must not fail the caller; the
         # every-minute schedule picks the outcome up anyway.
         code = partner.code
         transaction.on_commit(lambda: _enqueue_assembly(code, response_type), robust=True)
     return outcome, created
+
+
+def _insert_unless_staged(outcome: ProcessingOutcome) -> bool:
+    """``INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id``: one round trip.
+
+    ``get_or_create`` costs a SELECT, a savepoint, the INSERT and its release (and a second
+    SELECT on a race); the conflict clause lets the unique index decide, race-free, without
+    aborting the caller's transaction. Sets ``outcome.pk`` and returns True when inserted.
+    """
+    meta = ProcessingOutcome._meta
+    quote = connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(quote(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    params = [f.get_db_prep_save(f.pre_save(outcome, add=True), connection) for f in fields]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks}) "
+        f"ON CONFLICT ({quote(meta.get_field('dedupe_key').column)}) DO NOTHING "
+        f"RETURNING {quote(meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    outcome.pk = row[0]
+    outcome._state.adding = False
+    outcome._state.db = connection.alias
+    return True
 
 
 def _enqueue_assembly(partner_code: str, response_type: str) -> None:

@@ -236,6 +236,23 @@ def test_failing_handler_marks_the_set_failed_without_data_and_reprocess_retries
     assert ProcessingOutcome.objects.filter(batch_id=result.batch).count() == 1
 
 
+def test_failing_handler_writes_are_undone_while_the_batch_commits():
+    # small files are routed inside the final-status transaction: each handler in a savepoint
+    onboard_partner()
+
+    def half_done(*, header, segments, delimiters):
+        TransactionBatch.objects.filter(pk=header.batch_id).update(status_reason="half done")
+        raise ValueError("broken handler")
+
+    register_handler("834", half_done)
+    result = ingest_bytes(data=sample(), original_name="a.x12")
+    batch = TransactionBatch.objects.get(pk=result.batch)
+    header = TransactionHeader.objects.get(batch_id=result.batch)
+    assert (batch.status, batch.status_reason) == (BatchStatus.ACCEPTED, "")
+    assert header.routing_status == RoutingStatus.FAILED
+    assert ProcessingOutcome.objects.filter(batch_id=result.batch).count() == 1
+
+
 def test_routing_error_message_is_kept():
     onboard_partner()
 
