@@ -138,11 +138,11 @@ STORAGES = {
         )
     },
     "inbound": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "BACKEND": "edi_platform.core.storage.DurableFileSystemStorage",
         "OPTIONS": {"location": str(INBOUND_STORAGE_ROOT)},
     },
     "outbound": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "BACKEND": "edi_platform.core.storage.DurableFileSystemStorage",
         "OPTIONS": {"location": str(OUTBOUND_STORAGE_ROOT)},
     },
 }
