@@ -99,6 +99,11 @@ def _validate(index: int, event: NewEvent, version: int) -> None:
         raise EventValidationError(f"event {index} ({event.event_type}): " + "; ".join(problems))
 
 
+# One encoder for every payload: ``json.dumps`` with a non-default argument (separators)
+# builds a new JSONEncoder per call, a measurable share of a batched append. Same output.
+_to_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def _take_positions(count: int) -> int:
     """Lock the counter row, reserve ``count`` positions, return the first one."""
     table = PositionCounter._meta.db_table
@@ -227,8 +232,8 @@ def events_append(
                         version,
                         event.event_type,
                         schema_version,
-                        json.dumps(event.data, separators=(",", ":")),
-                        json.dumps(event.metadata, separators=(",", ":")),
+                        _to_json(event.data),
+                        _to_json(event.metadata),
                         event.batch_id,
                         event.header_id,
                         event.occurred_at or now,
