@@ -99,6 +99,11 @@ def _validate(index: int, event: NewEvent, version: int) -> None:
         raise EventValidationError(f"event {index} ({event.event_type}): " + "; ".join(problems))
 
 
+# One encoder for every payload: ``json.dumps`` with a non-default argument (separators)
+# builds a new JSONEncoder per call, a measurable share of a batched append. Same output.
+_to_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def _take_positions(count: int) -> int:
     """Lock the counter row, reserve ``count`` positions, return the first one."""
     table = PositionCounter._meta.db_table
@@ -227,8 +232,8 @@ def events_append(
                         version,
                         event.event_type,
                         schema_version,
-                        json.dumps(event.data, separators=(",", ":")),
-                        json.dumps(event.metadata, separators=(",", ":")),
+                        _to_json(event.data),
+                        _to_json(event.metadata),
                         event.batch_id,
                         event.header_id,
                         event.occurred_at or now,
@@ -308,6 +313,21 @@ def _records(rows: Iterable[tuple]) -> list[EventRecord]:
 
 def events_read(*, after: int = 0, limit: int = 1000) -> list[EventRecord]:
     """Events with position > ``after`` in position order (upcast to current versions)."""
+    if connection.vendor == "postgresql":
+        # The projector's and the rebuild's hot path: one plain keyset query on the primary
+        # key, decoded here. The ORM's per-row conversion (model field converters, JSONField
+        # decoding through its encoder hooks) cost about as much as the query itself.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {', '.join(_RECORD_FIELDS)} FROM {DomainEvent._meta.db_table} "
+                "WHERE position > %s ORDER BY position LIMIT %s",
+                [after, limit],
+            )
+            loads = json.loads
+            return _records(
+                (*row[:5], loads(row[5]) if isinstance(row[5], str) else row[5], *row[6:])
+                for row in cursor.fetchall()
+            )
     rows = (
         DomainEvent.objects.filter(position__gt=after)
         .order_by("position")
