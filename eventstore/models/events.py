@@ -19,6 +19,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, Q, Value, When
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from .inbound import TransactionBatch, TransactionHeader
@@ -47,18 +48,23 @@ class DomainEvent(models.Model):
     aggregate_type = models.CharField(max_length=40)
     aggregate_id = models.CharField(max_length=64)
     aggregate_version = models.PositiveIntegerField()
-    event_type = models.CharField(max_length=60, db_index=True)
+    # Not indexed: every index is maintained on each append. Reports group by type over the
+    # whole log anyway; member lookups by subscriber id use the partial index below.
+    event_type = models.CharField(max_length=60)
     schema_version = models.PositiveSmallIntegerField(default=1)
     data = models.JSONField(default=dict)
     metadata = models.JSONField(
         default=dict, help_text="Batch, transaction set, INS position, correlation id. No PHI."
     )
+    # One (batch, header) index serves both "events of a batch" and "events of a set"
+    # (queries pass the header's batch too) instead of an index each.
     batch = models.ForeignKey(
         TransactionBatch,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="events",
+        db_index=False,
     )
     header = models.ForeignKey(
         TransactionHeader,
@@ -66,23 +72,42 @@ class DomainEvent(models.Model):
         null=True,
         blank=True,
         related_name="events",
+        db_index=False,
     )
     occurred_at = models.DateTimeField(help_text="When it happened, from the file (BGN03/04).")
     recorded_at = models.DateTimeField(default=timezone.now)
     is_reversal = models.BooleanField(default=False)
-    reverses = models.OneToOneField(
+    # At most one reversal per event: a partial unique index (constraints below), so the
+    # ordinary events, NULL here, add nothing to it.
+    reverses = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="reversed_by",
+        db_index=False,
     )
 
     class Meta:
         ordering = ["position"]
+        indexes = [
+            models.Index(fields=["batch", "header"], name="event_batch_header"),
+            # members_for_subscriber: MemberAdded events by subscriber id, a small share of the
+            # log; the partial index costs ordinary appends nothing.
+            models.Index(
+                KT("data__subscriber_id"),
+                condition=Q(event_type="MemberAdded"),
+                name="event_member_added_subscriber",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["aggregate_id", "aggregate_version"], name="event_aggregate_version"
+            ),
+            models.UniqueConstraint(
+                fields=["reverses"],
+                condition=Q(reverses__isnull=False),
+                name="event_reversed_once",
             ),
             models.CheckConstraint(condition=Q(position__gt=0), name="event_position_positive"),
             models.CheckConstraint(

@@ -472,7 +472,7 @@ def enrollment_834_apply(
     with transaction.atomic():
         # The header row lock serialises concurrent (re)routings of the same set.
         TransactionHeader.objects.select_for_update().filter(pk=header.pk).first()
-        done = DomainEvent.objects.filter(header_id=header.pk).count()
+        done = DomainEvent.objects.filter(batch_id=header.batch_id, header_id=header.pk).count()
         if done:
             result.already_applied = True
             result.events = done
