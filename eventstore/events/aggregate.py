@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 MEMBER_FIELDS: dict[str, Any] = {
     "partner_code": "",
@@ -61,9 +60,12 @@ class NeedsFullFold(Exception):
     """A reversal refers to an event already folded into the given state."""
 
 
-@dataclass(frozen=True, slots=True)
-class EventRecord:
-    """What the fold needs of a stored event (data already upcast to the current version)."""
+class EventRecord(NamedTuple):
+    """What the fold needs of a stored event (data already upcast to the current version).
+
+    A named tuple: replays create one per event, and a frozen dataclass costs several times
+    more to create.
+    """
 
     position: int
     aggregate_id: str
@@ -84,13 +86,15 @@ def empty_state() -> dict[str, Any]:
     }
 
 
+_MEMBER_KEYS = frozenset(MEMBER_FIELDS)
+
+
 def _member_added(state: dict[str, Any], data: dict[str, Any]) -> None:
     member = dict(MEMBER_FIELDS)
+    for key in data.keys() & _MEMBER_KEYS:  # only the keys present (set intersection in C)
+        member[key] = data[key]
     name = data.get("name") or {}
     address = data.get("address") or {}
-    for key in MEMBER_FIELDS:
-        if key in data:
-            member[key] = data[key]
     member["last_name"] = name.get("last", "")
     member["first_name"] = name.get("first", "")
     member["middle_name"] = name.get("middle", "")
@@ -183,6 +187,9 @@ def fold(records: Iterable[EventRecord], state: dict[str, Any] | None = None) ->
 
 def coverage_span(state: dict[str, Any]) -> tuple[str | None, str | None]:
     """(earliest benefit begin, latest end or None when any coverage is open-ended)."""
+    if not state["enrollments"]:
+        member = state["member"]
+        return member.get("eligibility_begin"), member.get("eligibility_end")
     begins = [e["benefit_begin"] for e in state["enrollments"].values() if e["benefit_begin"]]
     ends = [e["benefit_end"] for e in state["enrollments"].values()]
     begin = min(begins) if begins else state["member"].get("eligibility_begin")

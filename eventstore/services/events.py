@@ -353,27 +353,20 @@ _RECORD_FIELDS = (
 
 
 def _records(rows: Iterable[tuple]) -> list[EventRecord]:
-    return [
-        EventRecord(
-            position=position,
-            aggregate_id=aggregate_id,
-            version=version,
-            event_type=event_type,
-            data=upcast_event(event_type, schema_version, data),
-            is_reversal=is_reversal,
-            reverses_position=reverses,
-        )
-        for (
-            position,
-            aggregate_id,
-            version,
-            event_type,
-            schema_version,
-            data,
-            is_reversal,
-            reverses,
-        ) in rows
-    ]
+    """Stored rows as records: ``data`` decoded when it is text (Django reads jsonb as text)
+    and upcast to the current schema version (only old-version rows go through the upcaster).
+    """
+    current = CURRENT_VERSIONS
+    loads = orjson.loads
+    out = []
+    append = out.append
+    for position, aggregate_id, version, event_type, schema_version, data, rev, reverses in rows:
+        if type(data) is str:
+            data = loads(data)
+        if current.get(event_type) != schema_version:
+            data = upcast_event(event_type, schema_version, data)
+        append(EventRecord(position, aggregate_id, version, event_type, data, rev, reverses))
+    return out
 
 
 def events_read(*, after: int = 0, limit: int = 1000) -> list[EventRecord]:
@@ -388,11 +381,7 @@ def events_read(*, after: int = 0, limit: int = 1000) -> list[EventRecord]:
                 "WHERE position > %s ORDER BY position LIMIT %s",
                 [after, limit],
             )
-            loads = json.loads
-            return _records(
-                (*row[:5], loads(row[5]) if isinstance(row[5], str) else row[5], *row[6:])
-                for row in cursor.fetchall()
-            )
+            return _records(cursor.fetchall())
     rows = (
         DomainEvent.objects.filter(position__gt=after)
         .order_by("position")
@@ -431,10 +420,7 @@ def aggregates_events(aggregate_ids: Sequence[str]) -> dict[str, list[EventRecor
                     "ORDER BY e.aggregate_id, e.aggregate_version",
                     [chunk],
                 )
-                rows = [
-                    (*row[:5], json.loads(row[5]) if isinstance(row[5], str) else row[5], *row[6:])
-                    for row in cursor.fetchall()
-                ]
+                rows = cursor.fetchall()
         else:
             rows = (
                 DomainEvent.objects.filter(aggregate_id__in=chunk)

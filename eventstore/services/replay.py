@@ -6,12 +6,16 @@ live tables keep serving the admin and keep being projected meanwhile. Interrupt
 rebuild loses nothing: a re-run continues from the shadow checkpoint (``restart=True`` starts
 over). When the shadow has caught up, one short transaction locks the live checkpoint (the
 live projector waits), catches the shadow up to the head, replaces the live rows with the
-shadow rows (``DELETE`` + ``INSERT ... SELECT``: readers keep seeing the old rows until the
-commit, thanks to MVCC), moves the live checkpoint to the shadow's and empties the shadow.
+shadow rows by difference (changed and stray live rows deleted, missing ones inserted, equal
+rows untouched; readers keep seeing the old rows until the commit, thanks to MVCC), moves the
+live checkpoint to the shadow's and empties the shadow. On PostgreSQL the shadow tables are
+UNLOGGED (a rebuild writes them without WAL); a crash empties them, which a resumed rebuild
+detects (checkpoint past 0, no rows) and then starts over.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +32,8 @@ from eventstore.services.projections import (
     checkpoint_position,
     project_batch,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -55,37 +61,82 @@ def _copy_columns(model) -> list[str]:
     return [f.column for f in model._meta.concrete_fields if f.column != "id"]
 
 
+def _empty_shadow(shadow: ProjectionTarget) -> None:
+    """Remove every shadow row (TRUNCATE on PostgreSQL: only the rebuild uses these tables)."""
+    if connection.vendor == "postgresql":
+        tables = f"{shadow.enrollment_model._meta.db_table}, {shadow.member_model._meta.db_table}"
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {tables}")
+        return
+    shadow.enrollment_model.objects.all().delete()
+    shadow.member_model.objects.all().delete()
+
+
 def _reset_shadow(shadow: ProjectionTarget) -> None:
     with transaction.atomic():
-        shadow.enrollment_model.objects.all().delete()
-        shadow.member_model.objects.all().delete()
+        _empty_shadow(shadow)
         ProjectionCheckpoint.objects.update_or_create(
             name=shadow.checkpoint, defaults={"position": 0}
         )
 
 
+def _shadow_lost(shadow: ProjectionTarget) -> bool:
+    """True when the shadow checkpoint has progressed but its tables are empty.
+
+    The shadow tables are UNLOGGED on PostgreSQL (no WAL: the rebuild writes them much
+    faster); a server crash empties them while the checkpoint row survives. A resumed rebuild
+    must then start over rather than swap in a partial projection.
+    """
+    return (
+        checkpoint_position(shadow.checkpoint) > 0
+        and not shadow.member_model.objects.exists()
+        and not shadow.enrollment_model.objects.exists()
+    )
+
+
+def _replace_rows(live_model, shadow_model, key: tuple[str, ...]) -> None:
+    """Make the live table hold exactly the shadow's rows (caller's transaction).
+
+    PostgreSQL: by difference. Live rows without an identical shadow row are deleted, then
+    the shadow rows missing from live are inserted; rows that did not change are not touched
+    (usually nearly all of them), which makes the swap a fraction of a full rewrite. Readers
+    keep seeing the old rows until the commit (MVCC).
+    """
+    live = live_model._meta.db_table
+    shadow = shadow_model._meta.db_table
+    cols = _copy_columns(live_model)
+    col_list = ", ".join(cols)
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(f"DELETE FROM {live}")
+            cursor.execute(f"INSERT INTO {live} ({col_list}) SELECT {col_list} FROM {shadow}")
+            return
+        same_key = " AND ".join(f"s.{k} = l.{k}" for k in key)
+        rows_equal = (
+            f"({', '.join('s.' + c for c in cols)}) "
+            f"IS NOT DISTINCT FROM ({', '.join('l.' + c for c in cols)})"
+        )
+        cursor.execute(
+            f"DELETE FROM {live} l WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {shadow} s WHERE {same_key} AND {rows_equal})"
+        )
+        cursor.execute(
+            f"INSERT INTO {live} ({col_list}) SELECT {', '.join('s.' + c for c in cols)} "
+            f"FROM {shadow} s WHERE NOT EXISTS (SELECT 1 FROM {live} l WHERE {same_key})"
+        )
+
+
 def _swap(live: ProjectionTarget, shadow: ProjectionTarget, batch_size: int) -> int:
-    """Catch up and copy the shadow into the live tables in one transaction."""
+    """Catch up and make the live tables equal to the shadow in one transaction."""
     with transaction.atomic():
         live_checkpoint = _locked_checkpoint(live.checkpoint)  # the live projector waits
         while project_batch(shadow, batch_size=batch_size):
             pass
         shadow_checkpoint = _locked_checkpoint(shadow.checkpoint)
-        with connection.cursor() as cursor:
-            live.enrollment_model.objects.all().delete()
-            live.member_model.objects.all().delete()
-            for live_model, shadow_model in (
-                (live.member_model, shadow.member_model),
-                (live.enrollment_model, shadow.enrollment_model),
-            ):
-                cols = ", ".join(_copy_columns(live_model))
-                cursor.execute(
-                    f"INSERT INTO {live_model._meta.db_table} ({cols}) "
-                    f"SELECT {cols} FROM {shadow_model._meta.db_table}"
-                )
+        _replace_rows(live.member_model, shadow.member_model, ("aggregate_id",))
+        _replace_rows(live.enrollment_model, shadow.enrollment_model, ("member_id", "coverage_key"))
         _save_checkpoint(live_checkpoint, shadow_checkpoint.position)
-        shadow.enrollment_model.objects.all().delete()
-        shadow.member_model.objects.all().delete()
+        _empty_shadow(shadow)
         shadow_checkpoint.delete()
         return live_checkpoint.position
 
@@ -106,6 +157,11 @@ def replay_events(
     live, shadow = PROJECTIONS[projection]
     started = time.monotonic()
     exists = ProjectionCheckpoint.objects.filter(name=shadow.checkpoint).exists()
+    if exists and not restart and _shadow_lost(shadow):
+        logger.warning(
+            "rebuild of %s: shadow tables were emptied (server crash); starting over", projection
+        )
+        restart = True
     if restart or not exists:
         _reset_shadow(shadow)
     resumed_from = checkpoint_position(shadow.checkpoint)

@@ -71,10 +71,10 @@ def test_projector_killed_mid_batch_then_retried_gives_the_same_state(monkeypatc
     events_append(events=[added(f"m{i}") for i in range(30)], project=False)
     events_append(events=[enrolled(f"m{i}", "HLT", "2024-01-01") for i in range(30)], project=False)
 
-    def crash(checkpoint, position):
+    def crash(name, position):
         raise SystemExit("worker killed after writing rows, before the checkpoint")
 
-    monkeypatch.setattr(projections, "_save_checkpoint", crash)
+    monkeypatch.setattr(projections, "_store_checkpoint", crash)
     with pytest.raises(SystemExit):
         project_pending(batch_size=25)
     assert Member.objects.count() == 0  # the whole batch rolled back with the checkpoint
@@ -130,14 +130,12 @@ django.setup()
 from eventstore.services import projections
 
 ready = pathlib.Path(sys.argv[1])
-original = projections._save_checkpoint
-
-def hang(checkpoint, position):
+def hang(name, position):
     # Rows of the batch are written, the transaction is open: now get killed.
     ready.write_text(str(position))
     time.sleep(120)
 
-projections._save_checkpoint = hang
+projections._store_checkpoint = hang
 projections.project_pending(batch_size=40)
 """
 

@@ -9,7 +9,13 @@ import pytest
 from django.core.management import call_command
 
 from eventstore.events import synthetic_834 as synth
-from eventstore.models import Member, MemberRebuild, ProjectionCheckpoint
+from eventstore.models import (
+    Enrollment,
+    EnrollmentRebuild,
+    Member,
+    MemberRebuild,
+    ProjectionCheckpoint,
+)
 from eventstore.services.enrollment_834 import enrollment_834_apply
 from eventstore.services.projections import LIVE, project_pending, projection_rows
 from eventstore.services.replay import replay_events
@@ -71,3 +77,56 @@ def test_replay_command_reports_progress_and_can_restart():
     text = out.getvalue()
     assert "position" in text and "swapped" in text
     assert not Member.objects.filter(city="CORRUPTED").exists()
+
+
+def test_swap_removes_stray_live_rows_and_restores_missing_ones():
+    incremental = projection_rows(LIVE)
+    stray = Member.objects.first()
+    Member.objects.create(
+        **{
+            f.attname: getattr(stray, f.attname)
+            for f in Member._meta.concrete_fields
+            if f.attname != "aggregate_id"
+        },
+        aggregate_id="not-in-the-log",
+    )
+    Enrollment.objects.filter(member_id=stray.aggregate_id).delete()
+    Member.objects.filter(aggregate_id=Member.objects.order_by("-aggregate_id")[0].pk).delete()
+    assert projection_rows(LIVE) != incremental
+    replay_events(batch_size=25)
+    assert projection_rows(LIVE) == incremental
+
+
+def test_resumed_rebuild_starts_over_when_the_shadow_tables_were_emptied():
+    incremental = projection_rows(LIVE)
+    assert replay_events(batch_size=10, max_batches=3) is None
+    # What a server crash does to the UNLOGGED shadow tables: rows gone, checkpoint kept.
+    EnrollmentRebuild.objects.all().delete()
+    MemberRebuild.objects.all().delete()
+    result = replay_events(batch_size=10)
+    assert result.resumed_from == 0
+    assert projection_rows(LIVE) == incremental
+
+
+def test_shadow_tables_are_unlogged_and_live_tables_logged():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, relpersistence FROM pg_class WHERE relname = ANY(%s)",
+            [
+                [
+                    "eventstore_member",
+                    "eventstore_enrollment",
+                    "eventstore_memberrebuild",
+                    "eventstore_enrollmentrebuild",
+                ]
+            ],
+        )
+        persistence = dict(cursor.fetchall())
+    assert persistence == {
+        "eventstore_member": "p",
+        "eventstore_enrollment": "p",
+        "eventstore_memberrebuild": "u",
+        "eventstore_enrollmentrebuild": "u",
+    }
