@@ -317,8 +317,10 @@ def events_append(
             if project:
                 transaction.on_commit(_enqueue_projection)
     except IntegrityError as exc:
-        # Unique (aggregate, version) or reverses: somebody else got there first. The atomic
-        # block above has already rolled back (positions included: no hole).
+        # The atomic block above has already rolled back (positions included: no hole).
+        if getattr(exc.__cause__, "sqlstate", "23505") != "23505":
+            raise  # not a uniqueness conflict (e.g. a missing batch, header or event)
+        # Unique (aggregate, version) or reverses: somebody else got there first.
         raise ConcurrencyError("concurrent append to the same aggregate or event") from exc
     logger.info(
         "appended %d events at positions %d..%d", len(events), first, first + len(events) - 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from eventstore.models import DomainEvent, PositionCounter
 from eventstore.services.events import (
@@ -119,3 +119,43 @@ def test_old_schema_versions_are_upcast_when_read():
     (record,) = events_read()
     assert record.data["address"]["city"] == "SPRINGFIELD"
     assert "city" not in record.data
+
+
+def test_references_to_missing_batches_headers_or_events_are_rejected():
+    for broken in (
+        changed("a")._replace(batch_id=999_999),
+        changed("a")._replace(header_id=999_999),
+        NewEvent(
+            aggregate_id="a",
+            event_type="MemberChangedReversed",
+            data={
+                "reverses_event_id": "00000000-0000-4000-8000-000000000000",
+                "reverses_position": 999_999,
+                "reverses_type": "MemberChanged",
+            },
+            reverses=999_999,
+        ),
+    ):
+        with pytest.raises(IntegrityError):
+            events_append(events=[broken], project=False)
+    assert DomainEvent.objects.count() == 0
+
+
+def test_batches_and_headers_with_events_cannot_be_deleted_in_the_database():
+    from eventstore.events import synthetic_834 as synth
+    from tests.factories import TradingPartnerFactory
+
+    batch, header = synth.register_834(
+        synth.build_834(synth.generated_members(1), isa13=77),
+        partner=TradingPartnerFactory(code="ACME"),
+    )
+    events_append(
+        events=[changed("a")._replace(batch_id=batch.pk, header_id=header.pk)], project=False
+    )
+    for table, row_id in (
+        ("eventstore_transactionheader", header.pk),
+        ("eventstore_transactionbatch", batch.pk),
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE id = %s", [row_id])
+    assert DomainEvent.objects.filter(batch_id=batch.pk, header_id=header.pk).count() == 1
