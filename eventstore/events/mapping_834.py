@@ -16,6 +16,7 @@ relationship need REF*23 to be told apart). The key is ``settings.EVENTSTORE_MEM
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 from collections.abc import Iterable
@@ -83,9 +84,13 @@ DATE_FIELDS = frozenset(
 # Required per loop (a missing one makes the set fail, with the INS position, no values).
 REQUIRED_MEMBER_FIELDS = ("subscriber_indicator", "relationship", "maintenance_type")
 
-_INDEX: dict[tuple[str, str], list[tuple[tuple[int, str] | None, int, str]]] = {}
+# SEGMENT_MAP indexed for the parser: loop -> segment id -> (qualifier position or 0,
+# qualifier value, element, field, is a date). Built once; the parser runs per segment.
+_INDEX: dict[str, dict[str, list[tuple[int, str, int, str, bool]]]] = {}
 for _loop, _seg, _qual, _el, _field in SEGMENT_MAP:
-    _INDEX.setdefault((_loop, _seg), []).append((_qual, _el, _field))
+    _INDEX.setdefault(_loop, {}).setdefault(_seg, []).append(
+        (_qual[0] if _qual else 0, _qual[1] if _qual else "", _el, _field, _field in DATE_FIELDS)
+    )
 
 
 class Mapping834Error(ValueError):
@@ -124,26 +129,36 @@ class Parsed834:
     members: list[MemberLoop]
 
 
-def _parse_date(value: str, *, where: str) -> str:
-    """D8 CCYYMMDD (or the begin of an RD8 range) → ISO date string."""
-    raw = value.split("-", 1)[0]
-    try:
-        if len(raw) != 8 or not raw.isdigit():
-            raise ValueError
-        return dt.date(int(raw[:4]), int(raw[4:6]), int(raw[6:8])).isoformat()
-    except ValueError:
-        raise Mapping834Error(f"{where}: not a valid CCYYMMDD date") from None
+@functools.lru_cache(maxsize=65536)
+def _iso_date(raw: str) -> str:
+    """CCYYMMDD → YYYY-MM-DD; ValueError when it is not a real date (dates repeat a lot in a
+    file: birth dates, coverage begins, so they are converted once)."""
+    if len(raw) != 8 or not raw.isdigit():
+        raise ValueError(raw)
+    return dt.date(int(raw[:4]), int(raw[4:6]), int(raw[6:8])).isoformat()
 
 
 def _fill(target: dict[str, str], loop: str, seg: Segment) -> None:
-    for qual, element, name in _INDEX.get((loop, seg.id), ()):
-        if qual is not None and seg.get(qual[0]) != qual[1]:
+    specs = _INDEX.get(loop, {}).get(seg.id)
+    if not specs:
+        return
+    elements = seg.elements
+    count = len(elements)
+    for qual_pos, qual_value, element, name, is_date in specs:
+        if qual_pos and (elements[qual_pos - 1] if qual_pos <= count else "") != qual_value:
             continue
-        value = seg.get(element).strip()
+        if element > count:
+            continue
+        value = elements[element - 1].strip()
         if not value:
             continue
-        if name in DATE_FIELDS:
-            value = _parse_date(value, where=f"segment {seg.index} {seg.id}{element:02d}")
+        if is_date:
+            try:
+                value = _iso_date(value.split("-", 1)[0])
+            except ValueError:
+                raise Mapping834Error(
+                    f"segment {seg.index} {seg.id}{element:02d}: not a valid CCYYMMDD date"
+                ) from None
         target[name] = value
 
 
