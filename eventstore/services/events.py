@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import logging
 import os
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -181,13 +182,23 @@ def _missing_versions(expected: Mapping[str, int]) -> list[str]:
 
 
 def _event_ids(count: int) -> list[uuid.UUID]:
-    """``count`` random (version 4) UUIDs from one ``os.urandom`` call instead of one each."""
-    pool = bytearray(os.urandom(16 * count))
+    """``count`` time-ordered UUIDs (version 7 layout: 48-bit Unix milliseconds, then random).
+
+    Random (version 4) ids scatter the inserts of the unique ``event_id`` index over the
+    whole index; ids that grow with time keep them on its right-most pages, which measured
+    several microseconds per event cheaper on a log of a million events. 74 random bits per
+    millisecond keep them unique. One ``os.urandom`` call for the whole batch.
+    """
+    head = (time.time_ns() // 1_000_000).to_bytes(6, "big")
+    pool = os.urandom(10 * count)
     out = []
-    for offset in range(0, 16 * count, 16):
-        pool[offset + 6] = (pool[offset + 6] & 0x0F) | 0x40  # version 4
-        pool[offset + 8] = (pool[offset + 8] & 0x3F) | 0x80  # RFC 4122 variant
-        out.append(uuid.UUID(bytes=bytes(pool[offset : offset + 16])))
+    for offset in range(0, 10 * count, 10):
+        r = pool[offset : offset + 10]
+        out.append(
+            uuid.UUID(
+                bytes=head + bytes((0x70 | (r[0] & 0x0F), r[1], 0x80 | (r[2] & 0x3F))) + r[3:]
+            )
+        )
     return out
 
 

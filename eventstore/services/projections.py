@@ -122,6 +122,11 @@ def load_states(target: ProjectionTarget, aggregate_ids: Sequence[str]) -> dict[
             state["version"] = row[1]
             state["last_position"] = row[2]
             state["member"] = {k: _iso(v) for k, v in zip(MEMBER_FIELDS, row[3:], strict=True)}
+        # Enrollment rows exist only beside a member row (states without a member are never
+        # written): probe only the members found, none at all for a batch of new members.
+        ids = [a for a in ids if states[a]["exists"]]
+        if not ids:
+            return states
         cursor.execute(
             _select_by_ids(enrollments, "member_id", enrollment_cols, len(ids)), _ids_params(ids)
         )

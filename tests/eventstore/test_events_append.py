@@ -159,3 +159,17 @@ def test_batches_and_headers_with_events_cannot_be_deleted_in_the_database():
         with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {table} WHERE id = %s", [row_id])
     assert DomainEvent.objects.filter(batch_id=batch.pk, header_id=header.pk).count() == 1
+
+
+def test_event_ids_are_time_ordered_uuids():
+    import time
+
+    before = time.time_ns() // 1_000_000
+    appended = events_append(events=[changed("a"), changed("b")], project=False)
+    after = time.time_ns() // 1_000_000
+    stored = list(DomainEvent.objects.order_by("position").values_list("event_id", flat=True))
+    assert stored == [e.event_id for e in appended]
+    assert len(set(stored)) == 2
+    for event_id in stored:
+        assert event_id.version == 7
+        assert before <= event_id.int >> 80 <= after  # the 48-bit millisecond prefix
