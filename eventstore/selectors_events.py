@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.db.models.fields.json import KT
 from django.utils import timezone
@@ -142,10 +143,15 @@ def members_for_subscriber(subscriber_id: str, *, partner_code: str = "") -> lis
     if partner_code:
         members = members.filter(partner_code=partner_code)
     ids = list(members.values_list("aggregate_id", flat=True))
-    # Same expression and condition as the partial index event_member_added_subscriber.
-    added = DomainEvent.objects.alias(subscriber=KT("data__subscriber_id")).filter(
-        event_type="MemberAdded", subscriber=subscriber_id
-    )
+    if connection.vendor == "postgresql":
+        # Same expression and condition as the partial index event_member_added_subscriber.
+        added = DomainEvent.objects.alias(subscriber=KT("data__subscriber_id")).filter(
+            event_type="MemberAdded", subscriber=subscriber_id
+        )
+    else:  # SQLite cannot compare a KT() text with a plain string
+        added = DomainEvent.objects.filter(
+            event_type="MemberAdded", data__subscriber_id=subscriber_id
+        )
     if partner_code:
         added = added.filter(data__partner_code=partner_code)
     ids.extend(added.values_list("aggregate_id", flat=True))

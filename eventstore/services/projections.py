@@ -346,7 +346,9 @@ def _lock_checkpoint_position(name: str) -> int:
     milliseconds of Python per batch on the rebuild's hot path.
     """
     table = ProjectionCheckpoint._meta.db_table
-    sql = f"SELECT position FROM {table} WHERE name = %s FOR UPDATE"
+    sql = f"SELECT position FROM {table} WHERE name = %s"
+    if connection.features.has_select_for_update:  # SQLite: the write lock serialises anyway
+        sql += " FOR UPDATE"
     with connection.cursor() as cursor:
         cursor.execute(sql, [name])
         row = cursor.fetchone()
