@@ -20,19 +20,22 @@ reason. Logs and stored reasons carry ids, codes and positions only (never PHI).
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import inspect
 import io
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from edi_platform import x12
@@ -48,7 +51,7 @@ from eventstore.models import (
     TransactionHeader,
 )
 
-from .storage import Opener, fingerprint, raw_open, raw_path, raw_store
+from .storage import Fingerprint, Opener, fingerprint, raw_open, raw_path, raw_store
 
 __all__ = [
     "NOT_OK_STATUSES",
@@ -70,6 +73,9 @@ HEADER_BULK_SIZE = 2000
 # Up to this many sets, headers go in with one INSERT ... RETURNING (ids known: routing skips
 # a SELECT); above it COPY is faster and routing selects the PENDING rows back.
 HEADER_RETURNING_MAX = 50
+# Files up to this size are registered and processed in one transaction (PostgreSQL); see
+# single_transaction_max_bytes().
+DEFAULT_SINGLE_TRANSACTION_MAX_BYTES = 1 << 20
 # A file that ends in one of these was not accepted: the command exits with 1 (RECEIVED only
 # when this call's processing was interrupted; see IngestResult.ok).
 NOT_OK_STATUSES = frozenset(
@@ -194,6 +200,18 @@ def ingest_stream(
     print_name = original_name[:255] or "unnamed"
     fp = fingerprint(opener)
     head = peek_isa(fp.head)
+    if fp.size <= single_transaction_max_bytes() and connection.vendor == "postgresql":
+        result = _ingest_in_one_transaction(
+            opener=opener,
+            fp=fp,
+            head=head,
+            name=print_name,
+            shown=shown,
+            channel=channel,
+            started=started,
+        )
+        if result is not None:
+            return result
     registered_id, partner = _registered_and_partner(fp.sha256, head)
     if registered_id is not None:
         existing = TransactionBatch.objects.select_related("partner").get(sha256=fp.sha256)
@@ -242,31 +260,262 @@ def _registered_and_partner(
 
     One round trip in the usual case (a known sender): the sha256 check rides on the partner
     query as a subquery. Same lookup as ``partner_by_sender`` (ISA06 padding ignored; the
-    pair is unique). An unknown or unidentified sender costs a second, plain query.
+    pair is unique). An unknown or unidentified sender costs a second, plain query. Plain
+    SQL with the model's own converters: this runs for every file and the ORM's query
+    compilation cost more than the query.
     """
     if head is None or not head.sender_identified:
         return _batch_id_for(sha256), None
-    table = connection.ops.quote_name(TransactionBatch._meta.db_table)
-    partner = (
-        TradingPartner.objects.filter(
-            their_isa_qualifier=head.sender_qualifier.strip(),
-            their_isa_id=head.sender_id.strip(),
-        )
-        .annotate(_registered_id=RawSQL(f"SELECT id FROM {table} WHERE sha256 = %s", [sha256]))
-        .first()
-    )
-    if partner is None:
+    sql, load = _partner_lookup()
+    with _hot_cursor() as cursor:
+        cursor.execute(sql, [sha256, head.sender_qualifier.strip(), head.sender_id.strip()])
+        row = cursor.fetchone()
+    if row is None:
         return _batch_id_for(sha256), None
-    return partner._registered_id, partner
+    return row[0], load(row[1:])
+
+
+_SQL_CACHE: dict[tuple[str, str], Any] = {}
+
+
+def _partner_lookup() -> tuple[str, Callable[[Iterable[Any]], TradingPartner]]:
+    """(SQL, row loader) of the partner + sha256 lookup, built once per database vendor."""
+    key = ("partner", connection.vendor)
+    cached = _SQL_CACHE.get(key)
+    if cached is None:
+        meta = TradingPartner._meta
+        quote = connection.ops.quote_name
+        fields = list(meta.concrete_fields)
+        columns = ", ".join(f"p.{quote(f.column)}" for f in fields)
+        batches = quote(TransactionBatch._meta.db_table)
+        sql = (
+            f"SELECT (SELECT b.id FROM {batches} b WHERE b.sha256 = %s), {columns} "
+            f"FROM {quote(meta.db_table)} p "
+            f"WHERE p.{quote(meta.get_field('their_isa_qualifier').column)} = %s "
+            f"AND p.{quote(meta.get_field('their_isa_id').column)} = %s LIMIT 1"
+        )
+        cached = _SQL_CACHE[key] = (sql, _row_loader(TradingPartner, fields))
+    return cached
+
+
+def _row_loader(model: Any, fields: list[Any]) -> Callable[[Iterable[Any]], Any]:
+    """A function turning a row of ``fields`` columns into a model instance (as the ORM would:
+    the backend's and the fields' converters applied, ``from_db`` called)."""
+    attnames = [f.attname for f in fields]
+    converting = []
+    for index, f in enumerate(fields):
+        col = f.get_col(model._meta.db_table)
+        converters = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
+        if converters:
+            converting.append((index, converters, col))
+
+    def load(row: Iterable[Any]) -> Any:
+        values = list(row)
+        for index, converters, col in converting:
+            for convert in converters:
+                values[index] = convert(values[index], col, connection)
+        return model.from_db(connection.alias, attnames, values)
+
+    return load
 
 
 def _batch_id_for(sha256: str) -> int | None:
     """The id of the batch with these bytes (plain SQL: this runs for every file)."""
     table = connection.ops.quote_name(TransactionBatch._meta.db_table)
-    with connection.cursor() as cursor:
+    with _hot_cursor() as cursor:
         cursor.execute(f"SELECT id FROM {table} WHERE sha256 = %s", [sha256])
         row = cursor.fetchone()
     return None if row is None else row[0]
+
+
+@contextlib.contextmanager
+def _hot_cursor() -> Iterator[Any]:
+    """A cursor for the statements that run for every file.
+
+    On PostgreSQL: a psycopg cursor with server-side binding on Django's connection (same
+    session and transaction), so psycopg prepares each statement after a few executions
+    (the connection's ``prepare_threshold``): PostgreSQL then skips parsing and planning and
+    the client skips quoting parameters into the text. Errors are translated to Django's
+    exceptions like Django's own cursors do. Elsewhere: Django's cursor.
+    """
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    connection.ensure_connection()
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor
+
+
+# -- one transaction per small file -------------------------------------------------------
+
+
+def single_transaction_max_bytes() -> int:
+    """``INBOUND_SINGLE_TRANSACTION_MAX_BYTES`` (default 1 MiB; 0 turns the path off).
+
+    Files up to this size are registered and processed in ONE transaction (PostgreSQL);
+    larger ones commit their RECEIVED batch first, so it is visible while they are processed.
+    """
+    return int(
+        getattr(
+            settings, "INBOUND_SINGLE_TRANSACTION_MAX_BYTES", DEFAULT_SINGLE_TRANSACTION_MAX_BYTES
+        )
+    )
+
+
+class _HandlerFailed(Exception):
+    """A routing handler failed inside the single transaction (which is then rolled back)."""
+
+
+def _ingest_in_one_transaction(
+    *,
+    opener: Opener,
+    fp: Fingerprint,
+    head: IsaHead | None,
+    name: str,
+    shown: str,
+    channel: str,
+    started: float,
+) -> IngestResult | None:
+    """Register, validate, stage the acks, record the final status and route, all in ONE
+    transaction: one commit (one WAL flush) per small file instead of two or three.
+
+    Crash semantics: the raw copy is stored (durably) before the batch row is inserted; a
+    crash before the commit leaves the stored copy and no row, so the caller still has its
+    file and ingesting it again stores nothing new and registers it. The batch INSERT uses
+    ``ON CONFLICT (sha256) DO NOTHING``: a second process ingesting the same bytes waits on
+    the unique index until the first commits and then reports "already received". The
+    partner + ISA13 lock taken with the INSERT (see :func:`_isa13_lock_key`) makes a file
+    with the same ISA13 wait for this transaction before its duplicate check, since it cannot
+    see this uncommitted batch.
+
+    Returns None when the attempt was rolled back (a handler failed, the outcome sink is
+    missing, anything unexpected): nothing of it is committed and the caller runs the
+    two-phase path, which records handler failures (set FAILED, batch committed) and
+    interruptions (batch RECEIVED with the reason) as before.
+    """
+    batch: TransactionBatch | None = None
+    try:
+        with transaction.atomic():
+            registered_id, partner = _registered_and_partner(fp.sha256, head)
+            if registered_id is None:
+                received_at = timezone.now()
+                path = raw_path(
+                    partner_code=partner.code if partner else None,
+                    received_at=received_at,
+                    sha256=fp.sha256,
+                    name=name,
+                )
+                raw_store(opener=opener, path=path)  # durable before the row can commit
+                candidate = TransactionBatch(
+                    original_name=name,
+                    partner=partner,
+                    sha256=fp.sha256,
+                    size=fp.size,
+                    storage_path=path,
+                    received_at=received_at,
+                    channel=channel if channel in BatchChannel.values else BatchChannel.SYSTEM,
+                    status=BatchStatus.RECEIVED,
+                    **(head.batch_fields() if head else {}),
+                )
+                lock_key = _isa13_lock_key(partner, candidate.isa13)
+                if _insert_batch(candidate, lock_key=lock_key):
+                    plan = _plan(
+                        batch=candidate,
+                        opener=opener,
+                        head=head,
+                        partner=partner,
+                        isa13_locked=lock_key is not None,
+                    )
+                    batch = _finish(
+                        batch=candidate, plan=plan, started=started, opener=opener, fresh=True
+                    )
+    except _HandlerFailed:
+        logger.info("inbound file: a handler failed; processing it again in two phases")
+        return None
+    except Exception as exc:
+        logger.warning(
+            "inbound file: single-transaction processing rolled back (%s); two phases",
+            type(exc).__name__,
+        )
+        return None
+    if batch is None:  # already registered, maybe by a concurrent process a moment ago
+        existing = TransactionBatch.objects.select_related("partner").get(sha256=fp.sha256)
+        return IngestResult.from_batch(existing, file=shown, already=True)
+    logger.info(
+        "inbound batch %s registered and processed (channel %s, %d bytes)",
+        batch.pk,
+        channel,
+        fp.size,
+    )
+    return IngestResult.from_batch(batch, file=shown, already=False)
+
+
+def _isa13_lock_key(partner: TradingPartner | None, isa13: str) -> int | None:
+    """Advisory-lock key of (partner, ISA13): partner id * 10^9 + ISA13 (9 digits), or None
+    when no duplicate check will run (no active partner, no valid ISA13, not PostgreSQL).
+
+    The holder is a transaction whose batch with this ISA13 is not committed yet; whoever
+    checks the same pair for duplicates takes the lock first, so it waits for that commit
+    and then sees the batch (READ COMMITTED: each statement sees what committed before it).
+    """
+    if (
+        partner is None
+        or not partner.active
+        or not _is_isa13(isa13)
+        or connection.vendor != "postgresql"
+    ):
+        return None
+    return partner.pk * 1_000_000_000 + int(isa13)
+
+
+def _lock_isa13(key: int) -> None:
+    """Wait for (and take, until this transaction ends) the ISA13 lock of ``key``."""
+    with _hot_cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _insert_batch(batch: TransactionBatch, *, lock_key: int | None) -> bool:
+    """``INSERT ... ON CONFLICT (sha256) DO NOTHING RETURNING id`` (+ the ISA13 lock).
+
+    Returns False when a batch with these bytes exists (committed by another process; an
+    uncommitted one is waited for). Sets ``batch.pk`` when inserted.
+    """
+    sql, fields = _batch_insert_sql(with_lock=lock_key is not None)
+    params = [f.get_db_prep_save(f.pre_save(batch, add=True), connection) for f in fields]
+    if lock_key is not None:
+        params.append(lock_key)
+    with _hot_cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    batch.pk = row[0]
+    batch._state.adding = False
+    batch._state.db = connection.alias
+    return True
+
+
+def _batch_insert_sql(*, with_lock: bool) -> tuple[str, list[Any]]:
+    key = ("batch-insert-lock" if with_lock else "batch-insert", connection.vendor)
+    cached = _SQL_CACHE.get(key)
+    if cached is None:
+        meta = TransactionBatch._meta
+        quote = connection.ops.quote_name
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT ({quote(meta.get_field('sha256').column)}) DO NOTHING "
+            f"RETURNING {quote(meta.pk.column)}"
+        )
+        if with_lock:
+            # the lock is taken right after the row is in (a data-modifying CTE runs
+            # whatever the outer query reads; the outer SELECT calls the lock once per row)
+            sql = f"WITH ins AS ({sql}) SELECT ins.id, pg_advisory_xact_lock(%s) FROM ins"
+        cached = _SQL_CACHE[key] = (sql, fields)
+    return cached
 
 
 # -- the ISA head --------------------------------------------------------------------------
@@ -420,7 +669,7 @@ def find_duplicate(
     if exclude_batch_id is not None:
         sql += " AND id <> %s AND (id < %s OR status <> %s)"
         params += [exclude_batch_id, exclude_batch_id, BatchStatus.RECEIVED.value]
-    with connection.cursor() as cursor:
+    with _hot_cursor() as cursor:
         cursor.execute(sql + " ORDER BY received_at, id LIMIT 1", params)
         row = cursor.fetchone()
     return None if row is None else TransactionBatch.objects.get(pk=row[0])
@@ -480,7 +729,9 @@ def _plan(
     opener: Opener,
     head: IsaHead | None,
     partner: TradingPartner | None,
+    isa13_locked: bool = False,
 ) -> _Plan:
+    """What to write for this batch. ``isa13_locked``: the caller holds the ISA13 lock."""
     now = timezone.now()
     if head is None or not head.sender_identified:
         with opener() as stream:
@@ -500,6 +751,11 @@ def _plan(
         )
 
     isa13 = head.control_number if _is_isa13(head.control_number) else ""
+    lock_key = None if isa13_locked else _isa13_lock_key(partner, isa13)
+    if lock_key is not None:
+        # a single-transaction ingest of the same ISA13 may hold an uncommitted batch:
+        # wait for it (held until this statement's or the caller's transaction ends)
+        _lock_isa13(lock_key)
     original = find_duplicate(partner=partner, isa13=isa13, exclude_batch_id=batch.pk, now=now)
     if original is not None:
         return _plan_duplicate(batch=batch, partner=partner, original=original, opener=opener)
@@ -793,6 +1049,11 @@ def _insert_headers(
     """
     if not specs:
         return []
+    if len(specs) <= HEADER_RETURNING_MAX and connection.vendor == "postgresql":
+        sql, params, rows = _header_insert(batch, specs)
+        with _hot_cursor() as cursor:
+            cursor.execute(sql, params)
+            return _with_ids(rows, cursor.fetchall())
     if len(specs) <= HEADER_RETURNING_MAX and connection.features.can_return_rows_from_bulk_insert:
         return TransactionHeader.objects.bulk_create([_header_row(batch, *spec) for spec in specs])
     if connection.vendor != "postgresql":
@@ -976,6 +1237,14 @@ def _report_summary(report: x12.ValidationReport) -> dict[str, Any]:
 
 def _update_if_received(batch_id: int, fields: dict[str, Any]) -> bool:
     """``UPDATE ... WHERE id = %s AND status = 'RECEIVED'`` (plain SQL: it runs per file)."""
+    sql, params = _batch_update(batch_id, fields)
+    with _hot_cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount == 1
+
+
+def _batch_update(batch_id: int, fields: dict[str, Any]) -> tuple[str, list[Any]]:
+    """SQL and parameters of :func:`_update_if_received`."""
     meta = TransactionBatch._meta
     quote = connection.ops.quote_name
     assignments, params = [], []
@@ -988,13 +1257,44 @@ def _update_if_received(batch_id: int, fields: dict[str, Any]) -> bool:
     sql = (
         f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} WHERE id = %s AND status = %s"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, batch_id, BatchStatus.RECEIVED.value])
-        return cursor.rowcount == 1
+    return sql, [*params, batch_id, BatchStatus.RECEIVED.value]
+
+
+def _header_insert(
+    batch: TransactionBatch, specs: list[tuple[str, x12.GroupHeader, x12.SetReport, str]]
+) -> tuple[str, list[Any], list[TransactionHeader]]:
+    """``INSERT ... VALUES (...), (...) RETURNING id`` of a few header rows (PostgreSQL
+    returns the ids in the order of the VALUES rows, as ``bulk_create`` relies on too)."""
+    rows = [_header_row(batch, *spec) for spec in specs]
+    key = ("header-insert", connection.vendor)
+    fields = _SQL_CACHE.get(key)
+    if fields is None:
+        fields = _SQL_CACHE[key] = [
+            f for f in TransactionHeader._meta.concrete_fields if not f.primary_key
+        ]
+    quote = connection.ops.quote_name
+    one = f"({', '.join(['%s'] * len(fields))})"
+    sql = (
+        f"INSERT INTO {quote(TransactionHeader._meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in fields)}) VALUES {', '.join([one] * len(rows))} "
+        f"RETURNING {quote(TransactionHeader._meta.pk.column)}"
+    )
+    params = [
+        f.get_db_prep_save(f.pre_save(row, add=True), connection) for row in rows for f in fields
+    ]
+    return sql, params, rows
+
+
+def _with_ids(rows: list[TransactionHeader], ids: list[tuple[int]]) -> list[TransactionHeader]:
+    for row, (pk,) in zip(rows, ids, strict=True):
+        row.pk = pk
+        row._state.adding = False
+        row._state.db = connection.alias
+    return rows
 
 
 def _finish(
-    *, batch: TransactionBatch, plan: _Plan, started: float, opener: Opener
+    *, batch: TransactionBatch, plan: _Plan, started: float, opener: Opener, fresh: bool = False
 ) -> TransactionBatch:
     """The one transaction: final status, headers and owed outcomes commit together.
 
@@ -1002,6 +1302,11 @@ def _finish(
     so of two concurrent runs (e.g. two "Reprocess" clicks) one writes and the other finds
     the batch finished and keeps that result. A RECEIVED batch never has headers (they are
     written here, with the final status), so nothing needs deleting first.
+
+    ``fresh``: the batch row was inserted by the caller's still open transaction (the
+    single-transaction path), so this runs inside it without a savepoint, every accepted set
+    is routed here, and a failing handler raises :class:`_HandlerFailed` instead of being
+    isolated in a savepoint: the caller rolls everything back and uses the two-phase path.
     """
     sink = outcome_sink() if plan.outcomes else None
     fields: dict[str, Any] = {
@@ -1019,14 +1324,33 @@ def _finish(
     }
     if plan.partner is not None:
         fields["partner"] = plan.partner
-    with transaction.atomic():
-        if not _update_if_received(batch.pk, fields):
-            return TransactionBatch.objects.select_related("partner").get(pk=batch.pk)
-        for name, value in fields.items():
-            setattr(batch, name, value)
-        rows = _insert_headers(batch, plan.headers)
+    with transaction.atomic(savepoint=not fresh):
+        if fresh and 0 < len(plan.headers) <= HEADER_RETURNING_MAX:
+            # our own row (nobody else can finish it): the status UPDATE rides on the
+            # header INSERT as a data-modifying CTE, one round trip for both
+            for name, value in fields.items():
+                setattr(batch, name, value)
+            update_sql, update_params = _batch_update(batch.pk, fields)
+            insert_sql, insert_params, rows = _header_insert(batch, plan.headers)
+            with _hot_cursor() as cursor:
+                cursor.execute(
+                    f"WITH upd AS ({update_sql}) {insert_sql}", [*update_params, *insert_params]
+                )
+                rows = _with_ids(rows, cursor.fetchall())
+        else:
+            if not _update_if_received(batch.pk, fields):
+                return TransactionBatch.objects.select_related("partner").get(pk=batch.pk)
+            for name, value in fields.items():
+                setattr(batch, name, value)
+            rows = _insert_headers(batch, plan.headers)
         if rows is not None:
             plan.pending_rows = [r for r in rows if r.routing_status == RoutingStatus.PENDING]
+        elif fresh and any(spec[3] == RoutingStatus.PENDING for spec in plan.headers):
+            plan.pending_rows = list(
+                TransactionHeader.objects.filter(
+                    batch=batch, routing_status=RoutingStatus.PENDING
+                ).order_by("id")
+            )
         for outcome in plan.outcomes:
             sink(  # type: ignore[misc]
                 batch=batch,
@@ -1043,8 +1367,12 @@ def _finish(
             # see, hence route, them, so they need no lock, and routing them here saves a
             # transaction (and its commit flush) per small file. Each handler runs in a
             # savepoint: a failing one marks only its set FAILED and the batch still commits.
-            batch_route_pending(
-                batch=batch, opener=opener, pending_rows=plan.pending_rows, own_rows=True
+            _route_rows(
+                batch=batch,
+                opener=opener,
+                pending_rows=plan.pending_rows,
+                own_rows=True,
+                isolate_failures=not fresh,
             )
             plan.routed = True
     logger.info(
@@ -1077,6 +1405,25 @@ def batch_route_pending(
     caller just inserted them (saves selecting them again); ``own_rows``: they were inserted
     by the caller's still open transaction, invisible to others (no row lock needed).
     """
+    return _route_rows(
+        batch=batch,
+        opener=opener,
+        pending_rows=pending_rows,
+        own_rows=own_rows,
+        isolate_failures=True,
+    )
+
+
+def _route_rows(
+    *,
+    batch: TransactionBatch,
+    opener: Opener | None,
+    pending_rows: list[TransactionHeader] | None,
+    own_rows: bool,
+    isolate_failures: bool,
+) -> int:
+    """:func:`batch_route_pending`; ``isolate_failures=False`` (only with ``own_rows``): no
+    savepoint per set, a failing handler raises :class:`_HandlerFailed` to the caller."""
     if pending_rows is None:
         pending_rows = list(
             TransactionHeader.objects.filter(
@@ -1107,7 +1454,12 @@ def batch_route_pending(
                 continue
             d = delimiters.get(isa.offset) or {}
             routed += _route_one(
-                header, tset.segments, x12.Delimiters(**d), batch=batch, own_row=own_rows
+                header,
+                tset.segments,
+                x12.Delimiters(**d),
+                batch=batch,
+                own_row=own_rows,
+                isolate_failure=isolate_failures,
             )
             if not pending:
                 break
@@ -1126,14 +1478,23 @@ def _route_one(
     *,
     batch: TransactionBatch,
     own_row: bool = False,
+    isolate_failure: bool = True,
 ) -> int:
     fn = handler_for(header.st01)
     if fn is None:
-        TransactionHeader.objects.filter(pk=header.pk).update(
-            routing_status=RoutingStatus.NO_HANDLER,
-            routing_result="accepted, no handler for this transaction type yet",
-        )
+        _set_routing(header.pk, RoutingStatus.NO_HANDLER, _NO_HANDLER)
         return 0
+    # handlers read the batch (stored path, partner): hand them the instance already in
+    # memory instead of two lazy queries per set
+    if not isolate_failure:
+        # the single-transaction path: the whole file is redone in two phases on failure
+        header.batch = batch
+        try:
+            result = _call_handler(fn, header, segments, delimiters, fresh=True)
+        except Exception as exc:
+            raise _HandlerFailed(header.pk) from exc
+        _mark_routed(header, result)
+        return 1
     try:
         # inside the caller's transaction this is a savepoint: a failure undoes this set only
         with transaction.atomic():
@@ -1143,13 +1504,9 @@ def _route_one(
                 locked = TransactionHeader.objects.select_for_update().get(pk=header.pk)
                 if locked.routing_status != RoutingStatus.PENDING:
                     return 0  # routed by a concurrent run
-            # handlers read the batch (stored path, partner): hand them the instance already
-            # in memory instead of two lazy queries per set
             locked.batch = batch
-            result = fn(header=locked, segments=segments, delimiters=delimiters)
-            locked.routing_status = RoutingStatus.ROUTED
-            locked.routing_result = str(result or "routed")[:1000]
-            locked.save(update_fields=["routing_status", "routing_result"])
+            result = _call_handler(fn, locked, segments, delimiters, fresh=own_row)
+            _mark_routed(locked, result)
         return 1
     except RoutingError as exc:
         reason = f"handler failed: {exc}"
@@ -1157,7 +1514,48 @@ def _route_one(
         # the exception text may quote the set's data: keep only its class
         reason = f"handler failed ({type(exc).__name__}); retry with Reprocess"
     logger.warning("inbound header %s (ST01 %s): routing failed", header.pk, header.st01)
-    TransactionHeader.objects.filter(pk=header.pk).update(
-        routing_status=RoutingStatus.FAILED, routing_result=reason[:1000]
-    )
+    _set_routing(header.pk, RoutingStatus.FAILED, reason[:1000])
     return 0
+
+
+_NO_HANDLER = "accepted, no handler for this transaction type yet"
+
+
+def _call_handler(
+    fn: Callable[..., str],
+    header: TransactionHeader,
+    segments: list[x12.Segment],
+    delimiters: x12.Delimiters,
+    *,
+    fresh: bool,
+) -> str:
+    """Call a routing handler; ``fresh_header=True`` goes to handlers that declare it."""
+    if fresh and _accepts_fresh_header(fn):
+        return fn(header=header, segments=segments, delimiters=delimiters, fresh_header=True)
+    return fn(header=header, segments=segments, delimiters=delimiters)
+
+
+@functools.lru_cache(maxsize=64)
+def _accepts_fresh_header(fn: Callable[..., str]) -> bool:
+    """Whether a handler has a ``fresh_header`` parameter: "this header row was inserted by
+    the caller's still open transaction" (it can skip locking it and checking what it did)."""
+    try:
+        return "fresh_header" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _mark_routed(header: TransactionHeader, result: str | None) -> None:
+    header.routing_status = RoutingStatus.ROUTED
+    header.routing_result = str(result or "routed")[:1000]
+    _set_routing(header.pk, header.routing_status, header.routing_result)
+
+
+def _set_routing(header_id: int, status: str, result: str) -> None:
+    """``UPDATE ... SET routing_status, routing_result`` (plain SQL: it runs per set)."""
+    table = connection.ops.quote_name(TransactionHeader._meta.db_table)
+    with _hot_cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET routing_status = %s, routing_result = %s WHERE id = %s",
+            [status, result, header_id],
+        )
