@@ -333,10 +333,12 @@ def _hot_cursor() -> Iterator[Any]:
     """A cursor for the statements that run for every file.
 
     On PostgreSQL: a psycopg cursor with server-side binding on Django's connection (same
-    session and transaction), so psycopg prepares each statement after a few executions
-    (the connection's ``prepare_threshold``): PostgreSQL then skips parsing and planning and
-    the client skips quoting parameters into the text. Errors are translated to Django's
-    exceptions like Django's own cursors do. Elsewhere: Django's cursor.
+    session and transaction): the parameters travel apart from the SQL text, which saves
+    the client-side quoting Django's cursors do (measured: about a third of the client CPU
+    of a small statement). Statements are prepared only if the connection's
+    ``prepare_threshold`` says so (Django's default: never, for connection poolers).
+    Errors are translated to Django's exceptions like Django's own cursors do. Elsewhere:
+    Django's cursor.
     """
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
