@@ -26,8 +26,10 @@ import inspect
 import io
 import json
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -409,7 +411,11 @@ def _ingest_in_one_transaction(
                     sha256=fp.sha256,
                     name=name,
                 )
-                raw_store(opener=opener, path=path)  # durable before the row can commit
+                # The copy is written (and fsynced) by a helper thread while this one
+                # registers and processes the file; it is waited for before the commit, so
+                # the raw copy is durable before the row is visible, and a storage error
+                # rolls everything back.
+                stored = _in_background(raw_store, opener=opener, path=path)
                 candidate = TransactionBatch(
                     original_name=name,
                     partner=partner,
@@ -422,17 +428,20 @@ def _ingest_in_one_transaction(
                     **(head.batch_fields() if head else {}),
                 )
                 lock_key = _isa13_lock_key(partner, candidate.isa13)
-                if _insert_batch(candidate, lock_key=lock_key):
-                    plan = _plan(
-                        batch=candidate,
-                        opener=opener,
-                        head=head,
-                        partner=partner,
-                        isa13_locked=lock_key is not None,
-                    )
-                    batch = _finish(
-                        batch=candidate, plan=plan, started=started, opener=opener, fresh=True
-                    )
+                try:
+                    if _insert_batch(candidate, lock_key=lock_key):
+                        plan = _plan(
+                            batch=candidate,
+                            opener=opener,
+                            head=head,
+                            partner=partner,
+                            isa13_locked=lock_key is not None,
+                        )
+                        batch = _finish(
+                            batch=candidate, plan=plan, started=started, opener=opener, fresh=True
+                        )
+                finally:
+                    stored.result()  # raises the storage error, if any: nothing commits
     except _HandlerFailed:
         logger.info("inbound file: a handler failed; processing it again in two phases")
         return None
@@ -452,6 +461,19 @@ def _ingest_in_one_transaction(
         fp.size,
     )
     return IngestResult.from_batch(batch, file=shown, already=False)
+
+
+_background: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _in_background(fn: Callable[..., Any], **kwargs: Any) -> Future[Any]:
+    """Run ``fn(**kwargs)`` in this process's helper thread (created on first use, and again
+    after a fork: a forked child does not inherit the parent's threads)."""
+    global _background
+    pid = os.getpid()
+    if _background is None or _background[0] != pid:
+        _background = (pid, ThreadPoolExecutor(max_workers=2, thread_name_prefix="raw-store"))
+    return _background[1].submit(fn, **kwargs)
 
 
 def _isa13_lock_key(partner: TradingPartner | None, isa13: str) -> int | None:
