@@ -436,6 +436,7 @@ def _ingest_in_one_transaction(
                             head=head,
                             partner=partner,
                             isa13_locked=lock_key is not None,
+                            defer_duplicate_check=lock_key is not None,
                         )
                         batch = _finish(
                             batch=candidate, plan=plan, started=started, opener=opener, fresh=True
@@ -656,6 +657,9 @@ class _Plan:
     # need not select them again; None: routing looks them up
     pending_rows: list[TransactionHeader] | None = None
     routed: bool = False  # the pending sets were routed inside the final transaction
+    # (partner, ISA13, now) when _plan left the duplicate check of the first ISA13 to
+    # _finish (single-transaction path); None when it was done
+    duplicate_check: tuple[TradingPartner, str, datetime] | None = None
 
 
 def duplicate_window_days() -> int:
@@ -676,15 +680,27 @@ def find_duplicate(
     """
     if not isa13:
         return None
+    sql, params = _duplicate_query(
+        partner_id=partner.pk, isa13=isa13, exclude_batch_id=exclude_batch_id, now=now
+    )
+    with _hot_cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else TransactionBatch.objects.get(pk=row[0])
+
+
+def _duplicate_query(
+    *, partner_id: int, isa13: str, exclude_batch_id: int | None, now: datetime
+) -> tuple[str, list[Any]]:
+    """SQL and parameters of :func:`find_duplicate` (plain SQL: it runs for every file)."""
     since = now - timedelta(days=duplicate_window_days())
-    # plain SQL: this runs for every file and the ORM would cost more than the query
     table = connection.ops.quote_name(TransactionBatch._meta.db_table)
     sql = (
         f"SELECT id FROM {table} WHERE partner_id = %s AND isa13 = %s AND received_at >= %s "
         "AND status NOT IN (%s, %s)"
     )
     params: list[Any] = [
-        partner.pk,
+        partner_id,
         isa13,
         since,
         BatchStatus.DUPLICATE.value,
@@ -693,10 +709,7 @@ def find_duplicate(
     if exclude_batch_id is not None:
         sql += " AND id <> %s AND (id < %s OR status <> %s)"
         params += [exclude_batch_id, exclude_batch_id, BatchStatus.RECEIVED.value]
-    with _hot_cursor() as cursor:
-        cursor.execute(sql + " ORDER BY received_at, id LIMIT 1", params)
-        row = cursor.fetchone()
-    return None if row is None else TransactionBatch.objects.get(pk=row[0])
+    return sql + " ORDER BY received_at, id LIMIT 1", params
 
 
 def batch_process(
@@ -754,8 +767,14 @@ def _plan(
     head: IsaHead | None,
     partner: TradingPartner | None,
     isa13_locked: bool = False,
+    defer_duplicate_check: bool = False,
 ) -> _Plan:
-    """What to write for this batch. ``isa13_locked``: the caller holds the ISA13 lock."""
+    """What to write for this batch. ``isa13_locked``: the caller holds the ISA13 lock.
+
+    ``defer_duplicate_check`` (single-transaction path): the first ISA13 is not checked
+    here; the plan assumes it is new and carries the check (``plan.duplicate_check``) for
+    :func:`_finish`, which runs it in the same statement as the status update.
+    """
     now = timezone.now()
     if head is None or not head.sender_identified:
         with opener() as stream:
@@ -780,7 +799,10 @@ def _plan(
         # a single-transaction ingest of the same ISA13 may hold an uncommitted batch:
         # wait for it (held until this statement's or the caller's transaction ends)
         _lock_isa13(lock_key)
-    original = find_duplicate(partner=partner, isa13=isa13, exclude_batch_id=batch.pk, now=now)
+    deferred = defer_duplicate_check and bool(isa13)
+    original = None
+    if not deferred:
+        original = find_duplicate(partner=partner, isa13=isa13, exclude_batch_id=batch.pk, now=now)
     if original is not None:
         return _plan_duplicate(batch=batch, partner=partner, original=original, opener=opener)
 
@@ -829,7 +851,10 @@ def _plan(
             version_fallback=partner.version_fallback,
             is_known_receiver=is_known_receiver,
         )
-    return _plan_from_report(batch=batch, report=report, partner=partner, lookup=lookup)
+    plan = _plan_from_report(batch=batch, report=report, partner=partner, lookup=lookup)
+    if deferred:
+        plan.duplicate_check = (partner, isa13, now)
+    return plan
 
 
 def _plan_without_partner(report: x12.ValidationReport) -> _Plan:
@@ -1317,6 +1342,60 @@ def _with_ids(rows: list[TransactionHeader], ids: list[tuple[int]]) -> list[Tran
     return rows
 
 
+def _update_and_insert_headers(
+    batch: TransactionBatch, plan: _Plan, fields: dict[str, Any]
+) -> tuple[int | None, list[TransactionHeader]]:
+    """One statement (single-transaction path, a few headers): the deferred duplicate check
+    of the first ISA13, the final-status UPDATE (only when no duplicate was found) and the
+    header INSERT. Returns (the original batch's id when this one is a duplicate, the
+    inserted header rows; a duplicate's rows are deleted again).
+
+    The statement starts after this transaction took the ISA13 lock (with the batch
+    INSERT), so its snapshot includes every batch whose transaction held that lock before.
+    """
+    update_sql, params = _batch_update(batch.pk, fields)
+    ctes = []
+    if plan.duplicate_check is not None:
+        partner, isa13, now = plan.duplicate_check
+        dup_sql, dup_params = _duplicate_query(
+            partner_id=partner.pk, isa13=isa13, exclude_batch_id=batch.pk, now=now
+        )
+        ctes.append(f"dup AS ({dup_sql})")
+        update_sql += " AND NOT EXISTS (SELECT 1 FROM dup)"
+        params = [*dup_params, *params]
+        original = "(SELECT id FROM dup)"
+    else:
+        original = "NULL::bigint"
+    ctes.append(f"upd AS ({update_sql})")
+    rows: list[TransactionHeader] = []
+    if plan.headers:
+        insert_sql, insert_params, rows = _header_insert(batch, plan.headers)
+        sql = f"WITH {', '.join(ctes)} {insert_sql}, {original}"
+        params += insert_params
+    else:
+        sql = f"WITH {', '.join(ctes)} SELECT NULL::bigint, {original}"
+    with _hot_cursor() as cursor:
+        cursor.execute(sql, params)
+        results = cursor.fetchall()
+    original_id = results[0][1] if results else None
+    if original_id is not None:
+        if rows:
+            TransactionHeader.objects.filter(batch_id=batch.pk).delete()
+        return original_id, []
+    return None, _with_ids(rows, [(r[0],) for r in results]) if rows else []
+
+
+def _finish_as_duplicate(
+    *, batch: TransactionBatch, plan: _Plan, original_id: int, started: float, opener: Opener
+) -> TransactionBatch:
+    """The deferred check found the ISA13 already received: record the duplicate instead
+    (the batch is still RECEIVED; nothing of the first plan was written)."""
+    partner = plan.duplicate_check[0]  # type: ignore[index]
+    original = TransactionBatch.objects.get(pk=original_id)
+    duplicate = _plan_duplicate(batch=batch, partner=partner, original=original, opener=opener)
+    return _finish(batch=batch, plan=duplicate, started=started, opener=opener)
+
+
 def _finish(
     *, batch: TransactionBatch, plan: _Plan, started: float, opener: Opener, fresh: bool = False
 ) -> TransactionBatch:
@@ -1349,19 +1428,30 @@ def _finish(
     if plan.partner is not None:
         fields["partner"] = plan.partner
     with transaction.atomic(savepoint=not fresh):
-        if fresh and 0 < len(plan.headers) <= HEADER_RETURNING_MAX:
-            # our own row (nobody else can finish it): the status UPDATE rides on the
-            # header INSERT as a data-modifying CTE, one round trip for both
+        if fresh and len(plan.headers) <= HEADER_RETURNING_MAX:
+            # our own row (nobody else can finish it): the duplicate check, the status
+            # UPDATE and the header INSERT are one statement (data-modifying CTEs)
+            original_id, rows = _update_and_insert_headers(batch, plan, fields)
+            if original_id is not None:
+                return _finish_as_duplicate(
+                    batch=batch, plan=plan, original_id=original_id, started=started, opener=opener
+                )
             for name, value in fields.items():
                 setattr(batch, name, value)
-            update_sql, update_params = _batch_update(batch.pk, fields)
-            insert_sql, insert_params, rows = _header_insert(batch, plan.headers)
-            with _hot_cursor() as cursor:
-                cursor.execute(
-                    f"WITH upd AS ({update_sql}) {insert_sql}", [*update_params, *insert_params]
-                )
-                rows = _with_ids(rows, cursor.fetchall())
         else:
+            if fresh and plan.duplicate_check is not None:
+                partner, isa13, now = plan.duplicate_check
+                original = find_duplicate(
+                    partner=partner, isa13=isa13, exclude_batch_id=batch.pk, now=now
+                )
+                if original is not None:
+                    return _finish_as_duplicate(
+                        batch=batch,
+                        plan=plan,
+                        original_id=original.pk,
+                        started=started,
+                        opener=opener,
+                    )
             if not _update_if_received(batch.pk, fields):
                 return TransactionBatch.objects.select_related("partner").get(pk=batch.pk)
             for name, value in fields.items():
