@@ -49,6 +49,7 @@ class FileOutcome:
     path: str
     result: IngestResult | None = None
     error: str = ""
+    vanished: bool = False  # the file was gone when its turn came (e.g. another poller took it)
 
 
 def ingest_paths(
@@ -64,10 +65,7 @@ def ingest_paths(
         for name in names:
             yield _ingest_one(name, channel)
         return
-    from django.db import connections
-
-    # The children open their own connections; the parent's is not needed meanwhile.
-    connections.close_all()
+    # spawn, not fork: the children set Django up afresh and open their own connections
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_worker_setup
@@ -95,6 +93,8 @@ def _ingest_one(path: str, channel: str) -> FileOutcome:
 
     try:
         return FileOutcome(path=path, result=ingest_path(path=path, channel=channel))
+    except FileNotFoundError:
+        return FileOutcome(path=path, error="the file is gone", vanished=True)
     except OSError as exc:
         return FileOutcome(
             path=path, error=f"cannot read or store the file: {exc.strerror or 'I/O error'}"
