@@ -336,8 +336,8 @@ def _hot_cursor() -> Iterator[Any]:
 
     On PostgreSQL: a psycopg cursor with server-side binding on Django's connection (same
     session and transaction): the parameters travel apart from the SQL text, which saves
-    the client-side quoting Django's cursors do (measured: about a third of the client CPU
-    of a small statement). Statements are prepared only if the connection's
+    the client-side quoting Django's cursors do (measured on the duplicate check: 0.25 ms
+    -> 0.11 ms of client CPU). Statements are prepared only if the connection's
     ``prepare_threshold`` says so (Django's default: never, for connection poolers).
     Errors are translated to Django's exceptions like Django's own cursors do. Elsewhere:
     Django's cursor.
@@ -385,9 +385,11 @@ def _ingest_in_one_transaction(
     """Register, validate, stage the acks, record the final status and route, all in ONE
     transaction: one commit (one WAL flush) per small file instead of two or three.
 
-    Crash semantics: the raw copy is stored (durably) before the batch row is inserted; a
-    crash before the commit leaves the stored copy and no row, so the caller still has its
-    file and ingesting it again stores nothing new and registers it. The batch INSERT uses
+    Crash semantics: the raw copy is stored (fsynced) before the transaction commits (a
+    helper thread writes it while this one works; the commit waits for it), so a committed
+    batch always has its file; a crash before the commit leaves at most the stored copy and
+    no row, so the caller still has its file and ingesting it again (the same day) finds the
+    copy, stores nothing new and registers it. The batch INSERT uses
     ``ON CONFLICT (sha256) DO NOTHING``: a second process ingesting the same bytes waits on
     the unique index until the first commits and then reports "already received". The
     partner + ISA13 lock taken with the INSERT (see :func:`_isa13_lock_key`) makes a file
