@@ -465,3 +465,29 @@ def test_handlers_that_declare_fresh_header_learn_whether_their_row_is_uncommitt
     header.refresh_from_db()
     assert header.routing_status == RoutingStatus.ROUTED
     assert calls == [True, True, False]  # a committed row: the handler must lock and check
+
+
+def test_a_small_file_with_many_sets_is_processed_and_routed_in_one_transaction():
+    # above HEADER_RETURNING_MAX sets the headers go in with COPY and are selected back
+    from eventstore.services.ingest import HEADER_RETURNING_MAX
+
+    onboard_partner()
+    text = sample().decode()
+    start, end = text.index("ST*834"), text.index("GE*")
+    body = text[start:end]
+    count = HEADER_RETURNING_MAX + 5
+    sets = "".join(body.replace("0001", f"{n:04d}") for n in range(1, count + 1))
+    data = (text[:start] + sets + text[end:]).replace("GE*1*", f"GE*{count}*").encode()
+    routed = []
+    register_handler("834", lambda *, header, **kw: routed.append(header.st02) or "ok")
+
+    result = ingest_bytes(data=data, original_name="many.x12")
+
+    assert result.status == BatchStatus.ACCEPTED and result.sets_accepted == count
+    statuses = set(
+        TransactionHeader.objects.filter(batch_id=result.batch).values_list(
+            "routing_status", flat=True
+        )
+    )
+    assert statuses == {RoutingStatus.ROUTED} and len(routed) == count
+    assert ProcessingOutcome.objects.filter(batch_id=result.batch).count() == 1
