@@ -404,45 +404,35 @@ def _ingest_in_one_transaction(
     batch: TransactionBatch | None = None
     try:
         with transaction.atomic():
-            registered_id, partner = _registered_and_partner(fp.sha256, head)
-            if registered_id is None:
-                received_at = timezone.now()
-                path = raw_path(
-                    partner_code=partner.code if partner else None,
-                    received_at=received_at,
-                    sha256=fp.sha256,
-                    name=name,
-                )
+            candidate = TransactionBatch(
+                original_name=name,
+                sha256=fp.sha256,
+                size=fp.size,
+                received_at=timezone.now(),
+                channel=channel if channel in BatchChannel.values else BatchChannel.SYSTEM,
+                status=BatchStatus.RECEIVED,
+                **(head.batch_fields() if head else {}),
+            )
+            inserted, partner = _insert_fresh_batch(candidate, head)
+            if inserted:
                 # The copy is written (and fsynced) by a helper thread while this one
-                # registers and processes the file; it is waited for before the commit, so
-                # the raw copy is durable before the row is visible, and a storage error
-                # rolls everything back.
-                stored = _in_background(raw_store, opener=opener, path=path)
-                candidate = TransactionBatch(
-                    original_name=name,
-                    partner=partner,
-                    sha256=fp.sha256,
-                    size=fp.size,
-                    storage_path=path,
-                    received_at=received_at,
-                    channel=channel if channel in BatchChannel.values else BatchChannel.SYSTEM,
-                    status=BatchStatus.RECEIVED,
-                    **(head.batch_fields() if head else {}),
-                )
-                lock_key = _isa13_lock_key(partner, candidate.isa13)
+                # processes the file; it is waited for before the commit, so the raw copy
+                # is durable before the row is visible, and a storage error rolls
+                # everything back. Nothing is stored for bytes already registered.
+                stored = _in_background(raw_store, opener=opener, path=candidate.storage_path)
                 try:
-                    if _insert_batch(candidate, lock_key=lock_key):
-                        plan = _plan(
-                            batch=candidate,
-                            opener=opener,
-                            head=head,
-                            partner=partner,
-                            isa13_locked=lock_key is not None,
-                            defer_duplicate_check=lock_key is not None,
-                        )
-                        batch = _finish(
-                            batch=candidate, plan=plan, started=started, opener=opener, fresh=True
-                        )
+                    locked = _isa13_lock_key(partner, candidate.isa13) is not None
+                    plan = _plan(
+                        batch=candidate,
+                        opener=opener,
+                        head=head,
+                        partner=partner,
+                        isa13_locked=locked,
+                        defer_duplicate_check=locked,
+                    )
+                    batch = _finish(
+                        batch=candidate, plan=plan, started=started, opener=opener, fresh=True
+                    )
                 finally:
                     stored.result()  # raises the storage error, if any: nothing commits
     except _HandlerFailed:
@@ -477,6 +467,93 @@ def _in_background(fn: Callable[..., Any], **kwargs: Any) -> Future[Any]:
     if _background is None or _background[0] != pid:
         _background = (pid, ThreadPoolExecutor(max_workers=2, thread_name_prefix="raw-store"))
     return _background[1].submit(fn, **kwargs)
+
+
+def _insert_fresh_batch(
+    batch: TransactionBatch, head: IsaHead | None
+) -> tuple[bool, TradingPartner | None]:
+    """Insert the RECEIVED row of the single-transaction path; returns (inserted, partner).
+
+    A known sender costs ONE statement: the partner lookup (ISA05/ISA06, as
+    ``partner_by_sender``), the INSERT (``partner_id`` and the storage path's
+    ``partner=<code>`` taken from the partner row), ``ON CONFLICT (sha256) DO NOTHING``
+    (False: these bytes are registered, maybe by a concurrent process that was waited for)
+    and the (partner, ISA13) lock once the row is in. Without a partner: a plain INSERT.
+    Sets ``batch.partner``, ``batch.storage_path`` and, when inserted, ``batch.pk``.
+    """
+    marker = "\x00"
+    template = raw_path(
+        partner_code=marker,
+        received_at=batch.received_at,
+        sha256=batch.sha256,
+        name=batch.original_name,
+    )
+    prefix, suffix = template.split(marker)
+    if head is not None and head.sender_identified:
+        sql, fields, load = _sender_insert_sql()
+        params: list[Any] = [head.sender_qualifier.strip(), head.sender_id.strip()]
+        for f in fields:
+            if f.attname == "storage_path":
+                params += [prefix, suffix]
+            elif f.attname != "partner_id":
+                params.append(f.get_db_prep_save(f.pre_save(batch, add=True), connection))
+        valid = _is_isa13(batch.isa13)
+        params += [valid, int(batch.isa13) if valid else 0]
+        with _hot_cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is not None:
+            partner = load(row[2:])
+            batch.partner = partner
+            batch.storage_path = f"{prefix}{partner.code}{suffix}"
+            if row[0] is None:
+                return False, partner
+            batch.pk = row[0]
+            batch._state.adding = False
+            batch._state.db = connection.alias
+            return True, partner
+    batch.storage_path = raw_path(
+        partner_code=None,
+        received_at=batch.received_at,
+        sha256=batch.sha256,
+        name=batch.original_name,
+    )
+    return _insert_batch(batch, lock_key=None), None
+
+
+def _sender_insert_sql() -> tuple[str, list[Any], Callable[[Iterable[Any]], TradingPartner]]:
+    """SQL, batch fields and partner row loader of :func:`_insert_fresh_batch`."""
+    key = ("sender-insert", connection.vendor)
+    cached = _SQL_CACHE.get(key)
+    if cached is None:
+        quote = connection.ops.quote_name
+        pmeta, bmeta = TradingPartner._meta, TransactionBatch._meta
+        pfields = list(pmeta.concrete_fields)
+        fields = [f for f in bmeta.concrete_fields if not f.primary_key]
+        values = []
+        for f in fields:
+            if f.attname == "partner_id":
+                values.append("p.id")
+            elif f.attname == "storage_path":
+                values.append("CAST(%s AS text) || p.code || CAST(%s AS text)")
+            else:  # typed: a NULL parameter must not arrive as text
+                values.append(f"CAST(%s AS {f.cast_db_type(connection)})")
+        pcols = ", ".join(quote(f.column) for f in pfields)
+        sql = (
+            f"WITH p AS (SELECT {pcols} FROM {quote(pmeta.db_table)} "
+            f"WHERE {quote(pmeta.get_field('their_isa_qualifier').column)} = %s "
+            f"AND {quote(pmeta.get_field('their_isa_id').column)} = %s LIMIT 1), "
+            f"ins AS (INSERT INTO {quote(bmeta.db_table)} "
+            f"({', '.join(quote(f.column) for f in fields)}) SELECT {', '.join(values)} FROM p "
+            f"ON CONFLICT ({quote(bmeta.get_field('sha256').column)}) DO NOTHING "
+            f"RETURNING {quote(bmeta.pk.column)}) "
+            # the lock (see _isa13_lock_key) once the row is in: EXISTS reads the INSERT
+            "SELECT (SELECT id FROM ins), CASE WHEN %s AND p.active AND EXISTS "
+            "(SELECT 1 FROM ins) THEN pg_advisory_xact_lock(p.id * 1000000000 + %s) END IS NULL, "
+            f"{', '.join('p.' + quote(f.column) for f in pfields)} FROM p"
+        )
+        cached = _SQL_CACHE[key] = (sql, fields, _row_loader(TradingPartner, pfields))
+    return cached
 
 
 def _isa13_lock_key(partner: TradingPartner | None, isa13: str) -> int | None:
