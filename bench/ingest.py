@@ -14,7 +14,8 @@ What it does, all in one run:
 3. measures, each in its own child process (so peak RSS is per phase): the engine alone
    (``x12.validate`` on each file) and the ingest service (``ingest_path``: hash, store the raw
    copy, register the batch, validate, stage the 999, record headers and status) on the same
-   files;
+   files; then ``--workers`` N (default: the CPU count) worker processes on another set of
+   small files, as ``manage.py ingest --workers N`` runs them (worker start-up included);
 4. prints files/s, segments/s, peak RSS and the ratio ingest / engine (the cost of
    registering). Targets (issue 5): >= 200 small files/s, bounded memory on the large file,
    registering adds <= 30 % over the engine alone.
@@ -58,7 +59,9 @@ def _with_isa13(envelope: str, isa13: int) -> str:
     return "*".join(parts) + "\n" + rest
 
 
-def generate_small(folder: Path, count: int, base: int, nonce: str) -> list[Path]:
+def generate_small(
+    folder: Path, count: int, base: int, nonce: str, prefix: str = "small"
+) -> list[Path]:
     """``count`` valid one-set 834 files with distinct ISA13 and content."""
     head, body, _ = _split("834_valid.x12")
     paths = []
@@ -69,7 +72,7 @@ def generate_small(folder: Path, count: int, base: int, nonce: str) -> list[Path
             + body.replace("REF0001", f"R{nonce}{n:06d}"[:30])
             + f"GE*1*1~\nIEA*1*{isa13:09d}~\n"
         )
-        path = folder / f"small_{n:05d}.x12"
+        path = folder / f"{prefix}_{n:05d}.x12"
         path.write_text(text)
         paths.append(path)
     return paths
@@ -132,9 +135,17 @@ def phase(name: str, files: list[str]) -> dict:
 
         started = time.perf_counter()
         cpu = time.process_time()
-        for path in paths:
-            result = ingest_path(path=path, channel="command")
-            bad += result.status != "ACCEPTED" or result.already_received
+        if name == "ingest":
+            for path in paths:
+                result = ingest_path(path=path, channel="command")
+                bad += result.status != "ACCEPTED" or result.already_received
+        else:  # "ingest-workers-N": what ``manage.py ingest --workers N`` runs (start-up included)
+            from eventstore.services.ingest_many import ingest_paths
+
+            workers = int(name.rsplit("-", 1)[1])
+            for outcome in ingest_paths(paths=paths, channel="command", workers=workers):
+                r = outcome.result
+                bad += r is None or r.status != "ACCEPTED" or r.already_received
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu
         segments = sum(
@@ -150,7 +161,12 @@ def phase(name: str, files: list[str]) -> dict:
         "seconds": seconds,
         "cpu_seconds": cpu,
         "not_accepted": bad,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        # the largest of this process and its worker processes (each has its own memory)
+        "peak_rss_mb": max(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        )
+        / 1024,
     }
 
 
@@ -159,11 +175,12 @@ def run_child(name: str, files: list[Path]) -> dict:
     listing.write_text(json.dumps([str(f) for f in files]))
     out = subprocess.run(
         [sys.executable, __file__, "--phase", name, "--files", str(listing)],
-        check=True,
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,
     )
+    if out.returncode:
+        sys.exit(f"phase {name} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -181,6 +198,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small", type=int, default=1000, help="number of small files")
     parser.add_argument("--big-mb", type=int, default=8, help="size of the large 837 (MB)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="also ingest another set of small files with `ingest --workers N` (0: skip)",
+    )
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--files", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -219,6 +242,8 @@ def main() -> None:
     small = generate_small(work, args.small, base, nonce)
     big = work / "big.837"
     sets = generate_big(big, args.big_mb, base + args.small + 1, nonce)
+    # the parallel run needs files not received yet: same content shape, other ISA13s
+    parallel = generate_small(work, args.small, base + args.small + 2, nonce + "p", "parallel")
     print(
         f"generated {len(small)} small 834 files and one {big.stat().st_size / 1e6:.1f} MB 837P "
         f"({sets} sets) in {time.perf_counter() - started:.1f} s under {work}"
@@ -228,10 +253,14 @@ def main() -> None:
     for kind, files in (("small", small), ("big", [big])):
         for name in ("engine", "ingest"):
             results[(kind, name)] = run_child(name, files)
+    if args.workers > 0:
+        results[("small", "parallel")] = run_child(f"ingest-workers-{args.workers}", parallel)
 
     print("\nsmall files (one 834 set each):")
     print(_line("x12 engine alone", results[("small", "engine")]))
     print(_line("ingest service", results[("small", "ingest")]))
+    if ("small", "parallel") in results:
+        print(_line(f"ingest {args.workers} workers", results[("small", "parallel")]))
     print(f"\nlarge 837P ({args.big_mb} MB, {sets} sets):")
     print(_line("x12 engine alone", results[("big", "engine")]))
     print(_line("ingest service", results[("big", "ingest")]))
@@ -239,12 +268,22 @@ def main() -> None:
     for kind in ("small", "big"):
         e, i = results[(kind, "engine")], results[(kind, "ingest")]
         print(f"  {kind:<6} {i['seconds'] / e['seconds']:.2f}")
+    if ("small", "parallel") in results:
+        e, i = results[("small", "engine")], results[("small", "parallel")]
+        print(
+            f"  small, {args.workers} workers {i['seconds'] / e['seconds']:.2f} "
+            "(against the engine in one process)"
+        )
     print(
         "  (wall-clock; 'cpu' is this process only — the ingest phase also waits on PostgreSQL,"
         " and on a shared machine on other processes)"
     )
     small_rate = results[("small", "ingest")]["files"] / results[("small", "ingest")]["seconds"]
-    print(f"\ntarget >= 200 small files/s through ingest: {small_rate:.0f} files/s")
+    line = f"\ntarget >= 200 small files/s through ingest: {small_rate:.0f} files/s (1 process)"
+    if ("small", "parallel") in results:
+        r = results[("small", "parallel")]
+        line += f", {r['files'] / r['seconds']:.0f} files/s ({args.workers} workers)"
+    print(line)
 
 
 if __name__ == "__main__":

@@ -170,6 +170,12 @@ SCHEDULER_HEARTBEAT_STALE_SECONDS = env.int("SCHEDULER_HEARTBEAT_STALE_SECONDS",
 
 # --- Feature settings (each is an environment variable; see the README tables) -----------------
 INBOUND_DUPLICATE_WINDOW_DAYS = env.int("INBOUND_DUPLICATE_WINDOW_DAYS", default=365)
+# Files up to this size are registered, processed and routed in one transaction (0 = off).
+INBOUND_SINGLE_TRANSACTION_MAX_BYTES = env.int(
+    "INBOUND_SINGLE_TRANSACTION_MAX_BYTES", default=1024 * 1024
+)
+# Worker processes the inbox poller uses for a burst of files (1 = in the poller itself).
+INBOUND_INBOX_WORKERS = env.int("INBOUND_INBOX_WORKERS", default=1)
 INBOUND_INBOX_MIN_AGE_SECONDS = env.int("INBOUND_INBOX_MIN_AGE_SECONDS", default=5)
 CONTROL_NUMBER_WARNING_PERCENT = env.float("CONTROL_NUMBER_WARNING_PERCENT", default=90.0)
 CONTROL_NUMBER_CRITICAL_PERCENT = env.float("CONTROL_NUMBER_CRITICAL_PERCENT", default=95.0)

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from eventstore.models import BatchChannel
-from eventstore.services.ingest import ingest_path
+from eventstore.services.ingest_many import ingest_paths
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +23,8 @@ FAILED_DIR = "failed"
 # Files still being written (e.g. by an SFTP upload) are left for the next poll.
 DEFAULT_MIN_AGE_SECONDS = 5
 _TEMP_SUFFIXES = (".tmp", ".part", ".partial", ".filepart")
+# inbox_poll uses worker processes only for at least this many files per worker
+MIN_FILES_PER_WORKER = 20
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,10 @@ def _move(path: Path, folder: Path) -> Path:
 
 
 def inbox_poll(
-    *, inbox: Path | None = None, min_age_seconds: float | None = None
+    *,
+    inbox: Path | None = None,
+    min_age_seconds: float | None = None,
+    workers: int | None = None,
 ) -> InboxPollResult:
     """Ingest every complete file in the inbox, then move it to processed/ or failed/.
 
@@ -73,24 +78,30 @@ def inbox_poll(
     batch; when that fails (database or storage down) the file stays for the next poll.
     Accepted files go to ``processed/``, rejected, duplicate or unknown-partner ones to
     ``failed/`` (their batches say why; the raw copy is in the inbound storage either way).
+
+    ``workers`` (default ``INBOUND_INBOX_WORKERS``, 1): a burst of files (at least
+    ``MIN_FILES_PER_WORKER`` per worker) is ingested by that many worker processes; this
+    process moves each file once its outcome is back.
     """
     inbox = Path(inbox or settings.INBOUND_INBOX_DIR)
     if min_age_seconds is None:
         min_age_seconds = float(
             getattr(settings, "INBOUND_INBOX_MIN_AGE_SECONDS", DEFAULT_MIN_AGE_SECONDS)
         )
+    if workers is None:
+        workers = int(getattr(settings, "INBOUND_INBOX_WORKERS", 1))
+    candidates = inbox_candidates(inbox, min_age_seconds=min_age_seconds)
+    # starting a worker costs about a second: only a burst is worth it
+    workers = max(1, min(workers, len(candidates) // MIN_FILES_PER_WORKER))
     processed = failed = left = 0
-    for path in inbox_candidates(inbox, min_age_seconds=min_age_seconds):
-        try:
-            result = ingest_path(path=path, channel=BatchChannel.INBOX)
-        except FileNotFoundError:
+    outcomes = ingest_paths(paths=candidates, channel=BatchChannel.INBOX, workers=workers)
+    for path, outcome in zip(candidates, outcomes, strict=True):
+        if outcome.vanished:
             continue  # another poller took it
-        except Exception:
+        result = outcome.result
+        if result is None:  # storage or database down: nothing was registered
             left += 1
-            logger.exception("inbox file %s not ingested; it stays in the inbox", path.name)
-            continue
-        if result.batch is None:  # pragma: no cover - ingest_path always registers or raises
-            left += 1
+            logger.warning("inbox file %s not ingested; it stays in the inbox", path.name)
             continue
         try:
             _move(path, inbox / (PROCESSED_DIR if result.ok else FAILED_DIR))

@@ -93,17 +93,24 @@ class Apply834Result:
 
 
 def handle_834(
-    *, header: TransactionHeader, segments: list[Segment], delimiters: Delimiters
+    *,
+    header: TransactionHeader,
+    segments: list[Segment],
+    delimiters: Delimiters,
+    fresh_header: bool = False,
 ) -> str:
     """Inbound routing handler for ST01 = 834 (contract: returns text, raises on failure).
 
     Mapping, schema and concurrency failures are re-raised as ``inbound_hooks.RoutingError``
     whose message (positions and element names only) the batch records as the reason.
+    ``fresh_header``: see :func:`enrollment_834_apply`.
     """
     from eventstore.inbound_hooks import RoutingError
 
     try:
-        return enrollment_834_apply(header=header, segments=segments).text()
+        return enrollment_834_apply(
+            header=header, segments=segments, fresh_header=fresh_header
+        ).text()
     except (Mapping834Error, EventValidationError, ConcurrencyError) as exc:
         raise RoutingError(f"834 not applied: {exc}") from exc
 
@@ -453,12 +460,19 @@ def _reconcile(
 
 
 def enrollment_834_apply(
-    *, header: TransactionHeader, segments: Sequence[Segment] | None = None
+    *,
+    header: TransactionHeader,
+    segments: Sequence[Segment] | None = None,
+    fresh_header: bool = False,
 ) -> Apply834Result:
     """Map one 834 set to events and append them in ONE transaction (or reconcile it).
 
     ``segments`` default to re-reading the set from the raw file. Raises
     :class:`Mapping834Error` (no events appended) when the set cannot be mapped.
+    ``fresh_header=True``: the header row was inserted by the caller's still open
+    transaction, so no other transaction can see it, route it or have applied it: the row
+    lock and the "already applied" count are skipped, and no savepoint is taken (on an
+    error the caller's transaction or savepoint undoes everything).
     """
     if segments is None:
         segments = read_set_segments(header)
@@ -469,10 +483,12 @@ def enrollment_834_apply(
     file_date = occurred_at.date().isoformat()
     verify_only = parsed.header.get("action_code") == "4"
     result = Apply834Result()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=not fresh_header):
         # The header row lock serialises concurrent (re)routings of the same set.
-        TransactionHeader.objects.select_for_update().filter(pk=header.pk).first()
-        done = DomainEvent.objects.filter(batch_id=header.batch_id, header_id=header.pk).count()
+        done = 0
+        if not fresh_header:
+            TransactionHeader.objects.select_for_update().filter(pk=header.pk).first()
+            done = DomainEvent.objects.filter(batch_id=header.batch_id, header_id=header.pk).count()
         if done:
             result.already_applied = True
             result.events = done

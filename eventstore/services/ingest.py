@@ -20,20 +20,25 @@ reason. Logs and stored reasons carry ids, codes and positions only (never PHI).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import gc
+import inspect
 import io
 import json
 import logging
+import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from edi_platform import x12
@@ -50,7 +55,7 @@ from eventstore.models import (
     TransactionHeader,
 )
 
-from .storage import Opener, fingerprint, raw_open, raw_path, raw_store
+from .storage import Fingerprint, Opener, fingerprint, raw_open, raw_path, raw_store
 
 __all__ = [
     "NOT_OK_STATUSES",
@@ -72,6 +77,9 @@ HEADER_BULK_SIZE = 2000
 # Up to this many sets, headers go in with one INSERT ... RETURNING (ids known: routing skips
 # a SELECT); above it COPY is faster and routing selects the PENDING rows back.
 HEADER_RETURNING_MAX = 50
+# Files up to this size are registered and processed in one transaction (PostgreSQL); see
+# single_transaction_max_bytes().
+DEFAULT_SINGLE_TRANSACTION_MAX_BYTES = 1 << 20
 # A file that ends in one of these was not accepted: the command exits with 1 (RECEIVED only
 # when this call's processing was interrupted; see IngestResult.ok).
 NOT_OK_STATUSES = frozenset(
@@ -196,6 +204,18 @@ def ingest_stream(
     print_name = original_name[:255] or "unnamed"
     fp = fingerprint(opener)
     head = peek_isa(fp.head)
+    if fp.size <= single_transaction_max_bytes() and connection.vendor == "postgresql":
+        result = _ingest_in_one_transaction(
+            opener=opener,
+            fp=fp,
+            head=head,
+            name=print_name,
+            shown=shown,
+            channel=channel,
+            started=started,
+        )
+        if result is not None:
+            return result
     registered_id, partner = _registered_and_partner(fp.sha256, head)
     if registered_id is not None:
         existing = TransactionBatch.objects.select_related("partner").get(sha256=fp.sha256)
@@ -244,31 +264,364 @@ def _registered_and_partner(
 
     One round trip in the usual case (a known sender): the sha256 check rides on the partner
     query as a subquery. Same lookup as ``partner_by_sender`` (ISA06 padding ignored; the
-    pair is unique). An unknown or unidentified sender costs a second, plain query.
+    pair is unique). An unknown or unidentified sender costs a second, plain query. Plain
+    SQL with the model's own converters: this runs for every file and the ORM's query
+    compilation cost more than the query.
     """
     if head is None or not head.sender_identified:
         return _batch_id_for(sha256), None
-    table = connection.ops.quote_name(TransactionBatch._meta.db_table)
-    partner = (
-        TradingPartner.objects.filter(
-            their_isa_qualifier=head.sender_qualifier.strip(),
-            their_isa_id=head.sender_id.strip(),
-        )
-        .annotate(_registered_id=RawSQL(f"SELECT id FROM {table} WHERE sha256 = %s", [sha256]))
-        .first()
-    )
-    if partner is None:
+    sql, load = _partner_lookup()
+    with _hot_cursor() as cursor:
+        cursor.execute(sql, [sha256, head.sender_qualifier.strip(), head.sender_id.strip()])
+        row = cursor.fetchone()
+    if row is None:
         return _batch_id_for(sha256), None
-    return partner._registered_id, partner
+    return row[0], load(row[1:])
+
+
+_SQL_CACHE: dict[tuple[str, str], Any] = {}
+
+
+def _partner_lookup() -> tuple[str, Callable[[Iterable[Any]], TradingPartner]]:
+    """(SQL, row loader) of the partner + sha256 lookup, built once per database vendor."""
+    key = ("partner", connection.vendor)
+    cached = _SQL_CACHE.get(key)
+    if cached is None:
+        meta = TradingPartner._meta
+        quote = connection.ops.quote_name
+        fields = list(meta.concrete_fields)
+        columns = ", ".join(f"p.{quote(f.column)}" for f in fields)
+        batches = quote(TransactionBatch._meta.db_table)
+        sql = (
+            f"SELECT (SELECT b.id FROM {batches} b WHERE b.sha256 = %s), {columns} "
+            f"FROM {quote(meta.db_table)} p "
+            f"WHERE p.{quote(meta.get_field('their_isa_qualifier').column)} = %s "
+            f"AND p.{quote(meta.get_field('their_isa_id').column)} = %s LIMIT 1"
+        )
+        cached = _SQL_CACHE[key] = (sql, _row_loader(TradingPartner, fields))
+    return cached
+
+
+def _row_loader(model: Any, fields: list[Any]) -> Callable[[Iterable[Any]], Any]:
+    """A function turning a row of ``fields`` columns into a model instance (as the ORM would:
+    the backend's and the fields' converters applied, ``from_db`` called)."""
+    attnames = [f.attname for f in fields]
+    converting = []
+    for index, f in enumerate(fields):
+        col = f.get_col(model._meta.db_table)
+        converters = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
+        if converters:
+            converting.append((index, converters, col))
+
+    def load(row: Iterable[Any]) -> Any:
+        values = list(row)
+        for index, converters, col in converting:
+            for convert in converters:
+                values[index] = convert(values[index], col, connection)
+        return model.from_db(connection.alias, attnames, values)
+
+    return load
 
 
 def _batch_id_for(sha256: str) -> int | None:
     """The id of the batch with these bytes (plain SQL: this runs for every file)."""
     table = connection.ops.quote_name(TransactionBatch._meta.db_table)
-    with connection.cursor() as cursor:
+    with _hot_cursor() as cursor:
         cursor.execute(f"SELECT id FROM {table} WHERE sha256 = %s", [sha256])
         row = cursor.fetchone()
     return None if row is None else row[0]
+
+
+@contextlib.contextmanager
+def _hot_cursor() -> Iterator[Any]:
+    """A cursor for the statements that run for every file.
+
+    On PostgreSQL: a psycopg cursor with server-side binding on Django's connection (same
+    session and transaction): the parameters travel apart from the SQL text, which saves
+    the client-side quoting Django's cursors do (measured on the duplicate check: 0.25 ms
+    -> 0.11 ms of client CPU). Statements are prepared only if the connection's
+    ``prepare_threshold`` says so (Django's default: never, for connection poolers).
+    Errors are translated to Django's exceptions like Django's own cursors do. Elsewhere:
+    Django's cursor.
+    """
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    connection.ensure_connection()
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor
+
+
+# -- one transaction per small file -------------------------------------------------------
+
+
+def single_transaction_max_bytes() -> int:
+    """``INBOUND_SINGLE_TRANSACTION_MAX_BYTES`` (default 1 MiB; 0 turns the path off).
+
+    Files up to this size are registered and processed in ONE transaction (PostgreSQL);
+    larger ones commit their RECEIVED batch first, so it is visible while they are processed.
+    """
+    return int(
+        getattr(
+            settings, "INBOUND_SINGLE_TRANSACTION_MAX_BYTES", DEFAULT_SINGLE_TRANSACTION_MAX_BYTES
+        )
+    )
+
+
+class _HandlerFailed(Exception):
+    """A routing handler failed inside the single transaction (which is then rolled back)."""
+
+
+def _ingest_in_one_transaction(
+    *,
+    opener: Opener,
+    fp: Fingerprint,
+    head: IsaHead | None,
+    name: str,
+    shown: str,
+    channel: str,
+    started: float,
+) -> IngestResult | None:
+    """Register, validate, stage the acks, record the final status and route, all in ONE
+    transaction: one commit (one WAL flush) per small file instead of two or three.
+
+    Crash semantics: the raw copy is stored (fsynced) before the transaction commits (a
+    helper thread writes it while this one works; the commit waits for it), so a committed
+    batch always has its file; a crash before the commit leaves at most the stored copy and
+    no row, so the caller still has its file and ingesting it again (the same day) finds the
+    copy, stores nothing new and registers it. The batch INSERT uses
+    ``ON CONFLICT (sha256) DO NOTHING``: a second process ingesting the same bytes waits on
+    the unique index until the first commits and then reports "already received". The
+    partner + ISA13 lock taken with the INSERT (see :func:`_isa13_lock_key`) makes a file
+    with the same ISA13 wait for this transaction before its duplicate check, since it cannot
+    see this uncommitted batch.
+
+    Returns None when the attempt was rolled back (a handler failed, the outcome sink is
+    missing, anything unexpected): nothing of it is committed and the caller runs the
+    two-phase path, which records handler failures (set FAILED, batch committed) and
+    interruptions (batch RECEIVED with the reason) as before.
+    """
+    batch: TransactionBatch | None = None
+    try:
+        with transaction.atomic():
+            candidate = TransactionBatch(
+                original_name=name,
+                sha256=fp.sha256,
+                size=fp.size,
+                received_at=timezone.now(),
+                channel=channel if channel in BatchChannel.values else BatchChannel.SYSTEM,
+                status=BatchStatus.RECEIVED,
+                **(head.batch_fields() if head else {}),
+            )
+            inserted, partner = _insert_fresh_batch(candidate, head)
+            if inserted:
+                # The copy is written (and fsynced) by a helper thread while this one
+                # processes the file; it is waited for before the commit, so the raw copy
+                # is durable before the row is visible, and a storage error rolls
+                # everything back. Nothing is stored for bytes already registered.
+                stored = _in_background(raw_store, opener=opener, path=candidate.storage_path)
+                try:
+                    locked = _isa13_lock_key(partner, candidate.isa13) is not None
+                    plan = _plan(
+                        batch=candidate,
+                        opener=opener,
+                        head=head,
+                        partner=partner,
+                        isa13_locked=locked,
+                        defer_duplicate_check=locked,
+                    )
+                    batch = _finish(
+                        batch=candidate, plan=plan, started=started, opener=opener, fresh=True
+                    )
+                finally:
+                    stored.result()  # raises the storage error, if any: nothing commits
+    except _HandlerFailed:
+        logger.info("inbound file: a handler failed; processing it again in two phases")
+        return None
+    except Exception as exc:
+        logger.warning(
+            "inbound file: single-transaction processing rolled back (%s); two phases",
+            type(exc).__name__,
+        )
+        return None
+    if batch is None:  # already registered, maybe by a concurrent process a moment ago
+        existing = TransactionBatch.objects.select_related("partner").get(sha256=fp.sha256)
+        return IngestResult.from_batch(existing, file=shown, already=True)
+    logger.info(
+        "inbound batch %s registered and processed (channel %s, %d bytes)",
+        batch.pk,
+        channel,
+        fp.size,
+    )
+    return IngestResult.from_batch(batch, file=shown, already=False)
+
+
+_background: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _in_background(fn: Callable[..., Any], **kwargs: Any) -> Future[Any]:
+    """Run ``fn(**kwargs)`` in this process's helper thread (created on first use, and again
+    after a fork: a forked child does not inherit the parent's threads)."""
+    global _background
+    pid = os.getpid()
+    if _background is None or _background[0] != pid:
+        _background = (pid, ThreadPoolExecutor(max_workers=2, thread_name_prefix="raw-store"))
+    return _background[1].submit(fn, **kwargs)
+
+
+def _insert_fresh_batch(
+    batch: TransactionBatch, head: IsaHead | None
+) -> tuple[bool, TradingPartner | None]:
+    """Insert the RECEIVED row of the single-transaction path; returns (inserted, partner).
+
+    A known sender costs ONE statement: the partner lookup (ISA05/ISA06, as
+    ``partner_by_sender``), the INSERT (``partner_id`` and the storage path's
+    ``partner=<code>`` taken from the partner row), ``ON CONFLICT (sha256) DO NOTHING``
+    (False: these bytes are registered, maybe by a concurrent process that was waited for)
+    and the (partner, ISA13) lock once the row is in. Without a partner: a plain INSERT.
+    Sets ``batch.partner``, ``batch.storage_path`` and, when inserted, ``batch.pk``.
+    """
+    marker = "\x00"
+    template = raw_path(
+        partner_code=marker,
+        received_at=batch.received_at,
+        sha256=batch.sha256,
+        name=batch.original_name,
+    )
+    prefix, suffix = template.split(marker)
+    if head is not None and head.sender_identified:
+        sql, fields, load = _sender_insert_sql()
+        params: list[Any] = [head.sender_qualifier.strip(), head.sender_id.strip()]
+        for f in fields:
+            if f.attname == "storage_path":
+                params += [prefix, suffix]
+            elif f.attname != "partner_id":
+                params.append(f.get_db_prep_save(f.pre_save(batch, add=True), connection))
+        valid = _is_isa13(batch.isa13)
+        params += [valid, int(batch.isa13) if valid else 0]
+        with _hot_cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is not None:
+            partner = load(row[2:])
+            batch.partner = partner
+            batch.storage_path = f"{prefix}{partner.code}{suffix}"
+            if row[0] is None:
+                return False, partner
+            batch.pk = row[0]
+            batch._state.adding = False
+            batch._state.db = connection.alias
+            return True, partner
+    batch.storage_path = raw_path(
+        partner_code=None,
+        received_at=batch.received_at,
+        sha256=batch.sha256,
+        name=batch.original_name,
+    )
+    return _insert_batch(batch, lock_key=None), None
+
+
+def _sender_insert_sql() -> tuple[str, list[Any], Callable[[Iterable[Any]], TradingPartner]]:
+    """SQL, batch fields and partner row loader of :func:`_insert_fresh_batch`."""
+    key = ("sender-insert", connection.vendor)
+    cached = _SQL_CACHE.get(key)
+    if cached is None:
+        quote = connection.ops.quote_name
+        pmeta, bmeta = TradingPartner._meta, TransactionBatch._meta
+        pfields = list(pmeta.concrete_fields)
+        fields = [f for f in bmeta.concrete_fields if not f.primary_key]
+        values = []
+        for f in fields:
+            if f.attname == "partner_id":
+                values.append("p.id")
+            elif f.attname == "storage_path":
+                values.append("CAST(%s AS text) || p.code || CAST(%s AS text)")
+            else:  # typed: a NULL parameter must not arrive as text
+                values.append(f"CAST(%s AS {f.cast_db_type(connection)})")
+        pcols = ", ".join(quote(f.column) for f in pfields)
+        sql = (
+            f"WITH p AS (SELECT {pcols} FROM {quote(pmeta.db_table)} "
+            f"WHERE {quote(pmeta.get_field('their_isa_qualifier').column)} = %s "
+            f"AND {quote(pmeta.get_field('their_isa_id').column)} = %s LIMIT 1), "
+            f"ins AS (INSERT INTO {quote(bmeta.db_table)} "
+            f"({', '.join(quote(f.column) for f in fields)}) SELECT {', '.join(values)} FROM p "
+            f"ON CONFLICT ({quote(bmeta.get_field('sha256').column)}) DO NOTHING "
+            f"RETURNING {quote(bmeta.pk.column)}) "
+            # the lock (see _isa13_lock_key) once the row is in: EXISTS reads the INSERT
+            "SELECT (SELECT id FROM ins), CASE WHEN %s AND p.active AND EXISTS "
+            "(SELECT 1 FROM ins) THEN pg_advisory_xact_lock(p.id * 1000000000 + %s) END IS NULL, "
+            f"{', '.join('p.' + quote(f.column) for f in pfields)} FROM p"
+        )
+        cached = _SQL_CACHE[key] = (sql, fields, _row_loader(TradingPartner, pfields))
+    return cached
+
+
+def _isa13_lock_key(partner: TradingPartner | None, isa13: str) -> int | None:
+    """Advisory-lock key of (partner, ISA13): partner id * 10^9 + ISA13 (9 digits), or None
+    when no duplicate check will run (no active partner, no valid ISA13, not PostgreSQL).
+
+    The holder is a transaction whose batch with this ISA13 is not committed yet; whoever
+    checks the same pair for duplicates takes the lock first, so it waits for that commit
+    and then sees the batch (READ COMMITTED: each statement sees what committed before it).
+    """
+    if (
+        partner is None
+        or not partner.active
+        or not _is_isa13(isa13)
+        or connection.vendor != "postgresql"
+    ):
+        return None
+    return partner.pk * 1_000_000_000 + int(isa13)
+
+
+def _lock_isa13(key: int) -> None:
+    """Wait for (and take, until this transaction ends) the ISA13 lock of ``key``."""
+    with _hot_cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _insert_batch(batch: TransactionBatch, *, lock_key: int | None) -> bool:
+    """``INSERT ... ON CONFLICT (sha256) DO NOTHING RETURNING id`` (+ the ISA13 lock).
+
+    Returns False when a batch with these bytes exists (committed by another process; an
+    uncommitted one is waited for). Sets ``batch.pk`` when inserted.
+    """
+    sql, fields = _batch_insert_sql(with_lock=lock_key is not None)
+    params = [f.get_db_prep_save(f.pre_save(batch, add=True), connection) for f in fields]
+    if lock_key is not None:
+        params.append(lock_key)
+    with _hot_cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    batch.pk = row[0]
+    batch._state.adding = False
+    batch._state.db = connection.alias
+    return True
+
+
+def _batch_insert_sql(*, with_lock: bool) -> tuple[str, list[Any]]:
+    key = ("batch-insert-lock" if with_lock else "batch-insert", connection.vendor)
+    cached = _SQL_CACHE.get(key)
+    if cached is None:
+        meta = TransactionBatch._meta
+        quote = connection.ops.quote_name
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT ({quote(meta.get_field('sha256').column)}) DO NOTHING "
+            f"RETURNING {quote(meta.pk.column)}"
+        )
+        if with_lock:
+            # the lock is taken right after the row is in (a data-modifying CTE runs
+            # whatever the outer query reads; the outer SELECT calls the lock once per row)
+            sql = f"WITH ins AS ({sql}) SELECT ins.id, pg_advisory_xact_lock(%s) FROM ins"
+        cached = _SQL_CACHE[key] = (sql, fields)
+    return cached
 
 
 # -- the ISA head --------------------------------------------------------------------------
@@ -385,6 +738,9 @@ class _Plan:
     # need not select them again; None: routing looks them up
     pending_rows: list[TransactionHeader] | None = None
     routed: bool = False  # the pending sets were routed inside the final transaction
+    # (partner, ISA13, now) when _plan left the duplicate check of the first ISA13 to
+    # _finish (single-transaction path); None when it was done
+    duplicate_check: tuple[TradingPartner, str, datetime] | None = None
 
 
 def duplicate_window_days() -> int:
@@ -405,15 +761,27 @@ def find_duplicate(
     """
     if not isa13:
         return None
+    sql, params = _duplicate_query(
+        partner_id=partner.pk, isa13=isa13, exclude_batch_id=exclude_batch_id, now=now
+    )
+    with _hot_cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else TransactionBatch.objects.get(pk=row[0])
+
+
+def _duplicate_query(
+    *, partner_id: int, isa13: str, exclude_batch_id: int | None, now: datetime
+) -> tuple[str, list[Any]]:
+    """SQL and parameters of :func:`find_duplicate` (plain SQL: it runs for every file)."""
     since = now - timedelta(days=duplicate_window_days())
-    # plain SQL: this runs for every file and the ORM would cost more than the query
     table = connection.ops.quote_name(TransactionBatch._meta.db_table)
     sql = (
         f"SELECT id FROM {table} WHERE partner_id = %s AND isa13 = %s AND received_at >= %s "
         "AND status NOT IN (%s, %s)"
     )
     params: list[Any] = [
-        partner.pk,
+        partner_id,
         isa13,
         since,
         BatchStatus.DUPLICATE.value,
@@ -422,10 +790,7 @@ def find_duplicate(
     if exclude_batch_id is not None:
         sql += " AND id <> %s AND (id < %s OR status <> %s)"
         params += [exclude_batch_id, exclude_batch_id, BatchStatus.RECEIVED.value]
-    with connection.cursor() as cursor:
-        cursor.execute(sql + " ORDER BY received_at, id LIMIT 1", params)
-        row = cursor.fetchone()
-    return None if row is None else TransactionBatch.objects.get(pk=row[0])
+    return sql + " ORDER BY received_at, id LIMIT 1", params
 
 
 def batch_process(
@@ -482,7 +847,15 @@ def _plan(
     opener: Opener,
     head: IsaHead | None,
     partner: TradingPartner | None,
+    isa13_locked: bool = False,
+    defer_duplicate_check: bool = False,
 ) -> _Plan:
+    """What to write for this batch. ``isa13_locked``: the caller holds the ISA13 lock.
+
+    ``defer_duplicate_check`` (single-transaction path): the first ISA13 is not checked
+    here; the plan assumes it is new and carries the check (``plan.duplicate_check``) for
+    :func:`_finish`, which runs it in the same statement as the status update.
+    """
     now = timezone.now()
     if head is None or not head.sender_identified:
         with opener() as stream:
@@ -502,7 +875,15 @@ def _plan(
         )
 
     isa13 = head.control_number if _is_isa13(head.control_number) else ""
-    original = find_duplicate(partner=partner, isa13=isa13, exclude_batch_id=batch.pk, now=now)
+    lock_key = None if isa13_locked else _isa13_lock_key(partner, isa13)
+    if lock_key is not None:
+        # a single-transaction ingest of the same ISA13 may hold an uncommitted batch:
+        # wait for it (held until this statement's or the caller's transaction ends)
+        _lock_isa13(lock_key)
+    deferred = defer_duplicate_check and bool(isa13)
+    original = None
+    if not deferred:
+        original = find_duplicate(partner=partner, isa13=isa13, exclude_batch_id=batch.pk, now=now)
     if original is not None:
         return _plan_duplicate(batch=batch, partner=partner, original=original, opener=opener)
 
@@ -551,7 +932,10 @@ def _plan(
             version_fallback=partner.version_fallback,
             is_known_receiver=is_known_receiver,
         )
-    return _plan_from_report(batch=batch, report=report, partner=partner, lookup=lookup)
+    plan = _plan_from_report(batch=batch, report=report, partner=partner, lookup=lookup)
+    if deferred:
+        plan.duplicate_check = (partner, isa13, now)
+    return plan
 
 
 def _plan_without_partner(report: x12.ValidationReport) -> _Plan:
@@ -795,6 +1179,11 @@ def _insert_headers(
     """
     if not specs:
         return []
+    if len(specs) <= HEADER_RETURNING_MAX and connection.vendor == "postgresql":
+        sql, params, rows = _header_insert(batch, specs)
+        with _hot_cursor() as cursor:
+            cursor.execute(sql, params)
+            return _with_ids(rows, cursor.fetchall())
     if len(specs) <= HEADER_RETURNING_MAX and connection.features.can_return_rows_from_bulk_insert:
         return TransactionHeader.objects.bulk_create([_header_row(batch, *spec) for spec in specs])
     if connection.vendor != "postgresql":
@@ -978,6 +1367,14 @@ def _report_summary(report: x12.ValidationReport) -> dict[str, Any]:
 
 def _update_if_received(batch_id: int, fields: dict[str, Any]) -> bool:
     """``UPDATE ... WHERE id = %s AND status = 'RECEIVED'`` (plain SQL: it runs per file)."""
+    sql, params = _batch_update(batch_id, fields)
+    with _hot_cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount == 1
+
+
+def _batch_update(batch_id: int, fields: dict[str, Any]) -> tuple[str, list[Any]]:
+    """SQL and parameters of :func:`_update_if_received`."""
     meta = TransactionBatch._meta
     quote = connection.ops.quote_name
     assignments, params = [], []
@@ -990,13 +1387,98 @@ def _update_if_received(batch_id: int, fields: dict[str, Any]) -> bool:
     sql = (
         f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} WHERE id = %s AND status = %s"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, batch_id, BatchStatus.RECEIVED.value])
-        return cursor.rowcount == 1
+    return sql, [*params, batch_id, BatchStatus.RECEIVED.value]
+
+
+def _header_insert(
+    batch: TransactionBatch, specs: list[tuple[str, x12.GroupHeader, x12.SetReport, str]]
+) -> tuple[str, list[Any], list[TransactionHeader]]:
+    """``INSERT ... VALUES (...), (...) RETURNING id`` of a few header rows (PostgreSQL
+    returns the ids in the order of the VALUES rows, as ``bulk_create`` relies on too)."""
+    rows = [_header_row(batch, *spec) for spec in specs]
+    key = ("header-insert", connection.vendor)
+    fields = _SQL_CACHE.get(key)
+    if fields is None:
+        fields = _SQL_CACHE[key] = [
+            f for f in TransactionHeader._meta.concrete_fields if not f.primary_key
+        ]
+    quote = connection.ops.quote_name
+    one = f"({', '.join(['%s'] * len(fields))})"
+    sql = (
+        f"INSERT INTO {quote(TransactionHeader._meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in fields)}) VALUES {', '.join([one] * len(rows))} "
+        f"RETURNING {quote(TransactionHeader._meta.pk.column)}"
+    )
+    params = [
+        f.get_db_prep_save(f.pre_save(row, add=True), connection) for row in rows for f in fields
+    ]
+    return sql, params, rows
+
+
+def _with_ids(rows: list[TransactionHeader], ids: list[tuple[int]]) -> list[TransactionHeader]:
+    for row, (pk,) in zip(rows, ids, strict=True):
+        row.pk = pk
+        row._state.adding = False
+        row._state.db = connection.alias
+    return rows
+
+
+def _update_and_insert_headers(
+    batch: TransactionBatch, plan: _Plan, fields: dict[str, Any]
+) -> tuple[int | None, list[TransactionHeader]]:
+    """One statement (single-transaction path, a few headers): the deferred duplicate check
+    of the first ISA13, the final-status UPDATE (only when no duplicate was found) and the
+    header INSERT. Returns (the original batch's id when this one is a duplicate, the
+    inserted header rows; a duplicate's rows are deleted again).
+
+    The statement starts after this transaction took the ISA13 lock (with the batch
+    INSERT), so its snapshot includes every batch whose transaction held that lock before.
+    """
+    update_sql, params = _batch_update(batch.pk, fields)
+    ctes = []
+    if plan.duplicate_check is not None:
+        partner, isa13, now = plan.duplicate_check
+        dup_sql, dup_params = _duplicate_query(
+            partner_id=partner.pk, isa13=isa13, exclude_batch_id=batch.pk, now=now
+        )
+        ctes.append(f"dup AS ({dup_sql})")
+        update_sql += " AND NOT EXISTS (SELECT 1 FROM dup)"
+        params = [*dup_params, *params]
+        original = "(SELECT id FROM dup)"
+    else:
+        original = "NULL::bigint"
+    ctes.append(f"upd AS ({update_sql})")
+    rows: list[TransactionHeader] = []
+    if plan.headers:
+        insert_sql, insert_params, rows = _header_insert(batch, plan.headers)
+        sql = f"WITH {', '.join(ctes)} {insert_sql}, {original}"
+        params += insert_params
+    else:
+        sql = f"WITH {', '.join(ctes)} SELECT NULL::bigint, {original}"
+    with _hot_cursor() as cursor:
+        cursor.execute(sql, params)
+        results = cursor.fetchall()
+    original_id = results[0][1] if results else None
+    if original_id is not None:
+        if rows:
+            TransactionHeader.objects.filter(batch_id=batch.pk).delete()
+        return original_id, []
+    return None, _with_ids(rows, [(r[0],) for r in results]) if rows else []
+
+
+def _finish_as_duplicate(
+    *, batch: TransactionBatch, plan: _Plan, original_id: int, started: float, opener: Opener
+) -> TransactionBatch:
+    """The deferred check found the ISA13 already received: record the duplicate instead
+    (the batch is still RECEIVED; nothing of the first plan was written)."""
+    partner = plan.duplicate_check[0]  # type: ignore[index]
+    original = TransactionBatch.objects.get(pk=original_id)
+    duplicate = _plan_duplicate(batch=batch, partner=partner, original=original, opener=opener)
+    return _finish(batch=batch, plan=duplicate, started=started, opener=opener)
 
 
 def _finish(
-    *, batch: TransactionBatch, plan: _Plan, started: float, opener: Opener
+    *, batch: TransactionBatch, plan: _Plan, started: float, opener: Opener, fresh: bool = False
 ) -> TransactionBatch:
     """The one transaction: final status, headers and owed outcomes commit together.
 
@@ -1004,6 +1486,11 @@ def _finish(
     so of two concurrent runs (e.g. two "Reprocess" clicks) one writes and the other finds
     the batch finished and keeps that result. A RECEIVED batch never has headers (they are
     written here, with the final status), so nothing needs deleting first.
+
+    ``fresh``: the batch row was inserted by the caller's still open transaction (the
+    single-transaction path), so this runs inside it without a savepoint, every accepted set
+    is routed here, and a failing handler raises :class:`_HandlerFailed` instead of being
+    isolated in a savepoint: the caller rolls everything back and uses the two-phase path.
     """
     sink = outcome_sink() if plan.outcomes else None
     fields: dict[str, Any] = {
@@ -1021,14 +1508,44 @@ def _finish(
     }
     if plan.partner is not None:
         fields["partner"] = plan.partner
-    with transaction.atomic():
-        if not _update_if_received(batch.pk, fields):
-            return TransactionBatch.objects.select_related("partner").get(pk=batch.pk)
-        for name, value in fields.items():
-            setattr(batch, name, value)
-        rows = _insert_headers(batch, plan.headers)
+    with transaction.atomic(savepoint=not fresh):
+        if fresh and len(plan.headers) <= HEADER_RETURNING_MAX:
+            # our own row (nobody else can finish it): the duplicate check, the status
+            # UPDATE and the header INSERT are one statement (data-modifying CTEs)
+            original_id, rows = _update_and_insert_headers(batch, plan, fields)
+            if original_id is not None:
+                return _finish_as_duplicate(
+                    batch=batch, plan=plan, original_id=original_id, started=started, opener=opener
+                )
+            for name, value in fields.items():
+                setattr(batch, name, value)
+        else:
+            if fresh and plan.duplicate_check is not None:
+                partner, isa13, now = plan.duplicate_check
+                original = find_duplicate(
+                    partner=partner, isa13=isa13, exclude_batch_id=batch.pk, now=now
+                )
+                if original is not None:
+                    return _finish_as_duplicate(
+                        batch=batch,
+                        plan=plan,
+                        original_id=original.pk,
+                        started=started,
+                        opener=opener,
+                    )
+            if not _update_if_received(batch.pk, fields):
+                return TransactionBatch.objects.select_related("partner").get(pk=batch.pk)
+            for name, value in fields.items():
+                setattr(batch, name, value)
+            rows = _insert_headers(batch, plan.headers)
         if rows is not None:
             plan.pending_rows = [r for r in rows if r.routing_status == RoutingStatus.PENDING]
+        elif fresh and any(spec[3] == RoutingStatus.PENDING for spec in plan.headers):
+            plan.pending_rows = list(
+                TransactionHeader.objects.filter(
+                    batch=batch, routing_status=RoutingStatus.PENDING
+                ).order_by("id")
+            )
         for outcome in plan.outcomes:
             sink(  # type: ignore[misc]
                 batch=batch,
@@ -1045,8 +1562,12 @@ def _finish(
             # see, hence route, them, so they need no lock, and routing them here saves a
             # transaction (and its commit flush) per small file. Each handler runs in a
             # savepoint: a failing one marks only its set FAILED and the batch still commits.
-            batch_route_pending(
-                batch=batch, opener=opener, pending_rows=plan.pending_rows, own_rows=True
+            _route_rows(
+                batch=batch,
+                opener=opener,
+                pending_rows=plan.pending_rows,
+                own_rows=True,
+                isolate_failures=not fresh,
             )
             plan.routed = True
     logger.info(
@@ -1079,6 +1600,25 @@ def batch_route_pending(
     caller just inserted them (saves selecting them again); ``own_rows``: they were inserted
     by the caller's still open transaction, invisible to others (no row lock needed).
     """
+    return _route_rows(
+        batch=batch,
+        opener=opener,
+        pending_rows=pending_rows,
+        own_rows=own_rows,
+        isolate_failures=True,
+    )
+
+
+def _route_rows(
+    *,
+    batch: TransactionBatch,
+    opener: Opener | None,
+    pending_rows: list[TransactionHeader] | None,
+    own_rows: bool,
+    isolate_failures: bool,
+) -> int:
+    """:func:`batch_route_pending`; ``isolate_failures=False`` (only with ``own_rows``): no
+    savepoint per set, a failing handler raises :class:`_HandlerFailed` to the caller."""
     if pending_rows is None:
         pending_rows = list(
             TransactionHeader.objects.filter(
@@ -1115,7 +1655,12 @@ def batch_route_pending(
                 continue
             d = delimiters.get(isa.offset) or {}
             routed += _route_one(
-                header, tset.segments, x12.Delimiters(**d), batch=batch, own_row=own_rows
+                header,
+                tset.segments,
+                x12.Delimiters(**d),
+                batch=batch,
+                own_row=own_rows,
+                isolate_failure=isolate_failures,
             )
             if not pending:
                 break
@@ -1134,14 +1679,23 @@ def _route_one(
     *,
     batch: TransactionBatch,
     own_row: bool = False,
+    isolate_failure: bool = True,
 ) -> int:
     fn = handler_for(header.st01)
     if fn is None:
-        TransactionHeader.objects.filter(pk=header.pk).update(
-            routing_status=RoutingStatus.NO_HANDLER,
-            routing_result="accepted, no handler for this transaction type yet",
-        )
+        _set_routing(header.pk, RoutingStatus.NO_HANDLER, _NO_HANDLER)
         return 0
+    # handlers read the batch (stored path, partner): hand them the instance already in
+    # memory instead of two lazy queries per set
+    if not isolate_failure:
+        # the single-transaction path: the whole file is redone in two phases on failure
+        header.batch = batch
+        try:
+            result = _call_handler(fn, header, segments, delimiters, fresh=True)
+        except Exception as exc:
+            raise _HandlerFailed(header.pk) from exc
+        _mark_routed(header, result)
+        return 1
     try:
         # inside the caller's transaction this is a savepoint: a failure undoes this set only
         with transaction.atomic():
@@ -1151,13 +1705,9 @@ def _route_one(
                 locked = TransactionHeader.objects.select_for_update().get(pk=header.pk)
                 if locked.routing_status != RoutingStatus.PENDING:
                     return 0  # routed by a concurrent run
-            # handlers read the batch (stored path, partner): hand them the instance already
-            # in memory instead of two lazy queries per set
             locked.batch = batch
-            result = fn(header=locked, segments=segments, delimiters=delimiters)
-            locked.routing_status = RoutingStatus.ROUTED
-            locked.routing_result = str(result or "routed")[:1000]
-            locked.save(update_fields=["routing_status", "routing_result"])
+            result = _call_handler(fn, locked, segments, delimiters, fresh=own_row)
+            _mark_routed(locked, result)
         return 1
     except RoutingError as exc:
         reason = f"handler failed: {exc}"
@@ -1165,7 +1715,48 @@ def _route_one(
         # the exception text may quote the set's data: keep only its class
         reason = f"handler failed ({type(exc).__name__}); retry with Reprocess"
     logger.warning("inbound header %s (ST01 %s): routing failed", header.pk, header.st01)
-    TransactionHeader.objects.filter(pk=header.pk).update(
-        routing_status=RoutingStatus.FAILED, routing_result=reason[:1000]
-    )
+    _set_routing(header.pk, RoutingStatus.FAILED, reason[:1000])
     return 0
+
+
+_NO_HANDLER = "accepted, no handler for this transaction type yet"
+
+
+def _call_handler(
+    fn: Callable[..., str],
+    header: TransactionHeader,
+    segments: list[x12.Segment],
+    delimiters: x12.Delimiters,
+    *,
+    fresh: bool,
+) -> str:
+    """Call a routing handler; ``fresh_header=True`` goes to handlers that declare it."""
+    if fresh and _accepts_fresh_header(fn):
+        return fn(header=header, segments=segments, delimiters=delimiters, fresh_header=True)
+    return fn(header=header, segments=segments, delimiters=delimiters)
+
+
+@functools.lru_cache(maxsize=64)
+def _accepts_fresh_header(fn: Callable[..., str]) -> bool:
+    """Whether a handler has a ``fresh_header`` parameter: "this header row was inserted by
+    the caller's still open transaction" (it can skip locking it and checking what it did)."""
+    try:
+        return "fresh_header" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _mark_routed(header: TransactionHeader, result: str | None) -> None:
+    header.routing_status = RoutingStatus.ROUTED
+    header.routing_result = str(result or "routed")[:1000]
+    _set_routing(header.pk, header.routing_status, header.routing_result)
+
+
+def _set_routing(header_id: int, status: str, result: str) -> None:
+    """``UPDATE ... SET routing_status, routing_result`` (plain SQL: it runs per set)."""
+    table = connection.ops.quote_name(TransactionHeader._meta.db_table)
+    with _hot_cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET routing_status = %s, routing_result = %s WHERE id = %s",
+            [status, result, header_id],
+        )

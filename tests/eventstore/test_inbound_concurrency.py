@@ -65,3 +65,54 @@ def test_two_processes_ingesting_the_same_file_at_once_make_one_batch(tmp_path):
     assert ProcessingOutcome.objects.filter(batch=batch).count() == 1
     stored = list((tmp_path / "storage").rglob("*"))
     assert [p.name for p in stored if p.is_file()] == [f"{batch.sha256}_same.x12"]
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_ingesting_one_isa13_in_different_files_process_one_and_reject_one(
+    tmp_path,
+):
+    # Small files register and process in one transaction, so neither process can see the
+    # other's uncommitted batch: the ISA13 lock makes the second wait, then see it.
+    onboard_partner()
+    paths = [tmp_path / "first.x12", tmp_path / "second.x12"]
+    paths[0].write_bytes(sample(ack_requested="0"))
+    paths[1].write_bytes(sample(ack_requested="1"))  # other bytes, same sender and ISA13
+    db = connection.settings_dict
+    env = child_process_env(INBOUND_STORAGE_ROOT=str(tmp_path / "storage"))
+
+    with psycopg.connect(_dsn(db), autocommit=False) as gate:
+        gate.execute("LOCK TABLE eventstore_transactionbatch IN SHARE ROW EXCLUSIVE MODE")
+        procs = [
+            subprocess.Popen(
+                [sys.executable, str(REPO_ROOT / "manage.py"), "ingest", str(p), "--format=json"],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for p in paths
+        ]
+        waiting = 0
+        deadline = time.monotonic() + 90
+        with psycopg.connect(_dsn(db), autocommit=True) as probe:
+            while waiting < 2 and time.monotonic() < deadline:
+                if any(p.poll() is not None for p in procs):
+                    break
+                waiting = probe.execute(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted "
+                    "AND relation = 'eventstore_transactionbatch'::regclass"
+                ).fetchone()[0]
+                time.sleep(0.05)
+        gate.rollback()  # both INSERTs proceed at once
+        outputs = [p.communicate(timeout=120) for p in procs]
+
+    assert waiting == 2, [err.decode()[-2000:] for _, err in outputs]
+    statuses = sorted(TransactionBatch.objects.values_list("status", flat=True))
+    assert statuses == ["ACCEPTED", "DUPLICATE"]
+    duplicate = TransactionBatch.objects.get(status="DUPLICATE")
+    original = TransactionBatch.objects.get(status="ACCEPTED")
+    assert duplicate.duplicate_of_id == original.pk
+    ta1 = ProcessingOutcome.objects.get(batch=duplicate)
+    assert (ta1.response_type, ta1.payload["note_code"]) == ("TA1", "025")
+    assert ProcessingOutcome.objects.filter(batch=original, response_type="999").count() == 1

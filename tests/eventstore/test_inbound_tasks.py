@@ -81,3 +81,63 @@ def test_recent_files_wait_for_the_next_poll(settings):
 def test_inbox_polling_is_a_default_schedule():
     specs = {s.task: s for s in DEFAULT_SCHEDULES}
     assert "eventstore.tasks.inbound_poll_inbox" in specs
+
+
+@override_settings(INBOUND_INBOX_MIN_AGE_SECONDS=0, INBOUND_INBOX_WORKERS=3)
+def test_only_a_burst_of_files_is_handed_to_worker_processes(settings, monkeypatch):
+    from eventstore.services.ingest_many import FileOutcome
+
+    asked = []
+
+    def fake_ingest_paths(*, paths, channel, workers):
+        asked.append((len(paths), workers))
+        return [FileOutcome(path=str(p), error="database down") for p in paths]
+
+    monkeypatch.setattr(tasks, "ingest_paths", fake_ingest_paths)
+    inbox = settings.INBOUND_INBOX_DIR
+    for n in range(tasks.MIN_FILES_PER_WORKER - 1):
+        (inbox / f"f{n:03d}.x12").write_bytes(sample(isa13=f"{600 + n:09d}"))
+    assert tasks.inbox_poll().left == tasks.MIN_FILES_PER_WORKER - 1
+    for n in range(tasks.MIN_FILES_PER_WORKER - 1, 5 * tasks.MIN_FILES_PER_WORKER):
+        (inbox / f"f{n:03d}.x12").write_bytes(sample(isa13=f"{600 + n:09d}"))
+    assert tasks.inbox_poll().left == 5 * tasks.MIN_FILES_PER_WORKER
+
+    assert asked == [(tasks.MIN_FILES_PER_WORKER - 1, 1), (5 * tasks.MIN_FILES_PER_WORKER, 3)]
+    assert len(list(inbox.glob("*.x12"))) == 5 * tasks.MIN_FILES_PER_WORKER  # none moved
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_worker_processes_ingest_a_burst_and_this_process_moves_every_file(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT, child_process_env
+
+    onboard_partner()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir(exist_ok=True)
+    count = 2 * tasks.MIN_FILES_PER_WORKER
+    for n in range(count):
+        (inbox / f"f{n:03d}.x12").write_bytes(sample(isa13=f"{700 + n:09d}"))
+    (inbox / "junk.x12").write_bytes(b"\x00\x01binary")
+    env = child_process_env(
+        INBOUND_STORAGE_ROOT=str(tmp_path / "storage"), INBOUND_INBOX_DIR=str(inbox)
+    )
+    code = (
+        "import django; django.setup(); from eventstore.tasks import inbox_poll; "
+        "r = inbox_poll(min_age_seconds=0, workers=2); print(r.processed, r.failed, r.left)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+    assert done.stdout.split() == [str(count), "1", "0"], done.stderr[-2000:]
+    assert len(moved(inbox, "processed")) == count and moved(inbox, "failed") == ["junk.x12"]
+    assert not list(inbox.glob("*.x12"))
+    assert TransactionBatch.objects.filter(channel="inbox", status="ACCEPTED").count() == count

@@ -90,3 +90,33 @@ def test_storage_failure_is_reported_per_file_without_a_traceback(files, monkeyp
     assert rows[0]["status"] == "ERROR" and rows[0]["batch"] is None
     assert "No space left on device" in rows[0]["reason"]
     assert not TransactionBatch.objects.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_workers_ingest_every_file_once_and_report_in_input_order(tmp_path):
+    from tests.conftest import child_process_env, run_manage
+
+    onboard_partner()
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "a.x12").write_bytes(sample())
+    (folder / "b.x12").write_bytes(sample(isa13="000000102"))
+    (folder / "c.x12").write_bytes(sample())  # the same bytes as a.x12, under another name
+    (folder / "d.x12").write_bytes(sample(isa13="000000104", receiver="NOTUS"))
+    env = child_process_env(INBOUND_STORAGE_ROOT=str(tmp_path / "storage"))
+
+    done = run_manage("ingest", str(folder), "--workers", "2", "--format", "json", env=env)
+
+    assert done.returncode == 1, done.stderr[-2000:]  # d.x12 is rejected
+    rows = json.loads(done.stdout)
+    assert [r["file"].rsplit("/", 1)[1] for r in rows] == ["a.x12", "b.x12", "c.x12", "d.x12"]
+    assert rows[0]["batch"] == rows[2]["batch"]
+    assert sorted([rows[0]["already_received"], rows[2]["already_received"]]) == [False, True]
+    assert [r["status"] for r in rows] == ["ACCEPTED", "ACCEPTED", "ACCEPTED", "REJECTED"]
+    assert TransactionBatch.objects.count() == 3
+
+
+def test_workers_must_be_at_least_one(files):
+    with pytest.raises(CommandError, match="--workers"):
+        call_command("ingest", str(files), "--workers", "0")

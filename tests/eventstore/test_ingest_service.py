@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.test import override_settings
@@ -387,3 +388,106 @@ def test_staged_payloads_render_into_valid_ack_interchanges():
     assert x12.validate_envelope(rendered_999) == []
     assert x12.validate_envelope(rendered_ta1) == []
     assert b"AK9*P*2*2*1" in rendered_999 and b"TA1*000000101*230101*1253*A*000" in rendered_ta1
+
+
+@override_settings(INBOUND_SINGLE_TRANSACTION_MAX_BYTES=0)
+def test_with_the_single_transaction_path_off_a_file_gets_the_same_results():
+    # files above the size limit commit RECEIVED first, then process (the large-file path)
+    onboard_partner()
+    register_handler("834", lambda **kw: "routed in two phases")
+    result = ingest_bytes(data=sample(ack_requested="1"), original_name="a.x12")
+
+    batch = TransactionBatch.objects.get(pk=result.batch)
+    assert result.status == batch.status == BatchStatus.ACCEPTED and not result.already_received
+    header = TransactionHeader.objects.get(batch=batch)
+    assert (header.routing_status, header.routing_result) == (
+        RoutingStatus.ROUTED,
+        "routed in two phases",
+    )
+    types = sorted(
+        ProcessingOutcome.objects.filter(batch=batch).values_list("response_type", flat=True)
+    )
+    assert types == ["999", "TA1"]
+
+
+def test_a_crash_before_the_commit_leaves_the_raw_copy_and_the_file_ingests_again(monkeypatch):
+    # one transaction per small file: the raw copy is stored before the row, nothing of the
+    # row is committed when the process dies mid-processing
+    onboard_partner()
+    from eventstore.services import ingest as ingest_module
+
+    real_plan = ingest_module._plan
+    runs = []
+
+    def dies_the_first_time(**kwargs):
+        runs.append(1)
+        if len(runs) == 1:
+            raise KeyboardInterrupt  # not an Exception: nothing catches it, like a kill
+        return real_plan(**kwargs)
+
+    monkeypatch.setattr(ingest_module, "_plan", dies_the_first_time)
+    root = Path(inbound_storage().location)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_bytes(data=sample(), original_name="a.x12")
+    assert not TransactionBatch.objects.exists()
+    stored = [p for p in root.rglob("*") if p.is_file()]
+    assert len(stored) == 1
+
+    result = ingest_bytes(data=sample(), original_name="a.x12")
+
+    assert result.status == BatchStatus.ACCEPTED and not result.already_received
+    assert [p for p in root.rglob("*") if p.is_file()] == stored
+    assert TransactionBatch.objects.get().storage_path == str(stored[0].relative_to(root))
+    assert ProcessingOutcome.objects.filter(batch_id=result.batch).count() == 1
+
+
+def test_handlers_that_declare_fresh_header_learn_whether_their_row_is_uncommitted(
+    django_user_model,
+):
+    onboard_partner()
+    calls = []
+
+    def handler(*, header, segments, delimiters, fresh_header=False):
+        calls.append(fresh_header)
+        if len(calls) < 3:
+            raise RoutingError("not yet")
+        return "ok"
+
+    register_handler("834", handler)
+    result = ingest_bytes(data=sample(), original_name="a.x12")
+    header = TransactionHeader.objects.get(batch_id=result.batch)
+    assert header.routing_status == RoutingStatus.FAILED
+    # the single transaction failed and was rolled back; the two-phase retry then inserted
+    # the row in its final-status transaction: both times the row was this transaction's own
+    assert calls == [True, True]
+
+    batch_reprocess(batch_id=result.batch, acting_user=django_user_model.objects.create_user("o"))
+    header.refresh_from_db()
+    assert header.routing_status == RoutingStatus.ROUTED
+    assert calls == [True, True, False]  # a committed row: the handler must lock and check
+
+
+def test_a_small_file_with_many_sets_is_processed_and_routed_in_one_transaction():
+    # above HEADER_RETURNING_MAX sets the headers go in with COPY and are selected back
+    from eventstore.services.ingest import HEADER_RETURNING_MAX
+
+    onboard_partner()
+    text = sample().decode()
+    start, end = text.index("ST*834"), text.index("GE*")
+    body = text[start:end]
+    count = HEADER_RETURNING_MAX + 5
+    sets = "".join(body.replace("0001", f"{n:04d}") for n in range(1, count + 1))
+    data = (text[:start] + sets + text[end:]).replace("GE*1*", f"GE*{count}*").encode()
+    routed = []
+    register_handler("834", lambda *, header, **kw: routed.append(header.st02) or "ok")
+
+    result = ingest_bytes(data=data, original_name="many.x12")
+
+    assert result.status == BatchStatus.ACCEPTED and result.sets_accepted == count
+    statuses = set(
+        TransactionHeader.objects.filter(batch_id=result.batch).values_list(
+            "routing_status", flat=True
+        )
+    )
+    assert statuses == {RoutingStatus.ROUTED} and len(routed) == count
+    assert ProcessingOutcome.objects.filter(batch_id=result.batch).count() == 1

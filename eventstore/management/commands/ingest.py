@@ -1,4 +1,4 @@
-"""``manage.py ingest PATH... [--format text|json]``: register and process inbound X12 files."""
+"""``manage.py ingest PATH... [--format text|json] [--workers N]``: register and process files."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from eventstore.models import BatchChannel
-from eventstore.services.ingest import IngestResult, ingest_path
+from eventstore.services.ingest import IngestResult
+from eventstore.services.ingest_many import ingest_paths
 
 
 def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str]]:
@@ -57,8 +58,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("paths", nargs="+", metavar="PATH")
         parser.add_argument("--format", choices=["text", "json"], default="text")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help=(
+                "ingest in N worker processes (default 1: this process). Each file is still "
+                "registered and processed once; results are printed in input order."
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["workers"] < 1:
+            raise CommandError("--workers must be at least 1")
         files, missing = expand_paths(options["paths"])
         results: list[dict[str, Any]] = []
         failures = 0
@@ -73,22 +85,20 @@ class Command(BaseCommand):
                     "reason": "no such file, directory or matching glob",
                 }
             )
-        for path in files:
-            try:
-                result = ingest_path(path=path, channel=BatchChannel.COMMAND)
-            except Exception as exc:  # storage or database down: nothing was registered
+        outcomes = ingest_paths(
+            paths=files, channel=BatchChannel.COMMAND, workers=options["workers"]
+        )
+        for outcome in outcomes:
+            result = outcome.result
+            if result is None:  # storage or database down: nothing was registered
                 failures += 1
-                if isinstance(exc, OSError):
-                    reason = f"cannot read or store the file: {exc.strerror or 'I/O error'}"
-                else:
-                    reason = f"not registered ({type(exc).__name__}); try again later"
                 results.append(
                     {
-                        "file": str(path),
+                        "file": outcome.path,
                         "batch": None,
                         "status": "ERROR",
                         "already_received": False,
-                        "reason": reason,
+                        "reason": outcome.error,
                     }
                 )
                 continue
