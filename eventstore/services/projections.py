@@ -328,17 +328,6 @@ def _relax_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _save_checkpoint(checkpoint: ProjectionCheckpoint, position: int) -> None:
-    checkpoint.position = position
-    checkpoint.updated_at = timezone.now()
-    checkpoint.save(update_fields=["position", "updated_at"])
-
-
-def _locked_checkpoint(name: str) -> ProjectionCheckpoint:
-    ProjectionCheckpoint.objects.get_or_create(name=name)
-    return ProjectionCheckpoint.objects.select_for_update().get(name=name)
-
-
 def _lock_checkpoint_position(name: str) -> int:
     """Lock the checkpoint row (one projector at a time) and return its position.
 

@@ -27,8 +27,8 @@ from eventstore.services.events import events_head
 from eventstore.services.projections import (
     PROJECTIONS,
     ProjectionTarget,
-    _locked_checkpoint,
-    _save_checkpoint,
+    _lock_checkpoint_position,
+    _store_checkpoint,
     checkpoint_position,
     project_batch,
 )
@@ -129,16 +129,16 @@ def _replace_rows(live_model, shadow_model, key: tuple[str, ...]) -> None:
 def _swap(live: ProjectionTarget, shadow: ProjectionTarget, batch_size: int) -> int:
     """Catch up and make the live tables equal to the shadow in one transaction."""
     with transaction.atomic():
-        live_checkpoint = _locked_checkpoint(live.checkpoint)  # the live projector waits
+        _lock_checkpoint_position(live.checkpoint)  # the live projector waits
         while project_batch(shadow, batch_size=batch_size):
             pass
-        shadow_checkpoint = _locked_checkpoint(shadow.checkpoint)
+        position = _lock_checkpoint_position(shadow.checkpoint)
         _replace_rows(live.member_model, shadow.member_model, ("aggregate_id",))
         _replace_rows(live.enrollment_model, shadow.enrollment_model, ("member_id", "coverage_key"))
-        _save_checkpoint(live_checkpoint, shadow_checkpoint.position)
+        _store_checkpoint(live.checkpoint, position)
         _empty_shadow(shadow)
-        shadow_checkpoint.delete()
-        return live_checkpoint.position
+        ProjectionCheckpoint.objects.filter(name=shadow.checkpoint).delete()
+        return position
 
 
 def replay_events(
