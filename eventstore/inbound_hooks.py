@@ -43,8 +43,9 @@ def register_outcome_sink(fn: Callable[..., Any]) -> None:
     """Register where owed responses go.
 
     ``fn(*, batch, partner, response_type, payload, dedupe_key, isa13, gs06, st02s) -> None``
-    is called INSIDE the transaction that records the batch's final status, so the outcome
-    rows commit (or roll back) together with it. Registering again replaces the sink.
+    (``payload``: a JSON-safe dict, or ``bytes`` of JSON already encoded) is called INSIDE
+    the transaction that records the batch's final status, so the outcome rows commit (or
+    roll back) together with it. Registering again replaces the sink.
     """
     global _sink
     with _lock:

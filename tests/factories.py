@@ -36,3 +36,28 @@ class ControlNumberCounterFactory(factory.django.DjangoModelFactory):
     transaction_type = "*"
     counter_type = "ISA"
     current_value = 0
+
+
+class TransactionBatchFactory(factory.django.DjangoModelFactory):
+    """A registered inbound file (no raw copy is stored: for tests of rows only)."""
+
+    class Meta:
+        model = "eventstore.TransactionBatch"
+
+    original_name = factory.Sequence(lambda n: f"file{n:04d}.x12")
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    size = 100
+    storage_path = factory.LazyAttribute(lambda o: f"inbound/test/{o.sha256}")
+    status = "ACCEPTED"
+
+
+class TransactionHeaderFactory(factory.django.DjangoModelFactory):
+    """One transaction set of a batch."""
+
+    class Meta:
+        model = "eventstore.TransactionHeader"
+
+    batch = factory.SubFactory(TransactionBatchFactory)
+    st01 = "837"
+    st02 = factory.Sequence(lambda n: f"{n:04d}")
+    routing_status = "NO_HANDLER"

@@ -8,7 +8,8 @@ Public API (used by the inbound and outbound apps):
 * :func:`iter_transaction_sets` — stream one transaction set at a time.
 * :func:`validate` — envelope + implementation-guide validation into a JSON-safe
   :class:`ValidationReport` (never raises on malformed input).
-* :func:`ack_999_content`, :func:`ta1_content` — structured 999 / TA1 content from a report.
+* :func:`ack_999_content`, :func:`ta1_content` — structured 999 / TA1 content from a report
+  (:func:`ack_999_json`: the 999 content already encoded, for storing a large group).
 * :func:`render_999_interchange`, :func:`render_ta1_interchange` — bytes of the ack interchange
   from contents + :class:`EnvelopeParams` (deterministic; control numbers are parameters).
 * :func:`build_interchange`, :func:`validate_envelope` — outbound builder and its check.
@@ -17,6 +18,7 @@ Public API (used by the inbound and outbound apps):
 from edi_platform.x12.acks import (
     EnvelopeParams,
     ack_999_content,
+    ack_999_json,
     build_999,
     build_ta1,
     render_999_interchange,
@@ -59,6 +61,7 @@ __all__ = [
     "TransactionSet",
     "ValidationReport",
     "ack_999_content",
+    "ack_999_json",
     "build_999",
     "build_interchange",
     "build_ta1",

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
+import orjson
+
 from edi_platform.x12.builder import (
     EnvelopeParams,
     _check_params,
@@ -25,13 +27,14 @@ from edi_platform.x12.builder import (
     isa_segment,
     render_segment,
 )
-from edi_platform.x12.report import GroupReport, InterchangeReport
+from edi_platform.x12.report import GroupReport, InterchangeReport, SetReport
 
 __all__ = [
     "ACK_999_VERSION",
     "EnvelopeParams",
     "Ta1Policy",
     "ack_999_content",
+    "ack_999_json",
     "build_999",
     "build_ta1",
     "render_999_interchange",
@@ -42,6 +45,7 @@ __all__ = [
 
 ACK_999_VERSION = "005010X231A1"
 IK404_MAX = 99  # IK404 is AN 1/99
+_SETS_PER_CHUNK = 1000
 
 Ta1Policy = Literal["never", "on_request", "always", "on_error"]
 
@@ -90,54 +94,73 @@ def ack_999_content(group: GroupReport) -> dict[str, Any]:
     One AK2 per transaction set (also when ST03 is missing), IK3 with CTX and IK4 per finding,
     IK5 with the set codes, AK9 with the group verdict, counts and codes.
     """
+    return _group_content(group, [_set_response(s) for s in group.sets])
+
+
+def ack_999_json(group: GroupReport) -> bytes:
+    """:func:`ack_999_content` already encoded as compact JSON (UTF-8), for storing.
+
+    The set responses are built and encoded a thousand at a time, so a group of 10^5 sets
+    never holds 10^5 response dicts at once (about 400 bytes each, against about 50 bytes of
+    JSON); one ``dumps`` per thousand costs less than one per set.
+    """
+    sets, count = group.sets, len(group.sets)
+    pieces = [
+        orjson.dumps([_set_response(s) for s in sets[start : start + _SETS_PER_CHUNK]])[1:-1]
+        for start in range(0, count, _SETS_PER_CHUNK)
+    ]
+    return orjson.dumps(_group_content(group, orjson.Fragment(b"[" + b",".join(pieces) + b"]")))
+
+
+def _group_content(group: GroupReport, sets: Any) -> dict[str, Any]:
     h = group.header
-    sets = []
-    for s in group.sets:
-        ik3s = []
-        for issue in s.issues:
-            ik3s.append(
-                {
-                    "segment_id": issue.segment_id,
-                    "position": issue.position,
-                    "loop_id": issue.loop_id or "",
-                    "code": issue.code or "8",
-                    "contexts": [
-                        {
-                            "name": c.name,
-                            "reference": c.reference,
-                            "segment_id": c.segment_id or "",
-                            "position": c.position,
-                            "loop_id": c.loop_id or "",
-                            "element_position": c.element_position,
-                        }
-                        for c in issue.contexts
-                    ],
-                    "elements": [
-                        {
-                            "position": e.position,
-                            "component": e.component,
-                            "repetition": e.repetition,
-                            "reference": e.reference or "",
-                            "code": e.code,
-                            # X12 forbids trailing blanks in AN values: send the copy trimmed
-                            "bad_value": (e.bad_value or "").rstrip(" ")[:IK404_MAX],
-                        }
-                        for e in issue.elements
-                    ],
-                }
-            )
-        sets.append(
-            {
-                "ak2": [s.id, s.control_number, s.implementation_reference],
-                "ik3": ik3s,
-                "ik5": [s.ack_code, *s.codes],
-            }
-        )
     return {
         "type": "999",
         "ak1": [h.functional_id, h.control_number, h.version],
         "sets": sets,
         "ak9": [group.ack_code, group.included, group.received, group.accepted, *group.codes],
+    }
+
+
+def _set_response(s: SetReport) -> dict[str, Any]:
+    """The AK2 loop of one set: AK2, its IK3/CTX/IK4 findings, IK5."""
+    ik3s = []
+    for issue in s.issues:
+        ik3s.append(
+            {
+                "segment_id": issue.segment_id,
+                "position": issue.position,
+                "loop_id": issue.loop_id or "",
+                "code": issue.code or "8",
+                "contexts": [
+                    {
+                        "name": c.name,
+                        "reference": c.reference,
+                        "segment_id": c.segment_id or "",
+                        "position": c.position,
+                        "loop_id": c.loop_id or "",
+                        "element_position": c.element_position,
+                    }
+                    for c in issue.contexts
+                ],
+                "elements": [
+                    {
+                        "position": e.position,
+                        "component": e.component,
+                        "repetition": e.repetition,
+                        "reference": e.reference or "",
+                        "code": e.code,
+                        # X12 forbids trailing blanks in AN values: send the copy trimmed
+                        "bad_value": (e.bad_value or "").rstrip(" ")[:IK404_MAX],
+                    }
+                    for e in issue.elements
+                ],
+            }
+        )
+    return {
+        "ak2": [s.id, s.control_number, s.implementation_reference],
+        "ik3": ik3s,
+        "ik5": [s.ack_code, *s.codes],
     }
 
 

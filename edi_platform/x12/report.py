@@ -182,6 +182,21 @@ class SetList(Sequence[SetReport]):
         if not clean:
             self._full[index] = rep
 
+    def control_numbers(self) -> list[str]:
+        """ST02 of every set, in order (without building the set reports)."""
+        out = list(self._st02)
+        for index, rep in self._full.items():
+            out[index] = rep.control_number
+        return out
+
+    def flagged(self) -> list[SetReport]:
+        """The sets kept with their full report (a finding, or not accepted), in order."""
+        return [self._full[index] for index in sorted(self._full)]
+
+    def ids(self) -> set[str]:
+        """The distinct ST01 values of the sets."""
+        return {kind[0] for kind in self._kinds} | {rep.id for rep in self._full.values()}
+
     def _make(self, index: int) -> SetReport:
         full = self._full.get(index)
         if full is not None:

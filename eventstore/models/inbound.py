@@ -100,12 +100,16 @@ class RoutingStatus(models.TextChoices):
 class TransactionHeader(models.Model):
     """One transaction set (ST..SE) of a batch, with its verdict and routing result."""
 
-    batch = models.ForeignKey(TransactionBatch, on_delete=models.PROTECT, related_name="headers")
+    # The reference is checked once per INSERT statement by a trigger, not per row by a
+    # FOREIGN KEY (migration 0010): a 100 MB 837 inserts 10^5 headers in one COPY.
+    batch = models.ForeignKey(
+        TransactionBatch, on_delete=models.PROTECT, related_name="headers", db_constraint=False
+    )
     isa13 = models.CharField(max_length=9, blank=True)
     gs01 = models.CharField(max_length=2, blank=True)
     gs06 = models.CharField(max_length=9, blank=True)
     gs08 = models.CharField(max_length=12, blank=True)
-    st01 = models.CharField(max_length=3, blank=True, db_index=True)
+    st01 = models.CharField(max_length=3, blank=True)  # indexed by header_st01_routing
     st02 = models.CharField(max_length=9, blank=True)
     st03 = models.CharField(max_length=35, blank=True)
     segment_count = models.PositiveIntegerField(default=0)

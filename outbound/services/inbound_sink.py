@@ -14,13 +14,16 @@ def stage_inbound_outcome(
     batch: Any,
     partner: TradingPartner,
     response_type: str,
-    payload: dict[str, Any],
+    payload: dict[str, Any] | bytes,
     dedupe_key: str,
     isa13: str = "",
     gs06: str = "",
     st02s: list[str] | None = None,
 ) -> None:
-    """Stage a TA1/999 owed for an inbound batch; runs inside the batch's final transaction."""
+    """Stage a TA1/999 owed for an inbound batch; runs inside the batch's final transaction.
+
+    ``payload``: the content, or the content already encoded as JSON (``bytes``).
+    """
     outcome_stage(
         partner=partner,
         response_type=response_type,

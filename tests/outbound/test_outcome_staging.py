@@ -48,3 +48,21 @@ def test_edited_window_changes_due_time():
         partner=TradingPartnerFactory(), response_type="999", payload={}, dedupe_key="k"
     )
     assert outcome.due_at - outcome.created_at == timedelta(minutes=30)
+
+
+def test_a_payload_encoded_already_is_stored_as_the_same_json():
+    from outbound.models import ProcessingOutcome
+
+    partner = TradingPartnerFactory()
+    content = {"type": "999", "sets": [{"ak2": ["837", "0001", ""], "ik5": ["A"]}], "n": 1}
+    outcome, created = outcome_stage(
+        partner=partner,
+        response_type="999",
+        payload=b'{"type":"999","sets":[{"ak2":["837","0001",""],"ik5":["A"]}],"n":1}',
+        dedupe_key="b2:999:1:1",
+        st02s=["0001"],
+    )
+    assert created
+    assert outcome.payload == content  # read back from the row
+    stored = ProcessingOutcome.objects.get(pk=outcome.pk)
+    assert (stored.payload, stored.st02s) == (content, ["0001"])

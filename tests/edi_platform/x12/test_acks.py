@@ -11,6 +11,7 @@ from edi_platform.x12 import (
     Delimiters,
     EnvelopeParams,
     ack_999_content,
+    ack_999_json,
     build_999,
     build_ta1,
     render_999_interchange,
@@ -57,6 +58,34 @@ def test_999_content_is_json_data_with_ak1_ak2_ik5_ak9():
     assert content["ak1"] == ["BE", "101", "005010X220A1"]
     assert content["sets"][0]["ak2"] == ["834", "0001", "005010X220A1"]
     assert content["ak9"][:4] == ["A", 1, 1, 1]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [FIXTURES / "834.x12", FIXTURES / "837p.x12", MUTATIONS / "ik5_5_bad_date.x12"],
+    ids=lambda p: p.name,
+)
+def test_999_json_is_the_999_content_encoded(path):
+    group = _group(path)
+    assert json.loads(ack_999_json(group)) == ack_999_content(group)
+
+
+def test_999_json_of_a_group_of_thousands_of_sets_keeps_every_set_in_order():
+    group = GroupReport(GroupHeader(functional_id="HC", control_number="9", version="005010X222A1"))
+    for n in range(2501):
+        rep = SetReport("837", f"{n:04d}", "005010X222A1", n * 30, n * 900)
+        if n % 997 == 0:
+            rep.ack_code, rep.codes = "R", ["5"]
+            rep.issues = [SegmentIssue("CLM", 2, "2300", "8")]
+        group.sets.append(rep)
+    decoded = json.loads(ack_999_json(group))
+    assert decoded == ack_999_content(group)
+    assert [s["ak2"][1] for s in decoded["sets"]] == [f"{n:04d}" for n in range(2501)]
+
+
+def test_999_json_of_a_group_without_sets_has_an_empty_set_list():
+    group = GroupReport(GroupHeader(functional_id="BE", control_number="7", version="005010X220A1"))
+    assert json.loads(ack_999_json(group))["sets"] == []
 
 
 def test_999_interchange_has_one_gs_and_one_st_per_content_with_our_numbers():

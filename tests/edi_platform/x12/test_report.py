@@ -38,3 +38,18 @@ def test_clean_and_flagged_sets_come_back_unchanged_in_order():
 def test_index_out_of_range_raises_index_error():
     with pytest.raises(IndexError):
         SetList([_rep("0001")])[1]
+
+
+def test_control_numbers_ids_and_flagged_read_without_building_every_report():
+    items = [
+        _rep("0001"),
+        _rep("0002", "R", issues=[SegmentIssue("DMG", 11, None, "8")]),
+        _rep("0003"),
+        _rep("0004", "E"),
+    ]
+    items[2].id = "837"
+    sets = SetList(items)
+    assert sets.control_numbers() == ["0001", "0002", "0003", "0004"]
+    assert sets.ids() == {"834", "837"}
+    assert sets.flagged() == [items[1], items[3]]
+    assert SetList().control_numbers() == [] and SetList().flagged() == []
