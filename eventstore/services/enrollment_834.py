@@ -41,7 +41,6 @@ from eventstore.events.schemas import ENROLLMENT_CHANGE_FIELDS, MEMBER_CHANGE_FI
 from eventstore.events.upcasting import upcast_state
 from eventstore.models import (
     DomainEvent,
-    EventSnapshot,
     Member,
     ReconciliationReport,
     TransactionHeader,
@@ -50,7 +49,7 @@ from eventstore.services.events import (
     ConcurrencyError,
     EventValidationError,
     NewEvent,
-    aggregates_events,
+    aggregates_snapshots_and_events,
     events_append,
 )
 
@@ -159,25 +158,16 @@ def _occurred_at(parsed: Parsed834, header: TransactionHeader) -> dt.datetime:
 
 def load_member_states(aggregate_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Current fold state of many members: latest snapshot + later events, in bulk."""
-    snapshots: dict[str, tuple[int, dict]] = {}
-    ids = list(aggregate_ids)
-    for start in range(0, len(ids), 2000):
-        rows = (
-            EventSnapshot.objects.filter(aggregate_id__in=ids[start : start + 2000])
-            .order_by("aggregate_id", "-aggregate_version")
-            .values_list("aggregate_id", "aggregate_version", "state_version", "state")
-        )
-        for aggregate_id, version, state_version, state in rows:
-            if aggregate_id not in snapshots:
-                snapshots[aggregate_id] = (version, upcast_state(state_version, state))
-    streams = aggregates_events(ids)
+    snapshots, streams = aggregates_snapshots_and_events(aggregate_ids)
     states = {}
     for aggregate_id, records in streams.items():
         snap = snapshots.get(aggregate_id)
         if snap is not None:
-            version, state = snap
             try:
-                states[aggregate_id] = fold([r for r in records if r.version > version], state)
+                states[aggregate_id] = fold(
+                    [r for r in records if r.version > snap.version],
+                    upcast_state(snap.state_version, snap.state),
+                )
                 continue
             except NeedsFullFold:
                 pass

@@ -28,7 +28,7 @@ from eventstore.events.aggregate import EventRecord
 from eventstore.events.schemas import CURRENT_VERSIONS, MEMBER, is_reversal_type, schema_for
 from eventstore.events.upcasting import upcast_event
 from eventstore.events.validation import SchemaViolation, errors, is_valid
-from eventstore.models import EVENTS_COUNTER, DomainEvent, PositionCounter
+from eventstore.models import EVENTS_COUNTER, DomainEvent, EventSnapshot, PositionCounter
 
 logger = logging.getLogger(__name__)
 
@@ -445,14 +445,85 @@ def aggregates_events(aggregate_ids: Sequence[str]) -> dict[str, list[EventRecor
     return out
 
 
+class Snapshot(NamedTuple):
+    """The latest stored snapshot of an aggregate (``state`` as stored, not upcast)."""
+
+    version: int
+    state_version: int
+    state: Any
+
+
+def aggregates_snapshots_and_events(
+    aggregate_ids: Sequence[str],
+) -> tuple[dict[str, Snapshot], dict[str, list[EventRecord]]]:
+    """The latest snapshot and all events (version order) of many aggregates at once.
+
+    On PostgreSQL one statement per 2,000 ids: each file's 834 set loads its members' states
+    with it, and the snapshot lookup through the ORM cost more than both queries on the
+    server. Snapshot rows travel in the event columns with a NULL position.
+    """
+    if connection.vendor != "postgresql":
+        return _snapshots_orm(aggregate_ids), aggregates_events(aggregate_ids)
+    events: dict[str, list[EventRecord]] = {a: [] for a in aggregate_ids}
+    snapshots: dict[str, Snapshot] = {}
+    ids = list(events)
+    snapshot_table = EventSnapshot._meta.db_table
+    cols = ", ".join(f"e.{c}" for c in _RECORD_FIELDS)
+    sql = (
+        "WITH ids AS (SELECT unnest(%s::varchar[]) AS id) "
+        "SELECT NULL::bigint, s.aggregate_id, s.aggregate_version, NULL::varchar, "
+        "s.state_version, s.state, NULL::boolean, NULL::bigint FROM ids CROSS JOIN LATERAL "
+        f"(SELECT * FROM {snapshot_table} x WHERE x.aggregate_id = ids.id "
+        "ORDER BY x.aggregate_version DESC LIMIT 1) s "
+        # LATERAL + OFFSET 0, as in aggregates_events: one index probe per id
+        f"UNION ALL SELECT {cols} FROM ids CROSS JOIN LATERAL "
+        f"(SELECT * FROM {DomainEvent._meta.db_table} x WHERE x.aggregate_id = ids.id "
+        "OFFSET 0) e ORDER BY 2, 1 NULLS FIRST, 3"
+    )
+    loads = orjson.loads
+    for start in range(0, len(ids), 2000):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [ids[start : start + 2000]])
+            rows = cursor.fetchall()
+        event_rows = []
+        for row in rows:
+            if row[0] is None:
+                state = row[5]
+                snapshots[row[1]] = Snapshot(
+                    row[2], row[4], loads(state) if type(state) is str else state
+                )
+            else:
+                event_rows.append(row)
+        for record in _records(event_rows):
+            events[record.aggregate_id].append(record)
+    return snapshots, events
+
+
+def _snapshots_orm(aggregate_ids: Sequence[str]) -> dict[str, Snapshot]:
+    snapshots: dict[str, Snapshot] = {}
+    ids = list(dict.fromkeys(aggregate_ids))
+    for start in range(0, len(ids), 2000):
+        rows = (
+            EventSnapshot.objects.filter(aggregate_id__in=ids[start : start + 2000])
+            .order_by("aggregate_id", "-aggregate_version")
+            .values_list("aggregate_id", "aggregate_version", "state_version", "state")
+        )
+        for aggregate_id, version, state_version, state in rows:
+            if aggregate_id not in snapshots:
+                snapshots[aggregate_id] = Snapshot(version, state_version, state)
+    return snapshots
+
+
 __all__ = [
     "AppendedEvent",
     "ConcurrencyError",
     "EventValidationError",
     "NewEvent",
     "SchemaViolation",
+    "Snapshot",
     "aggregate_events",
     "aggregates_events",
+    "aggregates_snapshots_and_events",
     "current_versions",
     "events_append",
     "events_head",

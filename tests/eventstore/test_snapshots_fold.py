@@ -137,3 +137,34 @@ def test_create_snapshots_command_snapshots_on_demand():
     assert "1 snapshot" in out.getvalue()
     assert EventSnapshot.objects.get().state == fold(aggregate_events("x"))
     assert snapshots_create() == 0  # nothing new since
+
+
+@pytest.mark.django_db
+def test_snapshots_and_events_of_many_aggregates_come_in_one_read():
+    from eventstore.services.events import aggregates_snapshots_and_events
+
+    for aggregate in ("a", "b", "c"):
+        events_append(
+            events=[NewEvent(aggregate_id=aggregate, event_type="MemberAdded", data=ADDED)],
+            project=False,
+        )
+    snapshots_create(aggregate_ids=["a", "b"])
+    for aggregate, city in (("a", "B"), ("a", "C"), ("c", "D")):
+        events_append(
+            events=[
+                NewEvent(
+                    aggregate_id=aggregate,
+                    event_type="MemberChanged",
+                    data={"changes": {"city": city}},
+                )
+            ],
+            project=False,
+        )
+    snapshots_create(aggregate_ids=["a"])  # a second, newer snapshot of "a"
+    snapshots, events = aggregates_snapshots_and_events(["a", "b", "c", "nobody"])
+    assert {k: (s.version, s.state) for k, s in snapshots.items()} == {
+        "a": (3, fold(aggregate_events("a"))),
+        "b": (1, fold(aggregate_events("b"))),
+    }
+    assert events == {a: aggregate_events(a) for a in ("a", "b", "c", "nobody")}
+    assert [r.version for r in events["a"]] == [1, 2, 3]
