@@ -9,7 +9,7 @@ Allocation on PostgreSQL is ONE SQL statement per call (whatever the number of c
 
 A single counter (allocate_block) needs no lock order: its statement is the plain
 ``UPDATE ... WHERE key AND current_value + n <= max_value RETURNING`` feeding the INSERT.
-The statement is prepared once per connection (see CONTROL_NUMBER_PREPARED_STATEMENTS).
+The statement is prepared once per connection (see DATABASE_PREPARED_STATEMENTS).
 
 Outside a transaction the statement runs in autocommit, so it *is* the short transaction:
 the row locks are held from the lock step until its commit, with no client round trip in
@@ -37,6 +37,7 @@ from django.db.models import Case, F, Max, TextField, Value, When
 from django.db.models.functions import Concat
 from django.utils import timezone
 
+from edi_platform.core.db import hot_cursor
 from edi_platform.partners.selectors import partner_by_code
 
 from .domain import (
@@ -190,34 +191,11 @@ def _exhausted(key: CounterKey, current: int, maximum: int, count: int) -> Contr
     )
 
 
-def _prepared_statements() -> bool:
-    """``CONTROL_NUMBER_PREPARED_STATEMENTS`` (default True): prepare the allocation statement.
-
-    Planning the allocation CTE costs about as much CPU as running it; preparing it once per
-    connection saves that on every call. Turn it off behind a pooler that cannot keep prepared
-    statements (PgBouncer in transaction mode before 1.21).
-    """
-    return bool(getattr(settings, "CONTROL_NUMBER_PREPARED_STATEMENTS", True))
-
-
 def _execute_hot(sql: str, params: list[Any]) -> list[tuple]:
-    """Run the allocation statement on Django's connection (joining its transaction, if any).
-
-    Django's own cursors bind client-side and never prepare; this one binds server-side and
-    prepares the statement (optionally), with Django's error wrapping kept.
-    """
-    import psycopg
-
-    connection.ensure_connection()
-    raw = connection.connection
-    prepare = _prepared_statements()
-    if prepare and raw.prepare_threshold is None:
-        # Django turns psycopg's preparation off (threshold None), which also ignores an
-        # explicit prepare=True. A threshold no query reaches keeps every other statement
-        # unprepared (Django's client-side cursors never prepare anyway) while ours is.
-        raw.prepare_threshold = 2**31 - 1
-    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
-        cursor.execute(sql, params, prepare=True if prepare else None)
+    """Run the allocation statement on Django's connection (joining its transaction, if any),
+    bound server-side and prepared once per connection (see ``edi_platform.core.db``)."""
+    with hot_cursor(prepare=True) as cursor:
+        cursor.execute(sql, params)
         return cursor.fetchall()
 
 

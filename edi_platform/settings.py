@@ -107,6 +107,10 @@ elif _db["ENGINE"] in ("django.db.backends.postgresql", "django.db.backends.post
     else:
         _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 
+# Prepare the statements of the hot paths (see edi_platform/core/db.py); off behind a pooler
+# that cannot keep prepared statements.
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -180,7 +184,6 @@ INBOUND_INBOX_MIN_AGE_SECONDS = env.int("INBOUND_INBOX_MIN_AGE_SECONDS", default
 CONTROL_NUMBER_WARNING_PERCENT = env.float("CONTROL_NUMBER_WARNING_PERCENT", default=90.0)
 CONTROL_NUMBER_CRITICAL_PERCENT = env.float("CONTROL_NUMBER_CRITICAL_PERCENT", default=95.0)
 CONTROL_NUMBER_SCOPE_CACHE_SECONDS = env.float("CONTROL_NUMBER_SCOPE_CACHE_SECONDS", default=5.0)
-CONTROL_NUMBER_PREPARED_STATEMENTS = env.bool("CONTROL_NUMBER_PREPARED_STATEMENTS", default=True)
 EVENTSTORE_SNAPSHOT_EVERY = env.int("EVENTSTORE_SNAPSHOT_EVERY", default=50)
 EVENTSTORE_LAG_ALERT_EVENTS = env.int("EVENTSTORE_LAG_ALERT_EVENTS", default=10_000)
 EVENTSTORE_STUCK_LAG_MINUTES = env.int("EVENTSTORE_STUCK_LAG_MINUTES", default=10)

@@ -24,6 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from edi_platform.core.db import hot_cursor
 from eventstore.events.aggregate import EventRecord
 from eventstore.events.schemas import CURRENT_VERSIONS, MEMBER, is_reversal_type, schema_for
 from eventstore.events.upcasting import upcast_event
@@ -482,7 +483,7 @@ def aggregates_snapshots_and_events(
     )
     loads = orjson.loads
     for start in range(0, len(ids), 2000):
-        with connection.cursor() as cursor:
+        with hot_cursor(prepare=True) as cursor:
             cursor.execute(sql, [ids[start : start + 2000]])
             rows = cursor.fetchall()
         event_rows = []
