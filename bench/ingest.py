@@ -244,6 +244,9 @@ def main() -> None:
     sets = generate_big(big, args.big_mb, base + args.small + 1, nonce)
     # the parallel run needs files not received yet: same content shape, other ISA13s
     parallel = generate_small(work, args.small, base + args.small + 2, nonce + "p", "parallel")
+    # write the generated files back now: otherwise the kernel flushes them (100 MB with
+    # --big-mb 100) during the first measured phase, whose own fsyncs then wait behind them
+    os.sync()
     print(
         f"generated {len(small)} small 834 files and one {big.stat().st_size / 1e6:.1f} MB 837P "
         f"({sets} sets) in {time.perf_counter() - started:.1f} s under {work}"
