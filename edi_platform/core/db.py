@@ -15,9 +15,9 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import connection
+from django.db import connection, models
 
-__all__ = ["hot_cursor", "prepared_statements"]
+__all__ = ["hot_cursor", "insert_unless_exists_sql", "prepared_statements"]
 
 
 def prepared_statements() -> bool:
@@ -70,3 +70,31 @@ class _PreparingCursor(psycopg.Cursor[Any]):
         return super().execute(
             query, params, prepare=True if prepare is None else prepare, binary=binary
         )
+
+
+_insert_sql_cache: dict[tuple[type[models.Model], str, str], tuple[str, list[models.Field]]] = {}
+
+
+def insert_unless_exists_sql(
+    model: type[models.Model], unique_field: str
+) -> tuple[str, list[models.Field]]:
+    """``INSERT ... ON CONFLICT (unique_field) DO NOTHING RETURNING pk`` of one ``model`` row
+    and the fields whose values it takes, in order (built once per model and vendor).
+
+    The unique index decides, race-free, without aborting the caller's transaction: no row
+    comes back when the value exists (an uncommitted one is waited for).
+    """
+    key = (model, unique_field, connection.vendor)
+    cached = _insert_sql_cache.get(key)
+    if cached is None:
+        meta = model._meta
+        quote = connection.ops.quote_name
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT ({quote(meta.get_field(unique_field).column)}) DO NOTHING "
+            f"RETURNING {quote(meta.pk.column)}"
+        )
+        cached = _insert_sql_cache[key] = (sql, fields)
+    return cached

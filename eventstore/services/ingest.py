@@ -41,7 +41,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from edi_platform import x12
-from edi_platform.core.db import hot_cursor
+from edi_platform.core.db import hot_cursor, insert_unless_exists_sql
 from edi_platform.core.gc_pause import gc_paused
 from edi_platform.partners.models import Ta1Policy, TradingPartner
 from edi_platform.partners.selectors import our_isa_ids, partner_by_sender
@@ -583,24 +583,12 @@ def _insert_batch(batch: TransactionBatch, *, lock_key: int | None) -> bool:
 
 
 def _batch_insert_sql(*, with_lock: bool) -> tuple[str, list[Any]]:
-    key = ("batch-insert-lock" if with_lock else "batch-insert", connection.vendor)
-    cached = _SQL_CACHE.get(key)
-    if cached is None:
-        meta = TransactionBatch._meta
-        quote = connection.ops.quote_name
-        fields = [f for f in meta.concrete_fields if not f.primary_key]
-        sql = (
-            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))}) "
-            f"ON CONFLICT ({quote(meta.get_field('sha256').column)}) DO NOTHING "
-            f"RETURNING {quote(meta.pk.column)}"
-        )
-        if with_lock:
-            # the lock is taken right after the row is in (a data-modifying CTE runs
-            # whatever the outer query reads; the outer SELECT calls the lock once per row)
-            sql = f"WITH ins AS ({sql}) SELECT ins.id, pg_advisory_xact_lock(%s) FROM ins"
-        cached = _SQL_CACHE[key] = (sql, fields)
-    return cached
+    sql, fields = insert_unless_exists_sql(TransactionBatch, "sha256")
+    if with_lock:
+        # the lock is taken right after the row is in (a data-modifying CTE runs whatever
+        # the outer query reads; the outer SELECT calls the lock once per row)
+        sql = f"WITH ins AS ({sql}) SELECT ins.id, pg_advisory_xact_lock(%s) FROM ins"
+    return sql, fields
 
 
 # -- the ISA head --------------------------------------------------------------------------

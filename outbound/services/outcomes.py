@@ -13,7 +13,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from edi_platform.core.db import hot_cursor
+from edi_platform.core.db import hot_cursor, insert_unless_exists_sql
 from edi_platform.partners.models import TradingPartner
 from outbound.models import BatchWindow, OutcomeStatus, ProcessingOutcome
 
@@ -107,7 +107,7 @@ def _insert_unless_staged(outcome: ProcessingOutcome) -> bool:
     SELECT on a race); the conflict clause lets the unique index decide, race-free, without
     aborting the caller's transaction. Sets ``outcome.pk`` and returns True when inserted.
     """
-    sql, fields = _insert_sql()
+    sql, fields = insert_unless_exists_sql(ProcessingOutcome, "dedupe_key")
     params = [_db_value(f, f.pre_save(outcome, add=True)) for f in fields]
     with hot_cursor(prepare=True) as cursor:
         cursor.execute(sql, params)
@@ -118,26 +118,6 @@ def _insert_unless_staged(outcome: ProcessingOutcome) -> bool:
     outcome._state.adding = False
     outcome._state.db = connection.alias
     return True
-
-
-_insert_sql_cache: dict[str, tuple[str, list[models.Field]]] = {}
-
-
-def _insert_sql() -> tuple[str, list[models.Field]]:
-    """The INSERT of :func:`_insert_unless_staged` and its fields (built once per vendor)."""
-    cached = _insert_sql_cache.get(connection.vendor)
-    if cached is None:
-        meta = ProcessingOutcome._meta
-        quote = connection.ops.quote_name
-        fields = [f for f in meta.concrete_fields if not f.primary_key]
-        sql = (
-            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))}) "
-            f"ON CONFLICT ({quote(meta.get_field('dedupe_key').column)}) DO NOTHING "
-            f"RETURNING {quote(meta.pk.column)}"
-        )
-        cached = _insert_sql_cache[connection.vendor] = (sql, fields)
-    return cached
 
 
 def _db_value(f: models.Field, value: Any) -> Any:
