@@ -2,8 +2,8 @@
 
 Run on a throwaway PostgreSQL (started and stopped by the script wrapper):
 
-    scripts/with-test-services.sh .venv/bin/python bench/ingest.py            # ~2-3 minutes
-    scripts/with-test-services.sh .venv/bin/python bench/ingest.py --big-mb 100   # the 100 MB 837
+    scripts/with-test-services.sh .venv/bin/python bench/ingest.py            # about a minute
+    scripts/with-test-services.sh .venv/bin/python bench/ingest.py --big-mb 8     # quicker
 
 What it does, all in one run:
 
@@ -197,7 +197,7 @@ def _line(label: str, r: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small", type=int, default=1000, help="number of small files")
-    parser.add_argument("--big-mb", type=int, default=8, help="size of the large 837 (MB)")
+    parser.add_argument("--big-mb", type=int, default=100, help="size of the large 837 (MB)")
     parser.add_argument(
         "--workers",
         type=int,
