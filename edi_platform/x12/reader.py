@@ -24,7 +24,7 @@ from typing import BinaryIO
 
 from edi_platform.x12.segments import Delimiters, Segment
 
-__all__ = ["ReadProblem", "SegmentReader", "Source", "open_source"]
+__all__ = ["ReadProblem", "SegmentReader", "Source", "decode", "open_source"]
 
 Source = bytes | bytearray | memoryview | str | os.PathLike | BinaryIO
 
@@ -42,7 +42,8 @@ _SPECIAL = {
     "GS": _K_ENVELOPE,
     "GE": _K_ENVELOPE,
 }
-_WHITESPACE = " \t\r\n\x00\ufeff\xef\xbb\xbf"
+# NUL (read as U+FFFD, see decode) counts as padding between segments, as some transfers add
+_WHITESPACE = " \t\r\n\x00\ufffd\ufeff\xef\xbb\xbf"
 
 
 @dataclass(slots=True)
@@ -58,6 +59,19 @@ class ReadProblem:
     message: str
     offset: int = 0
     line: int = 0
+
+
+def decode(data: bytes | memoryview) -> str:
+    """Source bytes as text: latin-1 (one character per byte, so offsets stay byte offsets),
+    with NUL read as U+FFFD.
+
+    NUL is no X12 character, the guide walker uses it as its "no separator" mark, and
+    PostgreSQL refuses it in text and JSON: a NUL inside a value would have made the value
+    split oddly and its batch impossible to record. U+FFFD is as invalid in X12 and harmless
+    everywhere else; between segments it is skipped like other padding.
+    """
+    text = str(data, "latin-1")
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
 def _looks_like_x12_text(text: str) -> bool:
@@ -89,12 +103,13 @@ def open_source(source: Source) -> tuple[Iterator[str], str]:
 def _bytes_chunks(data: bytes) -> Iterator[str]:
     view = memoryview(data)
     for start in range(0, len(data), CHUNK_SIZE):
-        yield str(view[start : start + CHUNK_SIZE], "latin-1")
+        yield decode(view[start : start + CHUNK_SIZE])
 
 
 def _text_chunks(text: str) -> Iterator[str]:
     for start in range(0, len(text), CHUNK_SIZE):
-        yield text[start : start + CHUNK_SIZE]
+        chunk = text[start : start + CHUNK_SIZE]
+        yield chunk.replace("\x00", "\ufffd") if "\x00" in chunk else chunk
 
 
 def _stream_chunks(handle: BinaryIO | io.IOBase, *, close: bool) -> Iterator[str]:
@@ -103,10 +118,10 @@ def _stream_chunks(handle: BinaryIO | io.IOBase, *, close: bool) -> Iterator[str
             block = handle.read(CHUNK_SIZE)
             if not block:
                 return
-            if isinstance(block, str):  # a text stream: accept it as is
-                yield block
+            if isinstance(block, str):  # a text stream: accept it as is (but NUL)
+                yield block.replace("\x00", "\ufffd") if "\x00" in block else block
             else:
-                yield str(block, "latin-1")
+                yield decode(block)
     finally:
         if close:
             handle.close()

@@ -21,6 +21,7 @@ from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
 
+from edi_platform.x12.reader import decode
 from edi_platform.x12.segments import Delimiters, Segment
 from eventstore.events.aggregate import (
     EventRecord,
@@ -125,11 +126,12 @@ def read_set_segments(header: TransactionHeader) -> list[Segment]:
 
 
 def split_segments(raw: bytes, *, isa: bytes) -> list[Segment]:
-    """Split ST..SE bytes using the delimiters of the file's ISA (latin-1: byte offsets)."""
-    text_isa = isa.decode("latin-1")
+    """Split ST..SE bytes using the delimiters of the file's ISA (decoded as the x12 reader
+    does: latin-1, so byte offsets, with NUL read as U+FFFD)."""
+    text_isa = decode(isa)
     element, terminator = text_isa[3], text_isa[105]
     segments = []
-    for index, piece in enumerate(raw.decode("latin-1").split(terminator), start=1):
+    for index, piece in enumerate(decode(raw).split(terminator), start=1):
         piece = piece.strip("\r\n")
         if not piece:
             continue

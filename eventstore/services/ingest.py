@@ -46,6 +46,7 @@ from edi_platform.core.gc_pause import gc_paused
 from edi_platform.partners.models import Ta1Policy, TradingPartner
 from edi_platform.partners.selectors import our_isa_ids, partner_by_sender
 from edi_platform.x12 import codes as x12_codes
+from edi_platform.x12 import reader as x12_reader
 from edi_platform.x12.report import SetList
 from eventstore.inbound_hooks import RoutingError, handler_for, outcome_sink
 from eventstore.models import (
@@ -202,7 +203,7 @@ def ingest_stream(
     """
     started = time.monotonic()
     shown = display_name or original_name
-    print_name = original_name[:255] or "unnamed"
+    print_name = original_name.replace("\x00", "")[:255] or "unnamed"
     fp = fingerprint(opener)
     head = peek_isa(fp.head)
     if fp.size <= single_transaction_max_bytes() and connection.vendor == "postgresql":
@@ -636,7 +637,7 @@ def peek_isa(head: bytes) -> IsaHead | None:
     Splits on the element separator (the 4th character) rather than fixed columns, so an ISA
     with a wrong element width still names its sender (the TA1 can then be addressed).
     """
-    text = head.decode("latin-1").lstrip(" \t\r\n\x00\ufeff\xef\xbb\xbf")
+    text = x12_reader.decode(head).lstrip(" \t\r\n\ufffd\ufeff\xef\xbb\xbf")
     if not text.startswith("ISA") or len(text) < 4:
         return None
     sep = text[3]

@@ -76,3 +76,18 @@ def test_the_isa_head_names_the_sender_even_when_the_isa_is_cut_short():
     assert peek_isa(VALID[:40]) is None  # ISA06 not complete yet
     assert peek_isa(b"\xef\xbb\xbf\r\n" + VALID).control_number == "000000101"
     assert peek_isa(b"GS*HC") is None
+
+
+def test_nul_bytes_inside_values_end_in_a_final_status_and_nul_padding_is_ignored():
+    onboard_partner()
+    isa = VALID[:106]
+    damaged = isa[:99] + b"\x00" + isa[100:] + VALID[106:].replace(b"DMG*D8*", b"DMG*D\x00*", 1)
+    result = ingest_bytes(data=damaged, original_name="nul\x00.x12")
+    batch = TransactionBatch.objects.get(pk=result.batch)
+    assert batch.status == BatchStatus.REJECTED and batch.original_name == "nul.x12"
+    assert "interrupted" not in batch.status_reason
+    (ta1,) = ProcessingOutcome.objects.filter(batch=batch, response_type="TA1")
+    assert ta1.payload["ack_code"] == "R"
+
+    padded = ingest_bytes(data=sample(isa13="000000777") + b"\x00" * 100, original_name="p.x12")
+    assert padded.status == BatchStatus.ACCEPTED

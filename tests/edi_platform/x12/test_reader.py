@@ -152,3 +152,15 @@ def test_isa_with_a_letter_as_terminator_stops_reading_but_keeps_the_sender(fixt
     assert list(r) == []
     assert r.problems[0].code == "isa_bad_terminator"
     assert r.broken_isa is not None and r.broken_isa.get(6).strip() == "SUBMITTER01"
+
+
+def test_nul_padding_is_skipped_and_a_nul_inside_a_value_reads_as_a_replacement_char(
+    fixture_bytes,
+):
+    data = fixture_bytes("834.x12")
+    assert _ids(b"\x00\x00" + data + b"\x00" * 64) == _ids(data)
+    damaged = data.replace(b"ST*834*", b"ST*8\x004*", 1)
+    st = next(s for s in SegmentReader(damaged) if s.id == "ST")
+    assert st.elements[0] == "8\ufffd4"
+    for source in (damaged, damaged.decode("latin-1"), io.BytesIO(damaged)):
+        assert all("\x00" not in e for s in SegmentReader(source) for e in s.elements)
