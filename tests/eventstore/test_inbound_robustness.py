@@ -8,6 +8,7 @@ from datetime import datetime
 
 import pytest
 from django.db import transaction
+from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -83,8 +84,14 @@ def _ingest_and_check(data: bytes) -> None:
     ],
 )
 @given(data=st.one_of(mutations_of(BASES), st.sampled_from(BASES)))
-def test_a_damaged_file_ends_in_a_final_status_with_everything_accounted_for(data):
-    with transaction.atomic():  # each example on its own (no duplicate ISA13 across examples)
+@pytest.mark.parametrize("one_transaction_max", [1 << 20, 0], ids=["one-transaction", "two-phase"])
+def test_a_damaged_file_ends_in_a_final_status_with_everything_accounted_for(
+    one_transaction_max, data
+):
+    with (
+        override_settings(INBOUND_SINGLE_TRANSACTION_MAX_BYTES=one_transaction_max),
+        transaction.atomic(),  # each example on its own (no duplicate ISA13 across examples)
+    ):
         onboard_partner()
         _ingest_and_check(data)
         transaction.set_rollback(True)
