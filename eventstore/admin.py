@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from edi_platform.core.logsafe import exception_summary
 from eventstore.admin_events import ReverseBatchActionMixin, reverse_batch_action
 from eventstore.models import BatchStatus, RoutingStatus, TransactionBatch, TransactionHeader
 from eventstore.selectors import batch_tree
@@ -233,7 +234,9 @@ class TransactionBatchAdmin(ReverseBatchActionMixin, admin.ModelAdmin):
                 try:
                     result = ingest_upload(upload=upload)
                 except Exception as exc:  # storage or database down: nothing was registered
-                    logger.exception("upload of a file failed before registration")
+                    logger.error(
+                        "upload of a file failed before registration: %s", exception_summary(exc)
+                    )
                     self.message_user(
                         request,
                         f"{upload.name}: not registered ({type(exc).__name__}); try again later.",

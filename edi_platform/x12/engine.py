@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from typing import Any, Literal
 
+from edi_platform.core.logsafe import exception_summary
 from edi_platform.x12.codes import (
     AK9_ERROR_CODES,
     FUNCTIONAL_GROUPS,
@@ -89,8 +90,13 @@ def _find_guide(st01: str, version: str) -> tuple[Any, str | None, bool | None]:
         if module is not None:
             try:
                 guide = module.find_guide(st01, version, fallback="nearest")
-            except Exception:  # a guide lookup problem must not stop validation
-                logger.exception("guide lookup failed for ST01=%s version=%s", st01, version)
+            except Exception as exc:  # a guide lookup problem must not stop validation
+                logger.error(
+                    "guide lookup failed for ST01=%s version=%s: %s",
+                    st01,
+                    version,
+                    exception_summary(exc),
+                )
                 guide = None
         if guide is None:
             _guide_cache[key] = (None, None, None)
@@ -377,8 +383,14 @@ class _Engine:
             body: Iterable[Segment] = held if tail is None else chain(held, tail)
             try:
                 issues = list(module.validate_set(guide, body, ic.delimiters or Delimiters()))
-            except Exception:  # the guide engine must never turn bad data into a crash
-                logger.exception("guide validation failed for a %s set at line %d", st01, st.line)
+            except Exception as exc:  # the guide engine must never turn bad data into a crash
+                # the class and frames only: the message may quote the set's data (PHI)
+                logger.error(
+                    "guide validation failed for a %s set at line %d: %s",
+                    st01,
+                    st.line,
+                    exception_summary(exc),
+                )
                 rep.envelope_issues = [
                     EnvelopeIssue("5", "internal error in guide validation", st.line, st.offset)
                 ]
@@ -522,7 +534,7 @@ def validate(
         raise failed.original from None
     except Exception as exc:
         # defensive: a bug on some odd input must still produce a verdict, not a traceback
-        logger.exception("x12 validation stopped on an internal error")
+        logger.error("x12 validation stopped on an internal error: %s", exception_summary(exc))
         report = engine.report
         report.problems.append(
             EnvelopeIssue("internal", f"validation stopped: {type(exc).__name__}")

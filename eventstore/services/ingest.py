@@ -43,6 +43,7 @@ from django.utils import timezone
 from edi_platform import x12
 from edi_platform.core.db import hot_cursor, insert_unless_exists_sql
 from edi_platform.core.gc_pause import gc_paused
+from edi_platform.core.logsafe import exception_summary
 from edi_platform.partners.models import Ta1Policy, TradingPartner
 from edi_platform.partners.selectors import our_isa_ids, partner_by_sender
 from edi_platform.x12 import codes as x12_codes
@@ -846,7 +847,10 @@ def batch_process(
             plan = _plan(batch=batch, opener=opener, head=head, partner=partner)  # type: ignore[arg-type]
             batch = _finish(batch=batch, plan=plan, started=started, opener=opener)
     except Exception as exc:  # never a traceback to the user: the batch says what happened
-        logger.exception("inbound batch %s: processing interrupted", batch.pk)
+        # the class and frames only: the message may quote the file's data
+        logger.error(
+            "inbound batch %s: processing interrupted: %s", batch.pk, exception_summary(exc)
+        )
         reason = (
             f"Processing was interrupted ({type(exc).__name__}); the raw file is stored. "
             "Use Reprocess once the cause is fixed."
@@ -856,8 +860,12 @@ def batch_process(
                 status_reason=reason
             )
             batch.refresh_from_db()
-        except Exception:  # the database itself is down: the caller still gets a result
-            logger.exception("inbound batch %s: could not record the interruption", batch.pk)
+        except Exception as down:  # the database itself is down: the caller still gets a result
+            logger.error(
+                "inbound batch %s: could not record the interruption: %s",
+                batch.pk,
+                exception_summary(down),
+            )
             batch.status, batch.status_reason = BatchStatus.RECEIVED, reason
         return batch
     if not plan.routed and plan.headers.any_pending():

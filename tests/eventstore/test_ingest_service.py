@@ -288,6 +288,21 @@ def test_missing_outcome_sink_leaves_the_batch_received_for_reprocess(
     assert ProcessingOutcome.objects.filter(batch=batch).count() == 1
 
 
+def test_an_interruption_is_logged_without_the_text_of_the_error(monkeypatch, caplog):
+    onboard_partner()
+    from eventstore import inbound_hooks
+
+    def quoting_sink(**_):
+        raise ValueError("value 'DOE JOHN 19800101' refused")  # as a database error might
+
+    monkeypatch.setattr(inbound_hooks, "_sink", quoting_sink)
+    result = ingest_bytes(data=sample(), original_name="a.x12")
+    batch = TransactionBatch.objects.get(pk=result.batch)
+    assert batch.status == BatchStatus.RECEIVED and "ValueError" in batch.status_reason
+    assert "processing interrupted: ValueError at" in caplog.text
+    assert "DOE" not in caplog.text and "DOE" not in batch.status_reason
+
+
 def test_final_batches_are_not_reprocessed(django_user_model):
     onboard_partner()
     result = ingest_bytes(data=sample(receiver="NOTUS"), original_name="a.x12")

@@ -142,15 +142,17 @@ def test_set_without_any_guide_gets_envelope_checks_only(use_guides):
     assert (s.ack_code, s.guide) == ("A", None)
 
 
-def test_guide_crash_is_contained(use_guides):
+def test_guide_crash_is_contained_and_logged_without_the_data(use_guides, caplog):
     class Crashing(FakeGuides):
         def validate_set(self, guide, segments, delimiters):
             next(iter(segments))
-            raise RuntimeError("boom")
+            raise ValueError("invalid literal for int(): 'DOE JOHN'")  # as data would quote
 
     use_guides(Crashing())
     report = validate(FIXTURES / "834.x12")
     assert report.interchanges[0].groups[0].sets[0].segment_count == 14
+    assert "guide validation failed" in caplog.text and "ValueError at" in caplog.text
+    assert "DOE" not in caplog.text
 
 
 def test_unknown_transaction_set_is_not_supported_and_not_sent_to_a_guide(use_guides):
