@@ -173,3 +173,18 @@ def test_event_ids_are_time_ordered_uuids():
     for event_id in stored:
         assert event_id.version == 7
         assert before <= event_id.int >> 80 <= after  # the 48-bit millisecond prefix
+
+
+def test_event_ids_made_in_bulk_are_valid_distinct_version_7_uuids():
+    import itertools
+    import uuid
+
+    from eventstore.services.events import _event_ids
+
+    ids = list(itertools.islice(_event_ids(), 5000))
+    assert len(set(ids)) == 5000
+    for event_id in ids[:600]:
+        again = uuid.UUID(str(event_id))
+        assert again == event_id and hash(again) == hash(event_id)
+        assert (again.version, again.variant) == (7, uuid.RFC_4122)
+    assert ids[0].int >> 80 <= ids[-1].int >> 80
