@@ -24,7 +24,7 @@ from typing import BinaryIO
 
 from edi_platform.x12.segments import Delimiters, Segment
 
-__all__ = ["ReadProblem", "SegmentReader", "Source", "decode", "open_source"]
+__all__ = ["PADDING", "ReadProblem", "SegmentReader", "Source", "decode", "open_source"]
 
 Source = bytes | bytearray | memoryview | str | os.PathLike | BinaryIO
 
@@ -42,8 +42,10 @@ _SPECIAL = {
     "GS": _K_ENVELOPE,
     "GE": _K_ENVELOPE,
 }
-# NUL (read as U+FFFD, see decode) counts as padding between segments, as some transfers add
-_WHITESPACE = " \t\r\n\x00\ufffd\ufeff\xef\xbb\xbf"
+# What may stand between segments and is skipped: line breaks, blanks, byte-order marks and
+# NUL (read as U+FFFD, see decode), which some transfers add as padding
+PADDING = " \t\r\n\x00\ufffd\ufeff\xef\xbb\xbf"
+_WHITESPACE = PADDING
 
 
 @dataclass(slots=True)

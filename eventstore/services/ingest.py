@@ -638,7 +638,7 @@ def peek_isa(head: bytes) -> IsaHead | None:
     Splits on the element separator (the 4th character) rather than fixed columns, so an ISA
     with a wrong element width still names its sender (the TA1 can then be addressed).
     """
-    text = x12_reader.decode(head).lstrip(" \t\r\n\ufffd\ufeff\xef\xbb\xbf")
+    text = x12_reader.decode(head).lstrip(x12_reader.PADDING)
     if not text.startswith("ISA") or len(text) < 4:
         return None
     sep = text[3]

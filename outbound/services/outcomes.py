@@ -12,6 +12,7 @@ from django.db import connection, models, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from edi_platform.core.db import hot_cursor, insert_unless_exists_sql
 from edi_platform.partners.models import TradingPartner
@@ -129,8 +130,6 @@ def _db_value(f: models.Field, value: Any) -> Any:
     if not isinstance(f, models.JSONField) or value is None:
         return f.get_db_prep_save(value, connection)
     if connection.vendor == "postgresql":
-        from psycopg.types.json import Jsonb
-
         return Jsonb(value, dumps=_json_bytes)
     return _json_bytes(value).decode()
 
