@@ -65,10 +65,10 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from eventstore.events import synthetic_834 as synth  # noqa: E402
-from eventstore.services.events import NewEvent, events_append  # noqa: E402
-from eventstore.services.projections import project_pending  # noqa: E402
-from eventstore.services.replay import replay_events  # noqa: E402
+from eventstore.ledger.services.events import NewEvent, events_append  # noqa: E402
+from eventstore.ledger.services.projections import project_pending  # noqa: E402
+from eventstore.ledger.services.replay import replay_events  # noqa: E402
+from tests.support import synthetic_834 as synth  # noqa: E402
 
 
 def payload(i: int) -> dict:
@@ -316,8 +316,8 @@ def main() -> None:
     # 834 end to end through the inbound ingest service: store the raw file, validate (envelope
     # + implementation guide), record batch/headers, route the set to the 834 handler (map,
     # fold, validate and append the events), then the projector on commit (inline: eager).
+    from eventstore.inbound.services.ingest import ingest_bytes
     from eventstore.models import DomainEvent, Member, TransactionHeader
-    from eventstore.services.ingest import ingest_bytes
     from tests.factories import TradingPartnerFactory
 
     TradingPartnerFactory(

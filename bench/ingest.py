@@ -112,7 +112,7 @@ def phase(name: str, files: list[str]) -> dict:
     """Run one measured phase in this process; returns its figures."""
     _django()
     from edi_platform import x12
-    from eventstore.services.ingest import ingest_path
+    from eventstore.inbound.services.ingest import ingest_path
 
     paths = [Path(f) for f in files]
     segments = 0
@@ -140,7 +140,7 @@ def phase(name: str, files: list[str]) -> dict:
                 result = ingest_path(path=path, channel="command")
                 bad += result.status != "ACCEPTED" or result.already_received
         else:  # "ingest-workers-N": what ``manage.py ingest --workers N`` runs (start-up included)
-            from eventstore.services.ingest_many import ingest_paths
+            from eventstore.inbound.services.ingest_many import ingest_paths
 
             workers = int(name.rsplit("-", 1)[1])
             for outcome in ingest_paths(paths=paths, channel="command", workers=workers):

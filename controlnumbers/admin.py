@@ -6,10 +6,11 @@ Thin: every change goes through a service function (the same ones the commands c
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -18,7 +19,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from .gaps import DEFAULT_DAYS, gap_report
+from edi_platform.core.adminkit import ConfirmRow, ReadOnlyAdmin, confirm_action, csv_response
+
+from .gaps import CSV_FIELDS, DEFAULT_DAYS, gap_report
 from .models import (
     MAX_CONTROL_NUMBER,
     AuditStatus,
@@ -95,7 +98,7 @@ class GapFilterForm(forms.Form):
 
 
 @admin.register(ControlNumberCounter)
-class ControlNumberCounterAdmin(admin.ModelAdmin):
+class ControlNumberCounterAdmin(ReadOnlyAdmin):
     list_display = (
         "partner_code",
         "transaction_type",
@@ -125,16 +128,7 @@ class ControlNumberCounterAdmin(admin.ModelAdmin):
     )
 
     # Counters are created on first use (or by seed_control_numbers) and changed only by
-    # allocations and the reset action: no add, no edit, no delete here.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
+    # allocations and the reset action: read-only here.
     def has_reset_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(RESET_PERMISSION)
 
@@ -193,10 +187,8 @@ class ControlNumberCounterAdmin(admin.ModelAdmin):
             }
         report = gap_report(**filters)
         if request.GET.get("format") == "csv":
-            response = HttpResponse(report.to_csv(), content_type="text/csv; charset=utf-8")
             stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-            response["Content-Disposition"] = f'attachment; filename="gap-report-{stamp}.csv"'
-            return response
+            return csv_response(f"gap-report-{stamp}.csv", CSV_FIELDS, report.csv_rows())
         query = request.GET.copy()
         query["format"] = "csv"
         rows = [
@@ -232,42 +224,55 @@ class ControlNumberCounterAdmin(admin.ModelAdmin):
             self.message_user(request, "Select exactly one counter to reset.", messages.ERROR)
             return None
         counter = queryset.get()
-        if "apply" in request.POST:
-            form = ResetCounterForm(request.POST)
-            if form.is_valid():
-                data = form.cleaned_data
-                try:
-                    row = counter_reset(
-                        counter_id=counter.id,
-                        new_value=data["new_value"],
-                        reason=data["reason"],
-                        acting_user=request.user,
-                        rollover=data["rollover"],
-                    )
-                except ResetRefused as exc:
-                    form.add_error(None, str(exc))
-                except PermissionDenied as exc:
-                    self.message_user(request, str(exc), messages.ERROR)
-                    return None
-                else:
-                    self.message_user(
-                        request,
-                        f"Counter {counter} set to {row.number:,} (epoch {row.epoch}); the next "
-                        f"number issued is {row.number + 1:,}.",
-                        messages.SUCCESS,
-                    )
-                    return None
-        else:
-            form = ResetCounterForm(initial={"new_value": counter.current_value})
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Reset counter {counter}",
-            "counter": counter,
-            "form": form,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/controlnumbers/reset_counter.html", context)
+
+        def perform(data: Mapping[str, Any], eligible: list[ConfirmRow]) -> None:
+            row = counter_reset(
+                counter_id=counter.id,
+                new_value=data["new_value"],
+                reason=data["reason"],
+                acting_user=request.user,
+                rollover=data["rollover"],
+            )
+            self.message_user(
+                request,
+                f"Counter {counter} set to {row.number:,} (epoch {row.epoch}); the next "
+                f"number issued is {row.number + 1:,}.",
+                messages.SUCCESS,
+            )
+
+        return confirm_action(
+            self,
+            request,
+            action="reset_counter",
+            title=f"Reset counter {counter}",
+            warning=format_html(
+                "A reset starts a new <strong>epoch</strong> of this counter. The next number "
+                "issued is the new value + 1. A value below the current one re-issues numbers "
+                "partner {} has already received: it is refused unless you tick <em>Explicit "
+                "rollover</em>, and you must coordinate it with the partner first (they may "
+                "reject repeated ISA13 as duplicate interchanges). The reason and your user "
+                "name are recorded on the RESET audit row.",
+                counter.partner_code,
+            ),
+            columns=["Counter", "Current value", "Epoch", "Max value", "Last increment"],
+            rows=[
+                ConfirmRow(
+                    pk=counter.pk,
+                    cells=[
+                        str(counter),
+                        counter.current_value,
+                        counter.epoch,
+                        counter.max_value,
+                        counter.last_increment_at or "never",
+                    ],
+                )
+            ],
+            perform=perform,
+            submit_label="Reset counter",
+            form_class=ResetCounterForm,
+            initial={"new_value": counter.current_value},
+            refused_by=(ResetRefused, PermissionDenied),
+        )
 
 
 class AuditPartnerFilter(admin.SimpleListFilter):
@@ -285,7 +290,7 @@ class AuditPartnerFilter(admin.SimpleListFilter):
 
 
 @admin.register(ControlNumberAudit)
-class ControlNumberAuditAdmin(admin.ModelAdmin):
+class ControlNumberAuditAdmin(ReadOnlyAdmin):
     list_display = (
         "number",
         "counter_label",
@@ -313,15 +318,6 @@ class ControlNumberAuditAdmin(admin.ModelAdmin):
     actions = ["close_gap"]
 
     # Append-only: nobody adds, edits or deletes audit rows here.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
     def has_close_gap_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(CLOSE_GAP_PERMISSION)
 
@@ -352,17 +348,19 @@ class ControlNumberAuditAdmin(admin.ModelAdmin):
         permissions=["close_gap"],
     )
     def close_gap(self, request: HttpRequest, queryset: QuerySet):
-        failed = queryset.filter(status=AuditStatus.FAILED)
-        ids = list(failed.values_list("id", flat=True))
-        if not ids:
+        failed = list(
+            queryset.filter(status=AuditStatus.FAILED)
+            .select_related("counter")
+            .order_by("counter_id", "number")
+        )
+        if not failed:
             self.message_user(request, "None of the selected rows is FAILED.", messages.WARNING)
             return None
-        if "apply" in request.POST:
-            try:
-                result = gaps_close(audit_ids=ids, acting_user=request.user)
-            except PermissionDenied as exc:
-                self.message_user(request, str(exc), messages.ERROR)
-                return None
+        preview = gaps_close(audit_ids=[r.id for r in failed], acting_user=None, dry_run=True)
+        missing = set(preview.not_found)
+
+        def perform(data: Mapping[str, Any], eligible: list[ConfirmRow]) -> None:
+            result = gaps_close(audit_ids=[r.pk for r in eligible], acting_user=request.user)
             level = messages.SUCCESS if result.closed else messages.WARNING
             self.message_user(
                 request,
@@ -370,18 +368,31 @@ class ControlNumberAuditAdmin(admin.ModelAdmin):
                 f"found); {len(result.not_found)} still FAILED (file not in outbound storage).",
                 level,
             )
-            return None
-        preview = gaps_close(audit_ids=ids, acting_user=request.user, dry_run=True)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Close documented gaps",
-            "rows": failed.select_related("counter").order_by("counter_id", "number"),
-            "selected_ids": [str(i) for i in queryset.values_list("id", flat=True)],
-            "preview": preview,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/controlnumbers/close_gap.html", context)
+
+        return confirm_action(
+            self,
+            request,
+            action="close_gap",
+            title="Close documented gaps",
+            intro=(
+                "FAILED numbers whose file is found in outbound storage will be marked "
+                "PERSISTED with a note naming the file and you. Numbers whose file is not "
+                "found stay FAILED (documented gaps): reissue or explain them."
+            ),
+            columns=["Counter", "Number", "Epoch", "Outbound file id", "Notes"],
+            rows=[
+                ConfirmRow(
+                    pk=r.pk,
+                    cells=[str(r.counter), r.number, r.epoch, r.outbound_file_id, r.notes],
+                    blocker="file not found in outbound storage" if r.id in missing else "",
+                )
+                for r in failed
+            ],
+            perform=perform,
+            submit_label="Close gaps",
+            form_class=None,
+            refused_by=(PermissionDenied,),
+        )
 
 
 class AlertOpenFilter(admin.SimpleListFilter):
@@ -400,7 +411,7 @@ class AlertOpenFilter(admin.SimpleListFilter):
 
 
 @admin.register(ControlNumberAlert)
-class ControlNumberAlertAdmin(admin.ModelAdmin):
+class ControlNumberAlertAdmin(ReadOnlyAdmin):
     list_display = (
         "severity_badge",
         "kind",
@@ -416,15 +427,6 @@ class ControlNumberAlertAdmin(admin.ModelAdmin):
     list_select_related = ("counter",)
 
     # Raised and resolved by the scheduled checks only.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
     @admin.display(description="severity", ordering="severity")
     def severity_badge(self, obj: ControlNumberAlert):
         return _badge(obj.severity, _LEVEL_COLOURS.get(obj.severity, "#616161"))

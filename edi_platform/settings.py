@@ -189,6 +189,11 @@ EVENTSTORE_LAG_ALERT_EVENTS = env.int("EVENTSTORE_LAG_ALERT_EVENTS", default=10_
 EVENTSTORE_STUCK_LAG_MINUTES = env.int("EVENTSTORE_STUCK_LAG_MINUTES", default=10)
 EVENTSTORE_MEMBER_ID_KEY = env.str("EVENTSTORE_MEMBER_ID_KEY", default="")
 OUTBOUND_REDIS_URL = env.str("OUTBOUND_REDIS_URL", default="") or None
+OUTBOUND_OUTBOX_MAX_ATTEMPTS = env.int("OUTBOUND_OUTBOX_MAX_ATTEMPTS", default=10)
+OUTBOUND_CLAIM_LIMIT = env.int("OUTBOUND_CLAIM_LIMIT", default=5000)
+OUTBOUND_ASSEMBLY_THREADS = env.int("OUTBOUND_ASSEMBLY_THREADS", default=2)
+# Test-only: kill the assembling process at this named step (crash-safety tests).
+OUTBOUND_CRASH_AT = env.str("OUTBOUND_CRASH_AT", default="")
 
 # --- Security (production) -------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

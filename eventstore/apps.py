@@ -6,13 +6,10 @@ class EventStoreConfig(AppConfig):
     verbose_name = "Event store"
 
     def ready(self) -> None:
-        # Celery autodiscovery only imports tasks.py: register the event-store tasks too.
-        from eventstore import admin_events, tasks_events  # noqa: F401
-
-        try:
-            from eventstore.inbound_hooks import register_handler
-        except ImportError:  # pragma: no cover - inbound hooks not installed
-            return
-        from eventstore.services.enrollment_834 import handle_834
+        # The ledger's extension points: its 834 handler (inbound routes accepted 834 sets
+        # to it) and its reports (listed on the admin's report page).
+        from eventstore.inbound.hooks import register_handler
+        from eventstore.ledger import reports  # noqa: F401  (registers the reports)
+        from eventstore.ledger.services.enrollment_834 import handle_834
 
         register_handler("834", handle_834)

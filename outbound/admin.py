@@ -3,18 +3,25 @@ outcomes against their SLA, the outbox and its dead letters with Resubmit, batch
 
 from __future__ import annotations
 
-import csv
-from datetime import timedelta
+from collections.abc import Mapping
+from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Min, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
+
+from edi_platform.core.adminkit import (
+    ConfirmRow,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    confirm_action,
+    csv_response,
+)
 
 from .models import (
     BatchWindow,
@@ -28,10 +35,12 @@ from .models import (
     ProcessingOutcome,
     QuarantinedFile,
 )
+from .responders import response_types, spec_for
+from .selectors import age_against_sla, pending_summary
 from .services.assembly import outbound_assemble
 from .services.outbox import outbox_publish, outbox_resubmit
-from .services.quarantine import ReprocessRefused, outbound_reprocess
 from .services.recovery import outbound_recover
+from .services.reprocess import ReprocessRefused, outbound_reprocess
 from .services.storage import outbound_storage
 
 PREVIEW_MAX_SEGMENTS = 2000
@@ -54,16 +63,20 @@ def _confirm(
     action: str,
     title: str,
     warning: str,
+    qualifies,
     perform,
 ):
-    """Django's confirmation-page pattern: the first POST shows the objects, a reason box
-    and the warning; the second POST (``confirm``) performs the action per object."""
-    if request.POST.get("confirm") == "yes":
-        reason = request.POST.get("reason", "").strip()
+    """The kit's confirmation page for a per-object action with a reason; ``qualifies(obj)``
+    says why an object cannot be acted on ("" when it can), ``perform(obj, reason)`` calls
+    the service."""
+    rows = [ConfirmRow(pk=obj.pk, cells=[str(obj)], blocker=qualifies(obj)) for obj in queryset]
+    objects = {obj.pk: obj for obj in queryset}
+
+    def run(data: Mapping[str, Any], eligible: list[ConfirmRow]) -> None:
         done, refused = 0, []
-        for obj in queryset:
+        for row in eligible:
             try:
-                perform(obj, reason)
+                perform(objects[row.pk], data["reason"])
                 done += 1
             except (ReprocessRefused, ValueError) as exc:
                 refused.append(str(exc))
@@ -71,35 +84,44 @@ def _confirm(
             modeladmin.message_user(request, f"{title}: {done} done.", messages.SUCCESS)
         for text in refused:
             modeladmin.message_user(request, text, messages.WARNING)
-        return None
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "objects": list(queryset),
-        "action": action,
-        "warning": warning,
-        "opts": modeladmin.model._meta,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-    }
-    return TemplateResponse(request, "admin/outbound/confirm_action.html", context)
+
+    return confirm_action(
+        modeladmin,
+        request,
+        action=action,
+        title=title,
+        warning=warning,
+        columns=[modeladmin.model._meta.verbose_name.capitalize()],
+        rows=rows,
+        perform=run,
+        submit_label=f"Yes, {title.lower()}",
+    )
 
 
-def _age_against_sla(age: timedelta, sla_minutes: int | None) -> str:
-    minutes = int(age.total_seconds() // 60)
-    text = f"{minutes} min" if minutes < 120 else f"{minutes / 60:.1f} h"
-    if sla_minutes is None:
-        return format_html("{} <span class='quiet'>(no SLA)</span>", text)
-    if age > timedelta(minutes=sla_minutes):
-        return format_html(
-            "<strong class='sla-breached' style='color:#ba2121'>{} — SLA {} min breached</strong>",
-            text,
-            sla_minutes,
+class BatchWindowForm(forms.ModelForm):
+    """The response type is one the responder registry declares."""
+
+    response_type = forms.ChoiceField(choices=())
+
+    class Meta:
+        model = BatchWindow
+        fields = (
+            "response_type",
+            "window_minutes",
+            "max_batch_size",
+            "priority",
+            "sla_minutes",
+            "enabled",
         )
-    return format_html("{} <span class='quiet'>/ SLA {} min</span>", text, sla_minutes)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["response_type"].choices = [(t, spec_for(t).label) for t in response_types()]
 
 
 @admin.register(BatchWindow)
 class BatchWindowAdmin(admin.ModelAdmin):
+    form = BatchWindowForm
     list_display = (
         "response_type",
         "window_minutes",
@@ -112,16 +134,11 @@ class BatchWindowAdmin(admin.ModelAdmin):
     ordering = ("priority", "response_type")
 
 
-class OutcomeInline(admin.TabularInline):
+class OutcomeInline(ReadOnlyInline):
     model = ProcessingOutcome
     fields = ("id", "response_type", "status", "batch", "isa13", "gs06", "created_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(OutboundFile)
@@ -289,11 +306,10 @@ class OutboundFileAdmin(admin.ModelAdmin):
             "outbound.change_outboundfile"
         ):
             raise PermissionDenied
-        actor = f"admin:{request.user.get_username()}"
         if what == "assemble":
-            text = outbound_assemble(actor=actor).summary()
+            text = outbound_assemble(acting_user=request.user).summary()
         elif what == "assemble-all":
-            text = outbound_assemble(ignore_windows=True, actor=actor).summary()
+            text = outbound_assemble(ignore_windows=True, acting_user=request.user).summary()
         elif what == "publish":
             text = outbox_publish().summary()
         elif what == "recover":
@@ -307,8 +323,6 @@ class OutboundFileAdmin(admin.ModelAdmin):
     def reprocess(self, request, queryset):
         if not request.user.has_perm("outbound.change_outboundfile"):
             raise PermissionDenied
-        queryset = queryset.filter(status=OutboundFileStatus.QUARANTINED)
-        actor = request.user.get_username()
         return _confirm(
             self,
             request,
@@ -319,8 +333,11 @@ class OutboundFileAdmin(admin.ModelAdmin):
                 "Each file's outcomes are assembled again into a NEW file with NEW control "
                 "numbers. The quarantined file and its FAILED numbers stay as documented gaps."
             ),
+            qualifies=lambda obj: (
+                "" if obj.status == OutboundFileStatus.QUARANTINED else "not quarantined"
+            ),
             perform=lambda obj, reason: outbound_reprocess(
-                file_id=obj.pk, acting_user=actor, reason=reason
+                file_id=obj.pk, acting_user=request.user, reason=reason
             ),
         )
 
@@ -398,19 +415,18 @@ class ProcessingOutcomeAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         self._sla_cache = dict(BatchWindow.objects.values_list("response_type", "sla_minutes"))
         if request.GET.get("format") == "pending-csv":
+            # the list's own permission check runs in super(): check before serving data
+            if not self.has_view_or_change_permission(request):
+                raise PermissionDenied
             return self._pending_csv()
         extra_context = {**(extra_context or {}), "pending_rows": pending_summary()}
         return super().changelist_view(request, extra_context)
 
     def _pending_csv(self) -> HttpResponse:
-        response = HttpResponse(content_type="text/csv")
-        response["Content-Disposition"] = 'attachment; filename="pending-outcomes.csv"'
-        writer = csv.writer(response)
-        writer.writerow(
-            ["partner", "response_type", "pending", "oldest_minutes", "sla_minutes", "breached"]
-        )
-        for row in pending_summary():
-            writer.writerow(
+        return csv_response(
+            "pending-outcomes.csv",
+            ["partner", "response_type", "pending", "oldest_minutes", "sla_minutes", "breached"],
+            (
                 [
                     row["partner"],
                     row["response_type"],
@@ -419,13 +435,14 @@ class ProcessingOutcomeAdmin(admin.ModelAdmin):
                     row["sla_minutes"],
                     row["breached"],
                 ]
-            )
-        return response
+                for row in pending_summary()
+            ),
+        )
 
     @admin.display(description="age vs SLA")
     def age_vs_sla(self, obj: ProcessingOutcome) -> str:
         end = obj.assembled_at if obj.status == OutcomeStatus.ASSEMBLED else timezone.now()
-        return _age_against_sla(
+        return age_against_sla(
             (end or timezone.now()) - obj.created_at, self._slas().get(obj.response_type)
         )
 
@@ -438,39 +455,6 @@ class ProcessingOutcomeAdmin(admin.ModelAdmin):
             reverse("admin:outbound_outboundfile_change", args=[obj.outbound_file_id]),
             f"ISA13 {obj.outbound_file.isa13:09d}",
         )
-
-
-def pending_summary(now=None) -> list[dict]:
-    """Outcomes not answered yet, per partner and response type, oldest age against SLA."""
-    now = now or timezone.now()
-    slas = dict(BatchWindow.objects.values_list("response_type", "sla_minutes"))
-    rows = (
-        ProcessingOutcome.objects.filter(status__in=[OutcomeStatus.PENDING, OutcomeStatus.CLAIMED])
-        .values("partner__code", "response_type")
-        .annotate(
-            count=Count("id"),
-            oldest=Min("created_at"),
-            claimed=Count("id", filter=Q(status=OutcomeStatus.CLAIMED)),
-        )
-        .order_by("partner__code", "response_type")
-    )
-    out = []
-    for row in rows:
-        age = now - row["oldest"]
-        sla = slas.get(row["response_type"])
-        out.append(
-            {
-                "partner": row["partner__code"],
-                "response_type": row["response_type"],
-                "count": row["count"],
-                "claimed": row["claimed"],
-                "age_minutes": int(age.total_seconds() // 60),
-                "sla_minutes": sla,
-                "breached": sla is not None and age > timedelta(minutes=sla),
-                "age_display": _age_against_sla(age, sla),
-            }
-        )
-    return out
 
 
 @admin.register(OutboxMessage)
@@ -525,17 +509,17 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def resubmit(self, request, queryset):
         if not request.user.has_perm("outbound.change_outboxmessage"):
             raise PermissionDenied
-        actor = request.user.get_username()
         return _confirm(
             self,
             request,
-            queryset.filter(status=OutboxStatus.DEAD),
+            queryset,
             action="resubmit",
             title="Resubmit dead letters",
             warning="The messages go back to PENDING with their attempts reset; the publisher "
             "sends them on its next run (a file already in the stream is not added twice).",
+            qualifies=lambda obj: "" if obj.status == OutboxStatus.DEAD else "not a dead letter",
             perform=lambda obj, reason: outbox_resubmit(
-                message_id=obj.pk, acting_user=actor, reason=reason
+                message_id=obj.pk, acting_user=request.user, reason=reason
             ),
         )
 
@@ -550,17 +534,8 @@ class DeadLetterAdmin(OutboxMessageAdmin):
 
 
 @admin.register(OperatorAction)
-class OperatorActionAdmin(admin.ModelAdmin):
+class OperatorActionAdmin(ReadOnlyAdmin):
     """Append-only: operators' reprocess/resubmit actions, read-only for everyone."""
 
     list_display = ("created_at", "action", "actor", "outbound_file", "reason", "result")
     list_filter = ("action",)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class OutboundConfig(AppConfig):
@@ -6,10 +7,21 @@ class OutboundConfig(AppConfig):
     verbose_name = "Outbound"
 
     def ready(self) -> None:
-        # Inbound processing stages owed TA1/999 responses through this sink (eventstore
-        # cannot import outbound: the dependency goes the other way).
-        from eventstore.inbound_hooks import register_outcome_sink
+        # The lower apps ask outbound through registries (they cannot import it): inbound
+        # stages owed responses through the outcome sink and routes the sets a responder
+        # answers to its handlers; controlnumbers finds stored files through the locator.
+        from controlnumbers.locator import register_file_locator
+        from eventstore.inbound.hooks import register_handler, register_outcome_sink
 
+        from . import reports  # noqa: F401  (registers the outbound reports)
+        from .responders import specs
+        from .services.files import file_locate
         from .services.inbound_sink import stage_inbound_outcome
+        from .services.windows import batch_windows_ensure
 
         register_outcome_sink(stage_inbound_outcome)
+        register_file_locator(file_locate)
+        for spec in specs():
+            for st01, handler in spec.answers:
+                register_handler(st01, handler)
+        post_migrate.connect(lambda **kwargs: batch_windows_ensure(), sender=self, weak=False)

@@ -7,19 +7,14 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-
-class ResponseType(models.TextChoices):
-    TA1 = "TA1", "TA1 interchange acknowledgment"
-    ACK_999 = "999", "999 implementation acknowledgment"
-    R271 = "271", "271 eligibility response"
-    R277CA = "277CA", "277CA claim acknowledgment"
-    R835 = "835", "835 payment/remittance"
+# Response types are not a fixed list here: each is declared by its module in
+# ``outbound/responders/`` (the registry), so a new one needs no migration.
 
 
 class BatchWindow(models.Model):
     """How long outcomes of one response type wait to be batched into one file."""
 
-    response_type = models.CharField(max_length=8, choices=ResponseType, unique=True)
+    response_type = models.CharField(max_length=8, unique=True)
     window_minutes = models.PositiveIntegerField(help_text="0 = assemble immediately.")
     max_batch_size = models.PositiveIntegerField(default=100)
     priority = models.PositiveSmallIntegerField(default=100, help_text="Lower runs first.")
@@ -53,7 +48,7 @@ class ProcessingOutcome(models.Model):
     partner = models.ForeignKey(
         "partners.TradingPartner", on_delete=models.PROTECT, related_name="outcomes"
     )
-    response_type = models.CharField(max_length=8, choices=ResponseType)
+    response_type = models.CharField(max_length=8)
     batch = models.ForeignKey(
         "eventstore.TransactionBatch",
         on_delete=models.PROTECT,
@@ -104,7 +99,7 @@ class OutboundFile(models.Model):
     partner = models.ForeignKey(
         "partners.TradingPartner", on_delete=models.PROTECT, related_name="outbound_files"
     )
-    transaction_type = models.CharField(max_length=8, choices=ResponseType)
+    transaction_type = models.CharField(max_length=8)
     isa13 = models.PositiveIntegerField()
     gs06 = models.PositiveIntegerField(null=True, blank=True)
     st02s = models.JSONField(default=list, blank=True)

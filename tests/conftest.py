@@ -23,6 +23,12 @@ def redis_url() -> str:
 
 
 @pytest.fixture
+def ops_user(django_user_model):
+    """An operator without permissions (services record who acted; admin views check more)."""
+    return django_user_model.objects.create_user("ops-admin", "", "pw-ops-user-1")
+
+
+@pytest.fixture
 def admin_client_logged_in(client, django_user_model):
     """A test client logged in as a superuser."""
     user = django_user_model.objects.create_superuser("ops-admin", "", "pw-ops-admin-1")

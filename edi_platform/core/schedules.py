@@ -50,20 +50,20 @@ DEFAULT_SCHEDULES: tuple[ScheduleSpec, ...] = (
     ),
     ScheduleSpec(
         name="eventstore: projector safety net",
-        task="eventstore.tasks_events.project_events",
+        task="eventstore.ledger.tasks.project_events",
         every_seconds=60,
         description="Applies pending enrollment events to the Member/Enrollment projections "
         "(appends also trigger it on commit).",
     ),
     ScheduleSpec(
         name="eventstore: projection lag check",
-        task="eventstore.tasks_events.check_projection_lag",
+        task="eventstore.ledger.tasks.check_projection_lag",
         every_seconds=60,
         description="Raises an alert when the projection lags the event log or stops moving.",
     ),
     ScheduleSpec(
         name="inbound: poll inbox",
-        task="eventstore.tasks.inbound_poll_inbox",
+        task="eventstore.inbound.tasks.poll_inbox",
         every_seconds=60,
         description="Ingests files dropped in INBOUND_INBOX_DIR; moves them to processed/ or "
         "failed/ once their raw copy is stored.",

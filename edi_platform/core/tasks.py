@@ -7,9 +7,11 @@ import socket
 from celery import shared_task
 
 from .services import heartbeat_record
+from .tasking import NO_RETRY
 
 
-@shared_task(name="edi_platform.core.tasks.heartbeat", ignore_result=False)
+# A heartbeat that fails is the signal (a stale heartbeat raises the banner): never retried.
+@shared_task(name="edi_platform.core.tasks.heartbeat", ignore_result=False, **NO_RETRY)
 def heartbeat() -> str:
     """Record the scheduler heartbeat; returns its timestamp (ISO 8601)."""
     beat = heartbeat_record(hostname=socket.gethostname())

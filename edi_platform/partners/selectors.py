@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .models import TradingPartner
+
+DEMO_PARTNERS_FILE = Path(__file__).resolve().parent / "demo" / "partners.json"
 
 
 def partner_by_code(*, code: str) -> TradingPartner | None:

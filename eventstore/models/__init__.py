@@ -1,6 +1,14 @@
-"""Event-store models: the inbound registry and (issue 6) the enrollment event log."""
+"""Event-store models: the inbound registry (inbound/) and the enrollment event log (ledger/)."""
 
-from .events import (
+from eventstore.inbound.models import (
+    BatchChannel,
+    BatchStatus,
+    RoutingStatus,
+    SetVerdict,
+    TransactionBatch,
+    TransactionHeader,
+)
+from eventstore.ledger.models import (
     EVENTS_COUNTER,
     BatchReversal,
     DomainEvent,
@@ -15,14 +23,6 @@ from .events import (
     ProjectionCheckpoint,
     ProjectionLagAlert,
     ReconciliationReport,
-)
-from .inbound import (
-    BatchChannel,
-    BatchStatus,
-    RoutingStatus,
-    SetVerdict,
-    TransactionBatch,
-    TransactionHeader,
 )
 
 __all__ = [

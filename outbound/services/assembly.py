@@ -20,26 +20,28 @@ with the same numbers (see :mod:`outbound.services.recovery`).
 from __future__ import annotations
 
 import logging
-import os
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import TypeVar
+from typing import Any
 
+from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from controlnumbers.retry import retry_transient
 from controlnumbers.services import (
     allocate_envelope,
     numbers_mark_persisted,
 )
 from edi_platform import x12
+from edi_platform.core.actors import actor_label
+from edi_platform.core.retry import run_retrying
+from edi_platform.core.tasking import enqueue_on_commit
 from edi_platform.partners.models import TradingPartner
 from outbound.models import (
     BatchWindow,
@@ -49,34 +51,24 @@ from outbound.models import (
     OutcomeStatus,
     ProcessingOutcome,
 )
+from outbound.responders import response_types, spec_for
 
 from .crash import crash_point
-from .rendering import (
-    RenderError,
-    can_render,
-    counter_type,
-    envelope_snapshot,
-    render_interchange,
-    segment_count,
-    uses_group,
-)
-from .storage import (
-    StorageConflict,
-    sha256_hex,
-    storage_path_for,
-    write_create_only,
-)
+from .files import file_path, render_file
+from .quarantine import file_quarantine
+from .rendering import RenderError, envelope_snapshot, segment_count
+from .storage import StorageConflict, sha256_hex, write_create_only
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 OUTBOX_STREAM = "edi-outbound-ready"
 
 
 def claim_limit() -> int:
-    """Outcomes taken per claim transaction (several groups); bounds the work a crash
-    strands until recovery and lets several workers share a backlog."""
-    return int(os.environ.get("OUTBOUND_CLAIM_LIMIT", "5000"))
+    """Outcomes taken per claim transaction (``OUTBOUND_CLAIM_LIMIT``; several groups):
+    bounds the work a crash strands until recovery and lets several workers share a
+    backlog."""
+    return int(settings.OUTBOUND_CLAIM_LIMIT)
 
 
 class EnvelopeInvalid(Exception):
@@ -129,16 +121,6 @@ class ClaimedGroup:
     batch_ids: list[int] = field(default_factory=list)  # inbound batches answered
 
 
-def run_retrying(fn: Callable[[], T]) -> T:
-    """Run a transaction function, retrying transient database errors (deadlock,
-    serialization, lost connection). Inside a caller's transaction only the caller can
-    retry, so there it runs once."""
-    if connection.in_atomic_block:
-        return fn()
-    result, _ = retry_transient(fn)
-    return result
-
-
 def batch_timestamp(now: datetime | None = None) -> datetime:
     """The batch timestamp: UTC, whole seconds (the file name carries seconds)."""
     return (now or timezone.now()).astimezone(UTC).replace(microsecond=0)
@@ -162,11 +144,7 @@ def outcomes_claim(
     """
     now = now or timezone.now()
     windows = {w.response_type: w for w in BatchWindow.objects.all()}
-    types = [
-        t
-        for t in ("TA1", "999", "271", "277CA", "835")
-        if can_render(t) and (t not in windows or windows[t].enabled)
-    ]
+    types = [t for t in response_types() if t not in windows or windows[t].enabled]
     if response_type:
         types = [t for t in types if t == response_type]
     if not types:
@@ -198,10 +176,13 @@ def outcomes_claim(
 
     def priority(key: tuple[int, str]) -> tuple[int, int, str]:
         w = windows.get(key[1])
-        return (w.priority if w else 100, key[0], key[1])
+        return (w.priority if w else spec_for(key[1]).priority, key[0], key[1])
 
     for key in sorted(by_key, key=priority):
-        size = windows[key[1]].max_batch_size if key[1] in windows else 100
+        if key[1] in windows:
+            size = windows[key[1]].max_batch_size
+        else:
+            size = spec_for(key[1]).max_batch_size
         ids = sorted(by_key[key])
         for start in range(0, len(ids), size):
             chunk = ids[start : start + size]
@@ -218,7 +199,7 @@ def assembly_threads() -> int:
     """
     if connection.vendor != "postgresql":
         return 1
-    return max(1, int(os.environ.get("OUTBOUND_ASSEMBLY_THREADS", "2")))
+    return max(1, int(settings.OUTBOUND_ASSEMBLY_THREADS))
 
 
 def outbound_assemble(
@@ -227,7 +208,7 @@ def outbound_assemble(
     partner_code: str | None = None,
     response_type: str | None = None,
     ignore_windows: bool = False,
-    actor: str = "system",
+    acting_user: Any = None,
     threads: int | None = None,
 ) -> AssemblyResult:
     """Claim due outcomes and assemble every group into a persisted (or quarantined) file.
@@ -237,6 +218,7 @@ def outbound_assemble(
     once (default :func:`assembly_threads`); each group is independent (own numbers, own
     file, own transactions), so the guarantees are the same.
     """
+    actor = actor_label(acting_user, system=True)
     result = AssemblyResult()
     failed_ids: set[int] = set()  # released in this run: not retried before the next one
     threads = threads or assembly_threads()
@@ -293,13 +275,14 @@ def _assemble_claimed(
 ) -> tuple[ClaimedGroup, OutboundFile | None, StepTimes]:
     times = StepTimes()
     try:
-        file = group_assemble(
+        file = _group_assemble(
             partner=partners[group.partner_id],
             response_type=group.response_type,
             outcome_ids=group.outcome_ids,
             batch_ids=group.batch_ids,
             now=now,
             actor=actor,
+            reprocessed_from=None,
             times=times,
         )
     except Exception as exc:
@@ -336,7 +319,7 @@ def group_assemble(
     response_type: str,
     outcome_ids: Sequence[int],
     now: datetime | None = None,
-    actor: str = "system",
+    acting_user: Any = None,
     reprocessed_from: OutboundFile | None = None,
     times: StepTimes | None = None,
     batch_ids: list[int] | None = None,
@@ -344,6 +327,29 @@ def group_assemble(
     """Allocate numbers for CLAIMED outcomes, then build, validate, store and finish the file.
 
     ``batch_ids`` (the inbound batches answered) is looked up when not given."""
+    return _group_assemble(
+        partner=partner,
+        response_type=response_type,
+        outcome_ids=outcome_ids,
+        now=now,
+        actor=actor_label(acting_user, system=True),
+        reprocessed_from=reprocessed_from,
+        times=times,
+        batch_ids=batch_ids,
+    )
+
+
+def _group_assemble(
+    *,
+    partner: TradingPartner,
+    response_type: str,
+    outcome_ids: Sequence[int],
+    now: datetime | None,
+    actor: str,
+    reprocessed_from: OutboundFile | None,
+    times: StepTimes | None,
+    batch_ids: list[int] | None,
+) -> OutboundFile:
     times = times if times is not None else StepTimes()
     started = time.perf_counter()
     file = run_retrying(
@@ -373,11 +379,12 @@ def _allocate(
     batch_ids: list[int] | None,
 ) -> OutboundFile:
     file_id = uuid.uuid4()
+    spec = spec_for(response_type)
     with transaction.atomic():
-        with_group = uses_group(response_type)
+        with_group = spec.uses_group
         numbers = allocate_envelope(
             partner_code=partner.code,
-            transaction_type=counter_type(response_type),
+            transaction_type=spec.counter_type,
             outbound_file_id=file_id,
             st_count=len(outcome_ids) if with_group else 0,
             with_group=with_group,
@@ -415,37 +422,6 @@ class _ClaimLost(Exception):
     pass
 
 
-def render_file(file: OutboundFile) -> bytes:
-    """The bytes of ``file``: a pure function of its outcomes (in order), its envelope
-    snapshot, its control numbers and its batch timestamp."""
-    payloads = dict(
-        ProcessingOutcome.objects.filter(id__in=file.outcome_ids).values_list("id", "payload")
-    )
-    missing = [i for i in file.outcome_ids if i not in payloads]
-    if missing:
-        raise RenderError(f"{len(missing)} outcome(s) of the file no longer exist")
-    return render_interchange(
-        response_type=file.transaction_type,
-        contents=[payloads[i] for i in file.outcome_ids],
-        envelope=file.envelope,
-        isa13=file.isa13,
-        gs06=file.gs06,
-        st02s=file.st02s,
-        timestamp=file.batch_timestamp,
-    )
-
-
-def file_path(file: OutboundFile, *, quarantine: bool = False) -> str:
-    """Where ``file`` lives in the "outbound" storage."""
-    return storage_path_for(
-        partner_code=file.partner.code,
-        transaction_type=file.transaction_type,
-        isa13=file.isa13,
-        stamp=file.batch_timestamp.astimezone(UTC),
-        quarantine=quarantine,
-    )
-
-
 def file_build_and_store(*, file: OutboundFile, times: StepTimes | None = None) -> OutboundFile:
     """Render, validate and store an ASSEMBLING file, then finish it (or quarantine it).
 
@@ -457,16 +433,12 @@ def file_build_and_store(*, file: OutboundFile, times: StepTimes | None = None) 
         data = render_file(file)
     except RenderError as exc:
         times.render += time.perf_counter() - started
-        from .quarantine import file_quarantine
-
         return file_quarantine(file=file, data=None, reason=str(exc))
     mid = time.perf_counter()
     times.render += mid - started
     problems = x12.validate_envelope(data)
     times.validation += time.perf_counter() - mid
     if problems:
-        from .quarantine import file_quarantine
-
         return file_quarantine(
             file=file, data=data, reason="envelope validation failed: " + "; ".join(problems)
         )
@@ -476,8 +448,6 @@ def file_build_and_store(*, file: OutboundFile, times: StepTimes | None = None) 
         write_create_only(path, data)
     except StorageConflict as exc:
         times.storage += time.perf_counter() - started
-        from .quarantine import file_quarantine
-
         return file_quarantine(file=file, data=data, reason=str(exc))
     times.storage += time.perf_counter() - started
     crash_point("after_write")
@@ -514,7 +484,7 @@ def _finish(file: OutboundFile, *, path: str, data: bytes) -> OutboundFile:
             outbound_file=file, stream=OUTBOX_STREAM, payload=outbox_payload(file)
         )
         crash_point("before_commit")
-        transaction.on_commit(_enqueue_publish, robust=True)
+        enqueue_on_commit("outbound.tasks.publish_outbox")
     return file
 
 
@@ -530,9 +500,3 @@ def outbox_payload(file: OutboundFile) -> dict[str, str]:
         "st02s": ",".join(f"{n:04d}" for n in file.st02s),
         "created": file.created_at.astimezone(UTC).isoformat(),
     }
-
-
-def _enqueue_publish() -> None:
-    from outbound.tasks import publish_outbox
-
-    publish_outbox.delay()

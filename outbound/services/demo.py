@@ -19,13 +19,13 @@ class DemoResult:
 def demo_loop(*, directory: Path = DEMO_DIR) -> DemoResult:
     """Ingest every ``*.x12`` of ``directory`` (idempotent: the same bytes are registered
     once) and assemble every pending outcome right away (windows ignored, for the demo)."""
-    from eventstore.services.ingest import ingest_path
+    from eventstore.inbound.services.ingest import ingest_path
 
     lines = []
     for path in sorted(directory.glob("*.x12")):
         result = ingest_path(path=path)
         lines.append(f"{path.name}: {_describe(result)}")
-    assembled = outbound_assemble(ignore_windows=True, actor="demo")
+    assembled = outbound_assemble(ignore_windows=True)
     return DemoResult(ingested=lines, summary=assembled.summary())
 
 

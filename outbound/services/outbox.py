@@ -13,15 +13,16 @@ exponential backoff); after ``max_attempts`` it becomes DEAD with the reason (ad
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import redis
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from edi_platform.core.actors import actor_label
 from outbound.models import (
     OperatorAction,
     OutboundFile,
@@ -34,7 +35,6 @@ logger = logging.getLogger(__name__)
 
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_CAP_SECONDS = 300
-DEFAULT_MAX_ATTEMPTS = 10
 DEDUPE_TTL_SECONDS = 30 * 24 * 3600
 
 # KEYS[1] stream, KEYS[2] dedupe key; ARGV[1] ttl, ARGV[2..] field/value pairs.
@@ -67,8 +67,8 @@ class PublishResult:
 
 
 def outbox_redis_url() -> str | None:
-    """``OUTBOUND_REDIS_URL`` (setting or environment), else a Redis Celery broker URL."""
-    url = getattr(settings, "OUTBOUND_REDIS_URL", None) or os.environ.get("OUTBOUND_REDIS_URL")
+    """``OUTBOUND_REDIS_URL``, else a Redis Celery broker URL."""
+    url = settings.OUTBOUND_REDIS_URL
     if url:
         return url
     broker = getattr(settings, "CELERY_BROKER_URL", "") or ""
@@ -77,7 +77,7 @@ def outbox_redis_url() -> str | None:
 
 def max_attempts() -> int:
     """Failures after which a message is DEAD (``OUTBOUND_OUTBOX_MAX_ATTEMPTS``, default 10)."""
-    return int(os.environ.get("OUTBOUND_OUTBOX_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
+    return int(settings.OUTBOUND_OUTBOX_MAX_ATTEMPTS)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -163,7 +163,7 @@ def _record_failure(message: OutboxMessage, reason: str, now: datetime, result: 
     message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
 
 
-def outbox_resubmit(*, message_id: int, acting_user: str, reason: str = "") -> OutboxMessage:
+def outbox_resubmit(*, message_id: int, acting_user: Any, reason: str = "") -> OutboxMessage:
     """Put a DEAD message back to PENDING (attempts reset), with an operator audit row."""
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=message_id)
@@ -175,7 +175,7 @@ def outbox_resubmit(*, message_id: int, acting_user: str, reason: str = "") -> O
         message.save(update_fields=["status", "attempts", "next_attempt_at"])
         OperatorAction.objects.create(
             action=OperatorAction.Action.RESUBMIT,
-            actor=acting_user,
+            actor=actor_label(acting_user),
             outbound_file_id=message.outbound_file_id,
             reason=reason,
             result=f"previous error: {message.last_error[:300]}",

@@ -8,18 +8,20 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-from django.db import connection, models, transaction
+from django.db import connection, models
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from edi_platform.core.db import hot_cursor, insert_unless_exists_sql
+from edi_platform.core.tasking import enqueue_on_commit
 from edi_platform.partners.models import TradingPartner
 from outbound.models import BatchWindow, OutcomeStatus, ProcessingOutcome
+from outbound.responders import UnknownResponseType, spec_for
 
-# Used when the BatchWindow row is missing (e.g. deleted by an operator).
-DEFAULT_WINDOW_MINUTES = {"TA1": 0, "271": 2, "999": 5, "277CA": 60, "835": 1440}
+# A response type no responder declares (never staged in practice) waits this long.
+UNKNOWN_TYPE_WINDOW_MINUTES = 5
 # Windows are read for every staged outcome (several per inbound file) but edited rarely by
 # an operator: a few seconds of staleness in other processes costs nothing (the window only
 # sets when the answer is due), while a query per outcome costs a round trip per file.
@@ -35,7 +37,8 @@ def _forget_windows(**_: Any) -> None:
 
 
 def window_minutes_for(response_type: str) -> int:
-    """The batch window of a response type, in minutes (database first, then the default)."""
+    """The batch window of a response type, in minutes: the BatchWindow row, else (when an
+    operator deleted it) the responder's default."""
     now = time.monotonic()
     cached = _window_cache.get(response_type)
     if cached is not None and now - cached[0] < WINDOW_CACHE_SECONDS:
@@ -47,7 +50,12 @@ def window_minutes_for(response_type: str) -> int:
             .first()
         )
         _window_cache[response_type] = (now, minutes)
-    return DEFAULT_WINDOW_MINUTES.get(response_type, 5) if minutes is None else minutes
+    if minutes is not None:
+        return minutes
+    try:
+        return spec_for(response_type).window_minutes
+    except UnknownResponseType:
+        return UNKNOWN_TYPE_WINDOW_MINUTES
 
 
 def outcome_stage(
@@ -94,10 +102,10 @@ def outcome_stage(
         return ProcessingOutcome.objects.get(dedupe_key=dedupe_key), False
     if minutes == 0:
         # Immediate windows (TA1) do not wait for the next beat tick: assemble once the
-        # staging transaction commits. robust: a broker hiccup must not fail the caller; the
-        # every-minute schedule picks the outcome up anyway.
-        code = partner.code
-        transaction.on_commit(lambda: _enqueue_assembly(code, response_type), robust=True)
+        # staging transaction commits (the every-minute schedule picks it up anyway).
+        enqueue_on_commit(
+            "outbound.tasks.assemble_due", partner_code=partner.code, response_type=response_type
+        )
     return outcome, created
 
 
@@ -141,9 +149,3 @@ def _json_bytes(value: Any) -> bytes:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
     except TypeError:  # what orjson refuses (e.g. integers beyond 64 bits), json accepts
         return json.dumps(value).encode()
-
-
-def _enqueue_assembly(partner_code: str, response_type: str) -> None:
-    from outbound.tasks import assemble_due
-
-    assemble_due.delay(partner_code=partner_code, response_type=response_type)

@@ -14,7 +14,8 @@ from controlnumbers.domain import ControlNumberError
 from controlnumbers.services import numbers_reissue
 from outbound.models import OutboundFile, OutboundFileStatus, OutcomeStatus, ProcessingOutcome
 
-from .assembly import file_build_and_store, file_path
+from .assembly import file_build_and_store
+from .files import file_path
 from .storage import remove_stale_temp_files
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,8 @@
 """Outcome contents + envelope snapshot + control numbers + batch timestamp → interchange bytes.
 
 Pure and deterministic: the same inputs always give the same bytes, which is what lets
-recovery rebuild a file byte for byte with the numbers it was first given.
+recovery rebuild a file byte for byte with the numbers it was first given. The bytes of each
+response type come from its responder (:mod:`outbound.responders`).
 """
 
 from __future__ import annotations
@@ -12,30 +13,11 @@ from typing import Any
 
 from edi_platform import x12
 from edi_platform.partners.models import TradingPartner
-
-# GS01 functional identifier per response type, for generic (pre-built body) payloads.
-FUNCTIONAL_IDS = {"271": "HB", "277CA": "HN", "835": "HP", "999": "FA"}
-# Transaction types as the control-number store names them (ST counters are per type).
-COUNTER_TYPES = {"277CA": "277"}
+from outbound.responders import UnknownResponseType, spec_for
 
 
 class RenderError(ValueError):
     """The outcomes cannot be rendered into an interchange (bad payload or settings)."""
-
-
-def counter_type(response_type: str) -> str:
-    """The control-number transaction type of a response type (277CA counts as 277)."""
-    return COUNTER_TYPES.get(response_type, response_type)
-
-
-def uses_group(response_type: str) -> bool:
-    """TA1 travels without a functional group; every other response has one GS."""
-    return response_type != "TA1"
-
-
-def can_render(response_type: str) -> bool:
-    """Whether assembly knows how to build this response type."""
-    return response_type in ("999", "TA1", *FUNCTIONAL_IDS)
 
 
 def envelope_snapshot(partner: TradingPartner) -> dict[str, Any]:
@@ -92,37 +74,15 @@ def render_interchange(
         timestamp=timestamp.astimezone(UTC),
     )
     try:
-        if response_type == "TA1":
-            return x12.render_ta1_interchange(list(contents), envelope=params)
-        st02_texts = [st02_text(n) for n in st02s]
-        if response_type == "999":
-            return x12.render_999_interchange(list(contents), envelope=params, st02s=st02_texts)
-        if response_type in FUNCTIONAL_IDS:
-            return _render_generic(response_type, contents, params, st02_texts)
+        spec = spec_for(response_type)
+    except UnknownResponseType as exc:
+        raise RenderError(str(exc)) from exc
+    st02_texts = [st02_text(n) for n in st02s] if spec.uses_group else []
+    try:
+        return spec.render(list(contents), params, st02_texts)
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         # Position/name of the problem only: payloads may carry PHI.
         raise RenderError(f"{response_type} cannot be rendered: {type(exc).__name__}") from exc
-    raise RenderError(f"no renderer for response type {response_type}")
-
-
-def _render_generic(
-    response_type: str,
-    contents: Sequence[dict[str, Any]],
-    params: x12.EnvelopeParams,
-    st02s: list[str],
-) -> bytes:
-    """Business responses whose payload already carries the set body:
-    ``{"st01": "271", "version": "005010X279A1", "body": [["BHT", ...], ...]}``."""
-    versions = {c["version"] for c in contents}
-    if len(versions) != 1:
-        raise ValueError("one functional group needs one version")
-    return x12.build_interchange(
-        [(c["st01"], c["body"]) for c in contents],
-        envelope=params,
-        functional_id=FUNCTIONAL_IDS[response_type],
-        version=versions.pop(),
-        st02s=st02s,
-    )
 
 
 def segment_count(data: bytes, envelope: dict[str, Any]) -> int:

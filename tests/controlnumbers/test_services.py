@@ -17,6 +17,7 @@ from controlnumbers.services import (
     UnknownPartner,
     allocate_block,
     allocate_envelope,
+    allocation,
     numbers_mark_failed,
     numbers_mark_persisted,
     numbers_reissue,
@@ -202,7 +203,7 @@ def test_transient_error_is_retried_and_recorded_on_the_audit_rows(partner, monk
     from django.db import OperationalError
 
     _envelope()  # counters exist: one statement per attempt from here on
-    real = services._allocate_once_postgresql
+    real = allocation._allocate_once_postgresql
     calls = []
 
     def flaky(*args, **kwargs):
@@ -214,7 +215,7 @@ def test_transient_error_is_retried_and_recorded_on_the_audit_rows(partner, monk
                 raise OperationalError("wrapped by Django") from exc
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_allocate_once_postgresql", flaky)
+    monkeypatch.setattr(allocation, "_allocate_once_postgresql", flaky)
     env = _envelope()
     assert len(calls) == 2
     retries = ControlNumberAudit.objects.filter(outbound_file_id=env.outbound_file_id)

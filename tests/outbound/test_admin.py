@@ -99,7 +99,8 @@ def test_pending_outcomes_show_age_against_sla_and_highlight_breaches(admin_clie
     assert "Pending by partner and response type" in page
     assert page.count("SLA 15 min breached") >= 1  # the 40-minute-old 999
     assert "SLA 5 min breached" not in page  # the fresh TA1 is within its SLA
-    csv_text = admin_client_logged_in.get(url, {"format": "pending-csv"}).content.decode()
+    csv_response = admin_client_logged_in.get(url, {"format": "pending-csv"})
+    csv_text = b"".join(csv_response.streaming_content).decode()
     assert "LATE,999,1,40,15,True" in csv_text and "FRESH,TA1,1,0,5,False" in csv_text
 
 

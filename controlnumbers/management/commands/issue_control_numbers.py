@@ -7,7 +7,8 @@ import uuid
 
 from django.core.management.base import BaseCommand, CommandError
 
-from controlnumbers.services import ControlNumberError, actor_label, allocate_envelope
+from controlnumbers.services import ControlNumberError, allocate_envelope
+from edi_platform.core.actors import actor_label
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from eventstore.events.snapshots import snapshots_create
+from eventstore.ledger.services.snapshots import snapshots_create
 
 
 class Command(BaseCommand):

@@ -9,9 +9,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from eventstore.inbound.services.ingest import IngestResult
+from eventstore.inbound.services.ingest_many import ingest_paths
 from eventstore.models import BatchChannel
-from eventstore.services.ingest import IngestResult
-from eventstore.services.ingest_many import ingest_paths
 
 
 def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str]]:

@@ -6,7 +6,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from eventstore.selectors_events import member_history, members_for_subscriber
+from eventstore.ledger.selectors import member_history, members_for_subscriber
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from eventstore.selectors_events import projection_lag
+from eventstore.ledger.selectors import projection_lag
 
 
 class Command(BaseCommand):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from eventstore.services.projections import PROJECTIONS, ProjectionError
-from eventstore.services.replay import ReplayProgress, replay_events
+from eventstore.ledger.services.projections import PROJECTIONS, ProjectionError
+from eventstore.ledger.services.replay import ReplayProgress, replay_events
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from eventstore.services.reversal import ReversalError, batch_reverse
+from eventstore.ledger.services.reversal import ReversalError, batch_reverse
 
 
 class Command(BaseCommand):
@@ -27,7 +27,6 @@ class Command(BaseCommand):
                 batch_id=options["batch"],
                 reason=options["reason"],
                 acting_user=user,
-                actor=options["user"] or "command",
             )
         except ReversalError as exc:
             raise CommandError(str(exc)) from exc

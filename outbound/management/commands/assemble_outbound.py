@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from edi_platform.partners.models import TradingPartner
-from outbound.models import ResponseType
+from outbound.responders import response_types
 from outbound.services.assembly import outbound_assemble
 
 
@@ -14,7 +14,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--partner", help="Only this partner code.")
-        parser.add_argument("--type", choices=ResponseType.values, help="Only this response type.")
+        parser.add_argument("--type", choices=response_types(), help="Only this response type.")
         parser.add_argument(
             "--now", action="store_true", help="Ignore batch windows: take every pending outcome."
         )
@@ -27,6 +27,5 @@ class Command(BaseCommand):
             partner_code=partner,
             response_type=options["type"],
             ignore_windows=options["now"],
-            actor="command:assemble_outbound",
         )
         self.stdout.write(result.summary())

@@ -11,8 +11,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from edi_platform import x12
+from eventstore.ledger.services.projections import project_pending
 from eventstore.models import DomainEvent, Member
-from eventstore.services.projections import project_pending
 from outbound.models import OutboundFile, OutboundFileStatus, OutcomeStatus, ProcessingOutcome
 from tests.factories import TradingPartnerFactory
 from tests.outbound.conftest import stage
@@ -54,8 +54,8 @@ def test_recover_outbound_reports_what_it_did():
     assert "0 stale claimed outcome(s) released" in _call("recover_outbound", "--older-than", "0")
 
 
-def test_publish_outbox_without_redis_says_so(settings, monkeypatch):
-    monkeypatch.delenv("OUTBOUND_REDIS_URL", raising=False)
+def test_publish_outbox_without_redis_says_so(settings):
+    settings.OUTBOUND_REDIS_URL = None
     settings.CELERY_BROKER_URL = "memory://"
     assert "no Redis configured" in _call("publish_outbox")
 

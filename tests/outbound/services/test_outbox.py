@@ -157,9 +157,9 @@ def test_backoff_grows_and_is_capped():
 
 
 def test_after_max_attempts_the_message_is_dead_and_can_be_resubmitted(
-    monkeypatch, stream, redis_url
+    settings, stream, redis_url, ops_user
 ):
-    monkeypatch.setenv("OUTBOUND_OUTBOX_MAX_ATTEMPTS", "3")
+    settings.OUTBOUND_OUTBOX_MAX_ATTEMPTS = 3
     _assembled(stream, count=1)
     down = f"redis://127.0.0.1:{_free_port()}/0"
     now = timezone.now()
@@ -169,14 +169,14 @@ def test_after_max_attempts_the_message_is_dead_and_can_be_resubmitted(
     assert dead.count() == 2
     assert all("ConnectionError" in m.last_error and m.attempts == 3 for m in dead)
     message = dead.first()
-    outbox_resubmit(message_id=message.id, acting_user="ops-admin", reason="redis fixed")
+    outbox_resubmit(message_id=message.id, acting_user=ops_user, reason="redis fixed")
     message.refresh_from_db()
     assert message.status == OutboxStatus.PENDING and message.attempts == 0
     action = OperatorAction.objects.get()
     assert (action.action, action.actor) == ("RESUBMIT", "ops-admin")
     assert outbox_publish(redis_url=redis_url).sent == 1
     with pytest.raises(ValueError):
-        outbox_resubmit(message_id=message.id, acting_user="ops-admin")
+        outbox_resubmit(message_id=message.id, acting_user=ops_user)
 
 
 def test_a_delivery_system_reads_the_stream_with_a_consumer_group_and_acks(redis_url, stream):
@@ -191,8 +191,8 @@ def test_a_delivery_system_reads_the_stream_with_a_consumer_group_and_acks(redis
     assert client.xpending(stream, "delivery")["pending"] == 0
 
 
-def test_without_a_redis_url_messages_wait(settings, monkeypatch):
-    monkeypatch.delenv("OUTBOUND_REDIS_URL", raising=False)
+def test_without_a_redis_url_messages_wait(settings):
+    settings.OUTBOUND_REDIS_URL = None
     settings.CELERY_BROKER_URL = "memory://"
     stage(TradingPartnerFactory(), "999", 1)
     outbound_assemble()

@@ -18,7 +18,7 @@ from outbound.models import (
 )
 from outbound.services import assembly
 from outbound.services.assembly import outbound_assemble
-from outbound.services.quarantine import ReprocessRefused, outbound_reprocess
+from outbound.services.reprocess import ReprocessRefused, outbound_reprocess
 from tests.factories import TradingPartnerFactory
 from tests.outbound.conftest import stage
 
@@ -90,7 +90,7 @@ def test_unrenderable_payload_is_quarantined_without_echoing_its_content():
 
 
 def test_reprocess_builds_a_new_file_with_new_numbers_and_keeps_the_old_one(
-    corrupt, monkeypatch, outbound_root
+    corrupt, monkeypatch, outbound_root, ops_user
 ):
     corrupt("SE01 count")
     partner = TradingPartnerFactory()
@@ -98,7 +98,7 @@ def test_reprocess_builds_a_new_file_with_new_numbers_and_keeps_the_old_one(
     outbound_assemble()
     old = OutboundFile.objects.get()
     monkeypatch.undo()  # the cause is fixed
-    new = outbound_reprocess(file_id=old.id, acting_user="ops-admin", reason="fixed")
+    new = outbound_reprocess(file_id=old.id, acting_user=ops_user, reason="fixed")
     assert new.status == OutboundFileStatus.PERSISTED and new.reprocessed_from_id == old.id
     assert new.isa13 != old.isa13 and not set(new.st02s) & set(old.st02s)
     old.refresh_from_db()
@@ -114,11 +114,11 @@ def test_reprocess_builds_a_new_file_with_new_numbers_and_keeps_the_old_one(
         old.id,
     )
     with pytest.raises(ReprocessRefused):
-        outbound_reprocess(file_id=old.id, acting_user="ops-admin")
+        outbound_reprocess(file_id=old.id, acting_user=ops_user)
 
 
-def test_reprocess_refuses_a_file_that_is_not_quarantined():
+def test_reprocess_refuses_a_file_that_is_not_quarantined(ops_user):
     stage(TradingPartnerFactory(), "999", 1)
     outbound_assemble()
     with pytest.raises(ReprocessRefused):
-        outbound_reprocess(file_id=OutboundFile.objects.get().id, acting_user="ops")
+        outbound_reprocess(file_id=OutboundFile.objects.get().id, acting_user=ops_user)

@@ -1,0 +1,189 @@
+"""The admin kit: the pieces every app's admin uses, so each is written once.
+
+* :class:`ReadOnlyAdmin` — rows nobody adds, changes or deletes through the admin (audit
+  rows, events, projections, operator records). Append-only tables are read-only here and,
+  on PostgreSQL, protected by a trigger too.
+* :func:`confirm_action` — Django's confirmation-page pattern (like ``delete_selected``)
+  for admin actions that change state: the first POST renders one template
+  (``admin/confirm_action.html``: what will happen, which rows qualify and why the others
+  do not, a form for the reason / new value), the second POST (``confirm=yes``) performs the
+  action through the service and returns to the list.
+* :func:`csv_response` — one streamed CSV download for every table that offers CSV.
+* :func:`changelist_url` — the list page of a model (the index when it is not registered).
+
+Reports (tables with CSV) are registered in :mod:`edi_platform.core.reports`.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.http import HttpRequest, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+
+__all__ = [
+    "CONFIRM_FIELD",
+    "ActionRefused",
+    "ConfirmRow",
+    "ReadOnlyAdmin",
+    "ReadOnlyInline",
+    "ReasonForm",
+    "changelist_url",
+    "confirm_action",
+    "csv_response",
+]
+
+CONFIRM_FIELD = "confirm"  # the second POST of a confirmation page carries confirm=yes
+CONFIRM_TEMPLATE = "admin/confirm_action.html"
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Nobody adds, changes or deletes these rows through the admin."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """An inline table of rows nobody adds, changes or deletes here."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class _Echo:
+    """A file-like object whose ``write`` returns what it was given (for streaming CSV)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_response(
+    filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> StreamingHttpResponse:
+    """A streamed CSV download (rows are written as they are produced, never all held)."""
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterable[str]:
+        yield writer.writerow(header)
+        for row in rows:
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def changelist_url(model: Any) -> str:
+    """The admin list page of ``model`` (the admin index when it is not registered)."""
+    try:
+        return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    except NoReverseMatch:
+        return reverse("admin:index")
+
+
+@dataclass(frozen=True)
+class ConfirmRow:
+    """One selected object on a confirmation page: its cells, and why it cannot be acted
+    on (``blocker``; empty when it qualifies)."""
+
+    pk: Any
+    cells: Sequence[Any]
+    blocker: str = ""
+
+
+class ReasonForm(forms.Form):
+    """The default form of a confirmation page: a reason, recorded with the action."""
+
+    reason = forms.CharField(
+        label="Reason (recorded with the action)",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        max_length=2000,
+    )
+
+
+class ActionRefused(Exception):
+    """Raised by a ``perform`` callback: the page is shown again with this message."""
+
+
+def confirm_action(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    *,
+    action: str,
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[ConfirmRow],
+    perform: Callable[[Mapping[str, Any], list[ConfirmRow]], None],
+    submit_label: str,
+    intro: str = "",
+    warning: str = "",
+    form_class: type[forms.Form] | None = ReasonForm,
+    initial: Mapping[str, Any] | None = None,
+    refused_by: tuple[type[Exception], ...] = (),
+) -> TemplateResponse | None:
+    """The confirmation page of an admin action; performs it on the confirming POST.
+
+    ``perform(cleaned_data, eligible_rows)`` calls the service and reports with
+    ``message_user``; an exception of a ``refused_by`` class (or :class:`ActionRefused`)
+    shows the page again with its message. Returns None once performed (the admin then
+    redirects to the list), else the page. The submit button is disabled when no row
+    qualifies. ``intro`` and ``warning`` may be safe HTML (``format_html``).
+    """
+    eligible = [row for row in rows if not row.blocker]
+    form: forms.Form | None
+    error = ""
+    if request.POST.get(CONFIRM_FIELD) == "yes":
+        form = form_class(request.POST) if form_class else None
+        if not eligible:
+            error = "None of the selected items qualifies for this action."
+        elif form is None or form.is_valid():
+            try:
+                perform(form.cleaned_data if form is not None else {}, eligible)
+            except (ActionRefused, *refused_by) as exc:
+                error = str(exc)
+            else:
+                return None
+    else:
+        form = form_class(initial=dict(initial or {})) if form_class else None
+    if error:
+        modeladmin.message_user(request, error, messages.ERROR)
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "opts": modeladmin.model._meta,
+        "title": title,
+        "intro": intro,
+        "warning": warning,
+        "columns": columns,
+        "rows": rows,
+        "eligible_count": len(eligible),
+        "form": form,
+        "action": action,
+        "submit_label": submit_label,
+        "confirm_field": CONFIRM_FIELD,
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        "changelist_url": changelist_url(modeladmin.model),
+    }
+    return TemplateResponse(request, CONFIRM_TEMPLATE, context)

@@ -1,0 +1,391 @@
+"""Admin of inbound: received batches, their sets, upload, reprocess, the raw file.
+
+Other rooms add actions to the batch list through :func:`register_batch_action` (the ledger
+adds "Reverse batch"), so this module never imports them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from edi_platform.core.adminkit import ConfirmRow, ReadOnlyAdmin, confirm_action
+from edi_platform.x12.logsafe import exception_summary
+from eventstore.inbound.models import (
+    BatchStatus,
+    RoutingStatus,
+    TransactionBatch,
+    TransactionHeader,
+)
+from eventstore.inbound.selectors import batch_tree
+from eventstore.inbound.services.ingest import ingest_upload
+from eventstore.inbound.services.reprocess import (
+    ReprocessRefused,
+    batch_reprocess,
+    reprocess_refusal,
+)
+from eventstore.inbound.storage import raw_open, safe_file_name
+
+logger = logging.getLogger(__name__)
+
+RAW_FILE_PERMISSION = "eventstore.view_raw_file"
+_STATUS_COLOURS = {
+    BatchStatus.ACCEPTED: "#2e7d32",
+    BatchStatus.PARTIALLY_ACCEPTED: "#ef6c00",
+    BatchStatus.REJECTED: "#c62828",
+    BatchStatus.DUPLICATE: "#6a1b9a",
+    BatchStatus.UNKNOWN_PARTNER: "#1565c0",
+    BatchStatus.RECEIVED: "#616161",
+}
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """A file field that accepts several files (returns a list)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        # empty files are registered (and rejected with a reason), not refused by the form
+        kwargs.setdefault("allow_empty_file", True)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        clean_one = super().clean
+        if isinstance(data, list | tuple):
+            return [clean_one(item, initial) for item in data]
+        return [clean_one(data, initial)]
+
+
+# Actions other rooms add to the batch list: name -> (action, permission needed).
+_batch_actions: dict[str, tuple[Callable[..., Any], str]] = {}
+
+
+def register_batch_action(action: Callable[..., Any], *, permission: str) -> None:
+    """Offer ``action`` (an admin action function) on the batch list to users holding
+    ``permission``; the action checks it again itself."""
+    _batch_actions[action.__name__] = (action, permission)
+
+
+class UploadForm(forms.Form):
+    files = MultipleFileField(
+        label="X12 files", help_text="Select one or more files; each is registered once."
+    )
+
+
+@admin.register(TransactionBatch)
+class TransactionBatchAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "original_name",
+        "partner",
+        "status_badge",
+        "isa13",
+        "groups_summary",
+        "sets_summary",
+        "channel",
+        "received_at",
+    )
+    list_display_links = ("id", "original_name")
+    list_filter = ("status", "channel", "partner", "usage_indicator", "received_at")
+    search_fields = ("=isa13", "original_name", "^sha256")
+    search_help_text = "ISA13 (leading zeros optional), file name, or the start of the sha256."
+    date_hierarchy = "received_at"
+    list_select_related = ("partner",)
+    actions = ["reprocess_selected"]  # and the registered ones (see get_actions)
+    change_form_template = "admin/eventstore/transactionbatch/change_form.html"
+    change_list_template = "admin/eventstore/transactionbatch/change_list.html"
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "original_name",
+                    "partner",
+                    "status",
+                    "status_reason",
+                    "duplicate_of",
+                    "received_at",
+                    "channel",
+                )
+            },
+        ),
+        (
+            "Envelope",
+            {
+                "fields": (
+                    ("sender_qualifier", "sender_id"),
+                    ("receiver_qualifier", "receiver_id"),
+                    "isa13",
+                    ("isa09", "isa10"),
+                    "usage_indicator",
+                )
+            },
+        ),
+        (
+            "Counts",
+            {
+                "fields": (
+                    ("groups_accepted", "groups_rejected"),
+                    ("sets_accepted", "sets_rejected"),
+                    "segment_count",
+                    "processing_ms",
+                    "processed_at",
+                )
+            },
+        ),
+        ("File", {"fields": ("sha256", "size", "storage_path")}),
+        (
+            "Reprocessing",
+            {"fields": ("reprocess_count", "last_reprocessed_at", "last_reprocessed_by")},
+        ),
+    )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[TransactionBatch], search_term: str
+    ) -> tuple[QuerySet[TransactionBatch], bool]:
+        """Also find ISA13 typed without its leading zeros ("101" -> 000000101)."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term.isdigit() and len(term) < 9:
+            results = results | queryset.filter(isa13=term.zfill(9))
+        return results, may_have_duplicates
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        for name, (action, permission) in _batch_actions.items():
+            if request.user.has_perm(permission):
+                actions[name] = (action, name, action.short_description)
+        return actions
+
+    # -- read-only registry ------------------------------------------------------------------
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        names = [f.name for f in self.model._meta.fields if f.name not in ("id", "report")]
+        return names
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # files arrive through "Upload files", the command or the inbox
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the registry keeps every received file
+
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view
+        return [
+            path("upload/", view(self.upload_view), name="eventstore_transactionbatch_upload"),
+            path(
+                "<int:batch_id>/raw/",
+                view(self.raw_file_view),
+                name="eventstore_transactionbatch_raw",
+            ),
+            *super().get_urls(),
+        ]
+
+    # -- list columns ------------------------------------------------------------------------
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: TransactionBatch) -> str:
+        return format_html(
+            '<strong style="color:{}">{}</strong>',
+            _STATUS_COLOURS.get(obj.status, "inherit"),
+            obj.get_status_display(),
+        )
+
+    @admin.display(description="groups (acc./rej.)")
+    def groups_summary(self, obj: TransactionBatch) -> str:
+        return f"{obj.groups_accepted} / {obj.groups_rejected}"
+
+    @admin.display(description="sets (acc./rej.)")
+    def sets_summary(self, obj: TransactionBatch) -> str:
+        return f"{obj.sets_accepted} / {obj.sets_rejected}"
+
+    # -- detail page -------------------------------------------------------------------------
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        context = dict(extra_context or {})
+        batch = self.get_object(request, object_id)
+        if batch is not None:
+            context["tree"] = batch_tree(batch=batch)
+            context["headers_url"] = (
+                reverse("admin:eventstore_transactionheader_changelist")
+                + f"?batch__id__exact={batch.pk}"
+            )
+            context["reprocess_refusal"] = reprocess_refusal(batch)
+            context["can_download_raw"] = request.user.has_perm(RAW_FILE_PERMISSION)
+            context["raw_url"] = reverse("admin:eventstore_transactionbatch_raw", args=[batch.pk])
+        context.update(
+            show_save=False,
+            show_save_and_continue=False,
+            show_save_and_add_another=False,
+            show_delete=False,
+            title=f"Batch {object_id}",
+        )
+        return super().change_view(request, object_id, form_url, context)
+
+    def raw_file_view(self, request: HttpRequest, batch_id: int) -> FileResponse:
+        """The raw received bytes; only with ``eventstore.view_raw_file`` (files carry PHI)."""
+        if not request.user.has_perm(RAW_FILE_PERMISSION):
+            raise PermissionDenied
+        batch = get_object_or_404(TransactionBatch, pk=batch_id)
+        return FileResponse(
+            raw_open(batch.storage_path),
+            as_attachment=True,
+            filename=safe_file_name(batch.original_name),
+            content_type="application/octet-stream",
+        )
+
+    # -- upload ------------------------------------------------------------------------------
+    def upload_view(self, request: HttpRequest) -> HttpResponse:
+        """Several files at once through the one ingest service (channel "upload")."""
+        if not request.user.has_perm("eventstore.add_transactionbatch"):
+            raise PermissionDenied
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            for upload in form.cleaned_data["files"]:
+                try:
+                    result = ingest_upload(upload=upload)
+                except Exception as exc:  # storage or database down: nothing was registered
+                    logger.error(
+                        "upload of a file failed before registration: %s", exception_summary(exc)
+                    )
+                    self.message_user(
+                        request,
+                        f"{upload.name}: not registered ({type(exc).__name__}); try again later.",
+                        messages.ERROR,
+                    )
+                    continue
+                level = messages.SUCCESS if result.ok else messages.WARNING
+                self.message_user(request, f"{upload.name}: {result.message}", level)
+            return HttpResponseRedirect(reverse("admin:eventstore_transactionbatch_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "title": "Upload inbound files",
+        }
+        return TemplateResponse(request, "admin/eventstore/transactionbatch/upload.html", context)
+
+    # -- reprocess (confirmation page, then action) ------------------------------------------
+    @admin.action(description="Reprocess selected batches", permissions=["change"])
+    def reprocess_selected(
+        self, request: HttpRequest, queryset: QuerySet[TransactionBatch]
+    ) -> HttpResponse | None:
+        batches = list(queryset.select_related("partner").order_by("id"))
+        rows = [
+            ConfirmRow(
+                pk=b.pk,
+                cells=[b.pk, b.original_name, b.partner or "—", b.get_status_display()],
+                blocker=reprocess_refusal(b) or "",
+            )
+            for b in batches
+        ]
+
+        def perform(data: Mapping[str, Any], eligible: list[ConfirmRow]) -> None:
+            for row in eligible:
+                try:
+                    result = batch_reprocess(batch_id=row.pk, acting_user=request.user)
+                except ReprocessRefused as exc:
+                    self.message_user(request, str(exc), messages.WARNING)
+                    continue
+                self.message_user(request, f"Batch {row.pk}: {result.message}", messages.SUCCESS)
+
+        return confirm_action(
+            self,
+            request,
+            action="reprocess_selected",
+            title="Reprocess batches?",
+            intro=(
+                "Reprocessing reads each batch's stored raw file again. Unknown-partner and "
+                "interrupted batches are validated and answered (acknowledgments already owed "
+                "are not staged twice); accepted batches retry the routing of their failed "
+                "sets. Rejected and duplicate batches are final."
+            ),
+            columns=["Batch", "File", "Partner", "Status"],
+            rows=rows,
+            perform=perform,
+            submit_label="Yes, reprocess",
+            form_class=None,
+        )
+
+
+@admin.register(TransactionHeader)
+class TransactionHeaderAdmin(ReadOnlyAdmin):
+    """Every transaction set received, with its verdict and routing result."""
+
+    list_display = (
+        "id",
+        "batch_link",
+        "isa13",
+        "gs06",
+        "st01",
+        "st02",
+        "verdict",
+        "routing_badge",
+        "routing_result",
+    )
+    list_filter = ("routing_status", "verdict", "st01", "gs01")
+    search_fields = ("=st02", "=isa13", "=gs06")
+    search_help_text = "ST02, ISA13 or GS06 (exact)."
+    list_select_related = ("batch",)
+    readonly_fields = [
+        "batch",
+        "isa13",
+        "gs01",
+        "gs06",
+        "gs08",
+        "st01",
+        "st02",
+        "st03",
+        "segment_count",
+        "start_offset",
+        "first_line",
+        "verdict",
+        "errors",
+        "routing_status",
+        "routing_result",
+        "created_at",
+    ]
+    fields = readonly_fields
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        return lookup == "batch__id__exact" or super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description="batch", ordering="batch_id")
+    def batch_link(self, obj: TransactionHeader) -> str:
+        url = reverse("admin:eventstore_transactionbatch_change", args=[obj.batch_id])
+        return format_html('<a href="{}">{}</a>', url, obj.batch_id)
+
+    @admin.display(description="routing", ordering="routing_status")
+    def routing_badge(self, obj: TransactionHeader) -> str:
+        colour = {
+            RoutingStatus.ROUTED: "#2e7d32",
+            RoutingStatus.NO_HANDLER: "#ef6c00",
+            RoutingStatus.FAILED: "#c62828",
+        }.get(obj.routing_status, "inherit")
+        return format_html(
+            '<span style="color:{}">{}</span>', colour, obj.get_routing_status_display()
+        )
+
+    @admin.display(description="errors")
+    def errors(self, obj: TransactionHeader) -> str:
+        return render_to_string(
+            "admin/eventstore/transactionbatch/_set_errors.html", {"errors": obj.error_summary}
+        )

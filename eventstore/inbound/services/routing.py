@@ -1,0 +1,179 @@
+"""Routing: every accepted transaction set of a batch goes to the handler of its ST01.
+
+The stored file is read again one transaction set at a time (bounded memory); each set
+whose header is PENDING is handed to its handler as a :class:`~eventstore.inbound.hooks.RoutedSet`
+and its header marked ROUTED in the same transaction (or savepoint). Who owns the rows
+decides how:
+
+* rows inserted by the caller's still open transaction (``fresh=True``): nobody else can see
+  them, so no lock; inside a single-transaction ingest a failing handler aborts everything
+  (:class:`HandlerFailed`: the caller rolls back and redoes the file in two phases);
+  otherwise each set runs in a savepoint and a failure marks only that set FAILED;
+* committed rows (a reprocess, the routing of a large file): each set is locked and
+  re-checked PENDING before its handler runs, in its own transaction.
+
+A crash leaves sets PENDING (never half-routed: the handler's writes and the ROUTED status
+commit together); Reprocess routes them.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from typing import BinaryIO
+
+from django.db import transaction
+
+from edi_platform import x12
+from edi_platform.core.gc_pause import gc_paused
+from eventstore.inbound.hooks import Handler, RoutedSet, RoutingError, handler_for
+from eventstore.inbound.models import RoutingStatus, TransactionBatch, TransactionHeader
+from eventstore.inbound.storage import Opener, raw_open
+
+from .plan import NO_HANDLER
+from .sql import header_set_routing
+
+__all__ = ["HandlerFailed", "batch_route_pending", "rows_route"]
+
+logger = logging.getLogger(__name__)
+
+NOT_FOUND = "the transaction set was not found when re-reading the stored file"
+
+
+class HandlerFailed(Exception):
+    """A handler failed inside a single-transaction ingest (which is then rolled back)."""
+
+
+def batch_route_pending(*, batch: TransactionBatch, opener: Opener | None = None) -> int:
+    """Hand every PENDING accepted set of ``batch`` (committed rows) to its handler; returns
+    how many were routed. A failing handler marks only its set FAILED (retry: Reprocess)."""
+    pending = list(
+        TransactionHeader.objects.filter(
+            batch=batch, routing_status=RoutingStatus.PENDING
+        ).order_by("id")
+    )
+    return rows_route(batch=batch, opener=opener, rows=pending, fresh=False, isolated=True)
+
+
+def rows_route(
+    *,
+    batch: TransactionBatch,
+    opener: Opener | None,
+    rows: list[TransactionHeader],
+    fresh: bool,
+    isolated: bool,
+) -> int:
+    """Route ``rows`` (PENDING headers of ``batch``); returns how many were routed.
+
+    ``fresh``: the rows were inserted by the caller's still open transaction. ``isolated``:
+    each set in its own savepoint/transaction, a failure marks it FAILED; not isolated
+    (only with ``fresh``): a failure raises :class:`HandlerFailed`.
+    """
+    pending = {h.start_offset: h for h in rows}
+    if not pending:
+        return 0
+    if opener is None:
+        stored = batch.storage_path
+
+        def opener() -> BinaryIO:
+            return raw_open(stored)
+
+    delimiters = {
+        ic.get("offset", 0): ic.get("delimiters")
+        for ic in (batch.report or {}).get("interchanges", [])
+    }
+    routed = 0
+    # The cyclic collector is paused while sets are read and handled (a large 834 set spent
+    # more time in collections than in reading and mapping); the young generations are
+    # collected between sets now and then, so the garbage of many small sets stays bounded
+    # (a young collection only scans what was allocated since the last one).
+    with opener() as stream, gc_paused():
+        for count, (isa, _group, tset) in enumerate(x12.iter_transaction_sets(stream), 1):
+            if count % 1000 == 0:
+                gc.collect(1)
+            if not tset.segments:
+                continue
+            header = pending.pop(tset.segments[0].offset, None)
+            if header is None:
+                continue
+            d = delimiters.get(isa.offset) or {}
+            routed += _route_one(
+                header,
+                tset.segments,
+                x12.Delimiters(**d),
+                batch=batch,
+                fresh=fresh,
+                isolated=isolated,
+            )
+            if not pending:
+                break
+    for header in pending.values():
+        TransactionHeader.objects.filter(pk=header.pk, routing_status=RoutingStatus.PENDING).update(
+            routing_status=RoutingStatus.FAILED, routing_result=NOT_FOUND
+        )
+    return routed
+
+
+def _route_one(
+    header: TransactionHeader,
+    segments: list[x12.Segment],
+    delimiters: x12.Delimiters,
+    *,
+    batch: TransactionBatch,
+    fresh: bool,
+    isolated: bool,
+) -> int:
+    fn = handler_for(header.st01)
+    if fn is None:
+        header_set_routing(header.pk, RoutingStatus.NO_HANDLER, NO_HANDLER)
+        return 0
+    # handlers read the batch (stored path, partner): hand them the instance already in
+    # memory instead of two lazy queries per set
+    if not isolated:
+        header.batch = batch
+        try:
+            result = _call(fn, header, segments, delimiters, fresh=True)
+        except Exception as exc:
+            raise HandlerFailed(header.pk) from exc
+        _mark_routed(header, result)
+        return 1
+    try:
+        # inside the caller's transaction this is a savepoint: a failure undoes this set only
+        with transaction.atomic():
+            if fresh:
+                locked = header  # inserted by this transaction: nobody else can route it
+            else:
+                locked = TransactionHeader.objects.select_for_update().get(pk=header.pk)
+                if locked.routing_status != RoutingStatus.PENDING:
+                    return 0  # routed by a concurrent run
+            locked.batch = batch
+            result = _call(fn, locked, segments, delimiters, fresh=fresh)
+            _mark_routed(locked, result)
+        return 1
+    except RoutingError as exc:
+        reason = f"handler failed: {exc}"
+    except Exception as exc:
+        # the exception text may quote the set's data: keep only its class
+        reason = f"handler failed ({type(exc).__name__}); retry with Reprocess"
+    logger.warning("inbound header %s (ST01 %s): routing failed", header.pk, header.st01)
+    header_set_routing(header.pk, RoutingStatus.FAILED, reason[:1000])
+    return 0
+
+
+def _call(
+    fn: Handler,
+    header: TransactionHeader,
+    segments: list[x12.Segment],
+    delimiters: x12.Delimiters,
+    *,
+    fresh: bool,
+) -> str:
+    return fn(
+        RoutedSet(header=header, segments=segments, delimiters=delimiters, fresh_header=fresh)
+    )
+
+
+def _mark_routed(header: TransactionHeader, result: str | None) -> None:
+    header.routing_status = RoutingStatus.ROUTED
+    header.routing_result = str(result or "routed")[:1000]
+    header_set_routing(header.pk, header.routing_status, header.routing_result)

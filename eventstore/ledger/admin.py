@@ -1,0 +1,378 @@
+"""Admin of the ledger: read-only events, PHI-gated members, batch reversal.
+
+* Domain events are strictly read-only (no add / change / delete for anybody). Their payload
+  carries PHI and is shown only to users with ``eventstore.view_member``.
+* Members and enrollments are derived (projections): read-only, and visible only with
+  ``eventstore.view_member``. A member's page shows its event timeline (file, transaction set,
+  INS position of every event), also as CSV.
+* The ledger's reports are entries of the report registry (:mod:`eventstore.ledger.reports`);
+  the old ``domainevent/reports/`` addresses redirect there.
+* "Reverse batch" is an action the ledger adds to the inbound batch admin (through its
+  action registry): a confirmation page (reason, what will be reversed, blockers), then
+  :func:`~eventstore.ledger.services.reversal.batch_reverse`; permission
+  ``eventstore.reverse_batch``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.html import format_html
+
+from edi_platform.core.adminkit import (
+    ConfirmRow,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    confirm_action,
+    csv_response,
+)
+from eventstore.inbound.admin import register_batch_action
+from eventstore.ledger import selectors
+from eventstore.ledger.services.reversal import ReversalError, batch_reverse, reversal_blockers
+from eventstore.models import (
+    BatchReversal,
+    DomainEvent,
+    Enrollment,
+    Member,
+    ProjectionLagAlert,
+    ReconciliationReport,
+)
+
+VIEW_MEMBER = "eventstore.view_member"
+REVERSE_BATCH = "eventstore.reverse_batch"
+TEMPLATE_DIR = "admin/eventstore/events"
+
+
+class PhiAdmin(ReadOnlyAdmin):
+    """Visible only with ``eventstore.view_member`` (the rows hold PHI)."""
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm(VIEW_MEMBER)
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.has_perm(VIEW_MEMBER)
+
+
+@admin.register(DomainEvent)
+class DomainEventAdmin(ReadOnlyAdmin):
+    list_display = (
+        "position",
+        "event_type",
+        "schema_version",
+        "short_aggregate",
+        "aggregate_version",
+        "batch_link",
+        "occurred_at",
+        "recorded_at",
+        "is_reversal",
+    )
+    list_filter = ("event_type", "is_reversal", "schema_version")
+    search_fields = ("=aggregate_id", "=event_id")
+    list_select_related = ("batch",)
+    show_full_result_count = False
+    ordering = ("-position",)
+    date_hierarchy = None
+
+    @admin.display(description="aggregate")
+    def short_aggregate(self, obj: DomainEvent) -> str:
+        return obj.aggregate_id[:16]
+
+    @admin.display(description="batch")
+    def batch_link(self, obj: DomainEvent) -> str:
+        if not obj.batch_id:
+            return "-"
+        try:
+            url = reverse("admin:eventstore_transactionbatch_change", args=[obj.batch_id])
+        except NoReverseMatch:  # batch admin not installed
+            return str(obj.batch_id)
+        return format_html('<a href="{}">{}</a>', url, obj.batch_id)
+
+    def get_fields(self, request, obj=None):
+        fields = [
+            "position",
+            "event_id",
+            "aggregate_type",
+            "aggregate_id",
+            "aggregate_version",
+            "event_type",
+            "schema_version",
+            "metadata",
+            "batch",
+            "header",
+            "occurred_at",
+            "recorded_at",
+            "is_reversal",
+            "reverses",
+        ]
+        if request.user.has_perm(VIEW_MEMBER):
+            fields.insert(7, "data")  # the payload is PHI
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    # --- the reports moved to the report registry: old addresses redirect ---------------
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        extra = [
+            path("reports/", view(self._reports_moved), name="eventstore_reports"),
+            path("reports/<slug:report>/", view(self._reports_moved), name="eventstore_report"),
+        ]
+        return extra + super().get_urls()
+
+    def _reports_moved(self, request: HttpRequest, report: str = "") -> HttpResponseRedirect:
+        target = reverse("reports:report", args=[report]) if report else reverse("reports:index")
+        query = request.GET.urlencode()
+        return HttpResponseRedirect(f"{target}?{query}" if query else target)
+
+
+class EnrollmentInline(ReadOnlyInline):
+    model = Enrollment
+    fields = (
+        "coverage_key",
+        "plan",
+        "coverage_level",
+        "benefit_begin",
+        "benefit_end",
+        "terminated",
+        "current_status",
+        "last_position",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="status today")
+    def current_status(self, obj: Enrollment) -> str:
+        return obj.status()
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm(VIEW_MEMBER)
+
+
+@admin.register(Member)
+class MemberAdmin(PhiAdmin):
+    list_display = (
+        "subscriber_id",
+        "relationship",
+        "last_name",
+        "first_name",
+        "partner_code",
+        "current_status",
+        "coverage_begin",
+        "coverage_end",
+        "version",
+    )
+    list_filter = ("partner_code", "relationship", "terminated")
+    search_fields = ("=subscriber_id", "last_name", "first_name", "=member_ref")
+    inlines = [EnrollmentInline]
+    change_form_template = f"{TEMPLATE_DIR}/member_change_form.html"
+
+    @admin.display(description="status today")
+    def current_status(self, obj: Member) -> str:
+        return obj.status()
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Member._meta.concrete_fields]
+
+    def get_urls(self):
+        extra = [
+            path(
+                "<path:object_id>/events/",
+                self.admin_site.admin_view(self.timeline_view),
+                name="eventstore_member_events",
+            ),
+        ]
+        return extra + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "timeline": selectors.member_history(object_id),
+            "timeline_csv_url": reverse("admin:eventstore_member_events", args=[object_id])
+            + "?format=csv",
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def timeline_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        member = get_object_or_404(Member, pk=object_id)
+        entries = selectors.member_history(member.pk)
+        if request.GET.get("format") == "csv":
+            return csv_response(
+                f"member-{member.pk[:14]}-events.csv",
+                [
+                    "position",
+                    "version",
+                    "event type",
+                    "occurred",
+                    "recorded",
+                    "batch",
+                    "file",
+                    "ST02",
+                    "INS position",
+                    "reversal",
+                    "reversed by",
+                    "data",
+                ],
+                (
+                    [
+                        e.position,
+                        e.version,
+                        e.event_type,
+                        e.occurred_at.isoformat(),
+                        e.recorded_at.isoformat(),
+                        e.batch_id or "",
+                        e.file_name,
+                        e.st02,
+                        e.ins_position or "",
+                        "yes" if e.is_reversal else "",
+                        e.reversed_by or "",
+                        e.data,
+                    ]
+                    for e in entries
+                ),
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Event history of {member}",
+            "member": member,
+            "timeline": entries,
+            "timeline_csv_url": "?format=csv",
+            "opts": Member._meta,
+        }
+        return TemplateResponse(request, f"{TEMPLATE_DIR}/member_timeline.html", context)
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(PhiAdmin):
+    list_display = (
+        "member_subscriber",
+        "coverage_key",
+        "plan",
+        "coverage_level",
+        "benefit_begin",
+        "benefit_end",
+        "current_status",
+    )
+    list_filter = ("coverage_key", "terminated")
+    search_fields = ("=member__subscriber_id", "member__last_name", "member__first_name")
+    list_select_related = ("member",)
+
+    @admin.display(description="subscriber id")
+    def member_subscriber(self, obj: Enrollment) -> str:
+        return obj.member.subscriber_id if obj.member_id else ""
+
+    @admin.display(description="status today")
+    def current_status(self, obj: Enrollment) -> str:
+        return obj.status()
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Enrollment._meta.concrete_fields]
+
+
+@admin.register(ReconciliationReport)
+class ReconciliationReportAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "batch",
+        "partner_code",
+        "created_at",
+        "members_in_file",
+        "matched",
+        "differing",
+        "missing_from_projection",
+        "missing_from_file",
+    )
+    list_filter = ("partner_code",)
+    readonly_fields = (*list_display, "header", "details")
+
+
+@admin.register(ProjectionLagAlert)
+class ProjectionLagAlertAdmin(ReadOnlyAdmin):
+    list_display = (
+        "projection",
+        "kind",
+        "lag",
+        "head_position",
+        "checkpoint_position",
+        "raised_at",
+        "resolved_at",
+    )
+    list_filter = ("kind", "projection")
+
+
+@admin.register(BatchReversal)
+class BatchReversalAdmin(ReadOnlyAdmin):
+    list_display = (
+        "batch",
+        "reversal_batch",
+        "actor",
+        "events_reversed",
+        "first_position",
+        "last_position",
+        "created_at",
+    )
+    readonly_fields = (*list_display, "reason", "acting_user")
+
+
+# --- the "Reverse batch" action, added to the inbound batch admin ------------------------
+
+
+@admin.action(description="Reverse batch (compensating events)")
+def reverse_batch_action(modeladmin, request: HttpRequest, queryset) -> TemplateResponse | None:
+    """Confirmation page first (reason + what will happen); the second POST reverses."""
+    if not request.user.has_perm(REVERSE_BATCH):
+        raise PermissionDenied
+    batches = list(queryset.annotate(event_count=Count("events")).order_by("pk"))
+    rows = [
+        ConfirmRow(
+            pk=b.pk,
+            cells=[b.pk, b.original_name, b.get_status_display(), b.event_count],
+            blocker="; ".join(reversal_blockers(b)),
+        )
+        for b in batches
+    ]
+
+    def perform(data: Mapping[str, Any], eligible: list[ConfirmRow]) -> None:
+        for row in eligible:
+            try:
+                record = batch_reverse(
+                    batch_id=row.pk, reason=data["reason"], acting_user=request.user
+                )
+            except ReversalError as exc:
+                modeladmin.message_user(request, str(exc), messages.ERROR)
+                continue
+            modeladmin.message_user(
+                request,
+                f"Batch {row.pk} reversed: {record.events_reversed} events compensated "
+                f"(reversal batch {record.reversal_batch_id}).",
+                messages.SUCCESS,
+            )
+
+    return confirm_action(
+        modeladmin,
+        request,
+        action="reverse_batch_action",
+        title="Reverse enrollment batches",
+        intro=(
+            "Each event of these batches gets a compensating <Type>Reversed event (newest "
+            "first, one transaction per batch). The projections then look as if the batch had "
+            "never been received. A batch can be reversed only once; the reversal is recorded "
+            "as its own system batch."
+        ),
+        columns=["Batch", "File", "Status", "Events"],
+        rows=rows,
+        perform=perform,
+        submit_label="Yes, reverse",
+    )
+
+
+register_batch_action(reverse_batch_action, permission=REVERSE_BATCH)

@@ -1,0 +1,1 @@
+"""Ledger services: every write to the event log and its projections."""

@@ -1,0 +1,109 @@
+"""Four appender PROCESSES and a tailing reader process: no gap, no out-of-order position."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from django.db import connection
+
+from eventstore.models import DomainEvent, PositionCounter
+from tests.conftest import REPO_ROOT, child_process_env
+
+APPENDER = r"""
+import os, random, sys, time
+import django
+django.setup()
+from django.db import transaction
+from eventstore.ledger.services.events import NewEvent, events_append
+
+worker, total = int(sys.argv[1]), int(sys.argv[2])
+rng = random.Random(worker)
+done = 0
+while done < total:
+    size = rng.choice((1, 1, 2, 5, 20))
+    events = [NewEvent(aggregate_id=f"w{worker}-{rng.randint(0, 9)}", event_type="MemberChanged",
+                       data={"changes": {"city": "X"}}) for _ in range(size)]
+    try:
+        with transaction.atomic():
+            events_append(events=events, project=False)
+            time.sleep(rng.random() * 0.004)  # hold the lock a while: provoke reordering
+            if rng.random() < 0.1:
+                raise LookupError("roll this append back")
+        done += size
+    except LookupError:
+        pass
+print(done)
+"""
+
+READER = r"""
+import json, os, sys, time
+import django
+django.setup()
+from eventstore.models import DomainEvent
+
+stop_file = sys.argv[1]
+last, reads, problems = 0, 0, []
+while True:
+    stopping = os.path.exists(stop_file)
+    batch = list(DomainEvent.objects.filter(position__gt=last).order_by("position")
+                 .values_list("position", flat=True)[:1000])
+    reads += 1
+    for position in batch:
+        if position != last + 1:
+            problems.append([last, position])
+        last = position
+    if stopping and not batch:
+        break
+    if not batch:
+        time.sleep(0.002)
+print(json.dumps({"last": last, "reads": reads, "problems": problems[:20]}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent PostgreSQL")
+def test_concurrent_appenders_never_show_a_reader_a_gap_or_reordering(tmp_path):
+    env = child_process_env()
+    PositionCounter.objects.get_or_create(name="events")
+    stop_file = tmp_path / "stop"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(stop_file)],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    appenders = [
+        subprocess.Popen(
+            [sys.executable, "-c", APPENDER, str(i), "150"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(4)
+    ]
+    try:
+        outputs = [p.communicate(timeout=120) for p in appenders]
+    finally:
+        stop_file.write_text("stop")
+        time.sleep(0.05)
+    reader_out, reader_err = reader.communicate(timeout=60)
+    for process, (_out, err) in zip(appenders, outputs, strict=True):
+        assert process.returncode == 0, err
+    assert reader.returncode == 0, reader_err
+    appended = sum(int(out.strip()) for out, _ in outputs)
+    seen = json.loads(reader_out)
+    assert seen["problems"] == []
+    assert seen["last"] == appended
+    assert seen["reads"] > 1
+    positions = list(DomainEvent.objects.values_list("position", flat=True))
+    assert positions == list(range(1, appended + 1))
+    assert PositionCounter.objects.get(name="events").last_position == appended

@@ -1,0 +1,138 @@
+"""Batch reversal: A, B, reverse B == A; once per batch; itself an auditable batch."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from eventstore.ledger.events.aggregate import fold
+from eventstore.ledger.services.enrollment_834 import enrollment_834_apply
+from eventstore.ledger.services.events import events_read
+from eventstore.ledger.services.projections import LIVE, load_states, project_pending
+from eventstore.ledger.services.reversal import ReversalError, batch_reverse
+from eventstore.models import BatchChannel, BatchReversal, DomainEvent, Enrollment, Member
+from tests.factories import TradingPartnerFactory
+from tests.support import synthetic_834 as synth
+
+pytestmark = pytest.mark.django_db
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "events"
+
+
+@pytest.fixture(autouse=True)
+def inbound_storage(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "inbound": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+
+
+def apply(name: str, partner):
+    batch, header = synth.register_834((FIXTURES / name).read_bytes(), partner=partner)
+    enrollment_834_apply(header=header)
+    project_pending()
+    return batch
+
+
+def without_positions(enrollments: dict) -> dict:
+    return {
+        key: {f: v for f, v in e.items() if f not in ("version", "last_position")}
+        for key, e in enrollments.items()
+    }
+
+
+def comparable():
+    """Projection rows without version / last_position (those legitimately move on)."""
+    members = list(
+        Member.objects.order_by("aggregate_id").values(
+            *[
+                f.attname
+                for f in Member._meta.concrete_fields
+                if f.attname not in ("version", "last_position")
+            ]
+        )
+    )
+    enrollments = list(
+        Enrollment.objects.order_by("member_id", "coverage_key").values(
+            *[
+                f.attname
+                for f in Enrollment._meta.concrete_fields
+                if f.attname not in ("id", "version", "last_position")
+            ]
+        )
+    )
+    return members, enrollments
+
+
+def test_a_then_b_then_reverse_b_equals_a():
+    partner = TradingPartnerFactory(code="ACME")
+    apply("834_add_family.edi", partner)
+    state_a = comparable()
+    b = apply("834_change_address_plan.edi", partner)
+    assert comparable() != state_a
+    record = batch_reverse(batch_id=b.pk, reason="wrong file")
+    project_pending()
+    assert comparable() == state_a
+    reversals = list(DomainEvent.objects.filter(batch=record.reversal_batch).order_by("position"))
+    originals = list(DomainEvent.objects.filter(batch=b).order_by("-position"))
+    assert [r.reverses_id for r in reversals] == [o.position for o in originals]  # newest first
+    assert all(
+        r.is_reversal and r.event_type == o.event_type + "Reversed"
+        for r, o in zip(reversals, originals, strict=True)
+    )
+    assert record.reversal_batch.channel == BatchChannel.SYSTEM
+    assert record.events_reversed == 2
+
+
+def test_reversing_a_middle_batch_equals_the_history_without_it():
+    partner = TradingPartnerFactory(code="ACME")
+    a = apply("834_add_family.edi", partner)
+    b = apply("834_change_address_plan.edi", partner)
+    c = apply("834_terminate_spouse.edi", partner)
+    batch_reverse(batch_id=b.pk, reason="wrong file")
+    project_pending()
+    # The history without B, folded from A's and C's events only:
+    kept = [
+        r
+        for r in events_read(limit=10_000)
+        if r.position
+        in set(DomainEvent.objects.filter(batch__in=[a, c]).values_list("position", flat=True))
+    ]
+    ids = sorted({r.aggregate_id for r in kept})
+    expected = {i: fold([r for r in kept if r.aggregate_id == i]) for i in ids}
+    actual = load_states(LIVE, ids)
+    for i in ids:
+        assert actual[i]["member"] == expected[i]["member"]
+        assert without_positions(actual[i]["enrollments"]) == without_positions(
+            expected[i]["enrollments"]
+        )
+    assert any(s["member"]["terminated"] for s in actual.values())  # C survived
+    assert all(s["member"]["city"] == "SPRINGFIELD" for s in actual.values())  # B is gone
+
+
+def test_a_batch_is_reversed_once_and_a_reversal_cannot_be_reversed():
+    partner = TradingPartnerFactory(code="ACME")
+    b = apply("834_add_family.edi", partner)
+    record = batch_reverse(batch_id=b.pk, reason="duplicate")
+    with pytest.raises(ReversalError, match="already been reversed"):
+        batch_reverse(batch_id=b.pk, reason="again")
+    with pytest.raises(ReversalError, match="itself a reversal"):
+        batch_reverse(batch_id=record.reversal_batch_id, reason="undo")
+    assert BatchReversal.objects.count() == 1
+
+
+def test_reverse_batch_command_requires_a_reason_and_reports():
+    partner = TradingPartnerFactory(code="ACME")
+    b = apply("834_add_family.edi", partner)
+    with pytest.raises(CommandError):
+        call_command("reverse_batch", str(b.pk), "--reason", " ")
+    out = StringIO()
+    call_command("reverse_batch", str(b.pk), "--reason", "bad file", stdout=out)
+    assert "7 events" in out.getvalue()
+    project_pending()
+    assert comparable() == ([], [])

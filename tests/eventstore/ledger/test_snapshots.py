@@ -1,0 +1,170 @@
+"""Snapshots: latest snapshot + later events == full fold (Hypothesis), upcast snapshots."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from eventstore.ledger.events.aggregate import EventRecord, NeedsFullFold, fold
+from eventstore.ledger.events.upcasting import STATE_VERSION, upcast_state
+from eventstore.ledger.services.events import NewEvent, aggregate_events, events_append
+from eventstore.ledger.services.projections import project_pending
+from eventstore.ledger.services.snapshots import aggregate_load, latest_snapshot, snapshots_create
+from eventstore.models import EventSnapshot
+
+DATES = st.dates().map(lambda d: d.isoformat())
+KEYS = st.sampled_from(["HLT", "DEN", "VIS"])
+ADDED = {
+    "partner_code": "P",
+    "subscriber_id": "S",
+    "is_subscriber": True,
+    "relationship": "18",
+    "name": {"last": "DOE"},
+    "address": {"city": "A"},
+}
+
+event_payloads = st.one_of(
+    st.builds(lambda c: ("MemberChanged", {"changes": {"city": c}}), st.sampled_from("BCDE")),
+    st.builds(lambda d: ("MemberTerminated", {"terminated_on": d}), DATES),
+    st.just(("MemberReinstated", {})),
+    st.builds(
+        lambda k, d: ("EnrollmentAdded", {"coverage_key": k, "benefit_begin": d}), KEYS, DATES
+    ),
+    st.builds(
+        lambda k, p: ("EnrollmentChanged", {"coverage_key": k, "changes": {"plan": p}}),
+        KEYS,
+        st.sampled_from(["GOLD", "SILVER"]),
+    ),
+    st.builds(
+        lambda k, d: ("EnrollmentTerminated", {"coverage_key": k, "benefit_end": d}), KEYS, DATES
+    ),
+    st.builds(lambda k: ("EnrollmentReinstated", {"coverage_key": k}), KEYS),
+)
+
+
+def records_from(payloads, reversed_at):
+    records = [EventRecord(1, "a", 1, "MemberAdded", ADDED)]
+    for kind, data in payloads:
+        n = len(records) + 1
+        records.append(EventRecord(n, "a", n, kind, data))
+    for target in reversed_at:
+        if target < len(records):
+            n = len(records) + 1
+            original = records[target]
+            records.append(
+                EventRecord(
+                    n,
+                    "a",
+                    n,
+                    original.event_type + "Reversed",
+                    {},
+                    is_reversal=True,
+                    reverses_position=original.position,
+                )
+            )
+    return records
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    payloads=st.lists(event_payloads, max_size=25),
+    cut=st.integers(min_value=0),
+    reversed_at=st.lists(st.integers(min_value=1, max_value=30), max_size=3, unique=True),
+)
+def test_snapshot_plus_tail_equals_full_fold(payloads, cut, reversed_at):
+    records = records_from(payloads, reversed_at)
+    cut = cut % (len(records) + 1)
+    full = fold(records)
+    # A snapshot is stored as JSON and read back through the state upcaster.
+    snapshot = upcast_state(STATE_VERSION, json.loads(json.dumps(fold(records[:cut]))))
+    try:
+        assert fold(records[cut:], snapshot) == full
+    except NeedsFullFold:
+        assert any(r.is_reversal and r.reverses_position <= cut for r in records[cut:])
+
+
+def test_version_1_snapshots_are_upcast():
+    state_v1 = {
+        "exists": True,
+        "version": 2,
+        "last_position": 2,
+        "member": {"city": "A"},
+        "enrollments": [{"coverage_key": "HLT", "plan": "GOLD"}],
+    }
+    assert upcast_state(1, state_v1)["enrollments"] == {"HLT": {"plan": "GOLD"}}
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(payloads=st.lists(event_payloads, min_size=1, max_size=12), every=st.integers(2, 5))
+def test_loading_with_automatic_snapshots_equals_full_fold(payloads, every):
+    from django.conf import settings as dj_settings
+
+    EventSnapshot.objects.all().delete()
+    aggregate = f"agg-{len(payloads)}-{every}-{abs(hash(str(payloads))) % 10**9}"
+    dj_settings.EVENTSTORE_SNAPSHOT_EVERY = every
+    try:
+        events_append(
+            events=[NewEvent(aggregate_id=aggregate, event_type="MemberAdded", data=ADDED)],
+            project=False,
+        )
+        for kind, data in payloads:
+            events_append(
+                events=[NewEvent(aggregate_id=aggregate, event_type=kind, data=data)], project=False
+            )
+            project_pending()
+    finally:
+        del dj_settings.EVENTSTORE_SNAPSHOT_EVERY
+    if len(payloads) + 1 >= every:
+        assert latest_snapshot(aggregate) is not None
+    assert aggregate_load(aggregate) == fold(aggregate_events(aggregate))
+
+
+@pytest.mark.django_db
+def test_create_snapshots_command_snapshots_on_demand():
+    events_append(
+        events=[NewEvent(aggregate_id="x", event_type="MemberAdded", data=ADDED)], project=False
+    )
+    out = StringIO()
+    call_command("create_snapshots", stdout=out)
+    assert "1 snapshot" in out.getvalue()
+    assert EventSnapshot.objects.get().state == fold(aggregate_events("x"))
+    assert snapshots_create() == 0  # nothing new since
+
+
+@pytest.mark.django_db
+def test_snapshots_and_events_of_many_aggregates_come_in_one_read():
+    from eventstore.ledger.services.events import aggregates_snapshots_and_events
+
+    for aggregate in ("a", "b", "c"):
+        events_append(
+            events=[NewEvent(aggregate_id=aggregate, event_type="MemberAdded", data=ADDED)],
+            project=False,
+        )
+    snapshots_create(aggregate_ids=["a", "b"])
+    for aggregate, city in (("a", "B"), ("a", "C"), ("c", "D")):
+        events_append(
+            events=[
+                NewEvent(
+                    aggregate_id=aggregate,
+                    event_type="MemberChanged",
+                    data={"changes": {"city": city}},
+                )
+            ],
+            project=False,
+        )
+    snapshots_create(aggregate_ids=["a"])  # a second, newer snapshot of "a"
+    snapshots, events = aggregates_snapshots_and_events(["a", "b", "c", "nobody"])
+    assert {k: (s.version, s.state) for k, s in snapshots.items()} == {
+        "a": (3, fold(aggregate_events("a"))),
+        "b": (1, fold(aggregate_events("b"))),
+    }
+    assert events == {a: aggregate_events(a) for a in ("a", "b", "c", "nobody")}
+    assert [r.version for r in events["a"]] == [1, 2, 3]

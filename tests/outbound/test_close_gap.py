@@ -1,0 +1,90 @@
+"""Closing a documented gap finds the file where outbound really wrote it (the file locator
+outbound registers with controlnumbers), through the admin action and the service."""
+
+from __future__ import annotations
+
+import pytest
+
+from controlnumbers.locator import file_locate
+from controlnumbers.models import AuditStatus, ControlNumberAudit
+from controlnumbers.services import gaps_close, numbers_mark_failed
+from outbound.models import OutboundFile, OutboundFileStatus
+from outbound.services.assembly import outbound_assemble
+from outbound.services.files import file_path
+from tests.factories import TradingPartnerFactory
+from tests.outbound.conftest import stage
+
+pytestmark = pytest.mark.django_db
+
+AUDIT = "/admin/controlnumbers/controlnumberaudit/"
+
+
+class _FinishLost(Exception):
+    pass
+
+
+@pytest.fixture
+def written_but_failed(outbound_root, monkeypatch):
+    """A 999 file outbound's writer stored, whose finishing transaction never committed (the
+    worker died after the write), and whose numbers an operator then marked FAILED: a
+    documented gap whose file does exist, at the path only outbound knows."""
+    partner = TradingPartnerFactory(code="PARTNERA")
+    stage(partner, "999", 2)
+
+    def finish_lost(*args, **kwargs):
+        raise _FinishLost
+
+    monkeypatch.setattr("outbound.services.assembly._finish", finish_lost)
+    outbound_assemble(ignore_windows=True)
+    monkeypatch.undo()
+    file = OutboundFile.objects.get()
+    assert file.status == OutboundFileStatus.ASSEMBLING and file.storage_path == ""
+    written = [p for p in outbound_root.rglob("*.edi")]
+    assert [p.relative_to(outbound_root).as_posix() for p in written] == [file_path(file)]
+    assert numbers_mark_failed(outbound_file_id=file.id, reason="worker lost") == 4
+    return file
+
+
+def test_the_locator_answers_from_the_outbound_file_row(written_but_failed, outbound_root):
+    assert file_locate(outbound_file_id=written_but_failed.id) == file_path(written_but_failed)
+    (outbound_root / file_path(written_but_failed)).unlink()
+    assert file_locate(outbound_file_id=written_but_failed.id) is None
+
+
+def test_a_quarantined_file_is_never_found_as_stored(written_but_failed):
+    OutboundFile.objects.filter(pk=written_but_failed.pk).update(
+        status=OutboundFileStatus.QUARANTINED
+    )
+    assert file_locate(outbound_file_id=written_but_failed.id) is None
+
+
+def test_close_gap_closes_the_numbers_of_a_file_outbound_wrote(
+    admin_client_logged_in, written_but_failed
+):
+    rows = ControlNumberAudit.objects.filter(outbound_file_id=written_but_failed.id)
+    ids = [str(i) for i in rows.values_list("id", flat=True)]
+    assert set(rows.values_list("status", flat=True)) == {AuditStatus.FAILED}
+    assert rows.count() == 4  # ISA13, GS06 and two ST02
+
+    preview = admin_client_logged_in.post(AUDIT, {"action": "close_gap", "_selected_action": ids})
+    assert preview.status_code == 200
+    assert b"4 of 4 selected items qualify" in preview.content
+    assert set(rows.values_list("status", flat=True)) == {AuditStatus.FAILED}  # not yet
+
+    admin_client_logged_in.post(
+        AUDIT, {"action": "close_gap", "_selected_action": ids, "confirm": "yes"}
+    )
+    assert set(rows.values_list("status", flat=True)) == {AuditStatus.PERSISTED}
+    assert {r.file_name for r in rows} == {file_path(written_but_failed)}
+    assert all("gap closed by ops-admin" in r.notes for r in rows)
+
+
+def test_close_gap_service_reports_files_not_in_storage(written_but_failed, outbound_root):
+    (outbound_root / file_path(written_but_failed)).unlink()
+    ids = list(
+        ControlNumberAudit.objects.filter(outbound_file_id=written_but_failed.id).values_list(
+            "id", flat=True
+        )
+    )
+    result = gaps_close(audit_ids=ids, acting_user=None)
+    assert (result.closed, sorted(result.not_found)) == (0, sorted(ids))
