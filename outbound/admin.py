@@ -19,6 +19,7 @@ from edi_platform.core.adminkit import (
     ConfirmRow,
     ReadOnlyAdmin,
     ReadOnlyInline,
+    RecordAdmin,
     confirm_action,
     csv_response,
 )
@@ -142,7 +143,7 @@ class OutcomeInline(ReadOnlyInline):
 
 
 @admin.register(OutboundFile)
-class OutboundFileAdmin(admin.ModelAdmin):
+class OutboundFileAdmin(RecordAdmin):
     list_display = (
         "isa13_text",
         "partner",
@@ -198,12 +199,6 @@ class OutboundFileAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f for fs in self.fieldsets for f in fs[1]["fields"]]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # files and their numbers are records; never deleted from the admin
 
     @admin.display(description="ISA13", ordering="isa13")
     def isa13_text(self, obj: OutboundFile) -> str:
@@ -368,7 +363,7 @@ class QuarantinedFileAdmin(OutboundFileAdmin):
 
 
 @admin.register(ProcessingOutcome)
-class ProcessingOutcomeAdmin(admin.ModelAdmin):
+class ProcessingOutcomeAdmin(RecordAdmin):
     list_display = (
         "id",
         "partner",
@@ -400,12 +395,6 @@ class ProcessingOutcomeAdmin(admin.ModelAdmin):
         "outbound_file",
         "failure_reason",
     )
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def _slas(self) -> dict[str, int | None]:
         if not hasattr(self, "_sla_cache"):
@@ -458,7 +447,7 @@ class ProcessingOutcomeAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(RecordAdmin):
     list_display = (
         "id",
         "file_link",
@@ -486,12 +475,6 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "sent_at",
         "redis_message_id",
     )
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="file")
     def file_link(self, obj: OutboxMessage) -> str:

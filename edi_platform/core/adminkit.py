@@ -2,7 +2,8 @@
 
 * :class:`ReadOnlyAdmin` — rows nobody adds, changes or deletes through the admin (audit
   rows, events, projections, operator records). Append-only tables are read-only here and,
-  on PostgreSQL, protected by a trigger too.
+  on PostgreSQL, protected by a trigger too. :class:`RecordAdmin` — records that only
+  change through actions (batches, files, outcomes): no add, no delete.
 * :func:`confirm_action` — Django's confirmation-page pattern (like ``delete_selected``)
   for admin actions that change state: the first POST renders one template
   (``admin/confirm_action.html``: what will happen, which rows qualify and why the others
@@ -35,6 +36,7 @@ __all__ = [
     "ReadOnlyAdmin",
     "ReadOnlyInline",
     "ReasonForm",
+    "RecordAdmin",
     "changelist_url",
     "confirm_action",
     "csv_response",
@@ -51,6 +53,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class RecordAdmin(admin.ModelAdmin):
+    """Records the platform keeps (received batches, files sent, outcomes, outbox messages):
+    never added or deleted through the admin; their fields are read-only, and they change
+    only through actions that call a service (which needs the change permission)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -21,7 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from edi_platform.core.adminkit import ConfirmRow, ReadOnlyAdmin, confirm_action
+from edi_platform.core.adminkit import ConfirmRow, ReadOnlyAdmin, RecordAdmin, confirm_action
 from edi_platform.x12.logsafe import exception_summary
 from eventstore.inbound.models import (
     BatchStatus,
@@ -88,7 +88,7 @@ class UploadForm(forms.Form):
 
 
 @admin.register(TransactionBatch)
-class TransactionBatchAdmin(admin.ModelAdmin):
+class TransactionBatchAdmin(RecordAdmin):
     list_display = (
         "id",
         "original_name",
@@ -176,12 +176,6 @@ class TransactionBatchAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         names = [f.name for f in self.model._meta.fields if f.name not in ("id", "report")]
         return names
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # files arrive through "Upload files", the command or the inbox
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # the registry keeps every received file
 
     def get_urls(self) -> list[Any]:
         view = self.admin_site.admin_view

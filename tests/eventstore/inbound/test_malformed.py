@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from edi_platform.x12.peek import peek_isa
 from eventstore.inbound.services.ingest import ingest_bytes
 from eventstore.inbound.storage import inbound_storage
 from eventstore.models import BatchStatus, TransactionBatch
@@ -69,14 +68,6 @@ def test_version_fallback_reject_answers_an_unknown_guide_with_ik5_i6():
     assert result.status == BatchStatus.REJECTED
     ack = ProcessingOutcome.objects.get(batch_id=result.batch)
     assert ack.payload["sets"][0]["ik5"][:2] == ["R", "I6"]
-
-
-def test_the_isa_head_names_the_sender_even_when_the_isa_is_cut_short():
-    head = peek_isa(VALID[:60])
-    assert head is not None and (head.sender_qualifier, head.sender_id) == ("ZZ", "SYNTHSENDER")
-    assert peek_isa(VALID[:40]) is None  # ISA06 not complete yet
-    assert peek_isa(b"\xef\xbb\xbf\r\n" + VALID).control_number == "000000101"
-    assert peek_isa(b"GS*HC") is None
 
 
 def test_nul_bytes_inside_values_end_in_a_final_status_and_nul_padding_is_ignored():
