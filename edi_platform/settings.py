@@ -189,6 +189,9 @@ EVENTSTORE_LAG_ALERT_EVENTS = env.int("EVENTSTORE_LAG_ALERT_EVENTS", default=10_
 EVENTSTORE_STUCK_LAG_MINUTES = env.int("EVENTSTORE_STUCK_LAG_MINUTES", default=10)
 EVENTSTORE_MEMBER_ID_KEY = env.str("EVENTSTORE_MEMBER_ID_KEY", default="")
 OUTBOUND_REDIS_URL = env.str("OUTBOUND_REDIS_URL", default="") or None
+# The first admin user (`ensure_admin`, run by `make run`); no password: one is generated.
+ADMIN_USERNAME = env.str("ADMIN_USERNAME", default="admin")
+ADMIN_PASSWORD = env.str("ADMIN_PASSWORD", default="")
 OUTBOUND_OUTBOX_MAX_ATTEMPTS = env.int("OUTBOUND_OUTBOX_MAX_ATTEMPTS", default=10)
 OUTBOUND_CLAIM_LIMIT = env.int("OUTBOUND_CLAIM_LIMIT", default=5000)
 OUTBOUND_ASSEMBLY_THREADS = env.int("OUTBOUND_ASSEMBLY_THREADS", default=2)

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from edi_platform.core.actors import actor_label
+from edi_platform.core.retry import backoff_delay
 from outbound.models import (
     OperatorAction,
     OutboundFile,
@@ -81,9 +82,12 @@ def max_attempts() -> int:
 
 
 def backoff(attempts: int) -> timedelta:
-    """Capped exponential backoff after ``attempts`` failures (5 s, 10 s, 20 s … 5 min)."""
+    """Capped exponential backoff with jitter after ``attempts`` failures (the project's one
+    backoff, :func:`edi_platform.core.retry.backoff_delay`): 5–10 s, 10–20 s, … 2.5–5 min."""
     return timedelta(
-        seconds=min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+        seconds=backoff_delay(
+            max(0, attempts - 1), base=2 * BACKOFF_BASE_SECONDS, cap=BACKOFF_CAP_SECONDS
+        )
     )
 
 

@@ -136,7 +136,8 @@ def test_messages_wait_while_redis_is_down_and_publish_when_it_is_back(
     for message in OutboxMessage.objects.all():
         assert message.status == OutboxStatus.PENDING and message.attempts == 1
         assert "ConnectionError" in message.last_error
-        assert message.next_attempt_at == now + backoff(1)
+        wait = (message.next_attempt_at - now).total_seconds()
+        assert 5 <= wait <= 10  # backoff(1): 5-10 s with jitter
     assert not OutboundFile.objects.filter(status=OutboundFileStatus.PUBLISHED).exists()
     # not due again before the backoff has passed
     assert outbox_publish(redis_url=url, now=now).retrying == 0
@@ -151,9 +152,11 @@ def test_messages_wait_while_redis_is_down_and_publish_when_it_is_back(
         proc.wait(timeout=10)
 
 
-def test_backoff_grows_and_is_capped():
-    assert [backoff(n).total_seconds() for n in (1, 2, 3)] == [5, 10, 20]
-    assert backoff(50).total_seconds() == 300
+def test_backoff_grows_with_jitter_and_is_capped():
+    for attempts, low, high in ((1, 5, 10), (2, 10, 20), (3, 20, 40), (50, 150, 300)):
+        delays = {backoff(attempts).total_seconds() for _ in range(20)}
+        assert all(low <= d <= high for d in delays), (attempts, delays)
+        assert len(delays) > 1  # jittered: workers retrying together spread out
 
 
 def test_after_max_attempts_the_message_is_dead_and_can_be_resubmitted(
