@@ -181,6 +181,11 @@ INBOUND_SINGLE_TRANSACTION_MAX_BYTES = env.int(
 # Worker processes the inbox poller uses for a burst of files (1 = in the poller itself).
 INBOUND_INBOX_WORKERS = env.int("INBOUND_INBOX_WORKERS", default=1)
 INBOUND_INBOX_MIN_AGE_SECONDS = env.int("INBOUND_INBOX_MIN_AGE_SECONDS", default=5)
+# A worker processing a batch renews its lease every third of this; a batch whose lease ran
+# out unfinished is taken over by the recovery schedule.
+INBOUND_LEASE_SECONDS = env.int("INBOUND_LEASE_SECONDS", default=60)
+# Failed processing attempts (first try, recoveries, reprocesses) before a batch is FAILED.
+INBOUND_MAX_PROCESSING_ATTEMPTS = env.int("INBOUND_MAX_PROCESSING_ATTEMPTS", default=3)
 CONTROL_NUMBER_WARNING_PERCENT = env.float("CONTROL_NUMBER_WARNING_PERCENT", default=90.0)
 CONTROL_NUMBER_CRITICAL_PERCENT = env.float("CONTROL_NUMBER_CRITICAL_PERCENT", default=95.0)
 CONTROL_NUMBER_SCOPE_CACHE_SECONDS = env.float("CONTROL_NUMBER_SCOPE_CACHE_SECONDS", default=5.0)
@@ -195,8 +200,9 @@ ADMIN_PASSWORD = env.str("ADMIN_PASSWORD", default="")
 OUTBOUND_OUTBOX_MAX_ATTEMPTS = env.int("OUTBOUND_OUTBOX_MAX_ATTEMPTS", default=10)
 OUTBOUND_CLAIM_LIMIT = env.int("OUTBOUND_CLAIM_LIMIT", default=5000)
 OUTBOUND_ASSEMBLY_THREADS = env.int("OUTBOUND_ASSEMBLY_THREADS", default=2)
-# Test-only: kill the assembling process at this named step (crash-safety tests).
+# Test-only: kill the assembling / ingesting process at this named step (crash-safety tests).
 OUTBOUND_CRASH_AT = env.str("OUTBOUND_CRASH_AT", default="")
+INBOUND_CRASH_AT = env.str("INBOUND_CRASH_AT", default="")
 
 # --- Security (production) -------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

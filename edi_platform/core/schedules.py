@@ -69,6 +69,13 @@ DEFAULT_SCHEDULES: tuple[ScheduleSpec, ...] = (
         "failed/ once their raw copy is stored.",
     ),
     ScheduleSpec(
+        name="inbound: recover stalled batches",
+        task="eventstore.inbound.tasks.recover_stalled",
+        every_seconds=60,
+        description="Finishes inbound batches whose worker died (their processing lease ran "
+        "out): processed or routed exactly once; FAILED after repeated failures.",
+    ),
+    ScheduleSpec(
         name="controlnumbers: gap check",
         task="controlnumbers.tasks.gap_check",
         every_seconds=15 * 60,

@@ -48,6 +48,7 @@ _STATUS_COLOURS = {
     BatchStatus.DUPLICATE: "#6a1b9a",
     BatchStatus.UNKNOWN_PARTNER: "#1565c0",
     BatchStatus.RECEIVED: "#616161",
+    BatchStatus.FAILED: "#b71c1c",
 }
 
 

@@ -20,6 +20,9 @@ class BatchStatus(models.TextChoices):
     REJECTED = "REJECTED", "Rejected"
     DUPLICATE = "DUPLICATE", "Duplicate interchange"
     UNKNOWN_PARTNER = "UNKNOWN_PARTNER", "Unknown partner"
+    # Processing failed INBOUND_MAX_PROCESSING_ATTEMPTS times: an operator looks at the
+    # reason and reprocesses once the cause is fixed. Never picked up again by recovery.
+    FAILED = "FAILED", "Failed (needs an operator)"
 
 
 class TransactionBatch(models.Model):
@@ -63,6 +66,15 @@ class TransactionBatch(models.Model):
     processing_ms = models.PositiveIntegerField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     segment_count = models.BigIntegerField(default=0, help_text="Segments read in the file.")
+    # The worker processing (or routing) the batch holds a lease that a heartbeat renews; a
+    # batch whose lease expired while it is unfinished was abandoned by a dead worker and is
+    # taken over by recovery. Null: nobody works on it.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # After a failed attempt, recovery waits until then (a backoff growing with the attempts).
+    retry_after = models.DateTimeField(null=True, blank=True)
+    processing_attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Processing attempts (first, recoveries, reprocesses)."
+    )
     # Operator "Reprocess" audit (who and when; each run is also logged by id only).
     reprocess_count = models.PositiveIntegerField(default=0)
     last_reprocessed_at = models.DateTimeField(null=True, blank=True)
@@ -128,7 +140,15 @@ class TransactionHeader(models.Model):
 
     class Meta:
         ordering = ["batch_id", "id"]
-        indexes = [models.Index(fields=["st01", "routing_status"], name="header_st01_routing")]
+        indexes = [
+            models.Index(fields=["st01", "routing_status"], name="header_st01_routing"),
+            # recovery looks for batches whose accepted sets still wait to be routed
+            models.Index(
+                fields=["batch"],
+                condition=models.Q(routing_status="PENDING"),
+                name="header_pending_batch",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.st01} ST02={self.st02} (batch {self.batch_id})"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -85,3 +87,17 @@ def raw_store(*, opener: Opener, path: str) -> str:
 def raw_open(path: str) -> BinaryIO:
     """Open a stored raw file for reading (binary)."""
     return inbound_storage().open(path, "rb")
+
+
+_background: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def raw_store_in_background(*, opener: Opener, path: str) -> Future[str]:
+    """:func:`raw_store` in this process's helper thread (created on first use, and again
+    after a fork: a forked child does not inherit the parent's threads); the caller waits
+    for the result before it commits anything that names the copy."""
+    global _background
+    pid = os.getpid()
+    if _background is None or _background[0] != pid:
+        _background = (pid, ThreadPoolExecutor(max_workers=2, thread_name_prefix="raw-store"))
+    return _background[1].submit(raw_store, opener=opener, path=path)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from edi_platform.core.tasking import NO_RETRY
+from edi_platform.core.tasking import NO_RETRY, RETRY_SCHEDULED_CHECK
 from eventstore.inbound.services.inbox import inbox_poll
+from eventstore.inbound.services.recovery import batches_recover
 
 
 # The next poll picks up whatever this one could not do: no retry of its own.
@@ -14,3 +15,9 @@ def poll_inbox() -> dict[str, int]:
     """Beat task: poll ``INBOUND_INBOX_DIR`` (no arguments: paths and ids only, never data)."""
     result = inbox_poll()
     return {"processed": result.processed, "failed": result.failed, "left": result.left}
+
+
+@shared_task(name="eventstore.inbound.tasks.recover_stalled", **RETRY_SCHEDULED_CHECK)
+def recover_stalled() -> str:
+    """Beat task: finish the batches whose worker died (their lease ran out)."""
+    return batches_recover().summary()

@@ -40,6 +40,7 @@ from controlnumbers.services import (
 )
 from edi_platform import x12
 from edi_platform.core.actors import actor_label
+from edi_platform.core.crash import crash_point
 from edi_platform.core.retry import run_retrying
 from edi_platform.core.tasking import enqueue_on_commit
 from edi_platform.partners.models import TradingPartner
@@ -53,7 +54,6 @@ from outbound.models import (
 )
 from outbound.responders import response_types, spec_for
 
-from .crash import crash_point
 from .files import file_path, render_file
 from .quarantine import file_quarantine
 from .rendering import RenderError, envelope_snapshot, segment_count
@@ -236,7 +236,7 @@ def outbound_assemble(
         result.times.claim += time.perf_counter() - started
         if not groups:
             return result
-        crash_point("after_claim")
+        crash_point("OUTBOUND_CRASH_AT", "after_claim")
         partners = TradingPartner.objects.in_bulk({g.partner_id for g in groups})
 
         if threads > 1 and len(groups) > 1:
@@ -364,7 +364,7 @@ def _group_assemble(
         )
     )
     times.allocation += time.perf_counter() - started
-    crash_point("after_allocation")
+    crash_point("OUTBOUND_CRASH_AT", "after_allocation")
     return file_build_and_store(file=file, times=times)
 
 
@@ -450,7 +450,7 @@ def file_build_and_store(*, file: OutboundFile, times: StepTimes | None = None) 
         times.storage += time.perf_counter() - started
         return file_quarantine(file=file, data=data, reason=str(exc))
     times.storage += time.perf_counter() - started
-    crash_point("after_write")
+    crash_point("OUTBOUND_CRASH_AT", "after_write")
     started = time.perf_counter()
     finished = run_retrying(lambda: _finish(file, path=path, data=data))
     times.finish += time.perf_counter() - started
@@ -483,7 +483,7 @@ def _finish(file: OutboundFile, *, path: str, data: bytes) -> OutboundFile:
         OutboxMessage.objects.create(
             outbound_file=file, stream=OUTBOX_STREAM, payload=outbox_payload(file)
         )
-        crash_point("before_commit")
+        crash_point("OUTBOUND_CRASH_AT", "before_commit")
         enqueue_on_commit("outbound.tasks.publish_outbox")
     return file
 

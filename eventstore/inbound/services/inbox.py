@@ -18,7 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from eventstore.inbound.models import BatchChannel
+from eventstore.inbound.models import BatchChannel, BatchStatus
 from eventstore.inbound.services.ingest_many import ingest_paths
 
 logger = logging.getLogger(__name__)
@@ -80,7 +80,8 @@ def inbox_poll(
     """Ingest every complete file in the inbox, then move it to processed/ or failed/.
 
     A file moves only after the ingest service has stored its raw copy and registered its
-    batch; when that fails (database or storage down) the file stays for the next poll.
+    batch and the batch is finished; when that fails (database or storage down) or the batch
+    is still RECEIVED the file stays for the next poll.
     Accepted files go to ``processed/``, rejected, duplicate or unknown-partner ones to
     ``failed/`` (their batches say why; the raw copy is in the inbound storage either way).
 
@@ -107,6 +108,11 @@ def inbox_poll(
         if result is None:  # storage or database down: nothing was registered
             left += 1
             logger.warning("inbox file %s not ingested; it stays in the inbox", path.name)
+            continue
+        if result.status == BatchStatus.RECEIVED:
+            # not finished (interrupted, or another worker is on it): the file waits for a
+            # later poll, which finds the batch finished or takes it over
+            left += 1
             continue
         try:
             _move(path, inbox / (PROCESSED_DIR if result.ok else FAILED_DIR))

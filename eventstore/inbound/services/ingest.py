@@ -29,6 +29,17 @@ How the steps map to transactions is the :class:`IngestMode`:
   routing follows, one set per transaction (a failing handler marks only its set FAILED).
   A crash leaves the batch RECEIVED with its raw copy: Reprocess finishes it.
 
+A committed batch that is not finished is always leased by a live worker (see :mod:`.lease`):
+if that worker dies, the lease runs out and the recovery schedule (:mod:`.recovery`), a
+re-ingest of the same bytes or an operator's Reprocess takes the batch over; after
+``INBOUND_MAX_PROCESSING_ATTEMPTS`` failed attempts it is FAILED, for an operator.
+
+Crash points (tests; ``INBOUND_CRASH_AT``): ``after_register`` (the RECEIVED row is in:
+committed in two phases, not yet in one transaction), ``after_plan`` (validated, nothing
+written), ``before_commit`` (inside the final transaction, everything written and routed
+but not committed), ``before_routing`` (a large file: final status committed, its sets not
+yet routed), ``during_routing`` (a large file, after its first set is routed).
+
 Nothing here raises on bad input: bad files end as REJECTED batches with an operator-readable
 reason. Logs and stored reasons carry ids, codes and positions only (never PHI).
 """
@@ -38,11 +49,8 @@ from __future__ import annotations
 import enum
 import io
 import logging
-import os
 import time
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -51,11 +59,13 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from edi_platform import x12
+from edi_platform.core.crash import crash_point
 from edi_platform.core.gc_pause import gc_paused
 from edi_platform.partners.models import TradingPartner
 from edi_platform.partners.selectors import our_isa_ids, partner_by_sender
 from edi_platform.x12.logsafe import exception_summary
 from edi_platform.x12.peek import PEEK_BYTES, IsaHead, peek_isa
+from eventstore.inbound import storage
 from eventstore.inbound.hooks import outcome_sink
 from eventstore.inbound.models import (
     BatchChannel,
@@ -64,16 +74,10 @@ from eventstore.inbound.models import (
     TransactionBatch,
     TransactionHeader,
 )
-from eventstore.inbound.storage import (
-    Fingerprint,
-    Opener,
-    fingerprint,
-    raw_open,
-    raw_path,
-    raw_store,
-)
+from eventstore.inbound.storage import Fingerprint, Opener, fingerprint, raw_open, raw_path
 
 from . import sql
+from .lease import lease_seconds, lease_take, leased, max_attempts
 from .plan import (
     Plan,
     plan_duplicate,
@@ -89,6 +93,7 @@ __all__ = [
     "IngestMode",
     "IngestResult",
     "batch_process",
+    "batch_resume",
     "ingest_bytes",
     "ingest_path",
     "ingest_stream",
@@ -208,8 +213,12 @@ class _Source:
         )
 
     def already(self) -> IngestResult:
-        """The result for bytes registered before (maybe by a concurrent process)."""
+        """The result for bytes registered before (maybe by a concurrent process). A batch
+        left unfinished by a dead worker (its lease ran out) is finished here and now."""
         existing = TransactionBatch.objects.select_related("partner").get(sha256=self.fp.sha256)
+        if lease_take(batch_id=existing.pk):
+            logger.info("inbound batch %s: unfinished and abandoned; taken over", existing.pk)
+            existing = batch_resume(batch=existing, opener=self.opener)
         return IngestResult.from_batch(existing, file=self.shown, already=True)
 
 
@@ -243,12 +252,13 @@ def _ingest_in_one_transaction(source: _Source, head: IsaHead | None) -> IngestR
             candidate = source.new_batch(head)
             inserted, partner = sql.single_transaction_batch_insert(candidate, head)
             if inserted:
+                crash_point("INBOUND_CRASH_AT", "after_register")
                 # The copy is written (and fsynced) by a helper thread while this one
                 # processes the file; it is waited for before the commit, so the raw copy
                 # is durable before the row is visible, and a storage error rolls
                 # everything back. Nothing is stored for bytes already registered.
-                stored = _in_background(
-                    raw_store, opener=source.opener, path=candidate.storage_path
+                stored = storage.raw_store_in_background(
+                    opener=source.opener, path=candidate.storage_path
                 )
                 try:
                     plan, deferred = _plan(
@@ -258,6 +268,7 @@ def _ingest_in_one_transaction(source: _Source, head: IsaHead | None) -> IngestR
                         partner=partner,
                         mode=mode,
                     )
+                    crash_point("INBOUND_CRASH_AT", "after_plan")
                     batch, _ = _finish(
                         batch=candidate,
                         plan=plan,
@@ -288,19 +299,6 @@ def _ingest_in_one_transaction(source: _Source, head: IsaHead | None) -> IngestR
     return IngestResult.from_batch(batch, file=source.shown, already=False)
 
 
-_background: tuple[int, ThreadPoolExecutor] | None = None
-
-
-def _in_background(fn: Callable[..., Any], **kwargs: Any) -> Future[Any]:
-    """Run ``fn(**kwargs)`` in this process's helper thread (created on first use, and again
-    after a fork: a forked child does not inherit the parent's threads)."""
-    global _background
-    pid = os.getpid()
-    if _background is None or _background[0] != pid:
-        _background = (pid, ThreadPoolExecutor(max_workers=2, thread_name_prefix="raw-store"))
-    return _background[1].submit(fn, **kwargs)
-
-
 # -- TWO_PHASE ---------------------------------------------------------------------------------
 
 
@@ -317,7 +315,12 @@ def _ingest_in_two_phases(source: _Source, head: IsaHead | None) -> IngestResult
         sha256=source.fp.sha256,
         name=source.name,
     )
-    raw_store(opener=source.opener, path=batch.storage_path)  # before the row: a batch has its file
+    storage.raw_store(
+        opener=source.opener, path=batch.storage_path
+    )  # before the row: a batch has its file
+    # this worker holds the lease from the start (renewed while it works, see .lease)
+    batch.lease_expires_at = batch.received_at + timedelta(seconds=lease_seconds())
+    batch.processing_attempts = 1
     try:
         if connection.in_atomic_block:
             with transaction.atomic():  # a savepoint keeps the caller's transaction usable
@@ -333,10 +336,30 @@ def _ingest_in_two_phases(source: _Source, head: IsaHead | None) -> IngestResult
         source.channel,
         source.fp.size,
     )
-    batch = batch_process(
-        batch=batch, opener=source.opener, head=head, partner=partner, started=source.started
-    )
+    crash_point("INBOUND_CRASH_AT", "after_register")
+    with leased(batch.pk) as lease:
+        batch = batch_process(
+            batch=batch, opener=source.opener, head=head, partner=partner, started=source.started
+        )
+        if batch.status == BatchStatus.RECEIVED:
+            lease.failed()
     return IngestResult.from_batch(batch, file=source.shown, already=False)
+
+
+def batch_resume(*, batch: TransactionBatch, opener: Opener | None = None) -> TransactionBatch:
+    """Finish an unfinished batch whose lease the caller just took (recovery, a re-ingest of
+    the same bytes, an operator's Reprocess): process it when RECEIVED, else route its
+    pending sets. Never raises for the batch's own problems; the lease is released (or left
+    to expire after a backoff when the attempt failed)."""
+    with leased(batch.pk) as lease:
+        if batch.status == BatchStatus.RECEIVED:
+            batch = batch_process(batch=batch, opener=opener)
+            if batch.status == BatchStatus.RECEIVED:
+                lease.failed()
+        else:
+            batch_route_pending(batch=batch, opener=opener)
+            batch.refresh_from_db()
+    return batch
 
 
 def batch_process(
@@ -371,6 +394,7 @@ def batch_process(
         # the cyclic collector would only re-scan them (a second on a 100 MB 837)
         with gc_paused():
             plan, _ = _plan(batch=batch, opener=opener, head=head, partner=partner, mode=mode)  # type: ignore[arg-type]
+            crash_point("INBOUND_CRASH_AT", "after_plan")
             batch, routed = _finish(
                 batch=batch,
                 plan=plan,
@@ -384,20 +408,32 @@ def batch_process(
         return batch
     if not routed and plan.headers.any_pending():
         # a large file: its sets are routed one transaction each, after the commit
+        crash_point("INBOUND_CRASH_AT", "before_routing")
         batch_route_pending(batch=batch, opener=opener)
     return batch
 
 
 def _record_interruption(batch: TransactionBatch, exc: Exception) -> None:
+    """The attempt failed: the batch stays RECEIVED with the reason (recovery tries again
+    after a backoff), or becomes FAILED once it has had its attempts."""
     # the class and frames only: the message may quote the file's data
     logger.error("inbound batch %s: processing interrupted: %s", batch.pk, exception_summary(exc))
-    reason = (
-        f"Processing was interrupted ({type(exc).__name__}); the raw file is stored. "
-        "Use Reprocess once the cause is fixed."
-    )
+    attempts = max(batch.processing_attempts, 1)
+    if attempts >= max_attempts():
+        status = BatchStatus.FAILED
+        reason = (
+            f"Processing failed ({type(exc).__name__}) after {attempts} attempt(s); the raw "
+            "file is stored. Fix the cause, then use Reprocess."
+        )
+    else:
+        status = BatchStatus.RECEIVED
+        reason = (
+            f"Processing was interrupted ({type(exc).__name__}); the raw file is stored. It "
+            "is retried automatically; Reprocess retries it now."
+        )
     try:
         TransactionBatch.objects.filter(pk=batch.pk, status=BatchStatus.RECEIVED).update(
-            status_reason=reason
+            status=status, status_reason=reason
         )
         batch.refresh_from_db()
     except Exception as down:  # the database itself is down: the caller still gets a result
@@ -609,6 +645,7 @@ def _finish(
                 fresh=True,
                 isolated=not one_transaction,
             )
+        crash_point("INBOUND_CRASH_AT", "before_commit")
     logger.info(
         "inbound batch %s: %s (%d sets accepted, %d rejected, %d outcomes, %d ms)",
         batch.pk,

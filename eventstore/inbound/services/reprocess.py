@@ -1,8 +1,10 @@
-"""Operator "Reprocess": finish a batch stopped for a transient reason or an unknown partner."""
+"""Operator "Reprocess": finish a batch stopped for a transient reason, a FAILED batch once its
+cause is fixed, or a batch whose partner was unknown."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -16,26 +18,30 @@ from eventstore.inbound.models import (
     TransactionHeader,
 )
 
-from .ingest import batch_process
+from .ingest import batch_resume
+from .lease import lease_seconds
 from .result import IngestResult
-from .routing import batch_route_pending
 
 __all__ = ["ReprocessRefused", "batch_reprocess", "reprocess_refusal"]
 
 logger = logging.getLogger(__name__)
 
 # Batches processed again from their stored raw file.
-REVALIDATED_STATUSES = frozenset({BatchStatus.RECEIVED, BatchStatus.UNKNOWN_PARTNER})
+REVALIDATED_STATUSES = frozenset(
+    {BatchStatus.RECEIVED, BatchStatus.UNKNOWN_PARTNER, BatchStatus.FAILED}
+)
 # Batches whose failed (or never finished) routing is retried.
 ROUTED_STATUSES = frozenset({BatchStatus.ACCEPTED, BatchStatus.PARTIALLY_ACCEPTED})
 
 
 class ReprocessRefused(Exception):
-    """The batch is final: reprocessing the same bytes would give the same answer."""
+    """The batch is final, or another worker is processing it right now."""
 
 
 def reprocess_refusal(batch: TransactionBatch) -> str | None:
     """Why ``batch`` cannot be reprocessed, or None when it can (shown on the confirmation page)."""
+    if batch.lease_expires_at is not None and batch.lease_expires_at > timezone.now():
+        return "another worker is processing it right now"
     if batch.status in REVALIDATED_STATUSES:
         return None
     if batch.status in ROUTED_STATUSES:
@@ -52,11 +58,18 @@ def reprocess_refusal(batch: TransactionBatch) -> str | None:
 def batch_reprocess(*, batch_id: int, acting_user: Any) -> IngestResult:
     """Reprocess one batch from its stored raw file, recording who asked and when.
 
-    * UNKNOWN_PARTNER / RECEIVED (interrupted): validated again, outcomes staged, routed;
+    * UNKNOWN_PARTNER / RECEIVED (interrupted) / FAILED: validated again, outcomes staged,
+      routed;
     * ACCEPTED / PARTIALLY_ACCEPTED with FAILED or PENDING sets: those sets are routed again.
 
-    Raises :class:`ReprocessRefused` for final batches (REJECTED, DUPLICATE, fully routed).
-    Outcomes are staged with the same dedupe keys, so a partner is never answered twice.
+    Steps: (1) one transaction checks the batch, takes its lease (this is a fresh start: the
+    attempts count from 1) and records who asked; (2) the batch is processed or routed under
+    the lease (:func:`.ingest.batch_resume`). A crash after (1) leaves the batch leased by a
+    dead worker: recovery takes it over when the lease runs out.
+
+    Raises :class:`ReprocessRefused` for final batches (REJECTED, DUPLICATE, fully routed)
+    and for a batch another worker holds. Outcomes are staged with the same dedupe keys, so
+    a partner is never answered twice.
     """
     username = actor_label(acting_user)
     with transaction.atomic():
@@ -64,8 +77,7 @@ def batch_reprocess(*, batch_id: int, acting_user: Any) -> IngestResult:
         refusal = reprocess_refusal(batch)
         if refusal is not None:
             raise ReprocessRefused(f"batch {batch.pk}: {refusal}")
-        revalidate = batch.status in REVALIDATED_STATUSES
-        if revalidate:
+        if batch.status in REVALIDATED_STATUSES:
             batch.status = BatchStatus.RECEIVED
             batch.status_reason = "reprocessing"
         else:
@@ -75,6 +87,8 @@ def batch_reprocess(*, batch_id: int, acting_user: Any) -> IngestResult:
         batch.reprocess_count += 1
         batch.last_reprocessed_at = timezone.now()
         batch.last_reprocessed_by = username
+        batch.processing_attempts = 1
+        batch.lease_expires_at = timezone.now() + timedelta(seconds=lease_seconds())
         batch.save(
             update_fields=[
                 "status",
@@ -82,12 +96,10 @@ def batch_reprocess(*, batch_id: int, acting_user: Any) -> IngestResult:
                 "reprocess_count",
                 "last_reprocessed_at",
                 "last_reprocessed_by",
+                "processing_attempts",
+                "lease_expires_at",
             ]
         )
     logger.info("inbound batch %s: reprocess requested by %s", batch.pk, username)
-    if revalidate:
-        batch = batch_process(batch=batch)
-    else:
-        batch_route_pending(batch=batch)
-        batch.refresh_from_db()
+    batch = batch_resume(batch=batch)
     return IngestResult.from_batch(batch, file=batch.original_name, already=False)

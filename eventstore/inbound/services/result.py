@@ -17,6 +17,7 @@ NOT_OK_STATUSES = frozenset(
         BatchStatus.REJECTED,
         BatchStatus.DUPLICATE,
         BatchStatus.UNKNOWN_PARTNER,
+        BatchStatus.FAILED,
     }
 )
 

@@ -25,6 +25,7 @@ from typing import BinaryIO
 from django.db import transaction
 
 from edi_platform import x12
+from edi_platform.core.crash import crash_point
 from edi_platform.core.gc_pause import gc_paused
 from eventstore.inbound.hooks import Handler, RoutedSet, RoutingError, handler_for
 from eventstore.inbound.models import RoutingStatus, TransactionBatch, TransactionHeader
@@ -105,6 +106,8 @@ def rows_route(
                 fresh=fresh,
                 isolated=isolated,
             )
+            if not fresh:
+                crash_point("INBOUND_CRASH_AT", "during_routing")
             if not pending:
                 break
     for header in pending.values():

@@ -43,6 +43,15 @@ def sample(
     return ("*".join(parts) + "\n" + rest).encode()
 
 
+def many_sets(count: int, **swaps: str) -> bytes:
+    """One group of ``count`` 834 sets (ST02 0001...), each a copy of the valid sample's set."""
+    text = sample(**swaps).decode()
+    start, end = text.index("ST*834"), text.index("GE*")
+    body = text[start:end]
+    sets = "".join(body.replace("0001", f"{n:04d}") for n in range(1, count + 1))
+    return (text[:start] + sets + text[end:]).replace("GE*1*", f"GE*{count}*").encode()
+
+
 def two_sets_one_bad() -> bytes:
     """One group with two 834 sets: the first valid, the second with an invalid DMG date."""
     text = sample().decode()

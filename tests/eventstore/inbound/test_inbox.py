@@ -50,7 +50,7 @@ def test_file_stays_in_the_inbox_when_its_raw_copy_cannot_be_stored(settings, mo
     def storage_down(**kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("eventstore.inbound.services.ingest.raw_store", storage_down)
+    monkeypatch.setattr("eventstore.inbound.storage.raw_store", storage_down)
     result = inbox_service.inbox_poll()
 
     assert (result.processed, result.failed, result.left) == (0, 0, 1)

@@ -83,7 +83,7 @@ def test_storage_failure_is_reported_per_file_without_a_traceback(files, monkeyp
     def storage_down(**kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("eventstore.inbound.services.ingest.raw_store", storage_down)
+    monkeypatch.setattr("eventstore.inbound.storage.raw_store", storage_down)
     code, out = run(str(files / "a.x12"), "--format", "json")
     rows = json.loads(out)
     assert code == 1

@@ -25,8 +25,8 @@ class Crash(BaseException):
 @pytest.fixture
 def crash_at(monkeypatch):
     def arm(name: str) -> None:
-        def point(here: str) -> None:
-            if here == name:
+        def point(setting: str, here: str) -> None:
+            if (setting, here) == ("OUTBOUND_CRASH_AT", name):
                 raise Crash(here)
 
         monkeypatch.setattr(assembly, "crash_point", point)
