@@ -35,6 +35,9 @@ T = TypeVar("T")
 
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
 CONNECTION_SQLSTATE_CLASS = "08"
+# The server ended the session: shut down by an administrator or a restart (57P01), crashed
+# (57P02), or not accepting connections yet (57P03). Like a lost connection: reconnect.
+SESSION_ENDED_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
 _SQLITE_TRANSIENT_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
 
 DEFAULT_ATTEMPTS = 5
@@ -83,11 +86,15 @@ def sqlstate_of(exc: BaseException) -> str | None:
     return "08006" if no_state_operational else None
 
 
+def _connection_gone(state: str) -> bool:
+    return state.startswith(CONNECTION_SQLSTATE_CLASS) or state in SESSION_ENDED_SQLSTATES
+
+
 def is_transient(exc: BaseException) -> bool:
     """True when trying the same transaction again may succeed."""
     state = sqlstate_of(exc)
     if state is not None:
-        return state in TRANSIENT_SQLSTATES or state.startswith(CONNECTION_SQLSTATE_CLASS)
+        return state in TRANSIENT_SQLSTATES or _connection_gone(state)
     for item in _exception_chain(exc):
         code = getattr(item, "sqlite_errorcode", None)
         if code is not None and (code & 0xFF) in _SQLITE_TRANSIENT_CODES:
@@ -132,7 +139,7 @@ def retry_transient(
             if attempt == attempts - 1 or not is_transient(exc):
                 raise
             state = sqlstate_of(exc) or "sqlite-busy"
-            if state.startswith(CONNECTION_SQLSTATE_CLASS):
+            if _connection_gone(state):
                 # The connection is gone: drop it so the next attempt reconnects.
                 connection.close()
             delay = backoff_delay(attempt)

@@ -226,18 +226,24 @@ def outbound_assemble(
         threads = 1  # other threads could not see the caller's uncommitted rows
     while True:
         started = time.perf_counter()
-        groups = outcomes_claim(
-            now=now,
-            partner_code=partner_code,
-            response_type=response_type,
-            ignore_windows=ignore_windows,
-            exclude_ids=failed_ids,
+        # the claim is a transaction like the others: a server restart or a lost connection
+        # is retried here too (a fresh connection), not raised to the caller
+        groups = run_retrying(
+            lambda: outcomes_claim(
+                now=now,
+                partner_code=partner_code,
+                response_type=response_type,
+                ignore_windows=ignore_windows,
+                exclude_ids=failed_ids,
+            )
         )
         result.times.claim += time.perf_counter() - started
         if not groups:
             return result
         crash_point("OUTBOUND_CRASH_AT", "after_claim")
-        partners = TradingPartner.objects.in_bulk({g.partner_id for g in groups})
+        partners = run_retrying(
+            partial(TradingPartner.objects.in_bulk, {g.partner_id for g in groups})
+        )
 
         if threads > 1 and len(groups) > 1:
             with ThreadPoolExecutor(max_workers=threads) as pool:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand
-
 from controlnumbers.selectors import counter_status
+from edi_platform.core.commands import PlatformCommand
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = (
         "Per counter: current value, % of max, remaining, last increment, allocations in the "
         "last hour and level (WARNING >= CONTROL_NUMBER_WARNING_PERCENT, CRITICAL >= "

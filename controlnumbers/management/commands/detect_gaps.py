@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from controlnumbers.gaps import DEFAULT_DAYS
 from controlnumbers.selectors import gap_report
+from edi_platform.core.commands import PlatformCommand
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = (
         "Documented (FAILED) and unexplained (missing) control-number gaps per counter and "
         "epoch. Exit status 1 when a CRITICAL unexplained gap exists (for cron and monitors)."

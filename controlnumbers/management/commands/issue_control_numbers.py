@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import uuid
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from controlnumbers.services import ControlNumberError, allocate_envelope
 from edi_platform.core.actors import actor_label
+from edi_platform.core.commands import PlatformCommand
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = (
         "Allocate N sets of ISA13 + GS06 + ST02 for a partner and transaction type (same "
         "service as outbound). JSON: a list of {isa13, gs06, st02, outbound_file_id}."

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from controlnumbers.models import ControlNumberCounter
 from controlnumbers.services import ControlNumberError, counter_reset, resolve_counter_key
+from edi_platform.core.commands import PlatformCommand
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = (
         "Set a counter to --value (the next number issued is value + 1) and start a new epoch. "
         "A value below the current one needs --rollover (coordinate with the partner first). "

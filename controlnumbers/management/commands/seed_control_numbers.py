@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand
-
 from controlnumbers.domain import counter_key
 from controlnumbers.services import (
     UnknownPartner,
     counters_ensure,
     partner_scope,
 )
+from edi_platform.core.commands import PlatformCommand
 
 # The original's 24 counters: ISA/GS/ST for each of these partner / transaction types.
 ORIGINAL_COUNTERS: dict[str, tuple[str, ...]] = {
@@ -22,7 +21,7 @@ ORIGINAL_COUNTERS: dict[str, tuple[str, ...]] = {
 }
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = (
         "Create the original's counters (PARTNERA 270/271/837/835, PARTNERB 270/271, "
         "INTERNAL-CLAIMS 277/999, TEST001 270/271) under the scope rule: one ISA and one GS "

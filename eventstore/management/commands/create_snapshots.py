@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
-
+from edi_platform.core.commands import PlatformCommand
 from eventstore.ledger.services.snapshots import snapshots_create
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = "Snapshot every member aggregate with new events since its last snapshot."
 
     def add_arguments(self, parser):

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from edi_platform.core.commands import PlatformCommand
 from eventstore.inbound.services.ingest import IngestResult
 from eventstore.inbound.services.ingest_many import ingest_paths
 from eventstore.models import BatchChannel
@@ -48,7 +49,7 @@ def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str]]:
     return files, missing
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = (
         "Ingest inbound X12 files: register each file once (sha256), validate it, stage its "
         "TA1/999 and route its transaction sets. PATH may be a file, a directory or a glob. "

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from edi_platform.core.commands import PlatformCommand
 from eventstore.ledger.selectors import member_history, members_for_subscriber
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = "Event history (with file, transaction set, INS position) of a subscriber's members."
 
     def add_arguments(self, parser):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand
-
+from edi_platform.core.commands import PlatformCommand
 from eventstore.ledger.selectors import projection_lag
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = "Projection lag: head position, checkpoint, lag, open LAG/STUCK alerts."
 
     def add_arguments(self, parser):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from edi_platform.core.commands import PlatformCommand
 from eventstore.ledger.services.projections import PROJECTIONS, ProjectionError
 from eventstore.ledger.services.replay import ReplayProgress, replay_events
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = (
         "Rebuild Member/Enrollment from the event log into shadow tables, then swap them in "
         "one short transaction. Interrupt any time: a re-run resumes (--restart starts over)."

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from edi_platform.core.commands import PlatformCommand
 from eventstore.ledger.services.reversal import ReversalError, batch_reverse
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = "Append one <Type>Reversed event per event of BATCH (newest first, one transaction)."
 
     def add_arguments(self, parser):

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from edi_platform.core.commands import PlatformCommand
 from edi_platform.partners.models import TradingPartner
 from outbound.responders import response_types
 from outbound.services.assembly import outbound_assemble
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = "Assemble due outcomes into validated outbound files (--now ignores batch windows)."
 
     def add_arguments(self, parser) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
-
+from edi_platform.core.commands import PlatformCommand
 from outbound.services.outbox import outbox_publish
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = "Send pending 'file ready' messages to the Redis stream edi-outbound-ready."
 
     def add_arguments(self, parser) -> None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand
-
+from edi_platform.core.commands import PlatformCommand
 from outbound.services.recovery import outbound_recover
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = "Rebuild stale ASSEMBLING files with their original control numbers."
 
     def add_arguments(self, parser) -> None:

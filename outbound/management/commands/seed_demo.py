@@ -6,14 +6,13 @@ It lives in outbound, the top app, because the loop spans every app below it.
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
-
+from edi_platform.core.commands import PlatformCommand
 from edi_platform.partners.management.commands.import_partners import import_file
 from edi_platform.partners.selectors import DEMO_PARTNERS_FILE
 from outbound.services.demo import demo_loop
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = (
         "Load demo partners PARTNERA, PARTNERB, INTERNAL-CLAIMS and TEST001 (idempotent). "
         "With --samples, also ingest the synthetic sample files of outbound/demo/ and "

@@ -52,6 +52,8 @@ def test_sqlstate_is_read_through_djangos_wrapper(driver_error, state):
         psycopg.errors.ConnectionFailure("connection failure"),
         psycopg.errors.SqlclientUnableToEstablishSqlconnection("cannot connect"),
         psycopg.OperationalError("connection refused (no server answer)"),
+        psycopg.errors.AdminShutdown("terminating connection (server restart)"),
+        psycopg.errors.CannotConnectNow("the database system is starting up"),
     ],
 )
 def test_transient_errors_are_retryable(driver_error):

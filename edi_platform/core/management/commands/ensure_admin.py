@@ -6,10 +6,11 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+
+from edi_platform.core.commands import PlatformCommand
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = (
         "Create the superuser 'admin' if no superuser exists. Uses ADMIN_PASSWORD when set, "
         "otherwise generates a password and prints it once."

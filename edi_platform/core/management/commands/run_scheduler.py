@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 import time
 
-from django.core.management.base import BaseCommand
-
 from edi_platform.celery import app
+from edi_platform.core.commands import PlatformCommand
 from edi_platform.core.schedules import DEFAULT_SCHEDULES
 
 logger = logging.getLogger(__name__)
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = (
         "Run the default schedules (outbound batch windows, outbox publisher, recovery, ...) "
         "in this process. Without --loop: one pass over every task, then exit."

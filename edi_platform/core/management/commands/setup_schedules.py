@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
-
+from edi_platform.core.commands import PlatformCommand
 from edi_platform.core.services import schedules_setup
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = "Upsert the default Celery beat periodic tasks by name."
 
     def handle(self, *args, **options) -> None:

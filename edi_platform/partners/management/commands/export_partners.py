@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
-
+from edi_platform.core.commands import PlatformCommand
 from edi_platform.partners.services import partners_export
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = "Export trading partners as JSON to stdout or --output PATH."
 
     def add_arguments(self, parser) -> None:

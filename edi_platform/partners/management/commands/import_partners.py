@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from edi_platform.core.commands import PlatformCommand
 from edi_platform.partners.services import PartnerImportError, partners_import
 
 
@@ -45,7 +46,7 @@ def import_file(command: BaseCommand, path: Path) -> None:
     )
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = "Upsert trading partners from a JSON file (rejects the whole file on any error)."
 
     def add_arguments(self, parser) -> None:
