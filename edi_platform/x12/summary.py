@@ -18,6 +18,8 @@ from edi_platform.x12.report import SetReport, ValidationReport
 __all__ = [
     "MAX_ERRORS_PER_SET",
     "MAX_REPORT_ISSUES",
+    "MAX_SHOWN_VALUE",
+    "printable",
     "report_summary",
     "set_errors",
     "set_errors_json",
@@ -26,6 +28,18 @@ __all__ = [
 
 MAX_ERRORS_PER_SET = 50  # the 999 has them all; a summary shows the first ones
 MAX_REPORT_ISSUES = 50
+MAX_SHOWN_VALUE = 200  # characters of one message or value quoted from a file
+
+
+def printable(text: str, limit: int = MAX_SHOWN_VALUE) -> str:
+    """``text`` as people can read it: control characters, U+FFFD (an undecodable byte) and
+    other non-printable characters escaped (``\\r``, ``\\x00``, ``\\ufffd``), at most
+    ``limit`` characters (then ``…``). Engine messages and envelope values quote the file,
+    whose bytes can be anything."""
+    if text.isprintable() and len(text) <= limit:
+        return text
+    shown = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 def set_reason(s: SetReport) -> str:
@@ -35,7 +49,10 @@ def set_reason(s: SetReport) -> str:
     where = ""
     if first is not None:
         where = f"; first: {first.segment_id} at line {first.line} (position {first.position})"
-    return f"Transaction set {s.id} ST02 {s.control_number} rejected (IK5 R: {text}){where}"
+    return printable(
+        f"Transaction set {s.id} ST02 {s.control_number} rejected (IK5 R: {text}){where}",
+        limit=2 * MAX_SHOWN_VALUE,
+    )
 
 
 def set_errors(s: SetReport) -> list[dict[str, Any]]:
@@ -60,7 +77,7 @@ def set_errors(s: SetReport) -> list[dict[str, Any]]:
                 "loop": issue.loop_id or "",
                 "code": issue.code or "8",
                 "meaning": codes.IK3_ERROR_CODES.get(issue.code or "8", "segment error"),
-                "message": issue.message,
+                "message": printable(issue.message),
                 "elements": [
                     {
                         "position": e.position,
@@ -95,7 +112,7 @@ def _issue_dicts(issues: Iterable[Any], table: dict[str, str]) -> list[dict[str,
             {
                 "code": issue.code,
                 "meaning": table.get(issue.code, ""),
-                "message": issue.message,
+                "message": printable(issue.message),
                 "line": issue.line,
             }
         )

@@ -17,7 +17,7 @@ from edi_platform.partners.models import Ta1Policy, TradingPartner
 from edi_platform.x12 import codes as x12_codes
 from edi_platform.x12.peek import IsaHead
 from edi_platform.x12.report import SetList
-from edi_platform.x12.summary import report_summary, set_reason
+from edi_platform.x12.summary import printable, report_summary, set_reason
 from eventstore.inbound.hooks import handler_for
 from eventstore.inbound.models import BatchStatus, RoutingStatus
 
@@ -126,7 +126,9 @@ class Plan:
         """The batch columns this plan sets (with the final status)."""
         fields: dict[str, Any] = {
             "status": self.status,
-            "status_reason": self.reason[:4000],
+            # the reason quotes the file (senders, control numbers, engine messages):
+            # its bytes can be anything, so it is stored escaped and shortened
+            "status_reason": printable(self.reason, limit=4000),
             "duplicate_of_id": self.duplicate_of_id,
             "groups_accepted": self.groups_accepted,
             "groups_rejected": self.groups_rejected,
@@ -144,10 +146,10 @@ def plan_without_partner(report: x12.ValidationReport) -> Plan:
     """No sender to address: REJECTED with the reason, no acknowledgment possible."""
     if report.interchanges:
         first = report.interchanges[0]
-        detail = first.issues[0].message if first.issues else "the ISA has no sender"
+        detail = printable(first.issues[0].message) if first.issues else "the ISA has no sender"
         reason = f"The sender cannot be identified from ISA05/ISA06 ({detail}); no TA1 possible."
     else:
-        reason = f"Not a usable X12 file: {report.error or 'no interchange found'}."
+        reason = f"Not a usable X12 file: {printable(report.error or 'no interchange found')}."
     return Plan(
         status=BatchStatus.REJECTED,
         reason=reason,
@@ -158,7 +160,7 @@ def plan_without_partner(report: x12.ValidationReport) -> Plan:
 
 def plan_unknown_partner(head: IsaHead, partner: TradingPartner | None) -> Plan:
     """The sender is not an (active) trading partner: nothing is answered or processed."""
-    who = f"{head.sender_qualifier}/{head.sender_id}"
+    who = printable(f"{head.sender_qualifier}/{head.sender_id}", limit=40)
     why = "is not a trading partner" if partner is None else "is an inactive partner"
     return Plan(
         status=BatchStatus.UNKNOWN_PARTNER,
@@ -280,14 +282,16 @@ def plan_from_report(
         if ic.ta1_code == "R":
             first = ic.issues[0] if ic.issues else None
             where = f" at line {first.line}" if first and first.line else ""
-            text = first.message if first else x12_codes.TA1_NOTE_CODES.get(ic.ta1_note, "")
+            text = printable(first.message if first else "") or x12_codes.TA1_NOTE_CODES.get(
+                ic.ta1_note, ""
+            )
             reasons.append(
                 f"Interchange ISA13 {isa13 or '?'} rejected (TA1 R {ic.ta1_note}){where}: {text}"
             )
         elif ic_partner is None:
             reasons.append(
                 f"Interchange ISA13 {isa13 or '?'} is from an unknown sender "
-                f"{h.sender_qualifier}/{h.sender_id}: not processed"
+                f"{printable(f'{h.sender_qualifier}/{h.sender_id}', limit=40)}: not processed"
             )
         for group in ic.groups:
             gh = group.header
@@ -315,7 +319,8 @@ def plan_from_report(
                     f"{c} {x12_codes.AK9_ERROR_CODES.get(c, 'group error')}" for c in group.codes
                 )
                 reasons.append(
-                    f"Functional group GS06 {gh.control_number or '?'} rejected (AK9 R: {meanings})"
+                    f"Functional group GS06 {printable(gh.control_number, limit=12) or '?'} "
+                    f"rejected (AK9 R: {meanings})"
                 )
             # only flagged sets (a finding, or not accepted) need looking at one by one
             flagged = group.sets.flagged()

@@ -83,3 +83,19 @@ def test_nul_bytes_inside_values_end_in_a_final_status_and_nul_padding_is_ignore
 
     padded = ingest_bytes(data=sample(isa13="000000777") + b"\x00" * 100, original_name="p.x12")
     assert padded.status == BatchStatus.ACCEPTED
+
+
+def test_reasons_show_raw_bytes_escaped_and_shortened():
+    onboard_partner()
+    # a junk segment id with control characters and an undecodable byte, and a long run of it
+    junk = b"\x01\x1b\x00\xff\r" + b"Z" * 5000
+    damaged = VALID.replace(b"GE*1*1~", b"IK\x01\x7f*" + junk + b"~GE*1*1~")
+    result = ingest_bytes(data=damaged, original_name="ctl.x12")
+    batch = TransactionBatch.objects.get(pk=result.batch)
+    reason = batch.status_reason
+    assert reason and reason.isprintable()  # no CR/LF, NUL, ESC, U+FFFD as such
+    assert "\\x01" in reason or "\\ufffd" in reason or "\\x7f" in reason
+    assert len(reason) < 1200
+    for interchange in batch.report["interchanges"]:
+        for issue in interchange["issues"]:
+            assert issue["message"].isprintable() and len(issue["message"]) <= 200
