@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from edi_platform.core.adminkit import ConfirmRow, ReadOnlyAdmin, confirm_action, csv_response
+from edi_platform.core.params import int_param
 
 from .gaps import CSV_FIELDS, DEFAULT_DAYS, gap_report
 from .models import (
@@ -325,11 +326,12 @@ class ControlNumberAuditAdmin(ReadOnlyAdmin):
         term = (search_term or "").strip()
         if not term:
             return queryset, False
-        if term.isdigit():
+        number = int_param(term)
+        if number is not None:
             # counter_id = ANY(...) lets PostgreSQL probe the (counter, number, epoch) index
             # once per counter instead of scanning millions of rows.
             counter_ids = list(ControlNumberCounter.objects.values_list("id", flat=True))
-            return queryset.filter(number=int(term), counter_id__in=counter_ids), False
+            return queryset.filter(number=number, counter_id__in=counter_ids), False
         try:
             return queryset.filter(outbound_file_id=uuid.UUID(term)), False
         except ValueError:

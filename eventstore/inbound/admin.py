@@ -22,6 +22,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from edi_platform.core.adminkit import ConfirmRow, ReadOnlyAdmin, RecordAdmin, confirm_action
+from edi_platform.core.params import int_param
 from edi_platform.x12.logsafe import exception_summary
 from eventstore.inbound.models import (
     BatchStatus,
@@ -161,9 +162,9 @@ class TransactionBatchAdmin(RecordAdmin):
     ) -> tuple[QuerySet[TransactionBatch], bool]:
         """Also find ISA13 typed without its leading zeros ("101" -> 000000101)."""
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        term = search_term.strip()
-        if term.isdigit() and len(term) < 9:
-            results = results | queryset.filter(isa13=term.zfill(9))
+        number = int_param(search_term)
+        if number is not None and len(search_term.strip()) < 9:
+            results = results | queryset.filter(isa13=search_term.strip().zfill(9))
         return results, may_have_duplicates
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from edi_platform.core.params import int_param
 from edi_platform.core.reports import Report, register_report
 from eventstore.ledger import selectors
 
@@ -69,7 +70,7 @@ def _event_stream(request: HttpRequest) -> tuple[list[str], Iterable[list[Any]]]
         "reversal",
     ]
     qs = selectors.event_stream(
-        batch_id=int(request.GET["batch"]) if request.GET.get("batch", "").isdigit() else None,
+        batch_id=int_param(request.GET.get("batch")),
         event_type=request.GET.get("type", ""),
         aggregate_id=request.GET.get("aggregate", ""),
     )

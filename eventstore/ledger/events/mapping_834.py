@@ -133,7 +133,7 @@ class Parsed834:
 def _iso_date(raw: str) -> str:
     """CCYYMMDD → YYYY-MM-DD; ValueError when it is not a real date (dates repeat a lot in a
     file: birth dates, coverage begins, so they are converted once)."""
-    if len(raw) != 8 or not raw.isdigit():
+    if len(raw) != 8 or not (raw.isascii() and raw.isdigit()):
         raise ValueError(raw)
     return dt.date(int(raw[:4]), int(raw[4:6]), int(raw[6:8])).isoformat()
 
