@@ -19,7 +19,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from edi_platform.core.adminkit import ConfirmRow, ReadOnlyAdmin, confirm_action, csv_response
+from edi_platform.core.adminkit import (
+    ConfirmRow,
+    ReadOnlyAdmin,
+    confirm_action,
+    csv_response,
+    guarded_view,
+)
 from edi_platform.core.params import int_param
 
 from .gaps import CSV_FIELDS, DEFAULT_DAYS, gap_report
@@ -159,7 +165,11 @@ class ControlNumberCounterAdmin(ReadOnlyAdmin):
         custom = [
             path(
                 "gaps/",
-                self.admin_site.admin_view(self.gap_report_view),
+                guarded_view(
+                    self.admin_site,
+                    self.gap_report_view,
+                    permissions=("controlnumbers.view_controlnumbercounter",),
+                ),
                 name="controlnumbers_gap_report",
             ),
         ]

@@ -10,7 +10,10 @@ class ControlNumbersConfig(AppConfig):
 
         from edi_platform.partners.models import TradingPartner
 
-        from . import reports  # noqa: F401  (registers the gap report)
+        from . import (
+            phi,  # noqa: F401  (the PHI classification of its models)
+            reports,  # noqa: F401  (registers the gap report)
+        )
         from .services import scope_cache_clear
 
         # A partner edited in this process takes effect at once for its allocations.

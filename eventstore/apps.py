@@ -8,6 +8,7 @@ class EventStoreConfig(AppConfig):
     def ready(self) -> None:
         # The ledger's extension points: its 834 handler (inbound routes accepted 834 sets
         # to it) and its reports (listed on the admin's report page).
+        from eventstore import phi  # noqa: F401  (the PHI classification of its models)
         from eventstore.inbound.hooks import register_handler
         from eventstore.ledger import reports  # noqa: F401  (registers the reports)
         from eventstore.ledger.services.enrollment_834 import handle_834

@@ -22,6 +22,7 @@ from edi_platform.core.adminkit import (
     RecordAdmin,
     confirm_action,
     csv_response,
+    guarded_view,
 )
 
 from .models import (
@@ -36,6 +37,7 @@ from .models import (
     ProcessingOutcome,
     QuarantinedFile,
 )
+from .phi import VIEW_FILE_CONTENT
 from .responders import response_types, spec_for
 from .selectors import age_against_sla, pending_summary
 from .services.assembly import outbound_assemble
@@ -172,6 +174,7 @@ class OutboundFileAdmin(RecordAdmin):
                     "transaction_type",
                     "status",
                     "status_reason",
+                    "download_link",
                     "links",
                 )
             },
@@ -208,13 +211,17 @@ class OutboundFileAdmin(RecordAdmin):
     def outcome_count(self, obj: OutboundFile) -> int:
         return len(obj.outcome_ids)
 
+    @admin.display(description="download")
+    def download_link(self, obj: OutboundFile) -> str:
+        """A PHI field of the classification: shown only with the content permission."""
+        if not obj.storage_path:
+            return "—"
+        url = reverse("admin:outbound_outboundfile_download", args=[obj.pk])
+        return format_html("<a href='{}' id='file-download'>Download {}</a>", url, obj.file_name)
+
     @admin.display(description="links")
     def links(self, obj: OutboundFile) -> str:
         items = []
-        if obj.storage_path:
-            items.append(
-                (reverse("admin:outbound_outboundfile_download", args=[obj.pk]), "Download")
-            )
         audit = _audit_url(obj.pk)
         if audit:
             items.append((audit, "Control-number audit"))
@@ -270,12 +277,20 @@ class OutboundFileAdmin(RecordAdmin):
         custom = [
             path(
                 "<uuid:file_id>/download/",
-                self.admin_site.admin_view(self.download_view),
+                guarded_view(
+                    self.admin_site,
+                    self.download_view,
+                    permissions=("outbound.view_outboundfile", VIEW_FILE_CONTENT),
+                ),
                 name="outbound_outboundfile_download",
             ),
             path(
                 "run/<str:what>/",
-                self.admin_site.admin_view(require_POST(self.run_view)),
+                guarded_view(
+                    self.admin_site,
+                    require_POST(self.run_view),
+                    permissions=("outbound.view_outboundfile", "outbound.change_outboundfile"),
+                ),
                 name="outbound_outboundfile_run",
             ),
         ]
@@ -283,7 +298,7 @@ class OutboundFileAdmin(RecordAdmin):
 
     def download_view(self, request: HttpRequest, file_id) -> FileResponse:
         obj = OutboundFile.objects.filter(pk=file_id).first()
-        if obj is None or not self.has_view_permission(request, obj):
+        if obj is None:
             raise Http404
         storage = outbound_storage()
         if not obj.storage_path or not storage.exists(obj.storage_path):
@@ -297,10 +312,6 @@ class OutboundFileAdmin(RecordAdmin):
 
     def run_view(self, request: HttpRequest, what: str) -> HttpResponseRedirect:
         """'Run now' buttons: the schedules' services, for the embedded default."""
-        if not self.has_view_permission(request) or not request.user.has_perm(
-            "outbound.change_outboundfile"
-        ):
-            raise PermissionDenied
         if what == "assemble":
             text = outbound_assemble(acting_user=request.user).summary()
         elif what == "assemble-all":

@@ -137,6 +137,12 @@ class OutboundFile(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["partner", "isa13"], name="outfile_partner_isa13")]
+        permissions = [
+            (
+                "view_file_content",
+                "Can view outbound file contents and outcome payloads (may contain PHI)",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["storage_path"],

@@ -11,6 +11,11 @@
   action through the service and returns to the list.
 * :func:`csv_response` — one streamed CSV download for every table that offers CSV.
 * :func:`changelist_url` — the list page of a model (the index when it is not registered).
+* :func:`guarded_view` — every custom admin view (report, download, CSV, action page) is
+  wrapped by it: the admin login, then the permissions the view needs, checked before the
+  view runs (so no branch of the view, a CSV format included, can serve data first).
+* :class:`PhiFieldsMixin` — part of every kit admin: the fields the PHI classification
+  (:mod:`edi_platform.core.phi`) names are left out for users without its permission.
 
 Reports (tables with CSV) are registered in :mod:`edi_platform.core.reports`.
 """
@@ -20,19 +25,24 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import update_wrapper
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.http import HttpRequest, StreamingHttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
+
+from .phi import phi_fields_hidden_from
 
 __all__ = [
     "CONFIRM_FIELD",
     "ActionRefused",
     "ConfirmRow",
+    "PhiFieldsMixin",
     "ReadOnlyAdmin",
     "ReadOnlyInline",
     "ReasonForm",
@@ -40,13 +50,76 @@ __all__ = [
     "changelist_url",
     "confirm_action",
     "csv_response",
+    "guarded_view",
 ]
 
 CONFIRM_FIELD = "confirm"  # the second POST of a confirmation page carries confirm=yes
 CONFIRM_TEMPLATE = "admin/confirm_action.html"
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class PhiFieldsMixin:
+    """Leave the model's PHI fields (its classification) out of every admin page for users
+    without the permission that shows them: list columns, fieldsets, read-only fields."""
+
+    def _phi_hidden(self, request: HttpRequest) -> set[str]:
+        return set(phi_fields_hidden_from(request.user, self.model))  # type: ignore[attr-defined]
+
+    def _without(self, names: Sequence[Any], hidden: set[str]) -> list[Any]:
+        kept = []
+        for name in names:
+            if isinstance(name, list | tuple):  # a row of fields on one line
+                row = [n for n in name if n not in hidden]
+                if row:
+                    kept.append(tuple(row))
+            elif name not in hidden:
+                kept.append(name)
+        return kept
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = super().get_fields(request, obj)  # type: ignore[misc]
+        hidden = self._phi_hidden(request)
+        return self._without(fields, hidden) if hidden else fields
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)  # type: ignore[misc]
+        hidden = self._phi_hidden(request)
+        if not hidden:
+            return fieldsets
+        out = []
+        for title, options in fieldsets:
+            fields = self._without(options.get("fields", ()), hidden)
+            if fields:
+                out.append((title, {**options, "fields": fields}))
+        return out
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = super().get_readonly_fields(request, obj)  # type: ignore[misc]
+        hidden = self._phi_hidden(request)
+        return self._without(fields, hidden) if hidden else fields
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        columns = super().get_list_display(request)  # type: ignore[misc]
+        hidden = self._phi_hidden(request)
+        return self._without(columns, hidden) if hidden else columns
+
+
+def guarded_view(
+    site: admin.AdminSite, view: Any, *, permissions: Sequence[str] = (), allowed: Any = None
+) -> Any:
+    """``view`` behind the admin login and, before it runs, the ``permissions`` (all of
+    them) and the ``allowed(request)`` check, if given: 403 otherwise."""
+
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if permissions and not request.user.has_perms(permissions):
+            raise PermissionDenied
+        if allowed is not None and not allowed(request):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return site.admin_view(update_wrapper(guarded, view))
+
+
+class ReadOnlyAdmin(PhiFieldsMixin, admin.ModelAdmin):
     """Nobody adds, changes or deletes these rows through the admin."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -59,7 +132,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class RecordAdmin(admin.ModelAdmin):
+class RecordAdmin(PhiFieldsMixin, admin.ModelAdmin):
     """Records the platform keeps (received batches, files sent, outcomes, outbox messages):
     never added or deleted through the admin; their fields are read-only, and they change
     only through actions that call a service (which needs the change permission)."""

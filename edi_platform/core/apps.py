@@ -9,3 +9,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # Bind @shared_task to our Celery app in every Django process (web, commands, tests).
         from edi_platform.celery import app  # noqa: F401
+
+        from .phi import classify
+
+        classify("core.SchedulerHeartbeat")  # a timestamp and a host name: no PHI

@@ -5,3 +5,6 @@ class PartnersConfig(AppConfig):
     name = "edi_platform.partners"
     label = "partners"
     verbose_name = "Trading partners"
+
+    def ready(self) -> None:
+        from . import phi  # noqa: F401  (the PHI classification of the partner registry)

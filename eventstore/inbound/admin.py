@@ -21,7 +21,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from edi_platform.core.adminkit import ConfirmRow, ReadOnlyAdmin, RecordAdmin, confirm_action
+from edi_platform.core.adminkit import (
+    ConfirmRow,
+    ReadOnlyAdmin,
+    RecordAdmin,
+    confirm_action,
+    guarded_view,
+)
 from edi_platform.core.params import int_param
 from edi_platform.x12.logsafe import exception_summary
 from eventstore.inbound.models import (
@@ -180,12 +186,18 @@ class TransactionBatchAdmin(RecordAdmin):
         return names
 
     def get_urls(self) -> list[Any]:
-        view = self.admin_site.admin_view
+        site = self.admin_site
         return [
-            path("upload/", view(self.upload_view), name="eventstore_transactionbatch_upload"),
+            path(
+                "upload/",
+                guarded_view(
+                    site, self.upload_view, permissions=("eventstore.add_transactionbatch",)
+                ),
+                name="eventstore_transactionbatch_upload",
+            ),
             path(
                 "<int:batch_id>/raw/",
-                view(self.raw_file_view),
+                guarded_view(site, self.raw_file_view, permissions=(RAW_FILE_PERMISSION,)),
                 name="eventstore_transactionbatch_raw",
             ),
             *super().get_urls(),

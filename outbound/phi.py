@@ -1,0 +1,23 @@
+"""What PHI outbound's models can hold (see :mod:`edi_platform.core.phi`)."""
+
+from __future__ import annotations
+
+from edi_platform.core.phi import classify
+
+VIEW_FILE_CONTENT = "outbound.view_file_content"
+
+classify(
+    "outbound.ProcessingOutcome",
+    permission=VIEW_FILE_CONTENT,
+    fields=("payload",),
+    what="response contents: a 999's IK404 copies of bad values and CTX member ids; "
+    "271/277 answers",
+)
+classify(
+    "outbound.OutboundFile",
+    permission=VIEW_FILE_CONTENT,
+    fields=("preview", "download_link"),
+    what="the file we send (preview, download): the same contents as its outcomes",
+)
+for label in ("BatchWindow", "OutboxMessage", "OperatorAction"):
+    classify(f"outbound.{label}")
