@@ -10,7 +10,7 @@ class ControlNumbersConfig(AppConfig):
 
         from edi_platform.partners.models import TradingPartner
 
-        from . import reports  # noqa: F401  (registers the gap report)
+        from . import invariants, reports  # noqa: F401  (register the gap report, invariants)
         from .services import scope_cache_clear
 
         # A partner edited in this process takes effect at once for its allocations.

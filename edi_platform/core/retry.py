@@ -263,13 +263,24 @@ def sqlstate_of(exc: BaseException) -> str | None:
         if isinstance(item, psycopg.OperationalError) and no_state_operational is None:
             no_state_operational = item
     if no_state_operational is None:
-        return None
+        return _client_side_data_error(exc)
     text = str(no_state_operational)
     if "FATAL" in text:
         for needle, state in _CONNECT_FAILURES:
             if needle in text:
                 return state
     return "08006"
+
+
+def _client_side_data_error(exc: BaseException) -> str | None:
+    """psycopg refuses some values itself, before the server sees them (no SQLSTATE): a NUL
+    character in text is what the server would call ``22021``; others are ``22000``."""
+    import psycopg
+
+    for item in _exception_chain(exc):
+        if isinstance(item, psycopg.DataError) and not getattr(item, "sqlstate", None):
+            return "22021" if "NUL" in str(item) else "22000"
+    return None
 
 
 def _classify_sqlstate(state: str) -> Classification:
