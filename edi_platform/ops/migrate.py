@@ -43,7 +43,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from edi_platform.core.progress import ProgressTicker, format_seconds, rate_and_eta
-from edi_platform.core.retry import classify
+from edi_platform.core.retry import RetryPolicy, classify, retry_call
 from edi_platform.x12.logsafe import exception_summary
 
 from .checks import invariants_check
@@ -65,6 +65,10 @@ from .verify import sequences_check, sequences_reset, table_counts, triggers_lis
 __all__ = ["MigrationReport", "TableReport", "database_migrate"]
 
 TARGET_ALIAS = "ops_migration_target"
+# The whole copy is one transaction: a lost connection or a server restart (the classifier's
+# RECONNECT / BACK_OFF) rolls it back, and it is done once more from the start; anything
+# permanent (a value PostgreSQL refuses, a failed verification) is reported at once.
+COPY_POLICY = RetryPolicy(attempts=2, base=2.0, cap=10.0, back_off_factor=3.0)
 
 
 @dataclass
@@ -151,6 +155,8 @@ class MigrationReport:
                 f"{len(self.invariants_target)} invariants, {len(self.triggers)} triggers"
             )
             lines.append(f"switch to it: DATABASE_URL={self.target}")
+            if ":****@" in self.target:
+                lines.append("(the password is hidden here: use the one given with --to)")
         return lines
 
 
@@ -273,16 +279,31 @@ def database_migrate(
             interval=progress_seconds if progress else 0,
         )
         holder.append(ticker)
+        rng = random.Random(seed)
+
+        def drop_connection(found: Any) -> None:
+            # The rolled-back attempt left the target as it was: start again on a new
+            # connection (the source keeps its lock and its snapshot).
+            alias_close(TARGET_ALIAS)
+            state.rows_done = 0
+            progress_say = progress or (lambda line: None)
+            progress_say(f"migrate_database: {found.summary()}; the target was rolled back, again")
+
         with ticker:
-            _copy_and_verify(
-                report=report,
-                plan=plan,
-                config=config,
-                source=source,
-                state=state,
-                force=force,
-                rng=random.Random(seed),
-                ticker=ticker,
+            retry_call(
+                lambda: _copy_and_verify(
+                    report=report,
+                    plan=plan,
+                    config=config,
+                    source=source,
+                    state=state,
+                    force=force,
+                    rng=rng,
+                    ticker=ticker,
+                ),
+                policy=COPY_POLICY,
+                what="migrate_database",
+                before_retry=drop_connection,
             )
         report.outcome = "committed"
     except VerificationFailed as exc:

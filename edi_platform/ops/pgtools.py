@@ -87,4 +87,6 @@ def tool_error_line(stderr: bytes) -> str:
         for line in stderr.decode("utf-8", "replace").splitlines()
         if "error" in line.lower() and not line.lstrip().startswith("DETAIL")
     ]
-    return (lines[0] if lines else "no message")[:300]
+    # Quoted text may be a value of a row ('invalid input syntax for type date: "…"'): masked.
+    line = re.sub(r"\"[^\"]*\"|'[^']*'", "…", lines[0]) if lines else "no message"
+    return line[:300]

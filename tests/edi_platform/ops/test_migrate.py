@@ -314,3 +314,44 @@ def test_a_too_old_server_is_refused(monkeypatch, pg_database):
     with pytest.raises(TargetUnsupported) as refused:
         databases.pg_probe(url_settings(pg_database()))
     assert "this platform needs 99 or later" in str(refused.value)
+
+
+def test_a_connection_lost_mid_copy_rolls_back_and_the_copy_is_done_again(
+    installation, pg_database, monkeypatch, django_db_blocker
+):
+    from edi_platform.ops import copying
+    from edi_platform.ops import migrate as migrate_module
+    from edi_platform.ops.databases import alias_close, alias_open
+
+    url = pg_database()
+    name = url.rsplit("/", 1)[1]
+    killed: list[str] = []
+
+    def table_copy_losing_the_connection_once(**kwargs):
+        if kwargs["table"].name == "eventstore_domainevent" and not killed:
+            # the server ends the migration's session (as a restart or a failover would)
+            with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+                killed.extend(
+                    r[0]
+                    for r in admin.execute(
+                        "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity "
+                        "WHERE datname = %s",
+                        [name],
+                    )
+                )
+        return copying.table_copy(**kwargs)
+
+    monkeypatch.setattr(migrate_module, "table_copy", table_copy_losing_the_connection_once)
+    lines: list[str] = []
+    with django_db_blocker.unblock():
+        alias_open("ops_test_source", url_settings(f"sqlite:///{installation.db}"))
+        try:
+            report = migrate_module.database_migrate(
+                target_url=url, source_alias="ops_test_source", progress=lines.append
+            )
+        finally:
+            alias_close("ops_test_source")
+    assert killed == ["true"]
+    assert report.outcome == "committed", report.reason
+    assert any("rolled back, again" in line for line in lines)
+    assert pg_digests(url) == sqlite_digests(installation.db)
