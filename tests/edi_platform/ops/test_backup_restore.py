@@ -94,6 +94,12 @@ def test_postgresql_round_trip_equal_by_manifest_and_no_number_issued_twice(
     done = _restore(env, backup["name"], target_url)  # by name, from BACKUP_DIR
     assert done.returncode == 0, done.stderr[-2000:]
     assert pg_digests(target_url) == pg_digests(source_url)
+    occupied = pg_database()
+    with psycopg.connect(occupied) as conn:
+        conn.execute("CREATE TABLE keep_me (id int)")
+    refused = _restore(env, backup["name"], occupied)
+    assert refused.returncode == 2 and "not empty" in refused.stderr
+    assert pg_tables(occupied) == ["keep_me"]
 
     restored = pg_env(target_url, installation.base)
     for partner, numbers in history.items():
@@ -167,16 +173,6 @@ def test_targets_that_are_not_empty_or_of_the_other_engine_are_refused(installat
     assert busy.returncode == 2 and "already exists" in busy.stderr
     other = _restore(env, backup["path"], pg_database())
     assert other.returncode == 2 and "migrate_database" in other.stderr
-
-    url = pg_database()
-    assert run_manage("migrate_database", "--to", url, env=env).returncode == 0
-    pg_backup = _backup(pg_env(url, installation.base))
-    occupied = pg_database()
-    with psycopg.connect(occupied) as conn:
-        conn.execute("CREATE TABLE keep_me (id int)")
-    refused = _restore(env, pg_backup["path"], occupied)
-    assert refused.returncode == 2 and "not empty" in refused.stderr
-    assert pg_tables(occupied) == ["keep_me"]
 
 
 def test_an_interrupted_backup_is_listed_incomplete_and_cannot_be_restored(installation):

@@ -355,3 +355,43 @@ def test_a_connection_lost_mid_copy_rolls_back_and_the_copy_is_done_again(
     assert report.outcome == "committed", report.reason
     assert any("rolled back, again" in line for line in lines)
     assert pg_digests(url) == sqlite_digests(installation.db)
+
+
+def test_a_row_changed_or_lost_on_the_way_is_caught_and_nothing_is_committed(
+    installation, pg_database, monkeypatch, django_db_blocker
+):
+    from edi_platform.ops import copying
+    from edi_platform.ops import migrate as migrate_module
+    from edi_platform.ops.databases import alias_close, alias_open
+
+    def table_copy_then_tamper(**kwargs):
+        copied = copying.table_copy(**kwargs)
+        target = kwargs["target"]
+        # what a lossy conversion would do: one value changed, one row gone
+        if kwargs["table"].name == "partners_tradingpartner":
+            target.execute(
+                "UPDATE partners_tradingpartner SET name = name || ' ' "
+                "WHERE id = (SELECT max(id) FROM partners_tradingpartner)"
+            )
+        if kwargs["table"].name == "django_session":
+            target.execute("DELETE FROM django_session")
+        return copied
+
+    monkeypatch.setattr(migrate_module, "table_copy", table_copy_then_tamper)
+    url = pg_database()
+    with sqlite3.connect(installation.db) as conn:
+        changed = conn.execute("SELECT max(id) FROM partners_tradingpartner").fetchone()[0]
+    with django_db_blocker.unblock():
+        alias_open("ops_test_source", url_settings(f"sqlite:///{installation.db}"))
+        try:
+            report = migrate_module.database_migrate(
+                target_url=url, source_alias="ops_test_source", sample_percent=100
+            )
+        finally:
+            alias_close("ops_test_source")
+    assert report.outcome == "rolled back"
+    assert "2 tables differ" in report.reason
+    tables = {t.table: t for t in report.tables}
+    assert tables["partners_tradingpartner"].differing_keys == [str(changed)]
+    assert tables["django_session"].rows_target == 0 < tables["django_session"].rows_source
+    assert pg_tables(url) == []
