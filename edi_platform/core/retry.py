@@ -254,12 +254,16 @@ def sqlstate_of(exc: BaseException) -> str | None:
     PostgreSQL error is involved.
     """
     import psycopg
+    from django.db import InterfaceError
 
     no_state_operational: BaseException | None = None
     for item in _exception_chain(exc):
         state = getattr(item, "sqlstate", None)
         if isinstance(state, str) and state:
             return state
+        if isinstance(item, psycopg.InterfaceError | InterfaceError):
+            # "connection already closed": the session is gone (connection_does_not_exist)
+            return "08003"
         if isinstance(item, psycopg.OperationalError) and no_state_operational is None:
             no_state_operational = item
     if no_state_operational is None:

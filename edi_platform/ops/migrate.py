@@ -143,6 +143,10 @@ class MigrationReport:
                 f"{len(table.differing_keys)} sampled rows differ "
                 f"(keys {', '.join(table.differing_keys[:5])})"
             )
+        if self.unmapped_source_tables:
+            lines.append(
+                "not copied (no model in this version): " + ", ".join(self.unmapped_source_tables)
+            )
         if self.reason:
             lines.append(f"reason: {self.reason}")
         if self.suggestion:

@@ -163,6 +163,13 @@ def test_each_sqlstate_class_gets_its_action(state, action):
     assert "DOE" not in found.summary()
 
 
+def test_a_closed_connection_is_reconnected():
+    from django.db import InterfaceError
+
+    assert classify(InterfaceError("connection already closed")).action is Action.RECONNECT
+    assert classify(psycopg.InterfaceError("the connection is closed")).code == "08003"
+
+
 def test_a_lost_commit_is_never_retried_blindly():
     calls = []
 
