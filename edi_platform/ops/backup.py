@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import connections
 from django.utils import timezone
@@ -118,7 +119,9 @@ def _fsync_file(path: Path) -> None:
 def _backup_postgresql(config: dict[str, Any], directory: Path, state: _State) -> dict[str, Any]:
     conn = pg_connect(config)
     try:
-        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        # One snapshot for everything this transaction reads, exported to pg_dump.
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
         snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
         server_major = conn.info.server_version // 10000
         dump = directory / "db.dump"
