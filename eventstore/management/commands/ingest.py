@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from edi_platform.core.retry import classify
 from eventstore.inbound.services.ingest import IngestResult
 from eventstore.inbound.services.ingest_many import ingest_paths
 from eventstore.inbound.services.runs import RunRefused, run_execute, run_for_resume, run_plan
@@ -197,6 +198,13 @@ class Command(BaseCommand):
             )
         except RunRefused as exc:
             raise CommandError(f"refused: {exc}", returncode=2) from None
+        except Exception as exc:  # the database itself is away: the run keeps its state
+            found = classify(exc)
+            raise CommandError(
+                f"the run stopped ({found.summary()}); what is done is kept: resume it with "
+                "--resume once the cause is fixed",
+                returncode=1,
+            ) from None
         data = summary.to_dict()
         if options["format"] == "json":
             self.stdout.write(json.dumps(data, indent=2))

@@ -395,3 +395,14 @@ def test_a_row_changed_or_lost_on_the_way_is_caught_and_nothing_is_committed(
     assert tables["partners_tradingpartner"].differing_keys == [str(changed)]
     assert tables["django_session"].rows_target == 0 < tables["django_session"].rows_source
     assert pg_tables(url) == []
+
+
+def test_a_source_that_is_not_a_database_is_refused_without_a_traceback(tmp_path, pg_database):
+    from .conftest import Installation
+
+    site = Installation(tmp_path)
+    site.db.write_bytes(b"this is not an SQLite file" * 200)
+    refused = migrate(site, pg_database())
+    assert refused.returncode == 2
+    assert "sqlite:26" in refused.stderr and "nothing was changed" in refused.stderr
+    assert "Traceback" not in refused.stderr

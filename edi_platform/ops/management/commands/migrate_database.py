@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from edi_platform.core.retry import classify
 from edi_platform.ops.errors import OpsRefused
 from edi_platform.ops.migrate import database_migrate
 
@@ -63,6 +64,11 @@ class Command(BaseCommand):
             )
         except OpsRefused as exc:
             raise CommandError(f"refused: {exc}", returncode=2) from None
+        except Exception as exc:  # before anything started: nothing was changed
+            found = classify(exc)
+            raise CommandError(
+                f"cannot start ({found.summary()}); nothing was changed", returncode=2
+            ) from None
         data = report.to_dict()
         if options["report"]:
             Path(options["report"]).write_text(json.dumps(data, indent=2), encoding="utf-8")
