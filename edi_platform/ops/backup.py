@@ -144,8 +144,8 @@ def _backup_postgresql(config: dict[str, Any], directory: Path, state: _State) -
             names = (f"backup_{n}" for n in itertools.count())
             state.phase = "hashing"
             tables = table_digests(
-                lambda: conn.cursor(name=next(names)),
-                _existing_tables(tables_plan(), present),
+                open_cursor=lambda: conn.cursor(name=next(names)),
+                tables=_existing_tables(tables_plan(), present),
                 on_rows=lambda table, rows: _seen(state, table, rows),
             )
             state.phase, state.table = "waiting for pg_dump", ""
@@ -192,8 +192,8 @@ def _backup_sqlite(path: str, directory: Path, state: _State) -> dict[str, Any]:
         applied = conn.execute("SELECT app, name FROM django_migrations").fetchall()
         state.phase = "hashing"
         tables = table_digests(
-            conn.cursor,
-            _existing_tables(tables_plan(), present),
+            open_cursor=conn.cursor,
+            tables=_existing_tables(tables_plan(), present),
             on_rows=lambda table, rows: _seen(state, table, rows),
         )
     finally:

@@ -129,7 +129,7 @@ ORDER BY c.relkind = 'S', c.relname
 """
 
 
-def pg_schema_objects(cursor: Any) -> list[tuple[str, str]]:
+def pg_schema_objects(*, cursor: Any) -> list[tuple[str, str]]:
     """(name, relkind) of every table, view and sequence in the current schema."""
     cursor.execute(_SCHEMA_OBJECTS_SQL)
     return [(name, kind) for name, kind in cursor.fetchall()]
@@ -144,7 +144,7 @@ def _refusal(exc: Exception, what: str) -> TargetUnreachable:
     )
 
 
-def pg_probe(config: dict[str, Any], *, what: str = "target") -> PgTarget:
+def pg_probe(*, config: dict[str, Any], what: str = "target") -> PgTarget:
     """Connect to a PostgreSQL database and describe it; refuse a server that is too old.
 
     Lost connections and a starting server are retried (the classifier's RECONNECT and
@@ -172,16 +172,16 @@ def pg_probe(config: dict[str, Any], *, what: str = "target") -> PgTarget:
                     f"the {what} has no schema on the search path",
                     suggestion="create the schema public, or set search_path for the user",
                 )
-            objects = tuple(name for name, _ in pg_schema_objects(cursor))
+            objects = tuple(name for name, _ in pg_schema_objects(cursor=cursor))
     return PgTarget(server_version=version, schema=schema, objects=objects)
 
 
-def pg_schema_clear(cursor: Any) -> int:
+def pg_schema_clear(*, cursor: Any) -> int:
     """Drop every table, view, sequence and function of the current schema (``--force``).
 
     Runs in the caller's transaction, so a failure later on brings them back."""
     dropped = 0
-    for name, kind in pg_schema_objects(cursor):
+    for name, kind in pg_schema_objects(cursor=cursor):
         statement = {
             "r": "TABLE",
             "p": "TABLE",

@@ -245,7 +245,7 @@ def database_migrate(
     path = _source_checks(source_alias)
     report.source = os.path.basename(path)
     report.source_bytes = os.path.getsize(path)
-    probe = pg_probe(config)
+    probe = pg_probe(config=config)
     report.server_version = probe.server_version
     if not probe.empty and not force:
         shown = ", ".join(probe.objects[:3])
@@ -266,7 +266,7 @@ def database_migrate(
         report.unmapped_source_tables = sorted(
             n for n in present - {t.name for t in plan} if not n.startswith("sqlite_")
         )
-        counts = table_counts(source.cursor(), plan)
+        counts = table_counts(cursor=source.cursor(), tables=plan)
         report.tables = [TableReport(table=t.name, rows_source=counts[t.name]) for t in plan]
         state.rows_total = sum(counts.values())
         report.invariants_source = [
@@ -353,7 +353,7 @@ def _copy_and_verify(
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             if force:
                 state.phase = "clearing the target"
-                pg_schema_clear(cursor)
+                pg_schema_clear(cursor=cursor)
             mark = time.monotonic()
             state.phase = "creating the schema (migrations)"
             ticker.tick_now()
@@ -383,11 +383,11 @@ def _copy_and_verify(
             state.phase, state.table = "checking deferred foreign keys", ""
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             state.phase = "setting sequences"
-            sequences_reset(cursor)
-            report.sequences = [s.to_dict() for s in sequences_check(cursor)]
-            report.triggers = triggers_list(cursor)
+            sequences_reset(cursor=cursor)
+            report.sequences = [s.to_dict() for s in sequences_check(cursor=cursor)]
+            report.triggers = triggers_list(cursor=cursor)
             state.phase = "counting rows on the target"
-            counts = table_counts(cursor, plan)
+            counts = table_counts(cursor=cursor, tables=plan)
             state.phase = "hashing sampled rows of"
             for table in plan:
                 state.table = table.name

@@ -110,7 +110,7 @@ def _compare(found: dict[str, Any], manifest: dict[str, Any]) -> list[str]:
 def _restore_postgresql(
     directory: Path, manifest: dict[str, Any], config: dict[str, Any], state: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    probe = pg_probe(config)
+    probe = pg_probe(config=config)
     if not probe.empty:
         raise TargetNotEmpty(
             f"the target database is not empty ({len(probe.objects)} tables or sequences); "
@@ -145,17 +145,17 @@ def _restore_postgresql(
         names = (f"restore_{n}" for n in itertools.count())
         state["phase"] = "verifying"
         found = table_digests(
-            lambda: conn.cursor(name=next(names)),
-            _tables_of(manifest),
+            open_cursor=lambda: conn.cursor(name=next(names)),
+            tables=_tables_of(manifest),
             on_rows=lambda table, rows: state.update(table=table, rows=rows),
         )
         differing = _compare(found, manifest)
         with conn.cursor() as cursor:
-            behind = [s for s in sequences_check(cursor) if not s.ok]
+            behind = [s for s in sequences_check(cursor=cursor) if not s.ok]
             invariants = invariants_check(cursor=cursor, tables=manifest["tables"])
         if differing or behind:
             with conn.cursor() as cursor:
-                pg_schema_clear(cursor)
+                pg_schema_clear(cursor=cursor)
             conn.commit()
             raise VerificationFailed(
                 "the restored data differs from the manifest"
@@ -196,8 +196,8 @@ def _restore_sqlite(
         try:
             state["phase"] = "verifying"
             found = table_digests(
-                conn.cursor,
-                _tables_of(manifest),
+                open_cursor=conn.cursor,
+                tables=_tables_of(manifest),
                 on_rows=lambda table, rows: state.update(table=table, rows=rows),
             )
             differing = _compare(found, manifest)

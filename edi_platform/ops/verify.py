@@ -65,7 +65,7 @@ class SequenceState:
         }
 
 
-def sequences_reset(cursor: Any) -> int:
+def sequences_reset(*, cursor: Any) -> int:
     """Every sequence's next value := max(column) + 1 (1 for an empty table)."""
     cursor.execute(_SEQUENCES_SQL)
     found = cursor.fetchall()
@@ -77,7 +77,7 @@ def sequences_reset(cursor: Any) -> int:
     return len(found)
 
 
-def sequences_check(cursor: Any) -> list[SequenceState]:
+def sequences_check(*, cursor: Any) -> list[SequenceState]:
     """The next value each sequence will give, beside its column's maximum."""
     cursor.execute(_SEQUENCES_SQL)
     states = []
@@ -98,7 +98,7 @@ def sequences_check(cursor: Any) -> list[SequenceState]:
     return states
 
 
-def triggers_list(cursor: Any) -> list[dict[str, Any]]:
+def triggers_list(*, cursor: Any) -> list[dict[str, Any]]:
     """Every non-internal trigger of the schema: table, name, enabled."""
     cursor.execute(
         """
@@ -116,7 +116,7 @@ def triggers_list(cursor: Any) -> list[dict[str, Any]]:
     ]
 
 
-def table_counts(cursor: Any, tables: Iterable[Table]) -> dict[str, int]:
+def table_counts(*, cursor: Any, tables: Iterable[Table]) -> dict[str, int]:
     counts = {}
     for table in tables:
         cursor.execute(f"SELECT count(*) FROM {_q(table.name)}")
@@ -125,9 +125,9 @@ def table_counts(cursor: Any, tables: Iterable[Table]) -> dict[str, int]:
 
 
 def table_digests(
+    *,
     open_cursor: Callable[[], Any],
     tables: Iterable[Table],
-    *,
     on_rows: Callable[[str, int], None] | None = None,
     batch_rows: int = 5000,
 ) -> dict[str, dict[str, Any]]:

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.slow
 def sqlite_digests(path) -> dict:
     conn = sqlite3.connect(path)
     try:
-        return table_digests(conn.cursor, tables_plan())
+        return table_digests(open_cursor=conn.cursor, tables=tables_plan())
     finally:
         conn.close()
 
@@ -39,7 +39,9 @@ def sqlite_digests(path) -> dict:
 def pg_digests(url: str) -> dict:
     names = (f"digest_{n}" for n in itertools.count())
     with pg_connect(url_settings(url)) as conn:
-        return table_digests(lambda: conn.cursor(name=next(names)), tables_plan())
+        return table_digests(
+            open_cursor=lambda: conn.cursor(name=next(names)), tables=tables_plan()
+        )
 
 
 def migrate(installation, url: str, *args: str, **env: str):
@@ -312,7 +314,7 @@ def test_a_too_old_server_is_refused(monkeypatch, pg_database):
 
     monkeypatch.setattr(databases, "MIN_POSTGRESQL", 990000)  # no real server is that new
     with pytest.raises(TargetUnsupported) as refused:
-        databases.pg_probe(url_settings(pg_database()))
+        databases.pg_probe(config=url_settings(pg_database()))
     assert "this platform needs 99 or later" in str(refused.value)
 
 
