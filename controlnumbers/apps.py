@@ -10,9 +10,10 @@ class ControlNumbersConfig(AppConfig):
 
         from edi_platform.partners.models import TradingPartner
 
-        from . import (
-            phi,  # noqa: F401  (the PHI classification of its models)
-            reports,  # noqa: F401  (registers the gap report)
+        from . import (  # noqa: F401
+            invariants,  # the invariants migrate_database and restore check
+            phi,  # the PHI classification of its models
+            reports,  # registers the gap report
         )
         from .services import scope_cache_clear
 

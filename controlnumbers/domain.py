@@ -15,9 +15,17 @@ class ControlNumberError(Exception):
 class ControlNumberExhausted(ControlNumberError):
     """A counter would pass its max value; nothing was allocated."""
 
+    # Read by the error classifier (edi_platform.core.retry.classify): shown to operators.
+    suggestion = (
+        "the counter is at its maximum: agree a rollover with the partner, then "
+        "`manage.py reset_control_number ... --rollover`"
+    )
+
 
 class UnknownPartner(ControlNumberError):
     """No trading partner has this code (the scope rule needs the partner's setting)."""
+
+    suggestion = "onboard the partner (admin: Trading partners) or correct the partner code"
 
 
 class ResetRefused(ControlNumberError):

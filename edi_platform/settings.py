@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_celery_beat",
     "edi_platform.core",
+    "edi_platform.ops",
     "edi_platform.partners",
     "controlnumbers",
     "eventstore",
@@ -204,6 +205,14 @@ OUTBOUND_ASSEMBLY_THREADS = env.int("OUTBOUND_ASSEMBLY_THREADS", default=2)
 # Test-only: kill the assembling / ingesting process at this named step (crash-safety tests).
 OUTBOUND_CRASH_AT = env.str("OUTBOUND_CRASH_AT", default="")
 INBOUND_CRASH_AT = env.str("INBOUND_CRASH_AT", default="")
+# Backups (`manage.py backup`, `list_backups`, `restore NAME`) live here by default.
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(VAR_DIR / "backups")))
+# PostgreSQL client programs (pg_dump, pg_restore): this directory first, then PATH, then
+# /usr/lib/postgresql/*/bin (newest first).
+PG_BINDIR = env.str("PG_BINDIR", default="")
+# Test-only: kill migrate_database / an ingestion run at this named point (crash tests).
+OPS_CRASH_AT = env.str("OPS_CRASH_AT", default="")
+INBOUND_RUN_CRASH_AT = env.str("INBOUND_RUN_CRASH_AT", default="")
 
 # --- Security (production) -------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

@@ -10,7 +10,7 @@ class EventStoreConfig(AppConfig):
         # to it) and its reports (listed on the admin's report page).
         from eventstore import phi  # noqa: F401  (the PHI classification of its models)
         from eventstore.inbound.hooks import register_handler
-        from eventstore.ledger import reports  # noqa: F401  (registers the reports)
+        from eventstore.ledger import invariants, reports  # noqa: F401  (register them)
         from eventstore.ledger.services.enrollment_834 import handle_834
 
         register_handler("834", handle_834)

@@ -39,5 +39,7 @@ classify(
     fields=("details",),
     what="per-member differences between a full 834 and the projection",
 )
+classify("eventstore.IngestionRun")  # file counts, names and paths, timings
+classify("eventstore.IngestionStep")  # a file path, its sha256, counts, error codes
 for label in ("PositionCounter", "ProjectionCheckpoint", "ProjectionLagAlert", "BatchReversal"):
     classify(f"eventstore.{label}")

@@ -1,8 +1,10 @@
 """The house's layering, checked on every test run: dependencies point down, no import cycles,
 the engine is pure, inbound never reaches into the ledger, no god modules.
 
-Layers, lower first: ``edi_platform.x12`` <- ``edi_platform.core`` <- ``edi_platform.partners``
-<- ``controlnumbers`` <- ``eventstore`` <- ``outbound``; ``edi_platform.celery`` is a leaf every
+Layers, lower first: ``edi_platform.x12`` <- ``edi_platform.core`` <- ``edi_platform.ops`` <-
+``edi_platform.partners`` <- ``controlnumbers`` <- ``eventstore`` <- ``outbound``. ``ops``
+(migrate, back up, restore) addresses the apps above it only generically and through its
+invariant registry, which they fill; ``edi_platform.celery`` is a leaf every
 layer may load, and the project package (settings, urls) sees everything. Imports are read
 from the source text (module level and inside functions), so they are what Python loads.
 """
@@ -19,6 +21,7 @@ LAYERS = (
     "edi_platform.celery",
     "edi_platform.x12",
     "edi_platform.core",
+    "edi_platform.ops",
     "edi_platform.partners",
     "controlnumbers",
     "eventstore",

@@ -6,8 +6,11 @@
   or at once outside one. With Celery eager (the embedded default) it runs inline after
   the commit.
 * Retry presets — every ``@shared_task`` spreads one of these instead of spelling out its
-  own policy. Every preset retries only what a later attempt can fix (the database or the
-  broker unreachable); a bug in the task body fails at once and shows up in the logs.
+  own policy. Every preset retries only what a later attempt can fix, as the project's one
+  classifier (:func:`edi_platform.core.retry.classify`) decides: a deadlock, a lost
+  connection, Redis or storage unreachable. Anything permanent (a bug, a constraint, a
+  refused password) fails at once and is logged by class, code and the operator suggestion
+  (never the exception's text).
 
   ``RETRY_IDEMPOTENT_STEP``: outbound steps and projections (redoable; the same input gives
   the same result), long capped backoff. ``RETRY_SCHEDULED_CHECK``: periodic checks that
@@ -21,38 +24,82 @@ import importlib
 import logging
 from typing import Any
 
-from django.db import InterfaceError, OperationalError, transaction
+from celery import Task
+from celery.exceptions import Ignore, Retry
+from django.db import transaction
 
 from edi_platform.x12.logsafe import exception_summary
+
+from .retry import backoff_delay, classify
 
 __all__ = [
     "NO_RETRY",
     "RETRY_IDEMPOTENT_STEP",
     "RETRY_SCHEDULED_CHECK",
+    "ClassifiedRetryTask",
     "enqueue_on_commit",
     "task_named",
 ]
 
 logger = logging.getLogger(__name__)
 
-_TRANSIENT = (OperationalError, InterfaceError)
+
+class ClassifiedRetryTask(Task):
+    """A task that retries exactly what the classifier calls retryable.
+
+    Celery's own ``autoretry_for`` matches exception classes, which cannot tell a dropped
+    connection from a refused password (both ``OperationalError``). This base asks
+    :func:`classify` instead and retries with the project's capped exponential backoff
+    with jitter (``retry_backoff_base`` .. ``retry_backoff_cap`` seconds). Tasks keep
+    ``max_retries``; ``retry_classified = False`` (``NO_RETRY``) never retries.
+    """
+
+    retry_classified = True
+    retry_backoff_base = 5.0
+    retry_backoff_cap = 300.0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except (Retry, Ignore):
+            raise
+        except Exception as exc:
+            found = classify(exc)
+            retries = self.request.retries or 0
+            if self.retry_classified and found.retryable and retries < (self.max_retries or 0):
+                delay = backoff_delay(
+                    retries, base=self.retry_backoff_base, cap=self.retry_backoff_cap
+                )
+                logger.warning(
+                    "task %s: %s, retry %d in %.0f s",
+                    self.name,
+                    found.summary(),
+                    retries + 1,
+                    delay,
+                )
+                raise self.retry(exc=exc, countdown=delay) from None
+            logger.error("task %s failed: %s", self.name, found.summary())
+            raise
+
 
 RETRY_IDEMPOTENT_STEP: dict[str, Any] = {
-    "autoretry_for": _TRANSIENT,
-    "retry_backoff": 5,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
+    "base": ClassifiedRetryTask,
+    "retry_backoff_base": 5.0,
+    "retry_backoff_cap": 300.0,
     "max_retries": 10,
     "acks_late": True,
 }
 RETRY_SCHEDULED_CHECK: dict[str, Any] = {
-    "autoretry_for": _TRANSIENT,
-    "retry_backoff": True,
-    "retry_backoff_max": 60,
-    "retry_jitter": True,
+    "base": ClassifiedRetryTask,
+    "retry_backoff_base": 1.0,
+    "retry_backoff_cap": 60.0,
     "max_retries": 3,
 }
-NO_RETRY: dict[str, Any] = {"max_retries": 0}
+NO_RETRY: dict[str, Any] = {
+    "base": ClassifiedRetryTask,
+    "retry_classified": False,
+    "max_retries": 0,
+}
 
 
 def task_named(name: str) -> Any:

@@ -8,6 +8,7 @@ from eventstore.inbound.models import (
     TransactionBatch,
     TransactionHeader,
 )
+from eventstore.inbound.run_models import IngestionRun, IngestionStep, RunStatus, StepStatus
 from eventstore.ledger.models import (
     EVENTS_COUNTER,
     BatchReversal,
@@ -35,6 +36,8 @@ __all__ = [
     "EnrollmentRebuild",
     "EnrollmentStatus",
     "EventSnapshot",
+    "IngestionRun",
+    "IngestionStep",
     "LagAlertKind",
     "Member",
     "MemberRebuild",
@@ -43,7 +46,9 @@ __all__ = [
     "ProjectionLagAlert",
     "ReconciliationReport",
     "RoutingStatus",
+    "RunStatus",
     "SetVerdict",
+    "StepStatus",
     "TransactionBatch",
     "TransactionHeader",
 ]

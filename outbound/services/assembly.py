@@ -41,7 +41,7 @@ from controlnumbers.services import (
 from edi_platform import x12
 from edi_platform.core.actors import actor_label
 from edi_platform.core.crash import crash_point
-from edi_platform.core.retry import run_retrying
+from edi_platform.core.retry import classify, run_retrying
 from edi_platform.core.tasking import enqueue_on_commit
 from edi_platform.partners.models import TradingPartner
 from outbound.models import (
@@ -294,14 +294,19 @@ def _assemble_claimed(
     except Exception as exc:
         # One group's failure (counter exhausted, database down after retries, claim lost)
         # must not strand the others: release this group's outcomes and carry on.
+        found = classify(exc)
         logger.error(
             "outbound group partner=%s type=%s (%d outcomes) not assembled: %s",
             partners[group.partner_id].code,
             group.response_type,
             len(group.outcome_ids),
-            type(exc).__name__,
+            found.summary(),
         )
-        _release(group.outcome_ids, reason=f"not assembled: {type(exc).__name__}: {exc}"[:500])
+        reason = f"not assembled: {type(exc).__name__}: {exc}"
+        if not found.retryable:
+            # What an operator can do about it (the next run retries what waiting can fix).
+            reason = f"{reason[:300]} — what to do: {found.suggestion}"
+        _release(group.outcome_ids, reason=reason[:500])
         file = None
     finally:
         if in_thread:

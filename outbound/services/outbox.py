@@ -5,9 +5,11 @@ exists exactly when the file does. The publisher sends PENDING messages with XAD
 them SENT (file PUBLISHED). Publishing is idempotent per file: a small Lua script adds the
 stream entry only if ``<stream>:file:<file id>`` is not set yet and remembers the entry id
 there, so a publisher that dies between XADD and its database commit does not publish the
-same file twice when it retries. Redis down → the message waits (attempts, capped
-exponential backoff); after ``max_attempts`` it becomes DEAD with the reason (admin
-"Resubmit" puts it back).
+same file twice when it retries. Redis errors are classified by the project's one
+classifier (:func:`edi_platform.core.retry.classify`): Redis unreachable → the message waits
+(attempts, capped exponential backoff); after ``max_attempts`` it becomes DEAD with the
+reason. A permanent error (refused credentials, a refused command) makes it DEAD at once,
+with the operator's suggestion in ``last_error`` (fix it, then admin "Resubmit").
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from edi_platform.core.actors import actor_label
-from edi_platform.core.retry import backoff_delay
+from edi_platform.core.retry import backoff_delay, classify
 from outbound.models import (
     OperatorAction,
     OutboundFile,
@@ -132,10 +134,15 @@ def outbox_publish(
                 )
             except redis.RedisError as exc:
                 # Redis is unreachable (or refusing): every remaining message waits alike.
+                found = classify(exc)
                 reason = f"{type(exc).__name__}: {str(exc)[:200]}"
+                if not found.retryable:
+                    reason = f"{reason} — what to do: {found.suggestion}"
                 for waiting in messages[i:]:
-                    _record_failure(waiting, reason, now, result)
-                logger.warning("outbox: Redis unavailable, %d message(s) wait", len(messages) - i)
+                    _record_failure(waiting, reason, now, result, permanent=not found.retryable)
+                logger.warning(
+                    "outbox: Redis %s, %d message(s) wait", found.summary(), len(messages) - i
+                )
                 break
             message.status = OutboxStatus.SENT
             message.sent_at = now
@@ -155,10 +162,18 @@ def outbox_publish(
     return result
 
 
-def _record_failure(message: OutboxMessage, reason: str, now: datetime, result: PublishResult):
+def _record_failure(
+    message: OutboxMessage,
+    reason: str,
+    now: datetime,
+    result: PublishResult,
+    *,
+    permanent: bool = False,
+):
     message.attempts += 1
     message.last_error = reason
-    if message.attempts >= max_attempts():
+    # A permanent error will not pass by waiting: dead at once, for an operator to act on.
+    if permanent or message.attempts >= max_attempts():
         message.status = OutboxStatus.DEAD
         result.dead += 1
     else:

@@ -38,6 +38,7 @@ from eventstore.inbound.models import (
 
 __all__ = [
     "Lease",
+    "lease_break",
     "lease_seconds",
     "lease_take",
     "leased",
@@ -81,6 +82,12 @@ def lease_take(*, batch_id: int, now: datetime | None = None) -> bool:
         )
     )
     return taken == 1
+
+
+def lease_break(*, batch_id: int) -> None:
+    """Clear the lease of a batch whose holder the caller KNOWS is dead (a resumed ingestion
+    run whose previous process is gone): its work need not wait for the lease to run out."""
+    TransactionBatch.objects.filter(pk=batch_id).update(lease_expires_at=None)
 
 
 def stalled_batch_ids(*, now: datetime | None = None, limit: int = 100) -> list[int]:

@@ -75,6 +75,65 @@ def test_every_project_task_uses_a_named_retry_preset():
     assert len(ours) >= 9
     for task in ours:
         matching = [
-            p for p in presets if all(getattr(task, key, None) == value for key, value in p.items())
+            p
+            for p in presets
+            if isinstance(task, p["base"])
+            and all(getattr(task, key, None) == value for key, value in p.items() if key != "base")
         ]
         assert matching, f"{task.name} has a retry policy of its own"
+
+
+ATTEMPTS: list[int] = []
+
+
+@pytest.fixture
+def eager_retries():
+    """Eager mode as a worker runs it: a retry runs again instead of propagating."""
+    before = app.conf.task_eager_propagates
+    app.conf.task_eager_propagates = False
+    ATTEMPTS.clear()
+    yield
+    app.conf.task_eager_propagates = before
+
+
+def _deadlock() -> Exception:
+    import psycopg.errors
+    from django.db import OperationalError
+
+    try:
+        try:
+            raise psycopg.errors.DeadlockDetected("deadlock detected")
+        except Exception as exc:
+            raise OperationalError("deadlock detected") from exc
+    except Exception as wrapped:
+        return wrapped
+
+
+@shared_task(name=f"{__name__}.flaky", **{**RETRY_SCHEDULED_CHECK, "retry_backoff_base": 0.0})
+def flaky(fail_times: int, permanent: bool = False) -> str:
+    ATTEMPTS.append(1)
+    if permanent:
+        raise ValueError("a bug, not the weather")
+    if len(ATTEMPTS) <= fail_times:
+        raise _deadlock()
+    return "done"
+
+
+def test_a_task_retries_what_the_classifier_calls_retryable(eager_retries):
+    assert flaky.apply(kwargs={"fail_times": 2}, throw=False).get() == "done"
+    assert len(ATTEMPTS) == 3
+
+
+def test_a_task_fails_at_once_on_a_permanent_error_and_logs_the_suggestion(caplog, eager_retries):
+    caplog.set_level(logging.ERROR)
+    with pytest.raises(ValueError):
+        flaky.apply(kwargs={"fail_times": 0, "permanent": True}, throw=False).get()
+    assert len(ATTEMPTS) == 1
+    assert "application ValueError (permanent)" in caplog.text
+
+
+def test_a_task_gives_up_after_its_max_retries(eager_retries):
+    with pytest.raises(Exception) as raised:
+        flaky.apply(kwargs={"fail_times": 99}, throw=False).get()
+    assert "deadlock" in str(raised.value)
+    assert len(ATTEMPTS) == RETRY_SCHEDULED_CHECK["max_retries"] + 1

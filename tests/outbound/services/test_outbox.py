@@ -202,3 +202,34 @@ def test_without_a_redis_url_messages_wait(settings):
     result = outbox_publish()
     assert result.skipped_reason and result.sent == 0
     assert OutboxMessage.objects.get().status == OutboxStatus.PENDING
+
+
+def test_a_permanent_redis_error_makes_the_message_dead_at_once_with_what_to_do(
+    redis_server, tmp_path, stream
+):
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            *(redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", ""),
+            *("--dir", str(tmp_path), "--requirepass", "right-password"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        client = redis.Redis(port=port, password="right-password")
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        _assembled(stream)
+        result = outbox_publish(redis_url=f"redis://:wrong-password@127.0.0.1:{port}/0")
+        assert (result.sent, result.retrying, result.dead) == (0, 0, 2)
+        for message in OutboxMessage.objects.all():
+            assert message.status == OutboxStatus.DEAD and message.attempts == 1
+            assert "what to do: Redis refused the credentials" in message.last_error
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
