@@ -1,5 +1,11 @@
 """Admin: outbound files (preview, download, audit links), quarantine with Reprocess, pending
-outcomes against their SLA, the outbox and its dead letters with Resubmit, batch windows."""
+outcomes against their SLA, the outbox and its dead letters with Resubmit, batch windows.
+
+Content of response types that name members (``ResponseSpec.carries_phi``: the 271) —
+outcome payloads, file previews and downloads — needs ``eventstore.view_member``. A batch's
+page shows what it is owed and was sent (through inbound's batch-panel registry), and a
+file's page links back to the batches it answers. Eligibility's own admins live in
+:mod:`outbound.eligibility.admin`."""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -23,7 +30,10 @@ from edi_platform.core.adminkit import (
     confirm_action,
     csv_response,
 )
+from eventstore.inbound.admin import register_batch_panel
 
+from .eligibility import admin as _eligibility_admin  # noqa: F401  (registers its admins)
+from .eligibility.selectors import batch_inquiry_summary
 from .models import (
     BatchWindow,
     DeadLetter,
@@ -36,7 +46,7 @@ from .models import (
     ProcessingOutcome,
     QuarantinedFile,
 )
-from .responders import response_types, spec_for
+from .responders import UnknownResponseType, response_types, spec_for
 from .selectors import age_against_sla, pending_summary
 from .services.assembly import outbound_assemble
 from .services.outbox import outbox_publish, outbox_resubmit
@@ -45,6 +55,17 @@ from .services.reprocess import ReprocessRefused, outbound_reprocess
 from .services.storage import outbound_storage
 
 PREVIEW_MAX_SEGMENTS = 2000
+VIEW_MEMBER = "eventstore.view_member"
+
+
+def _phi_hidden(request: HttpRequest, response_type: str) -> bool:
+    """Whether content of this response type must be hidden from this user: it names
+    members (``ResponseSpec.carries_phi``, e.g. the 271) and the user lacks view_member."""
+    try:
+        carries_phi = spec_for(response_type).carries_phi
+    except UnknownResponseType:
+        carries_phi = False
+    return carries_phi and not request.user.has_perm(VIEW_MEMBER)
 
 
 def _audit_url(file_id) -> str | None:
@@ -200,6 +221,12 @@ class OutboundFileAdmin(RecordAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f for fs in self.fieldsets for f in fs[1]["fields"]]
 
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and _phi_hidden(request, obj.transaction_type):
+            # The file names members: no preview without view_member.
+            return [fs for fs in self.fieldsets if fs[0] != "Preview"]
+        return self.fieldsets
+
     @admin.display(description="ISA13", ordering="isa13")
     def isa13_text(self, obj: OutboundFile) -> str:
         return f"{obj.isa13:09d}"
@@ -238,6 +265,13 @@ class OutboundFileAdmin(RecordAdmin):
         for newer in obj.reprocessed_as.all():
             items.append(
                 (reverse("admin:outbound_outboundfile_change", args=[newer.pk]), "Reprocessed as")
+            )
+        for batch_id in obj.ingestion_ids:
+            items.append(
+                (
+                    reverse("admin:eventstore_transactionbatch_change", args=[batch_id]),
+                    f"Answers inbound batch {batch_id}",
+                )
             )
         return format_html_join(" · ", "<a href='{}'>{}</a>", items)
 
@@ -285,6 +319,8 @@ class OutboundFileAdmin(RecordAdmin):
         obj = OutboundFile.objects.filter(pk=file_id).first()
         if obj is None or not self.has_view_permission(request, obj):
             raise Http404
+        if _phi_hidden(request, obj.transaction_type):
+            raise PermissionDenied  # the file names members
         storage = outbound_storage()
         if not obj.storage_path or not storage.exists(obj.storage_path):
             raise Http404("The file is not in storage.")
@@ -395,6 +431,14 @@ class ProcessingOutcomeAdmin(RecordAdmin):
         "outbound_file",
         "failure_reason",
     )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and _phi_hidden(request, obj.response_type):
+            return tuple(f for f in self.readonly_fields if f != "payload")
+        return self.readonly_fields
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj)
 
     def _slas(self) -> dict[str, int | None]:
         if not hasattr(self, "_sla_cache"):
@@ -522,3 +566,27 @@ class OperatorActionAdmin(ReadOnlyAdmin):
 
     list_display = ("created_at", "action", "actor", "outbound_file", "reason", "result")
     list_filter = ("action",)
+
+
+# -- the acknowledgments and responses of an inbound batch, on the batch's page --------------
+
+
+def batch_responses_panel(request: HttpRequest, batch: Any) -> str | None:
+    """What the batch is owed and was sent (TA1, 999, 271...), each with its file."""
+    if not request.user.has_perm("outbound.view_processingoutcome"):
+        return None
+    outcomes = (
+        ProcessingOutcome.objects.filter(batch_id=batch.pk)
+        .select_related("outbound_file")
+        .defer("payload")
+        .order_by("id")
+    )
+    inquiries = batch_inquiry_summary(batch.pk)
+    return render_to_string(
+        "admin/outbound/_batch_responses.html",
+        {"outcomes": outcomes, "inquiries": inquiries if any(inquiries.values()) else None},
+        request=request,
+    )
+
+
+register_batch_panel("outbound", batch_responses_panel)

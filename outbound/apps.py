@@ -14,6 +14,7 @@ class OutboundConfig(AppConfig):
         from eventstore.inbound.hooks import register_handler, register_outcome_sink
 
         from . import reports  # noqa: F401  (registers the outbound reports)
+        from .eligibility import reports as _eligibility_reports  # noqa: F401
         from .responders import specs
         from .services.files import file_locate
         from .services.inbound_sink import stage_inbound_outcome
