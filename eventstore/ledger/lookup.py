@@ -160,55 +160,56 @@ def _facts(rows: Iterable[Sequence], partner_codes: Collection[str]) -> dict[str
             continue
         members[row[0]] = tuple(row)
     coverages: dict[str, list[CoverageFacts]] = defaultdict(list)
+    # PostgreSQL hands back dates and booleans; SQLite's raw rows hold ISO text and 0/1.
+    typed = connection.vendor == "postgresql"
     if members:
         for row in _select_in(Enrollment._meta.db_table, "member_id", _ENROLLMENT_COLS, members):
-            coverages[row[0]].append(
-                CoverageFacts(
-                    coverage_key=row[1],
-                    plan=row[2],
-                    coverage_level=row[3],
-                    benefit_begin=_date(row[4]),
-                    benefit_end=_date(row[5]),
-                    terminated=bool(row[6]),
-                )
-            )
+            if not typed:
+                row = (*row[:4], _date(row[4]), _date(row[5]), bool(row[6]))
+            coverages[row[0]].append(CoverageFacts(*row[1:]))
     out = {}
     for aggregate_id, row in members.items():
+        if not typed:
+            row = tuple(_sqlite_value(i, v) for i, v in enumerate(row))
+        # Positional: _MEMBER_COLS follows the field order of MemberFacts (thousands per
+        # batch inquiry: keyword construction showed up in its profile).
         out[aggregate_id] = MemberFacts(
-            aggregate_id=row[0],
-            partner_code=row[1],
-            subscriber_id=row[2],
-            member_ref=row[3],
-            is_subscriber=bool(row[4]),
-            relationship=row[5],
-            last_name=row[6],
-            first_name=row[7],
-            middle_name=row[8],
-            birth_date=_date(row[9]),
-            gender=row[10],
-            address_line1=row[11],
-            address_line2=row[12],
-            city=row[13],
-            state=row[14],
-            postal_code=row[15],
-            group_policy=row[16],
-            terminated=bool(row[17]),
-            eligibility_begin=_date(row[18]),
-            eligibility_end=_date(row[19]),
-            coverage_begin=_date(row[20]),
-            coverage_end=_date(row[21]),
-            last_position=row[22],
-            coverages=tuple(sorted(coverages.get(aggregate_id, ()), key=lambda c: c.coverage_key)),
+            *row, coverages=tuple(sorted(coverages.get(aggregate_id, ()), key=_coverage_key))
         )
     return out
 
 
-def _select_in(table: str, column: str, cols: Sequence[str], keys: Collection[str]) -> list[tuple]:
-    """Rows of ``table`` whose ``column`` is one of ``keys`` (one statement on PostgreSQL)."""
+def _coverage_key(coverage: CoverageFacts) -> str:
+    return coverage.coverage_key
+
+
+_DATE_POSITIONS = frozenset(
+    i for i, c in enumerate(_MEMBER_COLS) if c.endswith(("_date", "_begin", "_end"))
+)
+_BOOL_POSITIONS = frozenset(_MEMBER_COLS.index(c) for c in ("is_subscriber", "terminated"))
+
+
+def _sqlite_value(index: int, value: object) -> object:
+    if index in _DATE_POSITIONS:
+        return _date(value)
+    if index in _BOOL_POSITIONS:
+        return bool(value)
+    return value
+
+
+def _select_in(
+    table: str, column: str, cols: Sequence[str], keys: Collection[str], *, also: str = ""
+) -> list[tuple]:
+    """Rows of ``table`` whose ``column`` is one of ``keys`` (one statement on PostgreSQL).
+
+    ``also``: an extra condition on the row (``t.``), e.g. the predicate of a partial index,
+    which the planner must see to use that index for a parameter it cannot inspect.
+    """
     keys = list(keys)
     if not keys:
         return []
     select = ", ".join(f"t.{c}" for c in cols)
+    extra = f" AND {also}" if also else ""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One array parameter, and a LATERAL probe per key (OFFSET 0 keeps it from being
@@ -216,7 +217,7 @@ def _select_in(table: str, column: str, cols: Sequence[str], keys: Collection[st
             # statistics lag a bulk load, where "= ANY" may become a sequential scan.
             cursor.execute(
                 f"SELECT {select} FROM unnest(%s::varchar[]) AS k(v) CROSS JOIN LATERAL "
-                f"(SELECT * FROM {table} WHERE {column} = k.v OFFSET 0) t",
+                f"(SELECT * FROM {table} t WHERE t.{column} = k.v{extra} OFFSET 0) t",
                 [keys],
             )
             return cursor.fetchall()
@@ -225,7 +226,7 @@ def _select_in(table: str, column: str, cols: Sequence[str], keys: Collection[st
             chunk = keys[start : start + _SQLITE_CHUNK]
             cursor.execute(
                 f"SELECT {select} FROM {table} t WHERE t.{column} IN "
-                f"({', '.join(['%s'] * len(chunk))})",
+                f"({', '.join(['%s'] * len(chunk))}){extra}",
                 chunk,
             )
             rows.extend(cursor.fetchall())
@@ -247,8 +248,9 @@ def members_by_identifier(
         return {}
     table = Member._meta.db_table
     rows = _select_in(table, "subscriber_id", _MEMBER_COLS, ids)
-    # member_ref is blank for most members: the partial index member_ref_set holds the rest.
-    rows += _select_in(table, "member_ref", _MEMBER_COLS, ids)
+    # member_ref is blank for most members: the partial index member_ref_set holds the rest
+    # (its predicate repeated, or the planner cannot use it for a parameter).
+    rows += _select_in(table, "member_ref", _MEMBER_COLS, ids, also="t.member_ref <> ''")
     facts = _facts(rows, partner_codes)
     out: dict[str, list[MemberFacts]] = defaultdict(list)
     for member in facts.values():

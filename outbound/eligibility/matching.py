@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -87,7 +88,9 @@ class Verdict:
 _NOT_NAME = re.compile(r"[^A-Z0-9]")
 
 
+@functools.lru_cache(maxsize=65536)
 def _plain(name: str) -> str:
+    # Names repeat a lot in a batch (the same family name, the same first names).
     decomposed = unicodedata.normalize("NFKD", name.upper())
     return _NOT_NAME.sub("", "".join(c for c in decomposed if not unicodedata.combining(c)))
 

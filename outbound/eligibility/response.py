@@ -23,6 +23,7 @@ serve as delimiters, single blanks, cut to the element's maximum length).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Sequence
 
@@ -52,6 +53,7 @@ _UNSAFE = re.compile(r"[~*:^|>!\\\x00-\x1f\x7f-\x9f]")
 _BLANKS = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=65536)
 def text(value: str, max_len: int, min_len: int = 1) -> str:
     """``value`` as an X12 AN element: printable, no delimiter characters, single blanks,
     at most ``max_len`` characters, no blank at either end; "" (left out) when shorter than

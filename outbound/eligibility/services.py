@@ -16,8 +16,8 @@ transaction itself for a small file). Steps:
    are encoded to JSON right away (no per-inquiry objects outlive their chunk);
 4. the 271 outcome is staged (idempotent by set) with the window: 0 for a set with one
    inquiry (assembled right after the commit), the 271 batch window otherwise (a partner's
-   policy may override either); the 999 of the same batch is brought forward so it is
-   never due after the 271;
+   policy may override either); then the 999 of the same batch is brought forward so it is
+   never due after the 271 (real time: assembled right after it, from the same commit);
 5. one EligibilityInquiry row per person asked about (COPY on PostgreSQL).
 
 A crash (or any exception) anywhere leaves nothing: every write is in the caller's
@@ -31,7 +31,6 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -381,10 +380,6 @@ def eligibility_270_answer(
         + b",".join(c for c in answer.chunks if c)
         + b"]}"
     )
-    # The acknowledgment of the same 270 is never due after its answer.
-    outcomes_expedite(
-        batch_id=batch.pk, response_type="999", due_at=now + timedelta(minutes=window)
-    )
     outcome, created = outcome_stage(
         partner=partner,
         response_type=RESPONSE_TYPE,
@@ -398,6 +393,10 @@ def eligibility_270_answer(
     )
     if created:
         _record(rows, outcome_id=outcome.pk)
+    # The acknowledgment of the same 270 is never due after its answer. Brought forward
+    # after the 271 is staged, so a real-time 271 is assembled first (its SLA is the tight
+    # one) and the 999 right after it, from the same commit.
+    outcomes_expedite(batch_id=batch.pk, response_type="999", due_at=outcome.due_at)
     counts = {r: 0 for r in InquiryResult.values}
     for row in rows:
         counts[row[11]] += 1
