@@ -79,7 +79,6 @@ class EligibilityInquiry(models.Model):
                 condition=~models.Q(member_id=""),
                 name="inquiry_member",
             ),
-            models.Index(fields=["header", "position"], name="inquiry_header"),
             models.Index(fields=["answered_at", "partner"], name="inquiry_answered"),
         ]
 
