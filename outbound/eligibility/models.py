@@ -147,3 +147,15 @@ class EligibilityPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"eligibility policy of partner {self.partner_id}"
+
+    def clean(self) -> None:
+        """An authorised receiver that is not a valid NPI could never match: refuse it."""
+        from django.core.exceptions import ValidationError
+
+        from .matching import npi_valid  # (lazy: models load before the lookups' app code)
+
+        wrong = [n for n in self.authorised_receivers.replace(",", " ").split() if not npi_valid(n)]
+        if wrong:
+            raise ValidationError(
+                {"authorised_receivers": f"not valid NPIs (10 digits, check digit): {wrong}"}
+            )

@@ -124,3 +124,15 @@ def test_the_report_needs_the_inquiry_view_permission_only(client, django_user_m
     user = django_user_model.objects.get(username="analyst")
     user.user_permissions.add(Permission.objects.get(codename="view_eligibilityinquiry"))
     assert client.get(url).status_code == 200
+
+
+def test_a_policy_refuses_authorised_receivers_that_are_not_npis(world):
+    from django.core.exceptions import ValidationError
+
+    from outbound.models import EligibilityPolicy
+
+    policy = EligibilityPolicy(partner=world.provider, authorised_receivers="1234567893, 123")
+    with pytest.raises(ValidationError, match=r"\['123'\]"):
+        policy.full_clean()
+    policy.authorised_receivers = "1234567893 1245319599"
+    policy.full_clean()
