@@ -202,6 +202,11 @@ ADMIN_PASSWORD = env.str("ADMIN_PASSWORD", default="")
 OUTBOUND_OUTBOX_MAX_ATTEMPTS = env.int("OUTBOUND_OUTBOX_MAX_ATTEMPTS", default=10)
 OUTBOUND_CLAIM_LIMIT = env.int("OUTBOUND_CLAIM_LIMIT", default=5000)
 OUTBOUND_ASSEMBLY_THREADS = env.int("OUTBOUND_ASSEMBLY_THREADS", default=2)
+# Eligibility (270 -> 271): partner policies in the admin override these defaults.
+ELIGIBILITY_PAYER_IDS = env.str("ELIGIBILITY_PAYER_IDS", default="")
+ELIGIBILITY_PAST_DAYS = env.int("ELIGIBILITY_PAST_DAYS", default=365)
+ELIGIBILITY_MAX_LAG_EVENTS = env.int("ELIGIBILITY_MAX_LAG_EVENTS", default=1000)
+ELIGIBILITY_TRACE_ID = env.str("ELIGIBILITY_TRACE_ID", default="")
 # Test-only: kill the assembling / ingesting process at this named step (crash-safety tests).
 OUTBOUND_CRASH_AT = env.str("OUTBOUND_CRASH_AT", default="")
 INBOUND_CRASH_AT = env.str("INBOUND_CRASH_AT", default="")

@@ -1,5 +1,11 @@
 """Admin: outbound files (preview, download, audit links), quarantine with Reprocess, pending
-outcomes against their SLA, the outbox and its dead letters with Resubmit, batch windows."""
+outcomes against their SLA, the outbox and its dead letters with Resubmit, batch windows.
+
+Outcome payloads, file previews and downloads can hold PHI: they need
+``outbound.view_file_content`` (the PHI classification in :mod:`outbound.phi`). A batch's
+page shows what it is owed and was sent (through inbound's batch-panel registry), and a
+file's page links back to the batches it answers. Eligibility's own admins live in
+:mod:`outbound.eligibility.admin`."""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -24,7 +31,10 @@ from edi_platform.core.adminkit import (
     csv_response,
     guarded_view,
 )
+from eventstore.inbound.admin import register_batch_panel
 
+from .eligibility import admin as _eligibility_admin  # noqa: F401  (registers its admins)
+from .eligibility.selectors import batch_inquiry_summary
 from .models import (
     BatchWindow,
     DeadLetter,
@@ -246,6 +256,13 @@ class OutboundFileAdmin(RecordAdmin):
             items.append(
                 (reverse("admin:outbound_outboundfile_change", args=[newer.pk]), "Reprocessed as")
             )
+        for batch_id in obj.ingestion_ids:
+            items.append(
+                (
+                    reverse("admin:eventstore_transactionbatch_change", args=[batch_id]),
+                    f"Answers inbound batch {batch_id}",
+                )
+            )
         return format_html_join(" · ", "<a href='{}'>{}</a>", items)
 
     @admin.display(description="segments (one per line)")
@@ -407,6 +424,9 @@ class ProcessingOutcomeAdmin(RecordAdmin):
         "failure_reason",
     )
 
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj)
+
     def _slas(self) -> dict[str, int | None]:
         if not hasattr(self, "_sla_cache"):
             self._sla_cache = dict(BatchWindow.objects.values_list("response_type", "sla_minutes"))
@@ -533,3 +553,27 @@ class OperatorActionAdmin(ReadOnlyAdmin):
 
     list_display = ("created_at", "action", "actor", "outbound_file", "reason", "result")
     list_filter = ("action",)
+
+
+# -- the acknowledgments and responses of an inbound batch, on the batch's page --------------
+
+
+def batch_responses_panel(request: HttpRequest, batch: Any) -> str | None:
+    """What the batch is owed and was sent (TA1, 999, 271...), each with its file."""
+    if not request.user.has_perm("outbound.view_processingoutcome"):
+        return None
+    outcomes = (
+        ProcessingOutcome.objects.filter(batch_id=batch.pk)
+        .select_related("outbound_file")
+        .defer("payload")
+        .order_by("id")
+    )
+    inquiries = batch_inquiry_summary(batch.pk)
+    return render_to_string(
+        "admin/outbound/_batch_responses.html",
+        {"outcomes": outcomes, "inquiries": inquiries if any(inquiries.values()) else None},
+        request=request,
+    )
+
+
+register_batch_panel("outbound", batch_responses_panel)

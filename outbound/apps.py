@@ -13,10 +13,11 @@ class OutboundConfig(AppConfig):
         from controlnumbers.locator import register_file_locator
         from eventstore.inbound.hooks import register_handler, register_outcome_sink
 
-        from . import (
-            phi,  # noqa: F401  (the PHI classification of its models)
-            reports,  # noqa: F401  (registers the outbound reports)
+        from . import (  # noqa: F401
+            phi,  # the PHI classification of its models
+            reports,  # registers the outbound reports
         )
+        from .eligibility import reports as _eligibility_reports  # noqa: F401
         from .responders import specs
         from .services.files import file_locate
         from .services.inbound_sink import stage_inbound_outcome

@@ -226,3 +226,28 @@ class DeadLetter(OutboxMessage):
     class Meta:
         proxy = True
         verbose_name = "dead letter"
+
+
+# The eligibility tables live in their own room (outbound/eligibility/); Django finds an
+# app's models through this module.
+from outbound.eligibility.models import (  # noqa: E402
+    EligibilityInquiry,
+    EligibilityPolicy,
+    InquiryResult,
+)
+
+__all__ = [
+    "BatchWindow",
+    "DeadLetter",
+    "EligibilityInquiry",
+    "EligibilityPolicy",
+    "InquiryResult",
+    "OperatorAction",
+    "OutboundFile",
+    "OutboundFileStatus",
+    "OutboxMessage",
+    "OutboxStatus",
+    "OutcomeStatus",
+    "ProcessingOutcome",
+    "QuarantinedFile",
+]

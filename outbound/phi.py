@@ -21,3 +21,11 @@ classify(
 )
 for label in ("BatchWindow", "OutboxMessage", "OperatorAction"):
     classify(f"outbound.{label}")
+# eligibility: which member was asked about, and what we answered
+classify(
+    "outbound.EligibilityInquiry",
+    permission="eventstore.view_member",
+    fields=("*",),
+    what="inquiries answered: the member asked about and the 271 answer given",
+)
+classify("outbound.EligibilityPolicy")  # match rules and authorised receivers (NPIs)

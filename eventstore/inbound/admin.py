@@ -1,7 +1,9 @@
 """Admin of inbound: received batches, their sets, upload, reprocess, the raw file.
 
 Other rooms add actions to the batch list through :func:`register_batch_action` (the ledger
-adds "Reverse batch"), so this module never imports them.
+adds "Reverse batch") and sections to a batch's page through :func:`register_batch_panel`
+(outbound: the acknowledgments and responses of the batch), so this module never imports
+them.
 """
 
 from __future__ import annotations
@@ -87,6 +89,18 @@ def register_batch_action(action: Callable[..., Any], *, permission: str) -> Non
     """Offer ``action`` (an admin action function) on the batch list to users holding
     ``permission``; the action checks it again itself."""
     _batch_actions[action.__name__] = (action, permission)
+
+
+# Sections other rooms add to a batch's page (outbound: the responses it owes and sent).
+_batch_panels: dict[str, Callable[[HttpRequest, TransactionBatch], str | None]] = {}
+
+
+def register_batch_panel(
+    name: str, panel: Callable[[HttpRequest, TransactionBatch], str | None]
+) -> None:
+    """Show ``panel(request, batch)`` (safe HTML, or None for nothing) on every batch page,
+    after the set tree. The panel checks the permissions its content needs."""
+    _batch_panels[name] = panel
 
 
 class UploadForm(forms.Form):
@@ -239,6 +253,9 @@ class TransactionBatchAdmin(RecordAdmin):
             context["reprocess_refusal"] = reprocess_refusal(batch)
             context["can_download_raw"] = request.user.has_perm(RAW_FILE_PERMISSION)
             context["raw_url"] = reverse("admin:eventstore_transactionbatch_raw", args=[batch.pk])
+            context["panels"] = [
+                html for panel in _batch_panels.values() if (html := panel(request, batch))
+            ]
         context.update(
             show_save=False,
             show_save_and_continue=False,

@@ -4,7 +4,8 @@
   carries PHI and is shown only to users with ``eventstore.view_member``.
 * Members and enrollments are derived (projections): read-only, and visible only with
   ``eventstore.view_member``. A member's page shows its event timeline (file, transaction set,
-  INS position of every event), also as CSV.
+  INS position of every event), also as CSV, and the sections other rooms register with
+  :func:`register_member_panel` (outbound: eligibility inquiries about the member).
 * The ledger's reports are entries of the report registry (:mod:`eventstore.ledger.reports`);
   the old ``domainevent/reports/`` addresses redirect there.
 * "Reverse batch" is an action the ledger adds to the inbound batch admin (through its
@@ -15,7 +16,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.contrib import admin, messages
@@ -50,6 +51,16 @@ from eventstore.models import (
 VIEW_MEMBER = "eventstore.view_member"
 REVERSE_BATCH = "eventstore.reverse_batch"
 TEMPLATE_DIR = "admin/eventstore/events"
+
+
+# Sections other rooms add to a member's page (outbound: the eligibility inquiries answered
+# about the member). The member page itself needs ``eventstore.view_member``.
+_member_panels: dict[str, Callable[[HttpRequest, str], str | None]] = {}
+
+
+def register_member_panel(name: str, panel: Callable[[HttpRequest, str], str | None]) -> None:
+    """Show ``panel(request, aggregate_id)`` (safe HTML, or None) on every member page."""
+    _member_panels[name] = panel
 
 
 class PhiAdmin(ReadOnlyAdmin):
@@ -198,6 +209,9 @@ class MemberAdmin(PhiAdmin):
             "timeline": selectors.member_history(object_id),
             "timeline_csv_url": reverse("admin:eventstore_member_events", args=[object_id])
             + "?format=csv",
+            "panels": [
+                html for panel in _member_panels.values() if (html := panel(request, object_id))
+            ],
         }
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.db.models.fields.json import KT
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from eventstore.inbound.models import TransactionBatch, TransactionHeader
@@ -200,6 +201,13 @@ class MemberBase(models.Model):
 class Member(MemberBase):
     class Meta:
         ordering = ["partner_code", "subscriber_id", "relationship"]
+        indexes = [
+            # Eligibility lookups (eventstore.ledger.lookup): a person by last name and birth
+            # date when an inquiry has no member id, and by member-level id (REF*23), which
+            # most members do not have (partial: the blank ones cost nothing).
+            models.Index(Upper("last_name"), "birth_date", name="member_name_birth"),
+            models.Index(fields=["member_ref"], condition=~Q(member_ref=""), name="member_ref_set"),
+        ]
 
 
 class MemberRebuild(MemberBase):

@@ -10,7 +10,11 @@ kind of answer, declared once as a :class:`ResponseSpec` in its own module here:
 * the default batch window and SLA (operators edit them as Batch windows in the admin);
 * the renderer: outcome contents + envelope → the bytes of one interchange;
 * where it answers an inbound transaction set, the inbound handlers it registers by ST01
-  (e.g. a 271 answers ST01 270): they stage the outcomes this responder renders.
+  (e.g. a 271 answers ST01 270): they stage the outcomes this responder renders;
+* optionally: the implementation guide its files are validated against before they are
+  stored (``guide_version``), whether each answered inbound batch gets files of its own
+  (``group_by_batch``). Every response's content counts as PHI (outcome payloads and files
+  are classified in :mod:`outbound.phi`: ``outbound.view_file_content``).
 
 Assembly, outcome staging, rendering, the default batch windows, the admin and the
 ``assemble_outbound`` command read this registry; nothing else lists response types.
@@ -61,6 +65,12 @@ class ResponseSpec:
     max_batch_size: int = 100
     # (inbound ST01, handler) pairs registered with inbound routing at start-up
     answers: tuple[tuple[str, Callable[..., str]], ...] = ()
+    # Implementation guide (GS08/ST03) its sets follow: assembly validates every file of
+    # this type with the engine's guide before it is stored (quarantined on any finding).
+    guide_version: str | None = None
+    # One file per answered inbound batch (interchange): outcomes of different batches are
+    # never assembled together (a real-time answer is its own interchange).
+    group_by_batch: bool = False
 
     @property
     def uses_group(self) -> bool:

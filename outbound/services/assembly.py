@@ -7,7 +7,8 @@ anywhere loses nothing and never makes two files for one outcome:
 2. allocate (one transaction): ISA13 + GS06 + ST02 block, OutboundFile ASSEMBLING, outcomes
    linked to it — numbers and file exist together or not at all;
 3. render + validate (no database), deterministic from outcomes, the envelope snapshot,
-   the numbers and the stored batch timestamp;
+   the numbers and the stored batch timestamp; the envelope always, the implementation
+   guide for response types that declare one (:mod:`.validation`);
 4. write create-only + atomic to the "outbound" storage;
 5. finish (one transaction): file PERSISTED, numbers PERSISTED, outcomes ASSEMBLED,
    OutboxMessage created; the publisher is enqueued on commit.
@@ -38,7 +39,6 @@ from controlnumbers.services import (
     allocate_envelope,
     numbers_mark_persisted,
 )
-from edi_platform import x12
 from edi_platform.core.actors import actor_label
 from edi_platform.core.crash import crash_point
 from edi_platform.core.retry import classify, run_retrying
@@ -58,6 +58,7 @@ from .files import file_path, render_file
 from .quarantine import file_quarantine
 from .rendering import RenderError, envelope_snapshot, segment_count
 from .storage import StorageConflict, sha256_hex, write_create_only
+from .validation import file_problems
 
 logger = logging.getLogger(__name__)
 
@@ -167,16 +168,18 @@ def outcomes_claim(
         ProcessingOutcome.objects.filter(id__in=[r[0] for r in rows]).update(
             status=OutcomeStatus.CLAIMED, claimed_at=now
         )
-    by_key: dict[tuple[int, str], list[int]] = defaultdict(list)
+    # Response types answering each inbound batch in files of its own split by batch too.
+    per_batch = {t for t in types if spec_for(t).group_by_batch}
+    by_key: dict[tuple[int, str, int], list[int]] = defaultdict(list)
     batch_of: dict[int, int | None] = {}
     for outcome_id, partner_id, rtype, batch_id in rows:
-        by_key[(partner_id, rtype)].append(outcome_id)
+        by_key[(partner_id, rtype, (batch_id or 0) if rtype in per_batch else 0)].append(outcome_id)
         batch_of[outcome_id] = batch_id
     groups: list[ClaimedGroup] = []
 
-    def priority(key: tuple[int, str]) -> tuple[int, int, str]:
+    def priority(key: tuple[int, str, int]) -> tuple[int, int, str, int]:
         w = windows.get(key[1])
-        return (w.priority if w else spec_for(key[1]).priority, key[0], key[1])
+        return (w.priority if w else spec_for(key[1]).priority, key[0], key[1], key[2])
 
     for key in sorted(by_key, key=priority):
         if key[1] in windows:
@@ -447,12 +450,10 @@ def file_build_and_store(*, file: OutboundFile, times: StepTimes | None = None) 
         return file_quarantine(file=file, data=None, reason=str(exc))
     mid = time.perf_counter()
     times.render += mid - started
-    problems = x12.validate_envelope(data)
+    problems = file_problems(data, response_type=file.transaction_type)
     times.validation += time.perf_counter() - mid
     if problems:
-        return file_quarantine(
-            file=file, data=data, reason="envelope validation failed: " + "; ".join(problems)
-        )
+        return file_quarantine(file=file, data=data, reason="; ".join(problems))
     path = file_path(file)
     started = time.perf_counter()
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -68,8 +68,12 @@ def outcome_stage(
     isa13: str = "",
     gs06: str = "",
     st02s: list[str] | None = None,
+    window_minutes: int | None = None,
 ) -> tuple[ProcessingOutcome, bool]:
     """Stage one owed response as a PENDING outcome, due after its batch window.
+
+    ``window_minutes`` overrides the response type's window for this outcome (e.g. a 270
+    with one inquiry is answered at once while batch 270s wait for the 271 window).
 
     Call inside the transaction that records the inbound batch's final status, so outcomes
     exist exactly when the batch says it was processed. ``dedupe_key`` makes staging
@@ -81,7 +85,7 @@ def outcome_stage(
     instance loads it back from the database when ``payload`` is read.
     """
     now = timezone.now()
-    minutes = window_minutes_for(response_type)
+    minutes = window_minutes_for(response_type) if window_minutes is None else window_minutes
     outcome = ProcessingOutcome(
         partner=partner,
         response_type=response_type,
@@ -107,6 +111,36 @@ def outcome_stage(
             "outbound.tasks.assemble_due", partner_code=partner.code, response_type=response_type
         )
     return outcome, created
+
+
+def outcomes_expedite(*, batch_id: int, response_type: str, due_at: datetime | None = None) -> int:
+    """Bring the PENDING ``response_type`` outcomes of one inbound batch forward to
+    ``due_at`` (default now), never later than they already were; returns how many moved.
+
+    Used when a business response of the batch is due sooner than its acknowledgment
+    (a real-time 271 is assembled at once, a batch 271 after 2 minutes, the 999 after 5):
+    the acknowledgment must not arrive after the answer. When they become due now, their
+    assembly is enqueued on commit (before anything the caller enqueues afterwards).
+    """
+    now = timezone.now()
+    due_at = due_at or now
+    rows = list(
+        ProcessingOutcome.objects.filter(
+            batch_id=batch_id,
+            response_type=response_type,
+            status=OutcomeStatus.PENDING,
+            due_at__gt=due_at,
+        ).values_list("id", "partner__code")
+    )
+    if not rows:
+        return 0
+    ProcessingOutcome.objects.filter(id__in=[r[0] for r in rows]).update(due_at=due_at)
+    if due_at <= now:
+        for code in sorted({r[1] for r in rows}):
+            enqueue_on_commit(
+                "outbound.tasks.assemble_due", partner_code=code, response_type=response_type
+            )
+    return len(rows)
 
 
 def _insert_unless_staged(outcome: ProcessingOutcome) -> bool:

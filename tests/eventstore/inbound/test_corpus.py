@@ -95,12 +95,17 @@ if CORPUS_FILES:
         assert batch.status != BatchStatus.RECEIVED, batch.status_reason
         assert inbound_storage().exists(batch.storage_path)
         got: Counter = Counter()
-        for o in ProcessingOutcome.objects.filter(batch=batch):
+        # acknowledgments here; a business response (the 271 of a 270) is owed per routed set
+        for o in ProcessingOutcome.objects.filter(batch=batch, response_type__in=("TA1", "999")):
             if o.response_type == "TA1":
                 got[("TA1", o.isa13, o.payload["ack_code"], o.payload["note_code"])] += 1
             else:
                 got[("999", o.gs06, o.payload["ak9"][0])] += 1
         assert got == _expected(verdict)
+        answered = batch.headers.filter(st01="270", routing_status="ROUTED").count()
+        assert (
+            ProcessingOutcome.objects.filter(batch=batch, response_type="271").count() == answered
+        )
         if verdict.verdict == "accepted":
             assert batch.status == BatchStatus.ACCEPTED
         elif verdict.verdict == "not_x12":
