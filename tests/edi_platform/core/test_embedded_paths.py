@@ -1,0 +1,78 @@
+"""The SQLite paths of the embedded default (``make run``), driven for real in child
+processes: allocation (twice on one counter, a block exactly up to the maximum, exhaustion,
+reset refusals), ingest (accepted, already received, duplicate ISA13, an 837), projection,
+assembly of every answer, reversal, and the recovery of an abandoned batch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def run_scenario(name: str, tmp_path) -> dict:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "DEBUG": "true",
+        "DJANGO_SETTINGS_MODULE": "edi_platform.settings",
+        "PYTHONPATH": str(REPO_ROOT),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "INBOUND_STORAGE_ROOT": str(tmp_path / "inbound"),
+        "OUTBOUND_STORAGE_ROOT": str(tmp_path / "outbound"),
+        "INBOUND_INBOX_DIR": str(tmp_path / "inbox"),
+        "INBOUND_LEASE_SECONDS": "3",
+    }
+    code = (
+        "import django; django.setup(); "
+        f"from tests.support.sqlite_scenarios import main; main({name!r})"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    line = next(x for x in done.stdout.splitlines() if x.startswith("FACTS "))
+    return json.loads(line[len("FACTS ") :])
+
+
+def test_allocation_on_sqlite_never_issues_a_number_twice(tmp_path):
+    facts = run_scenario("allocation", tmp_path)
+    (isa1, gs1, st1), (isa2, gs2, st2) = facts["first"], facts["second"]
+    assert (isa1, gs1, st1) == (1, 1, [1, 2])
+    assert (isa2, gs2, st2) == (2, 2, [3, 4, 5])  # the next numbers, not the same ones again
+    assert facts["block"] == [3, 4, 5] and facts["current"] == facts["max"] == 5
+    assert facts["exhausted"] is True  # one past the maximum: refused, nothing allocated
+    assert facts["audit_numbers"] == [1, 2, 3, 4, 5]  # each number issued exactly once
+    assert facts["reset_below_refused"] is True  # current - 1 would re-issue the last number
+
+
+def test_inbound_projection_assembly_and_reversal_on_sqlite(tmp_path):
+    facts = run_scenario("inbound", tmp_path)
+    assert facts["statuses"] == ["ACCEPTED", True, "DUPLICATE", "ACCEPTED"]
+    assert facts["batches"] == 4  # 3 files (the same bytes twice: one batch) + the reversal
+    assert facts["events"] > 0 and facts["members_before"] == 1
+    assert facts["reversed"] == facts["events"] and facts["members_after_reversal"] == 0
+    outcomes = facts["outcomes"]
+    assert ["TA1", "ASSEMBLED"] in outcomes and ["999", "ASSEMBLED"] in outcomes
+    assert all(status == "ASSEMBLED" for _, status in outcomes)
+    # the TA1s (window 0) were assembled right after their commits, the two 999s in one file
+    assert sorted(t for t, _ in facts["files"]) == ["999", "TA1", "TA1", "TA1"]
+    assert {status for _, status in facts["files"]} == {"PERSISTED"} and facts["persisted"] == 1
+
+
+def test_an_abandoned_batch_is_recovered_on_sqlite(tmp_path):
+    facts = run_scenario("recovery", tmp_path)
+    assert facts["left"] == [-9, "RECEIVED", True] and facts["early"] == []
+    assert facts["finished"] == [facts["batch"]]
+    assert (facts["status"], facts["outcomes"], facts["lease"]) == ("ACCEPTED", 1, False)

@@ -1,0 +1,186 @@
+"""Scenarios run in a child process on SQLite (the embedded default ``make run`` uses).
+
+Each scenario drives the real services on a fresh SQLite database and returns plain facts
+(JSON); the tests in ``tests/edi_platform/core/test_embedded_paths.py`` assert on them. A
+child process is the only honest way: the suite's own connection is PostgreSQL, and every
+service uses the default connection.
+
+    python -c "import django; django.setup();
+               from tests.support.sqlite_scenarios import main; main('allocation')"
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def _partner(code: str = "SYNTH", sender: str = "SYNTHSENDER", **extra: Any) -> Any:
+    from edi_platform.partners.models import TradingPartner
+
+    return TradingPartner.objects.create(
+        code=code,
+        name=f"Partner {code}",
+        their_isa_qualifier="ZZ",
+        their_isa_id=sender,
+        our_isa_qualifier="ZZ",
+        our_isa_id="EDIPLATFORM",
+        their_gs_code=sender,
+        our_gs_code="EDIPLATFORM",
+        usage_indicator="P",
+        **extra,
+    )
+
+
+def allocation() -> dict[str, Any]:
+    """Two envelopes on the same counters, a block up to the maximum, exhaustion, reset."""
+    from controlnumbers.models import ControlNumberAudit, ControlNumberCounter
+    from controlnumbers.services import (
+        ControlNumberExhausted,
+        ResetRefused,
+        allocate_block,
+        allocate_envelope,
+        counter_reset,
+    )
+
+    _partner(code="PARTNERA", sender="PARTNERA")
+    first = allocate_envelope(
+        partner_code="PARTNERA", transaction_type="999", outbound_file_id=uuid.uuid4(), st_count=2
+    )
+    second = allocate_envelope(
+        partner_code="PARTNERA", transaction_type="999", outbound_file_id=uuid.uuid4(), st_count=3
+    )
+    isa = ControlNumberCounter.objects.get(partner_code="PARTNERA", counter_type="ISA")
+    # fill exactly up to the maximum, then one more is refused and changes nothing
+    isa.max_value = isa.current_value + 3
+    isa.save(update_fields=["max_value"])
+    block = allocate_block(
+        partner_code="PARTNERA",
+        transaction_type="999",
+        counter_type="ISA",
+        count=3,
+        outbound_file_id=uuid.uuid4(),
+    )
+    try:
+        allocate_block(
+            partner_code="PARTNERA",
+            transaction_type="999",
+            counter_type="ISA",
+            count=1,
+            outbound_file_id=uuid.uuid4(),
+        )
+        exhausted = False
+    except ControlNumberExhausted:
+        exhausted = True
+    isa.refresh_from_db()
+    current = isa.current_value
+    try:
+        counter_reset(counter_id=isa.pk, new_value=current - 1, reason="test", acting_user=None)
+        refused = False
+    except ResetRefused:
+        refused = True
+    counter_reset(counter_id=isa.pk, new_value=current, reason="same value", acting_user=None)
+    return {
+        "first": [first.isa13, first.gs06, list(first.st02s)],
+        "second": [second.isa13, second.gs06, list(second.st02s)],
+        "block": block,
+        "exhausted": exhausted,
+        "current": current,
+        "max": isa.max_value,
+        "reset_below_refused": refused,
+        "audit_numbers": sorted(
+            ControlNumberAudit.objects.filter(counter=isa, status="ISSUED").values_list(
+                "number", flat=True
+            )
+        ),
+    }
+
+
+def inbound() -> dict[str, Any]:
+    """Ingest an 834 (events, projection), the same bytes again, the same ISA13 with other
+    bytes (duplicate), an 837P; assemble every answer; reverse the 834 batch."""
+    from eventstore.inbound.services.ingest import ingest_bytes
+    from eventstore.ledger.services.reversal import batch_reverse
+    from eventstore.models import DomainEvent, Member, TransactionBatch
+    from outbound.models import OutboundFile, ProcessingOutcome
+    from outbound.services.assembly import outbound_assemble
+
+    _partner(ta1_policy="always")
+    enrollment = (FIXTURES / "inbound" / "834_valid.x12").read_bytes()
+    claims = (FIXTURES / "inbound" / "837p_valid.x12").read_bytes()
+    first = ingest_bytes(data=enrollment, original_name="a.834")
+    again = ingest_bytes(data=enrollment, original_name="again.834")
+    duplicate = ingest_bytes(data=enrollment.replace(b"TESTLAST", b"OTHERLAST"), original_name="d")
+    claim = ingest_bytes(data=claims.replace(b"000000101", b"000000909"), original_name="c.837")
+    members_before = Member.objects.count()
+    assembled = outbound_assemble(ignore_windows=True)
+    reversal = batch_reverse(batch_id=first.batch, reason="sent in error", acting_user=None)
+    return {
+        "statuses": [first.status, again.already_received, duplicate.status, claim.status],
+        "events": DomainEvent.objects.filter(batch_id=first.batch).count(),
+        "members_before": members_before,
+        "members_after_reversal": Member.objects.count(),
+        "reversed": reversal.events_reversed,
+        "outcomes": sorted(ProcessingOutcome.objects.values_list("response_type", "status")),
+        "files": sorted(OutboundFile.objects.values_list("transaction_type", "status")),
+        "persisted": assembled.persisted,
+        "batches": TransactionBatch.objects.count(),
+    }
+
+
+def recovery() -> dict[str, Any]:
+    """A worker killed mid-ingest (a real SIGKILL) leaves a RECEIVED batch; recovery finishes
+    it once its lease has run out (the heartbeat and the lease on SQLite)."""
+    import os
+    import subprocess
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from eventstore.inbound.services.recovery import batches_recover
+    from eventstore.models import TransactionBatch
+    from outbound.models import ProcessingOutcome
+
+    _partner()
+    path = FIXTURES / "inbound" / "834_valid.x12"
+    killed = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).resolve().parents[2] / "manage.py"),
+            "ingest",
+            str(path),
+        ],
+        env={**os.environ, "INBOUND_CRASH_AT": "after_plan"},
+        capture_output=True,
+        timeout=120,
+    )
+    batch = TransactionBatch.objects.get()
+    left = [killed.returncode, batch.status, batch.lease_expires_at is not None]
+    early = batches_recover().finished  # the lease still runs: hands off
+    result = batches_recover(now=timezone.now() + timedelta(minutes=5))
+    batch.refresh_from_db()
+    return {
+        "left": left,
+        "early": early,
+        "finished": result.finished,
+        "batch": batch.pk,
+        "status": batch.status,
+        "outcomes": ProcessingOutcome.objects.filter(batch=batch).count(),
+        "lease": batch.lease_expires_at is not None,
+    }
+
+
+SCENARIOS = {"allocation": allocation, "inbound": inbound, "recovery": recovery}
+
+
+def main(name: str) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", "--noinput", verbosity=0)
+    facts = SCENARIOS[name]()
+    sys.stdout.write("FACTS " + json.dumps(facts, default=str) + "\n")
