@@ -171,3 +171,22 @@ def test_seed_control_numbers_keeps_per_transaction_counters_for_legacy_partners
     result = _json("seed_control_numbers", "--format", "json")
     assert result["counters"] == 20  # PARTNERB: ISA/GS per 270 and 271 (4) instead of 2
     assert ControlNumberCounter.objects.filter(partner_code="PARTNERB").count() == 6
+
+
+@pytest.mark.parametrize(
+    ("used", "level"),
+    [
+        (89_999_999, "OK"),
+        (90_000_000, "WARNING"),
+        (94_999_999, "WARNING"),
+        (95_000_000, "CRITICAL"),
+    ],
+)
+def test_utilization_levels_change_exactly_at_their_thresholds(used, level):
+    # a counter of max 100,000,000: 90,000,000 used is exactly 90 %, one less is below it
+    envelope()
+    ControlNumberCounter.objects.filter(counter_type="GS").update(
+        max_value=100_000_000, current_value=used
+    )
+    rows = {r["counter_type"]: r for r in _json("control_number_status", "--format", "json")}
+    assert rows["GS"]["level"] == level

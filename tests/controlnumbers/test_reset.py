@@ -82,3 +82,12 @@ def test_reset_value_must_fit_the_counter(counter, operator):
 def test_command_line_reset_is_recorded_with_a_cli_actor(counter):
     row = counter_reset(counter_id=counter.id, new_value=10, reason="cron", acting_user=None)
     assert row.actor.startswith("cli")
+
+
+def test_reset_to_exactly_one_below_current_is_refused_and_to_current_is_allowed(counter, operator):
+    # current - 1 would re-issue exactly one number: still a re-issue
+    with pytest.raises(ResetRefused, match="re-issue numbers 10–10"):
+        counter_reset(counter_id=counter.id, new_value=9, reason="one short", acting_user=operator)
+    row = counter_reset(counter_id=counter.id, new_value=10, reason="same", acting_user=operator)
+    counter.refresh_from_db()
+    assert (row.number, counter.current_value, counter.epoch) == (10, 10, 2)

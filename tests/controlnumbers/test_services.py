@@ -257,3 +257,25 @@ def test_audit_rows_carry_their_ordinal_within_the_counter(partner):
     rows = ControlNumberAudit.objects.filter(counter=st).order_by("number")
     assert list(rows.values_list("number", "seq")) == [(n, n) for n in range(1, 8)]
     assert st.issued_count == 7
+
+
+def test_a_block_may_fill_exactly_up_to_the_maximum_and_not_one_more(partner):
+    _envelope()
+    ControlNumberCounter.objects.filter(counter_type="ISA").update(max_value=5, current_value=2)
+    block = allocate_block(
+        partner_code="PARTNERA",
+        transaction_type="271",
+        counter_type="ISA",
+        count=3,
+        outbound_file_id=uuid.uuid4(),
+    )
+    assert block == [3, 4, 5]
+    with pytest.raises(ControlNumberExhausted):
+        allocate_block(
+            partner_code="PARTNERA",
+            transaction_type="271",
+            counter_type="ISA",
+            count=1,
+            outbound_file_id=uuid.uuid4(),
+        )
+    assert ControlNumberCounter.objects.get(counter_type="ISA").current_value == 5

@@ -516,3 +516,14 @@ def test_a_small_file_with_many_sets_is_processed_and_routed_in_one_transaction(
     )
     assert statuses == {RoutingStatus.ROUTED} and len(routed) == count
     assert ProcessingOutcome.objects.filter(batch_id=result.batch).count() == 1
+
+
+def test_the_same_isa13_from_two_partners_is_two_interchanges_not_a_duplicate():
+    onboard_partner()
+    onboard_partner(code="OTHER", their_isa_id="OTHERSENDER", their_gs_code="OTHERSENDER")
+    first = ingest_bytes(data=sample(), original_name="a.x12")
+    other = ingest_bytes(data=sample(sender="OTHERSENDER"), original_name="b.x12")
+    again = ingest_bytes(data=sample() + b"\n", original_name="c.x12")  # same partner + ISA13
+    assert (first.status, other.status) == (BatchStatus.ACCEPTED, BatchStatus.ACCEPTED)
+    assert again.status == BatchStatus.DUPLICATE  # the check itself works
+    assert TransactionBatch.objects.get(pk=other.batch).duplicate_of_id is None

@@ -168,3 +168,44 @@ def test_snapshots_and_events_of_many_aggregates_come_in_one_read():
     }
     assert events == {a: aggregate_events(a) for a in ("a", "b", "c", "nobody")}
     assert [r.version for r in events["a"]] == [1, 2, 3]
+
+
+@pytest.mark.django_db
+def test_the_projector_snapshots_exactly_the_versions_that_pass_a_multiple(settings):
+    settings.EVENTSTORE_SNAPSHOT_EVERY = 3
+    aggregate = "cadence"
+    events_append(
+        events=[NewEvent(aggregate_id=aggregate, event_type="MemberAdded", data=ADDED)],
+        project=False,
+    )
+    project_pending()
+    for n in range(6):  # versions 2..7, one projector run each
+        events_append(
+            events=[
+                NewEvent(
+                    aggregate_id=aggregate,
+                    event_type="MemberChanged",
+                    data={"changes": {"city": f"C{n}"}},
+                )
+            ],
+            project=False,
+        )
+        project_pending()
+    versions = sorted(
+        EventSnapshot.objects.filter(aggregate_id=aggregate).values_list(
+            "aggregate_version", flat=True
+        )
+    )
+    assert versions == [3, 6]
+    for snapshot in EventSnapshot.objects.filter(aggregate_id=aggregate):
+        assert snapshot.state == fold(aggregate_events(aggregate)[: snapshot.aggregate_version])
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "due"),
+    [(2, 3, True), (3, 4, False), (0, 2, False), (2, 7, True), (5, 5, False), (1, 50, True)],
+)
+def test_a_snapshot_is_due_when_a_multiple_is_passed(old, new, due):
+    from eventstore.ledger.services.snapshots import crossed_snapshot_boundary
+
+    assert crossed_snapshot_boundary(old, new, 3 if new < 50 else 50) is due
