@@ -47,7 +47,23 @@ def assembled():
     ],
 )
 def test_every_outbound_list_renders(admin_client_logged_in, assembled, name):
-    assert admin_client_logged_in.get(reverse(f"admin:{name}")).status_code == 200
+    response = admin_client_logged_in.get(reverse(f"admin:{name}"))
+    assert response.status_code == 200
+    shown = response.context["cl"].result_list
+    expected = {
+        "outbound_outboundfile_changelist": 1,  # the assembled file
+        "outbound_quarantinedfile_changelist": 0,  # nothing quarantined
+        "outbound_processingoutcome_changelist": 2,  # its two outcomes
+        "outbound_outboxmessage_changelist": 1,  # its 'file ready' message
+        "outbound_deadletter_changelist": 0,
+        "outbound_operatoraction_changelist": 0,
+    }
+    if name in expected:
+        assert len(shown) == expected[name], name
+    else:  # batch windows: one per response type the registry knows, at least
+        from outbound.responders import response_types
+
+        assert {w.response_type for w in shown} >= set(response_types())
 
 
 def test_file_page_previews_one_segment_per_line_and_links_download(

@@ -90,15 +90,26 @@ def test_member_search_and_timeline_with_file_context(client, django_user_model,
 
 
 @pytest.mark.parametrize(
-    "report",
-    ["active-enrollments", "event-stream", "batch-summary", "event-types", "projection-lag"],
+    ("report", "header", "row"),
+    [
+        ("active-enrollments", "partner,subscriber id,relationship", "ACME,SUB0001,18"),
+        ("event-stream", "position,event type,aggregate", ",MemberAdded,"),
+        ("batch-summary", "batch,file,partner", ",enrollment.834,ACME,"),
+        ("event-types", "event type,count", "MemberAdded,3,"),
+        ("projection-lag", "projection,head,checkpoint,lag", "members,"),
+    ],
 )
-def test_every_report_renders_and_downloads_csv(admin_client_logged_in, family, report):
+def test_every_report_shows_its_rows_and_downloads_them_as_csv(
+    admin_client_logged_in, family, report, header, row
+):
     url = reverse("reports:report", args=[report])
-    assert admin_client_logged_in.get(url).status_code == 200
+    page = admin_client_logged_in.get(url)
+    assert page.status_code == 200 and page.context["rows"]
     response = admin_client_logged_in.get(url, {"format": "csv"})
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert len(b"".join(response.streaming_content).splitlines()) >= 2
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0].startswith(header)
+    assert any(row in line for line in lines[1:]), lines[:5]
 
 
 def test_the_old_report_addresses_redirect_to_the_report_registry(admin_client_logged_in):
