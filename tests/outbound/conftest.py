@@ -10,39 +10,43 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from edi_platform import x12
 from outbound.models import BatchWindow, ProcessingOutcome
 from tests.conftest import child_process_env
 
 _seq = itertools.count(1)
 
 
+_FIXTURE_834 = (Path(__file__).resolve().parents[1] / "fixtures" / "x12" / "834.x12").read_text()
+
+
 def content_999(set_count: int = 1, verdict: str = "A") -> dict:
-    """A synthetic 999 content (the x12 engine's ack_999_content shape) for one group."""
+    """The 999 content the x12 engine builds for one group of ``set_count`` 834 sets (all
+    accepted, or all rejected with ``verdict="R"``): what ingest really stages, so a change
+    in the engine's content shows here too. Each call answers another GS06."""
     n = next(_seq)
-    return {
-        "type": "999",
-        "ak1": ["HC", str(n), "005010X222A1"],
-        "sets": [
-            {"ak2": ["837", f"{i + 1:04d}", "005010X222A1"], "ik3": [], "ik5": [verdict]}
-            for i in range(set_count)
-        ],
-        "ak9": [verdict, set_count, set_count, set_count if verdict == "A" else 0],
-    }
+    head, rest = _FIXTURE_834.split("ST*834*", 1)
+    body, tail = "ST*834*" + rest.split("GE*", 1)[0], "GE*" + rest.split("GE*", 1)[1]
+    sets = []
+    for i in range(1, set_count + 1):
+        one = body.replace("*0001", f"*{i:04d}")
+        if verdict == "R":
+            one = one.replace("SE*14*", "SE*13*")  # IK5 R 4: the segment count is wrong
+        sets.append(one)
+    text = head.replace("*101*X*", f"*{n}*X*") + "".join(sets)
+    text += tail.replace("GE*1*101~", f"GE*{set_count}*{n}~")
+    (group,) = x12.validate(text.encode()).interchanges[0].groups
+    assert group.ack_code == ("A" if verdict == "A" else "R"), group.ack_code
+    return x12.ack_999_content(group)
 
 
 def content_ta1(code: str = "A", note: str = "000") -> dict:
-    """A synthetic TA1 content (the engine's ta1_content shape)."""
+    """The TA1 content the x12 engine builds for an interchange (``code``/``note`` as given,
+    e.g. R 025 for a duplicate): what ingest really stages. Each call answers another ISA13."""
     n = next(_seq)
-    return {
-        "type": "TA1",
-        "control_number": f"{n:09d}",
-        "date": "261123",
-        "time": "0640",
-        "ack_code": code,
-        "note_code": note,
-        "original_sender": ["ZZ", "SENDER"],
-        "original_receiver": ["ZZ", "EDIPLATFORM"],
-    }
+    (ic,) = x12.validate(_FIXTURE_834.replace("000000101", f"{n:09d}").encode()).interchanges
+    ic.ta1_code, ic.ta1_note = code, note
+    return x12.ta1_content(ic)
 
 
 def stage(partner, response_type: str = "999", count: int = 1, *, due_in_minutes: int = -1):
