@@ -65,3 +65,40 @@ def run_manage(*args: str, env: dict[str, str] | None = None, timeout: int = 120
         text=True,
         timeout=timeout,
     )
+
+
+# -- the corpus suite: stated once, whether it ran -------------------------------------------
+# These modules run the public sample files of ../shared/corpus as an extra conformance
+# suite; the project's own fixtures carry the cases that matter, so the suite is whole
+# without them. Whether they ran (and how many cases) is said once at the end of the run.
+CORPUS_MODULES = (
+    "tests/eventstore/inbound/test_corpus.py",
+    "tests/edi_platform/x12/test_conformance.py",
+    "tests/edi_platform/x12/guides/test_conformance_pyx12.py",
+)
+_collected: dict[str, list[str]] = {}
+
+
+def pytest_collection_finish(session):
+    _collected["local"] = [item.nodeid for item in session.items]
+
+
+def pytest_xdist_node_collection_finished(node, ids):
+    _collected["xdist"] = list(ids)  # every worker collects the same ids
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    ids = _collected.get("xdist") or _collected.get("local") or []
+    corpus = [i for i in ids if i.split("::", 1)[0] in CORPUS_MODULES]
+    stats = terminalreporter.stats
+    ran = sum(len(stats.get(key, [])) for key in ("passed", "failed", "xfailed", "xpassed"))
+    terminalreporter.write_sep("-", "suite summary")
+    terminalreporter.write_line(f"tests run: {ran} (collected {len(ids)})")
+    if CORPUS_DIR.is_dir() and corpus:
+        terminalreporter.write_line(
+            f"corpus suite: ran, {len(corpus)} cases over the files of {CORPUS_DIR}"
+        )
+    else:
+        terminalreporter.write_line(
+            f"corpus suite: NOT RUN ({CORPUS_DIR} is absent); the project's own fixtures ran"
+        )
