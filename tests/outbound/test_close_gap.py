@@ -88,3 +88,32 @@ def test_close_gap_service_reports_files_not_in_storage(written_but_failed, outb
     )
     result = gaps_close(audit_ids=ids, acting_user=None)
     assert (result.closed, sorted(result.not_found)) == (0, sorted(ids))
+
+
+def test_closing_a_gap_needs_the_permission_in_the_service_and_the_admin(
+    client, django_user_model, written_but_failed
+):
+    from django.contrib.auth.models import Permission
+    from django.core.exceptions import PermissionDenied
+
+    ids = list(
+        ControlNumberAudit.objects.filter(outbound_file_id=written_but_failed.id).values_list(
+            "id", flat=True
+        )
+    )
+    clerk = django_user_model.objects.create_user("clerk", password="pw-clerk-1", is_staff=True)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_controlnumberaudit"))
+    with pytest.raises(PermissionDenied):
+        gaps_close(audit_ids=ids, acting_user=clerk)
+    client.force_login(clerk)
+    page = client.post(AUDIT, {"action": "close_gap", "_selected_action": ids, "confirm": "yes"})
+    assert page.status_code in (200, 302) and b"Close gaps" not in page.content
+    assert not ControlNumberAudit.objects.filter(id__in=ids, status=AuditStatus.PERSISTED).exists()
+
+    clerk.user_permissions.add(Permission.objects.get(codename="close_gap"))
+    clerk = django_user_model.objects.get(pk=clerk.pk)  # a fresh permission cache
+    client.force_login(clerk)
+    client.post(AUDIT, {"action": "close_gap", "_selected_action": ids, "confirm": "yes"})
+    assert set(ControlNumberAudit.objects.filter(id__in=ids).values_list("status", flat=True)) == {
+        AuditStatus.PERSISTED
+    }
