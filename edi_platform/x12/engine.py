@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from typing import Any, Literal
 
-from edi_platform.core.logsafe import exception_summary
 from edi_platform.x12.codes import (
     AK9_ERROR_CODES,
     FUNCTIONAL_GROUPS,
@@ -23,6 +22,7 @@ from edi_platform.x12.codes import (
 )
 from edi_platform.x12.envelope import check_gs, check_isa
 from edi_platform.x12.issues import SegmentIssue
+from edi_platform.x12.logsafe import exception_summary
 from edi_platform.x12.model import GroupHeader, InterchangeHeader
 from edi_platform.x12.reader import SegmentReader, Source
 from edi_platform.x12.report import (
