@@ -27,6 +27,7 @@ from edi_platform.x12.builder import (
     isa_segment,
     render_segment,
 )
+from edi_platform.x12.numbers import clamp, is_ascii_digits
 from edi_platform.x12.report import GroupReport, InterchangeReport, SetReport
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
 
 ACK_999_VERSION = "005010X231A1"
 IK404_MAX = 99  # IK404 is AN 1/99
+AK9_COUNT_MAX = 999_999  # AK902-AK904 are N0 1/6
 _SETS_PER_CHUNK = 1000
 
 Ta1Policy = Literal["never", "on_request", "always", "on_error"]
@@ -66,7 +68,7 @@ def ta1_wanted(interchange: InterchangeReport, policy: Ta1Policy) -> bool:
 
 
 def _digits_or(value: str, width: int) -> str:
-    return value if len(value) == width and value.isdigit() else "0" * width
+    return value if len(value) == width and is_ascii_digits(value) else "0" * width
 
 
 def ta1_content(interchange: InterchangeReport) -> dict[str, Any]:
@@ -118,7 +120,14 @@ def _group_content(group: GroupReport, sets: Any) -> dict[str, Any]:
         "type": "999",
         "ak1": [h.functional_id, h.control_number, h.version],
         "sets": sets,
-        "ak9": [group.ack_code, group.included, group.received, group.accepted, *group.codes],
+        # AK902-AK904 are N0 1/6: a count above 999,999 cannot be written, so it is clamped
+        "ak9": [
+            group.ack_code,
+            clamp(group.included, AK9_COUNT_MAX),
+            clamp(group.received, AK9_COUNT_MAX),
+            clamp(group.accepted, AK9_COUNT_MAX),
+            *group.codes,
+        ],
     }
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from edi_platform.x12.numbers import is_ascii_digits
 from edi_platform.x12.reader import SegmentReader
 from edi_platform.x12.segments import Delimiters
 
@@ -201,7 +202,8 @@ def validate_envelope(data: bytes) -> list[str]:
     """Problems with the envelope of ``data`` for people; an empty list means it is sound.
 
     Checks: ISA widths (fixed 106), SE01 count and SE02 = ST02, GE01 count and GE02 = GS06,
-    IEA01 count and IEA02 = ISA13, trailers present, nothing outside the envelopes.
+    IEA01 count and IEA02 = ISA13, trailers present, nothing outside the envelopes, and in a
+    999 the AK9 counts (at most six digits).
     """
     problems: list[str] = []
     reader = SegmentReader(data)
@@ -210,12 +212,20 @@ def validate_envelope(data: bytes) -> list[str]:
     gs06: str | None = None
     sets_in_group = 0
     st: tuple[str, int] | None = None  # (ST02, line)
+    st_id = ""  # ST01 of the open set
     count = 0
     interchanges = 0
     for seg in reader:
         sid = seg.id
         if st is not None:
             count += 1
+            if sid == "AK9" and st_id == "999":
+                # AK902-AK904 are N0 1/6 (005010X231A1): a count of 7 digits or more cannot
+                # be sent (the full guide check is validate_outbound)
+                for pos in (2, 3, 4):
+                    value = seg.get(pos)
+                    if not (1 <= len(value) <= 6 and is_ascii_digits(value)):
+                        problems.append(f"line {seg.line}: AK9{pos:02d} is not 1 to 6 digits")
             if sid == "SE":
                 if seg.get(1) != str(count):
                     problems.append(
@@ -247,7 +257,7 @@ def validate_envelope(data: bytes) -> list[str]:
                         problems.append(
                             f"line {seg.line}: ISA{pos:02d} is {got} characters, not {want}"
                         )
-            if not (len(isa_ctrl) == 9 and isa_ctrl.isdigit()):
+            if not (len(isa_ctrl) == 9 and is_ascii_digits(isa_ctrl)):
                 problems.append(f"line {seg.line}: ISA13 is not 9 digits")
         elif sid == "GS":
             if gs06 is not None:
@@ -255,13 +265,14 @@ def validate_envelope(data: bytes) -> list[str]:
             gs06 = seg.get(6)
             groups += 1
             sets_in_group = 0
-            if not (1 <= len(gs06) <= 9 and gs06.isdigit()):
+            if not (1 <= len(gs06) <= 9 and is_ascii_digits(gs06)):
                 problems.append(f"line {seg.line}: GS06 is not 1 to 9 digits")
         elif sid == "ST":
             if gs06 is None:
                 problems.append(f"line {seg.line}: ST outside a functional group")
             sets_in_group += 1
             st = (seg.get(2), seg.line)
+            st_id = seg.get(1)
             count = 1
         elif sid == "GE":
             if gs06 is None:

@@ -24,6 +24,7 @@ from edi_platform.x12.envelope import check_gs, check_isa
 from edi_platform.x12.issues import SegmentIssue
 from edi_platform.x12.logsafe import exception_summary
 from edi_platform.x12.model import GroupHeader, InterchangeHeader
+from edi_platform.x12.numbers import ascii_int, clamp, is_ascii_digits, same_count
 from edi_platform.x12.reader import SegmentReader, Source
 from edi_platform.x12.report import (
     EnvelopeIssue,
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 SET_BUFFER = 20_000  # segments of one set held at once before streaming the rest
 MAX_ISSUES_PER_SET = 1000  # a 999 with more IK3s helps nobody; the verdict stays exact
+AK9_COUNT_MAX = 999_999  # AK902-AK904 are N0 1/6
 _REJECTING_SET_CODES = frozenset({"1", "2", "3", "4", "6", "7", "23", "I6"})
 _SET_ENDERS = frozenset({"ST", "GE", "GS", "IEA", "ISA"})
 _READER_TA1_CODES = {
@@ -248,8 +250,11 @@ class _Engine:
         if iea is None:
             return
         count = iea.get(1)
-        if not count.isdigit() or int(count) != len(ic.groups):
-            self._ta1(ic, "021", f"IEA01 says {count[:9]!r} groups, {len(ic.groups)} found", iea)
+        # compared as ASCII text: "²" (byte 0xB2) or a 5,000-digit number is simply a
+        # wrong count (TA105 021), never an int() failure
+        if not same_count(count, len(ic.groups)):
+            shown = count[:9] if is_ascii_digits(count[:9]) else "not a number"
+            self._ta1(ic, "021", f"IEA01 says {shown} groups, {len(ic.groups)} found", iea)
         if iea.get(2) != ic.header.control_number:
             self._ta1(ic, "001", "IEA02 differs from ISA13", iea)
 
@@ -263,9 +268,12 @@ class _Engine:
                 group.codes.append("3")
         else:
             ge01 = ge.get(1)
-            if ge01.isdigit():
-                group.included = int(ge01)
-            if not ge01.isdigit() or int(ge01) != received:
+            # AK902 echoes GE01 but is N0 1/6: a number that cannot be echoed (not ASCII
+            # digits, or above 999,999, e.g. 2**64) is answered with the count we received,
+            # and the mismatch is AK905 5 either way
+            stated = ascii_int(ge01, max_digits=6)
+            group.included = stated if stated is not None else clamp(received, AK9_COUNT_MAX)
+            if not same_count(ge01, received):
                 group.codes.append("5")
             if ge.get(2) != group.header.control_number:
                 group.codes.append("4")
@@ -309,7 +317,7 @@ class _Engine:
         st03 = shared.setdefault(st03, st03)
         rep = SetReport(st01, st02, st03, st.line, st.offset)
         codes: list[str] = []
-        if not (len(st01) == 3 and st01.isdigit()):
+        if not (len(st01) == 3 and is_ascii_digits(st01)):
             codes.append("6")
         elif st01 not in SUPPORTED_SETS:
             codes.append("1")
@@ -419,8 +427,7 @@ class _Engine:
         if se is None:
             codes.append("2")
         else:
-            se01 = se.get(1)
-            if not se01.isdigit() or int(se01) != count:
+            if not same_count(se.get(1), count):
                 codes.append("4")
             if se.get(2) != st02:
                 codes.append("3")
