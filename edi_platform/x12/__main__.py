@@ -4,15 +4,17 @@
 
 Exit status: 0 when every file is accepted, 1 when any is rejected, accepted with errors or not
 X12, 2 on usage errors (bad options, missing file).  With ``--ack-dir`` it writes the 999 and
-TA1 it would send as NAME.999 and NAME.ta1, numbered with control number 1 (stand-alone run).
+TA1 it would send as NAME.999 and NAME.ta1; each ack interchange of the run takes the next
+control number (1, 2, ...) as its ISA13 and GS06 (stand-alone run).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -111,7 +113,7 @@ def format_text(report: ValidationReport) -> str:
     return "\n".join(out)
 
 
-def _ack_envelope(ic: InterchangeReport) -> EnvelopeParams:
+def _ack_envelope(ic: InterchangeReport, control_number: int) -> EnvelopeParams:
     # we answer as the receiver of the inbound interchange, to its sender
     h = ic.header
     d = ic.delimiters or Delimiters()
@@ -127,22 +129,33 @@ def _ack_envelope(ic: InterchangeReport) -> EnvelopeParams:
         receiver_gs_code=(h.sender_id or "UNKNOWN")[:15],
         usage_indicator=h.usage if h.usage in ("P", "T", "I") else "P",
         delimiters=Delimiters(d.element, rep, d.component, d.segment),
-        isa13=1,
-        gs06=1,
+        isa13=control_number,
+        gs06=control_number,
         timestamp=STANDALONE_TIMESTAMP,
         line_break=True,
     )
 
 
-def write_acks(report: ValidationReport, ack_dir: Path, name: str, ta1_policy: str) -> list[Path]:
-    """Write NAME.999 (groups that are not acknowledgments) and NAME.ta1 when due."""
+def write_acks(
+    report: ValidationReport,
+    ack_dir: Path,
+    name: str,
+    ta1_policy: str,
+    numbers: Iterator[int] | None = None,
+) -> list[Path]:
+    """Write NAME.999 (groups that are not acknowledgments) and NAME.ta1 when due.
+
+    Each acknowledgment interchange takes the next number of ``numbers`` as its ISA13 and
+    GS06 (one counter for the whole run, so no two interchanges we write share an ISA13).
+    """
+    numbers = numbers if numbers is not None else itertools.count(1)
     written: list[Path] = []
     ta1_parts: list[bytes] = []
     ack_parts: list[bytes] = []
     for ic in report.interchanges:
         try:
-            envelope = _ack_envelope(ic)
             if ta1_wanted(ic, ta1_policy):  # type: ignore[arg-type]
+                envelope = _ack_envelope(ic, next(numbers))
                 ta1_parts.append(render_ta1_interchange([ta1_content(ic)], envelope=envelope))
             contents = [
                 ack_999_content(g)
@@ -150,6 +163,7 @@ def write_acks(report: ValidationReport, ack_dir: Path, name: str, ta1_policy: s
                 if g.acknowledgeable and not g.is_acknowledgment
             ]
             if contents:
+                envelope = _ack_envelope(ic, next(numbers))
                 st02s = [f"{n:04d}" for n in range(1, len(contents) + 1)]
                 ack_parts.append(render_999_interchange(contents, envelope=envelope, st02s=st02s))
         except BuildError as exc:
@@ -192,6 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("note: implementation guides unavailable, envelope checks only")
     status = 0
     results = []
+    numbers = itertools.count(1)  # ISA13/GS06 of the acks written in this run
     for f in args.files:
         report = validate(Path(f), version_fallback=args.version_fallback)
         if report.verdict != ACCEPTED:
@@ -201,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(format_text(report))
         if args.ack_dir is not None:
-            for path in write_acks(report, args.ack_dir, Path(f).name, args.ta1):
+            for path in write_acks(report, args.ack_dir, Path(f).name, args.ta1, numbers):
                 if args.format == "text":
                     print(f"  wrote {path}")
     if args.format == "json":

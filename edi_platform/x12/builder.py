@@ -47,7 +47,7 @@ class EnvelopeParams:
     gs06: int
     timestamp: datetime
     ack_requested: str = "0"  # ISA14
-    line_break: bool = False  # write "\n" after each terminator (some partners want it)
+    line_break: bool = False  # "\n" after each terminator (not when the terminator is CR/LF)
 
 
 class BuildError(ValueError):
@@ -127,7 +127,10 @@ def isa_segment(env: EnvelopeParams) -> str:
 
 
 def _join(segments: list[str], env: EnvelopeParams) -> bytes:
-    end = env.delimiters.segment + ("\n" if env.line_break else "")
+    term = env.delimiters.segment
+    # a line break after a terminator that is itself CR or LF would be read as an empty
+    # segment (or a CR LF pair the partner may not expect): the terminator is the break
+    end = term + ("\n" if env.line_break and term not in ("\n", "\r") else "")
     return ("".join(s + end for s in segments)).encode("latin-1", errors="replace")
 
 

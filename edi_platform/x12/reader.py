@@ -275,7 +275,8 @@ class SegmentReader:
                     continue
                 if eof:
                     tail = buf.rstrip(_WHITESPACE)
-                    if tail and not tail.endswith(term):
+                    # (a CR/LF terminator is itself padding: it may be what was stripped)
+                    if tail and not tail.endswith(term) and term not in buf[len(tail) :]:
                         # last segment without a terminator: still read it
                         self.problems.append(
                             ReadProblem(
