@@ -13,6 +13,8 @@ Public API (used by the inbound and outbound apps):
 * :func:`render_999_interchange`, :func:`render_ta1_interchange` — bytes of the ack interchange
   from contents + :class:`EnvelopeParams` (deterministic; control numbers are parameters).
 * :func:`build_interchange`, :func:`validate_envelope` — outbound builder and its check.
+* :func:`validate_outbound` — envelope + own-guide check of any interchange we built
+  (999, TA1, 271, 277, 277CA, 835) before it leaves.
 """
 
 from edi_platform.x12.acks import (
@@ -37,6 +39,7 @@ from edi_platform.x12.model import (
     iter_transaction_sets,
     read,
 )
+from edi_platform.x12.outbound import validate_outbound
 from edi_platform.x12.report import (
     EnvelopeIssue,
     GroupReport,
@@ -74,4 +77,5 @@ __all__ = [
     "ta1_wanted",
     "validate",
     "validate_envelope",
+    "validate_outbound",
 ]

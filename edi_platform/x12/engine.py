@@ -517,6 +517,8 @@ def validate(
     is_duplicate: Callable[[InterchangeHeader], bool] | None = None,
     version_fallback: Fallback = "nearest",
     is_known_receiver: Callable[[str, str], bool] | None = None,
+    snip_level: int = 4,
+    code_sets: bool = True,
 ) -> ValidationReport:
     """Read and judge every interchange in ``source`` (bytes, X12 text, path or binary stream).
 

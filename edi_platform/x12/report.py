@@ -248,8 +248,14 @@ class GroupReport:
 
     @property
     def acknowledgeable(self) -> bool:
-        """A 999 can answer this group: it had a GS with GS01 and GS06 (AK101/AK102)."""
-        return bool(self.header.functional_id and self.header.control_number)
+        """A 999 can answer this group: it had a GS with GS01 and GS06 (AK101/AK102), and
+        X231A1 has an AK101 code for it (GS01 itself, or the one its set IDs imply)."""
+        from edi_platform.x12.ack_values import ak101
+
+        h = self.header
+        if not (h.functional_id and h.control_number):
+            return False
+        return ak101(h.functional_id, sorted(self.sets.ids())) is not None
 
     @property
     def is_acknowledgment(self) -> bool:

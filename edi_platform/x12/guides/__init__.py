@@ -54,7 +54,7 @@ External code lists are pyx12's codes.xml (states, countries, service types, cla
 categories); 277 STC01-2 is length-checked only. Of DTP-style periods only D8, RD8, D6,
 DT and TM are verified. Values are accepted from the Latin-1 printable range (no basic vs
 extended character set distinction). 271 LS/LE are situational (not forced around 2120x).
-pyx12's 835 map marks ST03 "not used", so an 835 with ST03 gets IK403 I10 (accepted).
+pyx12's 835 map marks ST03 "not used"; we treat it as situational (X221A1 requires it).
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ from dataclasses import dataclass, field
 from ..issues import SegmentIssue
 from ..segments import Delimiters, Segment
 from .compiler import CompiledGuide, compile_guide
-from .model import GuideDef
+from .model import GuideDef, LoopDef
 from .walker import IK304_TEXT, IK403_TEXT, walk
 
 __all__ = [
@@ -93,12 +93,30 @@ class Guide:
     compiled: CompiledGuide | None = field(default=None, repr=False, compare=False)
 
 
-def _pyx12(st01: str, version: str, filename: str, contexts=None) -> Callable[[], GuideDef]:
+def _st03_situational(root: LoopDef) -> None:
+    """pyx12's 835 map marks ST03 "not used"; X221A1, like every 5010 TR3, carries ST03 =
+    GS08. We accept it when present (our own 835s always send it) and, leniently, do not
+    require it, so the public 835s without ST03 keep their verdict."""
+    st = root.children[0]
+    for element in getattr(st, "elements", []):
+        if getattr(element, "seq", 0) == 3 and element.usage == "N":
+            element.usage = "S"
+
+
+def _pyx12(
+    st01: str,
+    version: str,
+    filename: str,
+    contexts=None,
+    patch: Callable[[LoopDef], None] | None = None,
+) -> Callable[[], GuideDef]:
     def load() -> GuideDef:
         from .definitions.common import claim_rules, envelope_rules
         from .pyx12_maps import load_map
 
         name, root = load_map(filename)
+        if patch is not None:
+            patch(root)
         rules = envelope_rules() + (claim_rules() if st01 == "837" else [])
         return GuideDef(
             st01=st01,
@@ -133,7 +151,9 @@ _REGISTRY: dict[tuple[str, str], Callable[[], GuideDef]] = {
         "834.5010.X220.A1.xml",
         {"2000": ("REF", "0F", 2, "SUBSCRIBER NUMBER REF02")},
     ),
-    ("835", "005010X221A1"): _pyx12("835", "005010X221A1", "835.5010.X221.A1.xml"),
+    ("835", "005010X221A1"): _pyx12(
+        "835", "005010X221A1", "835.5010.X221.A1.xml", patch=_st03_situational
+    ),
     ("837", "005010X222A1"): _pyx12("837", "005010X222A1", "837.5010.X222.A1.xml", _CLAIM),
     ("837", "005010X223A2"): _pyx12("837", "005010X223A2", "837Q3.I.5010.X223.A1.xml", _CLAIM),
     ("277", "005010X214"): _pyx12(

@@ -30,42 +30,7 @@ from .elements import (
 )
 from .model import Condition
 from .segment_ids import KNOWN_SEGMENT_IDS
-
-IK304_TEXT = {
-    "1": "unrecognized segment ID",
-    "2": "unexpected segment",
-    "3": "required segment missing",
-    "4": "loop occurs over maximum times",
-    "5": "segment exceeds maximum use",
-    "6": "segment not in defined transaction set",
-    "7": "segment not in proper sequence",
-    "8": "segment has data element errors",
-    "I4": "implementation 'not used' segment present",
-    "I6": "implementation dependent segment missing",
-    "I7": "implementation loop occurs under minimum times",
-    "I8": "implementation segment below minimum use",
-    "I9": "implementation dependent 'not used' segment present",
-}
-IK403_TEXT = {
-    "1": "required data element missing",
-    "2": "conditional required data element missing",
-    "3": "too many data elements",
-    "4": "data element too short",
-    "5": "data element too long",
-    "6": "invalid character in data element",
-    "7": "invalid code value",
-    "8": "invalid date",
-    "9": "invalid time",
-    "10": "exclusion condition violated",
-    "12": "too many repetitions",
-    "13": "too many components",
-    "I6": "code value not used in implementation",
-    "I9": "implementation dependent data element missing",
-    "I10": "implementation 'not used' data element present",
-    "I11": "implementation too few repetitions",
-    "I12": "implementation pattern match failure",
-    "I13": "implementation dependent 'not used' data element present",
-}
+from .texts import IK304_TEXT, IK403_TEXT
 
 # Severity rule (documented in the package docstring): every X12 syntax code rejects; of
 # the implementation codes, those saying required-by-the-guide data is missing or wrong
@@ -79,16 +44,14 @@ NON_REJECTING_IK403 = frozenset({"I10", "I13"})
 
 
 def _elem_issue(chk: tuple, code: str, value: str | None, comp: int | None, rep: int | None):
-    pos0 = chk[0]
-    return ElementIssue(
-        position=pos0 + 1,
-        code=code,
-        component=comp,
-        repetition=rep,
-        reference=chk[4] or None,
-        bad_value=value,
-        name=chk[3],
-    )
+    ref, name = chk[4] or None, chk[3]
+    if chk[5] < 0 and code == "1" and comp is None:
+        # a required composite is missing: its first required component is the data element
+        # missing (IK402 is a numeric data element number; C004 is not one)
+        first = next((c for c in chk[12] if c[1] == "R"), None)
+        if first is not None:
+            comp, ref, name = first[0] + 1, first[4] or None, first[3]
+    return ElementIssue(chk[0] + 1, code, comp, rep, ref, value, name)
 
 
 def _check_value(chk, v, out, comp, rep, all_els_issue_pos):
