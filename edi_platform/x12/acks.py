@@ -15,6 +15,7 @@ Rendering is deterministic: same contents and parameters → same bytes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
@@ -39,6 +40,7 @@ from edi_platform.x12.builder import (
     render_segment,
 )
 from edi_platform.x12.codes import AK9_ERROR_CODES, IK5_ERROR_CODES
+from edi_platform.x12.envelope import is_valid_hhmm, is_valid_yymmdd
 from edi_platform.x12.issues import Context, element_snip, segment_snip
 from edi_platform.x12.numbers import clamp, is_ascii_digits
 from edi_platform.x12.report import GroupReport, InterchangeReport, SetReport
@@ -88,18 +90,23 @@ def _digits_or(value: str, width: int) -> str:
     return value if len(value) == width and is_ascii_digits(value) else "0" * width
 
 
-def ta1_content(interchange: InterchangeReport) -> dict[str, Any]:
+def ta1_content(
+    interchange: InterchangeReport, *, received: datetime | None = None
+) -> dict[str, Any]:
     """TA1 content for one inbound interchange (JSON-safe).
 
-    TA101-TA103 copy ISA13/ISA09/ISA10 (zeros when unreadable), TA104 is A/E/R and TA105 the
-    note code of the first interchange finding ("000" when none).
+    TA101-TA103 copy ISA13/ISA09/ISA10; TA104 is A/E/R and TA105 the note code of the first
+    interchange finding ("000" when none). A TA1 must itself be valid, so an ISA13 that is not
+    nine digits is sent as zeros, and an ISA09/ISA10 that is not a real date/time as the time
+    the interchange was ``received`` (now when not given; the TA105 code says what was wrong).
     """
     h = interchange.header
+    when = received if received is not None else datetime.now(UTC)
     return {
         "type": "TA1",
         "control_number": _digits_or(h.control_number, 9),
-        "date": _digits_or(h.date, 6),
-        "time": _digits_or(h.time, 4),
+        "date": h.date if is_valid_yymmdd(h.date) else when.strftime("%y%m%d"),
+        "time": h.time if is_valid_hhmm(h.time) else when.strftime("%H%M"),
         "ack_code": interchange.ta1_code,
         "note_code": interchange.ta1_note,
         "original_sender": [h.sender_qualifier, h.sender_id],

@@ -20,7 +20,7 @@ from edi_platform.x12.codes import (
     SUPPORTED_SETS,
     TA1_NOTE_CODES,
 )
-from edi_platform.x12.envelope import check_gs, check_isa
+from edi_platform.x12.envelope import check_gs, check_isa, check_ta1
 from edi_platform.x12.issues import SegmentIssue
 from edi_platform.x12.logsafe import exception_summary
 from edi_platform.x12.model import GroupHeader, InterchangeHeader
@@ -34,6 +34,7 @@ from edi_platform.x12.report import (
     ValidationReport,
 )
 from edi_platform.x12.segments import Delimiters, Segment
+from edi_platform.x12.set_checks import SetChecker
 
 __all__ = ["MAX_ISSUES_PER_SET", "guides_available", "validate"]
 
@@ -156,6 +157,7 @@ class _Engine:
         ic: InterchangeReport | None = None
         group: GroupReport | None = None
         group_st02: set[str] = set()
+        gs06_seen: set[str] = set()  # GS06 of this interchange's groups (AK905 19)
         while (seg := next_segment()) is not None:
             sid = seg.id
             if sid == "ISA":
@@ -167,6 +169,7 @@ class _Engine:
                 ic = self._open_interchange(seg)
                 report.interchanges.append(ic)
                 group = None
+                gs06_seen = set()
                 continue
             if ic is None:
                 continue
@@ -187,6 +190,10 @@ class _Engine:
                 group_st02 = set()
                 codes, ta1 = check_gs(seg, header)
                 group.codes.extend(codes)
+                gs06 = header.control_number
+                if gs06 in gs06_seen and "6" not in codes:
+                    group.codes.append("19")  # GS06 not unique within the interchange
+                gs06_seen.add(gs06)
                 for issue in ta1:
                     self._add_ta1(ic, issue)
                 ic.groups.append(group)
@@ -204,6 +211,12 @@ class _Engine:
                 ic = None
             elif sid == "TA1" and group is None:
                 ic.other_segments.append(sid)
+                for problem in check_ta1(seg):
+                    # a TA1 answering one of our interchanges: its errors are ours to note,
+                    # not a reason to reject the interchange that carries it (TA104 E)
+                    self._add_ta1(
+                        ic, _non_fatal(EnvelopeIssue("024", problem, seg.line, seg.offset))
+                    )
             elif sid == "SE":
                 self._ta1(ic, "022", "SE without a matching ST", seg)
             else:
@@ -242,9 +255,13 @@ class _Engine:
     def _add_ta1(ic: InterchangeReport, issue: EnvelopeIssue) -> None:
         if len(ic.issues) < MAX_ISSUES_PER_SET:
             ic.issues.append(issue)
-        if ic.ta1_code == "A":
-            ic.ta1_code = "R"
-            ic.ta1_note = issue.code
+        # TA104/TA105: R with the first fatal finding; E (accepted, errors noted) with the
+        # first finding when none is fatal
+        if issue.fatal:
+            if ic.ta1_code != "R":
+                ic.ta1_code, ic.ta1_note = "R", issue.code
+        elif ic.ta1_code == "A":
+            ic.ta1_code, ic.ta1_note = "E", issue.code
 
     def _close_interchange(self, ic: InterchangeReport, iea: Segment | None) -> None:
         if iea is None:
@@ -299,6 +316,10 @@ class _Engine:
         else:
             group.ack_code = "A"
 
+    def _snip(self, st01: str, version: str | None, guide: Any) -> list:
+        """SNIP 3-5 handlers for this set (none until :mod:`.snip` provides them)."""
+        return []
+
     # -- transaction set --------------------------------------------------------------------
     def _run_set(
         self,
@@ -342,6 +363,12 @@ class _Engine:
                 if not matched and self.version_fallback == "reject":
                     codes.append("I6")
                     guide = None
+            elif _guides() is not None and "2" not in group.codes:
+                # a type we support in a version no guide (nor a nearest one) defines: the
+                # partner's policy cannot apply, and an A would assert a conformance nobody
+                # checked (a 5010 group's sets only: AK905 2 already answers other versions)
+                codes.append("I6")
+        checker = SetChecker(st01, rep.guide, extra=self._snip(st01, rep.guide, guide))
 
         se: Segment | None = None
         spaced: list[Segment] = []
@@ -386,9 +413,10 @@ class _Engine:
 
         tail = rest() if overflow else None
         issues: list[SegmentIssue] = []
+        # an overlong set is checked as it streams past the walker; a held one afterwards
+        body: Iterable[Segment] = held if tail is None else checker.observe(chain(held, tail))
         if guide is not None:
             module = _guides()
-            body: Iterable[Segment] = held if tail is None else chain(held, tail)
             try:
                 issues = list(module.validate_set(guide, body, ic.delimiters or Delimiters()))
             except Exception as exc:  # the guide engine must never turn bad data into a crash
@@ -404,8 +432,11 @@ class _Engine:
                 ]
                 issues = []
         if tail is not None:
-            for _ in tail:  # drain what the guide did not read
+            for _ in body:  # drain (and check) what the guide did not read
                 pass
+        extra = checker.finish() if tail is not None else checker.run(held)
+        if extra:
+            issues = _merge(issues, extra)
         count = len(held) + streamed
         del held
         # ST came through the main loop; the rest (and a pushed-back segment) did not
@@ -486,6 +517,25 @@ class _Engine:
         if not report.interchanges and report.error_code is None:
             report.error_code = "not_x12"
             report.error = "no interchange found"
+
+
+def _merge(issues: list[SegmentIssue], extra: list[SegmentIssue]) -> list[SegmentIssue]:
+    """The guide's findings plus the set checks': a trailing separator on a segment that
+    already has element errors is said in that IK3's message instead of a second IK3."""
+    by_position = {i.position: i for i in issues if (i.code or "8") == "8"}
+    out = list(issues)
+    for issue in extra:
+        same = by_position.get(issue.position)
+        if same is not None and not issue.elements and issue.snip == 1:
+            same.message += "; " + issue.message
+        else:
+            out.append(issue)
+    return out
+
+
+def _non_fatal(issue: EnvelopeIssue) -> EnvelopeIssue:
+    issue.fatal = False
+    return issue
 
 
 class _CallbackFailed(Exception):

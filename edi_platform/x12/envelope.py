@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable
 
-from edi_platform.x12.codes import FUNCTIONAL_GROUPS, ID_QUALIFIERS, TA1_NOTE_CODES
+from edi_platform.x12.codes import FUNCTIONAL_GROUPS, ID_QUALIFIERS, TA1_ACK_CODES, TA1_NOTE_CODES
 from edi_platform.x12.model import GroupHeader, InterchangeHeader
 from edi_platform.x12.report import EnvelopeIssue
 from edi_platform.x12.segments import Delimiters, Segment
@@ -19,6 +19,7 @@ __all__ = [
     "SUPPORTED_INTERCHANGE_VERSION",
     "check_gs",
     "check_isa",
+    "check_ta1",
     "is_valid_ccyymmdd",
     "is_valid_hhmm",
     "is_valid_yymmdd",
@@ -200,3 +201,24 @@ def check_gs(seg: Segment, header: GroupHeader) -> tuple[list[str], list[Envelop
     for problem in problems:
         ta1.append(_issue("024", problem, seg))
     return codes, ta1
+
+
+def check_ta1(seg: Segment) -> list[str]:
+    """Problems of a TA1 segment received inside an interchange (for people): five elements,
+    TA101 nine digits, TA102 YYMMDD, TA103 HHMM, TA104 an I17 code, TA105 an I18 code."""
+    el = seg.elements
+    out: list[str] = []
+    if len(el) != 5:
+        out.append(f"the TA1 has {len(el)} elements instead of 5")
+    value = seg.get
+    if not (len(value(1)) == 9 and _digits(value(1))):
+        out.append("TA101 Interchange Control Number is not 9 digits")
+    if not is_valid_yymmdd(value(2)):
+        out.append("TA102 Interchange Date is not a valid YYMMDD date")
+    if not is_valid_hhmm(value(3)):
+        out.append("TA103 Interchange Time is not a valid HHMM time")
+    if value(4) not in TA1_ACK_CODES:
+        out.append("TA104 Interchange Acknowledgment Code is not A, E or R")
+    if value(5) not in TA1_NOTE_CODES:
+        out.append("TA105 Interchange Note Code is not an X12 I18 code")
+    return [f"{TA1_NOTE_CODES['024']}: {problem}" for problem in out]

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, overload
 
-from edi_platform.x12.issues import SegmentIssue
+from edi_platform.x12.issues import SegmentIssue, element_snip, segment_snip
 from edi_platform.x12.model import GroupHeader, InterchangeHeader
 from edi_platform.x12.segments import Delimiters
 
@@ -40,6 +40,9 @@ class EnvelopeIssue:
     message: str
     line: int = 0
     offset: int = 0
+    # False: the interchange is still accepted, with errors noted (TA104 E)
+    fatal: bool = True
+    snip: int = 1  # envelope rules are EDI syntax integrity (WEDI SNIP type 1)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict."""
@@ -48,12 +51,20 @@ class EnvelopeIssue:
             "message": self.message,
             "line": self.line,
             "offset": self.offset,
+            "fatal": self.fatal,
+            "snip": self.snip,
         }
 
 
 def segment_issue_to_dict(issue: SegmentIssue) -> dict[str, Any]:
-    """JSON-safe dict of a :class:`SegmentIssue` (with its IK4s and CTXs)."""
-    return asdict(issue)
+    """JSON-safe dict of a :class:`SegmentIssue` (with its IK4s and CTXs); ``snip`` is the
+    SNIP type of the finding and of each element finding."""
+    d = asdict(issue)
+    d["snip"] = segment_snip(issue)
+    for element, out in zip(issue.elements, d["elements"], strict=True):
+        out["snip"] = element_snip(element)
+        out["contexts"] = list(out["contexts"])
+    return d
 
 
 class SetReport:
@@ -283,7 +294,7 @@ class InterchangeReport:
     header: InterchangeHeader
     delimiters: Delimiters | None
     groups: list[GroupReport] = field(default_factory=list)
-    ta1_code: str = "A"  # TA104
+    ta1_code: str = "A"  # TA104: A, E (only non-fatal findings) or R
     ta1_note: str = "000"  # TA105: the first interchange finding
     issues: list[EnvelopeIssue] = field(default_factory=list)
     broken: bool = False  # the ISA could not be parsed: nothing after it was read

@@ -43,7 +43,9 @@ Rules we apply (and test):
   the rule (CTX01-2 not used).
 - Versions: an undefined version (X222A2, X223A3) maps to the defined guide with the same
   ST01 and guide number (highest addenda not above it, else the lowest) with
-  ``version_matched=False``, and its ST03 is accepted as that version.
+  ``version_matched=False``, and its ST03 is accepted as that version. A 5010 version with
+  another guide number or none (005010X291, a bare 005010) maps to the ST01's guide only
+  when there is exactly one; for 837 and 277 there is no nearest guide then (IK502 I6).
 
 Known gaps: only situational rules decidable from the data are enforced (N4 N402/N403 for
 US/Canada addresses, NM1 NM104 for non-persons, 837 SBR02=18 -> 2010BA DMG required and
@@ -181,20 +183,27 @@ def _nearest(st01: str, version: str) -> str | None:
     """Nearest defined version for an undefined one: same ST01 and implementation guide
     number (X222 for X222A2); the closest addenda (highest defined at or below the
     requested one, else the lowest above it)."""
-    m = _VERSION.match(version.strip())
-    if not m:
-        return None
-    base = m.group(1) + m.group(2)
-    want = int((m.group(3) or "A0")[1:])
+    version = version.strip()
+    m = _VERSION.match(version)
     options = []
-    for s, v in _REGISTRY:
-        vm = _VERSION.match(v)
-        if s == st01 and vm and vm.group(1) + vm.group(2) == base:
-            options.append((int((vm.group(3) or "A0")[1:]), v))
-    if not options:
-        return None
-    below = [o for o in options if o[0] <= want]
-    return max(below)[1] if below else min(options)[1]
+    if m:
+        base = m.group(1) + m.group(2)
+        want = int((m.group(3) or "A0")[1:])
+        for s, v in _REGISTRY:
+            vm = _VERSION.match(v)
+            if s == st01 and vm and vm.group(1) + vm.group(2) == base:
+                options.append((int((vm.group(3) or "A0")[1:]), v))
+    if options:
+        below = [o for o in options if o[0] <= want]
+        return max(below)[1] if below else min(options)[1]
+    # no guide of that number (005010X291) or no guide number at all (a bare 005010): a 5010
+    # version of a type with a single guide maps to it; with several (837 P/I/D, 277 X212/
+    # X214) nothing says which, so there is no nearest guide
+    if version.startswith("005010"):
+        only = [v for s, v in _REGISTRY if s == st01]
+        if len(only) == 1:
+            return only[0]
+    return None
 
 
 def _compiled(st01: str, version: str) -> Guide:
