@@ -22,6 +22,7 @@ from edi_platform.x12.codes import (
 )
 from edi_platform.x12.envelope import check_gs, check_isa, check_ta1
 from edi_platform.x12.issues import SegmentIssue
+from edi_platform.x12.limits import DEFAULT_MAX_ISSUES, DEFAULT_MAX_ISSUES_PER_SET, Limits
 from edi_platform.x12.logsafe import exception_summary
 from edi_platform.x12.model import GroupHeader, InterchangeHeader
 from edi_platform.x12.numbers import ascii_int, clamp, is_ascii_digits, same_count
@@ -41,7 +42,7 @@ __all__ = ["MAX_ISSUES_PER_SET", "guides_available", "validate"]
 logger = logging.getLogger(__name__)
 
 SET_BUFFER = 20_000  # segments of one set held at once before streaming the rest
-MAX_ISSUES_PER_SET = 1000  # a 999 with more IK3s helps nobody; the verdict stays exact
+MAX_ISSUES_PER_SET = 1000  # hard ceiling over limits.max_issues_per_set (kept for tests)
 AK9_COUNT_MAX = 999_999  # AK902-AK904 are N0 1/6
 _REJECTING_SET_CODES = frozenset({"1", "2", "3", "4", "6", "7", "23", "I6"})
 _SET_ENDERS = frozenset({"ST", "GE", "GS", "IEA", "ISA"})
@@ -129,8 +130,12 @@ class _Engine:
         is_duplicate: Callable[[InterchangeHeader], bool] | None,
         is_known_receiver: Callable[[str, str], bool] | None,
         version_fallback: Fallback,
+        limits: Limits | None = None,
+        snip_level: int = 4,
+        code_sets: bool = True,
     ) -> None:
-        self.reader = SegmentReader(source)
+        self.limits = limits or Limits()
+        self.reader = SegmentReader(source, max_bytes=self.limits.max_file_bytes)
         self.is_duplicate = is_duplicate
         self.is_known_receiver = is_known_receiver
         self.version_fallback = version_fallback
@@ -138,6 +143,11 @@ class _Engine:
         self.pending: Segment | None = None
         self.count = 0
         self._shared: dict[str, str] = {}
+        self.snip_level = snip_level
+        self.code_sets = code_sets
+        self.interchanges_read = 0
+        self.sets_read = 0
+        self.issues_kept = 0  # IK3s stored in the report (limits.max_issues)
 
     # -- the raw segment iterator, with one segment of push-back -----------------------------
     def _next(self) -> Segment | None:
@@ -170,11 +180,25 @@ class _Engine:
                 report.interchanges.append(ic)
                 group = None
                 gs06_seen = set()
+                self.interchanges_read += 1
+                cap = self.limits.max_interchanges
+                if cap is not None and self.interchanges_read > cap:
+                    self._stop(ic, "max_interchanges", seg)
+                    ic = None
+                    break
                 continue
             if ic is None:
                 continue
             ic.segment_count += 1
             if sid == "ST":
+                self.sets_read += 1
+                cap = self.limits.max_sets
+                if cap is not None and self.sets_read > cap:
+                    if group is not None:
+                        self._close_group(group, None)
+                    self._stop(ic, "max_sets", seg)
+                    ic = None
+                    break
                 if group is None:
                     self._ta1(ic, "024", "transaction set outside a functional group", seg)
                     group = GroupReport(GroupHeader(line=seg.line, offset=seg.offset))
@@ -224,10 +248,24 @@ class _Engine:
         if ic is not None:
             if group is not None:
                 self._close_group(group, None)
-            self._ta1(ic, "023", "the file ended before the IEA", None)
+            if self.reader.limit_hit:
+                self._stop(ic, "max_file_bytes", None)
+            else:
+                self._ta1(ic, "023", "the file ended before the IEA", None)
             self._close_interchange(ic, None)
+        elif self.reader.limit_hit and report.limit_exceeded is None:
+            self._stop(None, "max_file_bytes", None)
         self._finish()
         return report
+
+    def _stop(self, ic: InterchangeReport | None, name: str, seg: Segment | None) -> None:
+        """A limit was reached: the interchange being read is rejected (TA105 024) and the
+        report says which limit stopped validation."""
+        message = self.limits.message(name)
+        self.report.limit_exceeded = name
+        self.report.limit_message = message
+        if ic is not None:
+            self._ta1(ic, "024", message, seg)
 
     # -- interchange -----------------------------------------------------------------------
     def _open_interchange(self, seg: Segment) -> InterchangeReport:
@@ -466,9 +504,17 @@ class _Engine:
             issues.sort(key=lambda i: i.position)
             rejects = any(i.rejects for i in issues)
             codes.append("I5" if all(_is_implementation_issue(i) for i in issues) else "5")
-            if len(issues) > MAX_ISSUES_PER_SET:
-                rep.issues_dropped = len(issues) - MAX_ISSUES_PER_SET
-                issues = issues[:MAX_ISSUES_PER_SET]
+            # findings kept: per set and over the whole report (the rest are counted)
+            keep = min(
+                self.limits.max_issues_per_set,
+                MAX_ISSUES_PER_SET,
+                max(0, self.limits.max_issues - self.issues_kept),
+            )
+            if len(issues) > keep:
+                rep.issues_dropped = len(issues) - keep
+                self.report.issues_dropped += rep.issues_dropped
+                issues = issues[:keep]
+            self.issues_kept += len(issues)
             rep.issues = issues
         else:
             rejects = False
@@ -569,6 +615,11 @@ def validate(
     is_known_receiver: Callable[[str, str], bool] | None = None,
     snip_level: int = 4,
     code_sets: bool = True,
+    max_file_bytes: int | None = None,
+    max_interchanges: int | None = None,
+    max_sets: int | None = None,
+    max_issues_per_set: int = DEFAULT_MAX_ISSUES_PER_SET,
+    max_issues: int = DEFAULT_MAX_ISSUES,
 ) -> ValidationReport:
     """Read and judge every interchange in ``source`` (bytes, X12 text, path or binary stream).
 
@@ -577,6 +628,14 @@ def validate(
     * ``version_fallback``: a GS08/ST03 without its own guide definition is validated against
       the nearest definition (``"nearest"``) or answered with IK502 I6 (``"reject"``).
     * ``is_known_receiver(qualifier, id)`` answers whether ISA07/ISA08 is us (TA105 009).
+    * ``snip_level`` (default 4): highest WEDI SNIP type enforced among 3 (balancing) and 4
+      (situational rules); types 1-2 (syntax, guide) always run. ``code_sets`` (default
+      True): type 5, the external code sets we ship (NPI, ICD-10, CPT/HCPCS, POS, CARC/RARC,
+      claim status, states, ZIP, taxonomy); see :func:`code_list_status`.
+    * ``max_file_bytes``, ``max_interchanges``, ``max_sets`` (default unlimited): stop with
+      ``report.limit_exceeded``/``limit_message`` set and the interchange being read rejected
+      (TA1 R 024) instead of reading on. ``max_issues_per_set`` / ``max_issues``: findings
+      (IK3s) kept per set and per report; the rest are counted in ``issues_dropped``.
 
     Never raises on malformed input (exceptions from the callbacks do propagate).  The report
     keeps verdicts, codes, positions and per-set summaries, never the segments.
@@ -586,6 +645,9 @@ def validate(
         is_duplicate=is_duplicate,
         is_known_receiver=is_known_receiver,
         version_fallback=version_fallback,
+        limits=Limits(max_file_bytes, max_interchanges, max_sets, max_issues_per_set, max_issues),
+        snip_level=snip_level,
+        code_sets=code_sets,
     )
     try:
         return engine.run()

@@ -45,6 +45,8 @@ _ISA_WIDTHS = (
     (15, 1, "020"),
     (16, 1, "027"),
 )
+_ISA_WIDTHS_DYNAMIC = tuple(w for w in _ISA_WIDTHS if w[0] in (9, 10, 13))
+_GOOD_STATIC: set[tuple] = set()  # ISA elements 1-8, 11, 12, 14-16 + delimiters found valid
 _ISA_NAMES = {
     1: "ISA01 Authorization Information Qualifier",
     2: "ISA02 Authorization Information",
@@ -111,9 +113,13 @@ def check_isa(
     el = seg.elements
     if len(el) != 16:
         issues.append(_issue("022", f"the ISA has {len(el)} elements instead of 16", seg))
-    raw = [el[i - 1] if i <= len(el) else "" for i in range(1, 17)]
+    raw = el[:16] if len(el) >= 16 else el + [""] * (16 - len(el))
     version = raw[11]
-    for pos, width, code in _ISA_WIDTHS:
+    # A file of many interchanges repeats one sender's ISA but for the date, time and control
+    # number: the other elements (and the delimiters) are judged once per process.
+    static = (*raw[:8], *raw[10:12], *raw[13:], delimiters)
+    widths = _ISA_WIDTHS_DYNAMIC if static in _GOOD_STATIC else _ISA_WIDTHS
+    for pos, width, code in widths:
         value = raw[pos - 1]
         name = _ISA_NAMES[pos]
         if len(value) != width:
@@ -163,6 +169,8 @@ def check_isa(
     term = delimiters.segment
     if term.isalnum() or term in (delimiters.element, delimiters.component):
         issues.append(_issue("004", "the segment terminator is invalid", seg))
+    if not issues and widths is _ISA_WIDTHS and len(_GOOD_STATIC) < 1000:
+        _GOOD_STATIC.add(static)
     if (
         is_known_receiver is not None
         and header.receiver_id

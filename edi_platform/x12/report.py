@@ -350,10 +350,15 @@ class ValidationReport:
     problems: list[EnvelopeIssue] = field(default_factory=list)  # reader-level, e.g. junk
     segment_count: int = 0
     bytes_read: int = 0
+    limit_exceeded: str | None = None  # max_file_bytes / max_interchanges / max_sets
+    limit_message: str | None = None  # the reason for people (a batch reason)
+    issues_dropped: int = 0  # findings counted but not kept (limits.max_issues*)
 
     @property
     def verdict(self) -> str:
         """not_x12 / rejected / accepted_with_errors / accepted for the whole source."""
+        if self.limit_exceeded is not None:
+            return REJECTED
         if not self.interchanges:
             return NOT_X12
         verdicts = {i.verdict for i in self.interchanges}
@@ -373,5 +378,8 @@ class ValidationReport:
             "problems": [p.to_dict() for p in self.problems],
             "segment_count": self.segment_count,
             "bytes_read": self.bytes_read,
+            "limit_exceeded": self.limit_exceeded,
+            "limit_message": self.limit_message,
+            "issues_dropped": self.issues_dropped,
             "interchanges": [i.to_dict() for i in self.interchanges],
         }
