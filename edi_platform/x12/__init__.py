@@ -15,6 +15,7 @@ Public API (used by the inbound and outbound apps):
 * :func:`build_interchange`, :func:`validate_envelope` — outbound builder and its check.
 * :func:`validate_outbound` — envelope + own-guide check of any interchange we built
   (999, TA1, 271, 277, 277CA, 835) before it leaves.
+* :func:`code_list_status` — warnings about missing or out-of-date SNIP 5 code lists.
 """
 
 from edi_platform.x12.acks import (
@@ -29,6 +30,7 @@ from edi_platform.x12.acks import (
     ta1_wanted,
 )
 from edi_platform.x12.builder import build_interchange, validate_envelope
+from edi_platform.x12.codelists import code_list_status
 from edi_platform.x12.engine import guides_available, validate
 from edi_platform.x12.model import (
     FunctionalGroup,
@@ -68,6 +70,7 @@ __all__ = [
     "build_999",
     "build_interchange",
     "build_ta1",
+    "code_list_status",
     "guides_available",
     "iter_transaction_sets",
     "read",

@@ -1,6 +1,9 @@
 """Command line for the X12 engine.
 
     python -m edi_platform.x12 validate FILE... [--ack-dir DIR] [--format text|json]
+                                  [--snip-level N] [--no-code-sets]
+    python -m edi_platform.x12 codes status
+    python -m edi_platform.x12 codes refresh NAME FILE
 
 Exit status: 0 when every file is accepted, 1 when any is rejected, accepted with errors or not
 X12, 2 on usage errors (bad options, missing file).  With ``--ack-dir`` it writes the 999 and
@@ -26,6 +29,13 @@ from edi_platform.x12.acks import (
     ta1_wanted,
 )
 from edi_platform.x12.builder import BuildError, EnvelopeParams
+from edi_platform.x12.codelists import (
+    LISTS,
+    CodeListError,
+    code_list_status,
+    get_list,
+    refresh_list,
+)
 from edi_platform.x12.codes import (
     AK9_ERROR_CODES,
     IK3_ERROR_CODES,
@@ -191,7 +201,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="TA1 policy for --ack-dir (default: on_request, i.e. ISA14=1)",
     )
     v.add_argument("--version-fallback", choices=("nearest", "reject"), default="nearest")
+    v.add_argument(
+        "--snip-level",
+        type=int,
+        choices=range(1, 8),
+        default=4,
+        metavar="N",
+        help="highest WEDI SNIP type enforced among 3-4 (default 4; 1-2 always run)",
+    )
+    v.add_argument(
+        "--no-code-sets", action="store_true", help="skip SNIP type 5 (external code sets)"
+    )
+    c = sub.add_parser("codes", help="the external code lists SNIP type 5 uses")
+    codes_sub = c.add_subparsers(dest="codes_command", required=True)
+    codes_sub.add_parser("status", help="missing or out-of-date lists (exit 1 when any)")
+    r = codes_sub.add_parser("refresh", help="install a list from a CSV file you supply")
+    r.add_argument("name", choices=sorted(LISTS))
+    r.add_argument("file", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "codes":
+        return _codes(args)
 
     missing = [f for f in args.files if not Path(f).is_file()]
     if missing:
@@ -208,7 +237,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = []
     numbers = itertools.count(1)  # ISA13/GS06 of the acks written in this run
     for f in args.files:
-        report = validate(Path(f), version_fallback=args.version_fallback)
+        report = validate(
+            Path(f),
+            version_fallback=args.version_fallback,
+            snip_level=args.snip_level,
+            code_sets=not args.no_code_sets,
+        )
         if report.verdict != ACCEPTED:
             status = 1
         if args.format == "json":
@@ -223,6 +257,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         json.dump({"files": results}, sys.stdout, indent=1)
         sys.stdout.write("\n")
     return status
+
+
+def _codes(args: argparse.Namespace) -> int:
+    """``codes status`` / ``codes refresh NAME FILE``."""
+    if args.codes_command == "status":
+        warnings = code_list_status()
+        for name in sorted(LISTS):
+            loaded = get_list(name)
+            if loaded is not None:
+                as_of = loaded.as_of.isoformat() if loaded.as_of else "unknown"
+                kind = "complete" if loaded.complete else "subset"
+                print(f"{name}: {len(loaded.codes)} codes ({kind}), as of {as_of}: {loaded.path}")
+        for warning in warnings:
+            print(f"warning: {warning}")
+        return 1 if warnings else 0
+    try:
+        path = refresh_list(args.name, args.file)
+    except CodeListError as exc:
+        print(f"error: {args.file}: {exc} (nothing changed)", file=sys.stderr)
+        return 1
+    loaded = get_list(args.name)
+    count = len(loaded.codes) if loaded is not None else 0
+    print(f"{args.name}: {count} codes installed in {path}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from typing import Any, Literal
 
+from edi_platform.x12 import snip
 from edi_platform.x12.codes import (
     AK9_ERROR_CODES,
     FUNCTIONAL_GROUPS,
@@ -354,9 +355,13 @@ class _Engine:
         else:
             group.ack_code = "A"
 
-    def _snip(self, st01: str, version: str | None, guide: Any) -> list:
-        """SNIP 3-5 handlers for this set (none until :mod:`.snip` provides them)."""
-        return []
+    def _snip(self, version: str | None, ic: InterchangeReport) -> list:
+        """SNIP 3-5 handlers for a set validated against guide ``version`` (none without a
+        guide: balancing and code sets need to know where the values are)."""
+        if version is None or (self.snip_level < 3 and not self.code_sets):
+            return []
+        delimiters = ic.delimiters or Delimiters()
+        return snip.extra_for(version, delimiters, self.snip_level, self.code_sets)
 
     # -- transaction set --------------------------------------------------------------------
     def _run_set(
@@ -406,7 +411,7 @@ class _Engine:
                 # partner's policy cannot apply, and an A would assert a conformance nobody
                 # checked (a 5010 group's sets only: AK905 2 already answers other versions)
                 codes.append("I6")
-        checker = SetChecker(st01, rep.guide, extra=self._snip(st01, rep.guide, guide))
+        checker = SetChecker(st01, rep.guide, extra=self._snip(rep.guide if guide else None, ic))
 
         se: Segment | None = None
         spaced: list[Segment] = []

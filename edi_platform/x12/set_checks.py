@@ -65,11 +65,11 @@ class SetChecker:
         st01: str,
         version: str | None,
         *,
-        extra: Iterable[tuple[dict[str, Handler], Callable[[], None]]] = (),
+        extra: Iterable[tuple[dict[str, Handler], Callable[[], list[SegmentIssue]]]] = (),
     ) -> None:
         self.issues: list[SegmentIssue] = []
         self.handlers: dict[str, Handler] = {}
-        self._finishers: list[Callable[[], None]] = []
+        self._finishers: list[Callable[[], list[SegmentIssue]]] = []
         self._hl_loops = HL_LOOPS.get(version or "")
         self._hl_ids: set[str] = set()
         self._hl_last = 0
@@ -117,7 +117,7 @@ class SetChecker:
     def finish(self) -> list[SegmentIssue]:
         """The findings, after the set's last segment (closes the SNIP scopes)."""
         for finish in self._finishers:
-            finish()
+            self.issues.extend(finish())
         self._finishers = []
         return self.issues
 

@@ -27,6 +27,10 @@ from .pyx12_maps import external_codes
 #   (pos0, usage, refdes, name, ref, -1, 0, 0, None, None, repeat, None, components, 0)
 # where components is a tuple of simple-element tuples (pos0 = component index 0-based).
 ElemCheck = tuple
+# External code sets that change (place of service, remark codes, claim status codes 508):
+# our dated lists judge them as SNIP type 5 (edi_platform.x12.codelists), not pyx12's old
+# snapshot. The claim status categories (507) change rarely: the walker keeps checking them.
+DATED_EXTERNALS = frozenset({"pos", "remark_code", "claim_status"})
 
 
 class CLoop:
@@ -222,7 +226,7 @@ def _simple_check(
     e: ElementDef, pos0: int, refdes: str, all_codes: dict[str, set[str]]
 ) -> ElemCheck:
     codes = e.codes
-    if e.external:
+    if e.external and e.external not in DATED_EXTERNALS:
         ext = external_codes().get(e.external)
         if ext is not None:
             codes = ext | codes if codes else ext

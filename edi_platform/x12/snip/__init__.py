@@ -1,0 +1,400 @@
+"""WEDI SNIP types 3-5 over one transaction set: balancing, situational rules, code sets.
+
+Types 1-2 (syntax and the guide's own requirements) are the guide walker's; these checks run
+beside it in the set's one extra pass (:class:`~edi_platform.x12.set_checks.SetChecker`),
+each switchable by ``validate(snip_level=..., code_sets=...)``:
+
+* type 3 (:mod:`.balancing`) when ``snip_level >= 3``;
+* type 4 (:mod:`.situational`, rules written as data beside each guide definition in
+  ``guides/definitions/snip_*.py``) when ``snip_level >= 4``;
+* type 5 (:mod:`.codesets`, external code sets) when ``code_sets`` is True.
+
+The checks need loop context (which claim, which service line). It is taken from the
+segments themselves: each guide family names the segments that open a scope (HL by level,
+CLM, LX, SVD, CLP, SVC, INS, HD ...) and their nesting depth (:data:`SCOPES`); a scope
+closes when a trigger of the same or a higher level arrives, and the checks attached to it
+run then (a claim's sums, a line's deferred code-set checks with the line's service date).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from edi_platform.x12.issues import Context, ElementIssue, SegmentIssue
+from edi_platform.x12.segments import Delimiters, Segment
+
+__all__ = ["SCOPES", "Program", "Scope", "SnipRun", "extra_for", "family_of", "program_for"]
+
+Hook = Callable[["SnipRun", Segment], None]
+ScopeHook = Callable[["SnipRun", "Scope"], None]
+
+# guide version -> family name used by the scope table and the rule data
+_FAMILY = {
+    "005010X222A1": "837P",
+    "005010X223A2": "837I",
+    "005010X224A2": "837D",
+    "005010X221A1": "835",
+    "005010X220A1": "834",
+    "005010X279A1": "27X",
+    "005010X212": "X212",
+    "005010X214": "X214",
+}
+# family -> triggers: (segment id, qualifier position (0 = none), qualifier values,
+#                      scope name, level, scope that must be open (or ""))
+_HL = ("HL", 3)
+_CLAIM_SCOPES = (
+    (*_HL, frozenset({"20"}), "2000A", 1, ""),
+    (*_HL, frozenset({"22"}), "2000B", 2, ""),
+    (*_HL, frozenset({"23"}), "2000C", 3, ""),
+    ("CLM", 0, None, "2300", 4, ""),
+    ("SBR", 0, None, "2320", 5, "2300"),
+    ("LX", 0, None, "2400", 5, ""),
+    ("SVD", 0, None, "2430", 6, ""),
+)
+SCOPES: dict[str, tuple[tuple[str, int, frozenset[str] | None, str, int, str], ...]] = {
+    "837P": _CLAIM_SCOPES,
+    "837I": _CLAIM_SCOPES,
+    "837D": _CLAIM_SCOPES,
+    "835": (
+        ("LX", 0, None, "2000", 1, ""),
+        ("CLP", 0, None, "2100", 2, ""),
+        ("SVC", 0, None, "2110", 3, ""),
+        ("PLB", 0, None, "PLB", 1, ""),
+    ),
+    "834": (("INS", 0, None, "2000", 1, ""), ("HD", 0, None, "2300", 2, "")),
+    "27X": (
+        (*_HL, frozenset({"20"}), "2000A", 1, ""),
+        (*_HL, frozenset({"21"}), "2000B", 2, ""),
+        (*_HL, frozenset({"22"}), "2000C", 3, ""),
+        (*_HL, frozenset({"23"}), "2000D", 4, ""),
+        ("EQ", 0, None, "2110", 5, ""),
+        ("EB", 0, None, "2110", 5, ""),
+    ),
+    "X212": (
+        (*_HL, frozenset({"20"}), "2000A", 1, ""),
+        (*_HL, frozenset({"21"}), "2000B", 2, ""),
+        (*_HL, frozenset({"19"}), "2000C", 3, ""),
+        (*_HL, frozenset({"22"}), "2000D", 4, ""),
+        (*_HL, frozenset({"23"}), "2000E", 5, ""),
+        ("SVC", 0, None, "2210", 6, ""),
+    ),
+    "X214": (
+        (*_HL, frozenset({"20"}), "2000A", 1, ""),
+        (*_HL, frozenset({"21"}), "2000B", 2, ""),
+        (*_HL, frozenset({"19"}), "2000C", 3, ""),
+        (*_HL, frozenset({"PT"}), "2000D", 4, ""),
+        ("SVC", 0, None, "2220D", 5, ""),
+    ),
+}
+# Dates that give a scope its "service date" (code sets are judged on it): segment id,
+# qualifier element value(s); the first one met in a scope wins. RD8 ranges give their start.
+DATE_QUALIFIERS = frozenset({"472", "434", "150", "232", "291", "307", "348", "356"})
+# Set-level date when no scope has one: BHT04 (837, 27x, 276/277), BGN03 (834), BPR16 (835)
+SET_DATES = {"BHT": 4, "BGN": 3, "BPR": 16}
+
+
+def family_of(version: str | None) -> str | None:
+    """The rule family of a guide version (None: no SNIP 3-5 checks for it)."""
+    return _FAMILY.get(version or "")
+
+
+def amount(value: str) -> Decimal | None:
+    """An X12 R (decimal) amount, None when absent or not a number."""
+    if not value or len(value) > 18:
+        return None
+    try:
+        result = Decimal(value)
+    except InvalidOperation:
+        return None
+    return result if result.is_finite() else None
+
+
+def x12_date(value: str) -> date | None:
+    """CCYYMMDD (or the start of a CCYYMMDD-CCYYMMDD range) as a date."""
+    value = value[:8]
+    if len(value) != 8 or not (value.isascii() and value.isdigit()):
+        return None
+    try:
+        return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    except ValueError:
+        return None
+
+
+class Scope:
+    """One loop instance: its trigger segment, what the checks gathered, its date."""
+
+    __slots__ = ("data", "date", "level", "name", "parent", "pending", "seg")
+
+    def __init__(self, name: str, level: int, seg: Segment | None, parent: Scope | None):
+        self.name = name
+        self.level = level
+        self.seg = seg
+        self.parent = parent
+        self.data: dict[str, Any] = {}
+        self.date: date | None = None
+        self.pending: list[Callable[[date | None], None]] | None = None
+
+    def find(self, name: str) -> Scope | None:
+        """This scope or the nearest enclosing one called ``name``."""
+        scope: Scope | None = self
+        while scope is not None and scope.name != name:
+            scope = scope.parent
+        return scope
+
+    def service_date(self) -> date | None:
+        """The nearest date of this scope or an enclosing one."""
+        scope: Scope | None = self
+        while scope is not None:
+            if scope.date is not None:
+                return scope.date
+            scope = scope.parent
+        return None
+
+
+class Program:
+    """The checks that apply to one guide version at one SNIP setting (built once)."""
+
+    def __init__(self, family: str) -> None:
+        self.family = family
+        self.triggers: dict[str, list[tuple[int, frozenset[str] | None, str, int, str]]] = {}
+        for sid, qpos, qvals, name, level, needs in SCOPES.get(family, ()):
+            self.triggers.setdefault(sid, []).append((qpos, qvals, name, level, needs))
+        self.hooks: dict[str, list[Hook]] = {}
+        self.closers: dict[str, list[ScopeHook]] = {}
+        self.end: list[Callable[[SnipRun], None]] = []
+
+    def on(self, sid: str, hook: Hook) -> None:
+        """Call ``hook(run, segment)`` for every segment ``sid`` of the set."""
+        self.hooks.setdefault(sid, []).append(hook)
+
+    def on_close(self, scope_name: str, hook: ScopeHook) -> None:
+        """Call ``hook(run, scope)`` when a scope of that name closes."""
+        self.closers.setdefault(scope_name, []).append(hook)
+
+    def at_end(self, hook: Callable[[SnipRun], None]) -> None:
+        """Call ``hook(run)`` after the set's last segment (scopes closed)."""
+        self.end.append(hook)
+
+    @property
+    def empty(self) -> bool:
+        """No check registered (nothing to run for this set)."""
+        return not (self.hooks or self.closers or self.end)
+
+    def interest(self) -> frozenset[str]:
+        """Segment ids the run must see."""
+        return frozenset(self.hooks) | frozenset(self.triggers) | frozenset({"DTP", "DTM"})
+
+
+_programs: dict[tuple[str, int, bool], Program | None] = {}
+
+
+def program_for(version: str | None, snip_level: int, code_sets: bool) -> Program | None:
+    """The (cached) program for a guide version and SNIP setting; None when no check
+    applies."""
+    family = family_of(version)
+    if family is None or (snip_level < 3 and not code_sets):
+        return None
+    key = (family, snip_level, code_sets)
+    if key not in _programs:
+        from . import balancing, codesets, situational
+
+        program = Program(family)
+        if snip_level >= 3:
+            balancing.register(program)
+        if snip_level >= 4:
+            situational.register(program)
+        if code_sets:
+            codesets.register(program)
+        _programs[key] = None if program.empty else program
+    return _programs[key]
+
+
+class SnipRun:
+    """The SNIP 3-5 checks of one set: scopes opened and closed as segments arrive."""
+
+    __slots__ = ("component", "issues", "program", "root", "scope", "set_date")
+
+    def __init__(self, program: Program, delimiters: Delimiters) -> None:
+        self.program = program
+        self.component = delimiters.component or ":"
+        self.issues: list[SegmentIssue] = []
+        self.root = Scope("", 0, None, None)
+        self.scope = self.root
+        self.set_date: date | None = None
+
+    # -- feeding ----------------------------------------------------------------------------
+    def feed(self, seg: Segment) -> None:
+        """One segment of the set (only ids the program is interested in are passed)."""
+        sid = seg.id
+        triggers = self.program.triggers.get(sid)
+        if triggers is not None:
+            self._trigger(seg, triggers)
+        if sid == "DTP" or sid == "DTM":
+            self._date(seg)
+        elif sid in SET_DATES and self.set_date is None:
+            self.set_date = x12_date(seg.get(SET_DATES[sid]))
+        hooks = self.program.hooks.get(sid)
+        if hooks is not None:
+            for hook in hooks:
+                hook(self, seg)
+
+    def finish(self) -> list[SegmentIssue]:
+        """After the set's last segment: close every scope, run the end checks; return the
+        findings."""
+        while self.scope is not self.root:
+            self._close(self.scope)
+        self._close_pending(self.root)
+        for hook in self.program.end:
+            hook(self)
+        return self.issues
+
+    def _trigger(self, seg: Segment, triggers: list) -> None:
+        for qpos, qvals, name, level, needs in triggers:
+            if qvals is not None and seg.get(qpos) not in qvals:
+                continue
+            if needs and self.scope.find(needs) is None:
+                continue
+            while self.scope.level >= level:
+                self._close(self.scope)
+            self.scope = Scope(name, level, seg, self.scope)
+            return
+
+    def _close(self, scope: Scope) -> None:
+        self.scope = scope.parent or self.root
+        for hook in self.program.closers.get(scope.name, ()):
+            hook(self, scope)
+        self._close_pending(scope)
+
+    def _close_pending(self, scope: Scope) -> None:
+        if scope.pending:
+            when = scope.service_date() or self.set_date
+            for check in scope.pending:
+                check(when)
+            scope.pending = None
+
+    def _date(self, seg: Segment) -> None:
+        scope = self.scope
+        if scope.date is None and seg.get(1) in DATE_QUALIFIERS:
+            value = seg.get(3) if seg.id == "DTP" else seg.get(2)
+            when = x12_date(value)
+            # the first service date also dates the enclosing loops that have none (an 837P
+            # claim's place of service is judged on its first line's date)
+            while scope is not None and scope is not self.root and scope.date is None:
+                scope.date = when
+                scope = scope.parent
+
+    def defer(self, check: Callable[[date | None], None]) -> None:
+        """Run ``check(service date)`` when the current scope closes (its date is known)."""
+        scope = self.scope
+        if scope.pending is None:
+            scope.pending = []
+        scope.pending.append(check)
+
+    # -- findings ---------------------------------------------------------------------------
+    def business_context(self, scope: Scope | None = None) -> list[Context]:
+        """The CTX business unit of a scope, when its family has one (837: CLM01)."""
+        scope = scope or self.scope
+        claim = scope.find("2300") if self.program.family.startswith("837") else None
+        if claim is not None and claim.seg is not None and claim.seg.get(1):
+            return [Context("CLM01", claim.seg.get(1))]
+        return []
+
+    def element_issue(
+        self,
+        seg: Segment,
+        position: int,
+        code: str,
+        *,
+        snip: int,
+        what: str,
+        loop_id: str | None = None,
+        component: int | None = None,
+        reference: str | None = None,
+        name: str = "",
+        bad_value: str | None = None,
+        trigger: tuple[Segment, int | None] | None = None,
+        rejects: bool = True,
+        scope: Scope | None = None,
+    ) -> None:
+        """An IK3 8 + IK4 finding on ``seg`` (with a situational trigger CTX when given)."""
+        scope = scope or self.scope
+        element = ElementIssue(
+            position, code, component, None, reference, bad_value, name, snip=snip
+        )
+        contexts = self.business_context(scope)
+        if trigger is not None:
+            contexts.append(_trigger_context(trigger, scope))
+        label = f"{seg.id}{position:02d}" + (f"-{component:02d}" if component else "")
+        self.issues.append(
+            SegmentIssue(
+                seg.id,
+                seg.index,
+                loop_id or scope.name or None,
+                "8",
+                line=seg.line,
+                elements=[element],
+                contexts=contexts,
+                rejects=rejects,
+                message=f"{label}{' ' + name if name else ''}: {what} (SNIP {snip}, IK403 {code})",
+                snip=snip,
+            )
+        )
+
+    def segment_issue(
+        self,
+        segment_id: str,
+        at: Segment,
+        code: str,
+        *,
+        snip: int,
+        what: str,
+        loop_id: str | None = None,
+        trigger: tuple[Segment, int | None] | None = None,
+        rejects: bool = True,
+        scope: Scope | None = None,
+    ) -> None:
+        """An IK3 finding (missing/not-used segment) reported at ``at``'s position."""
+        scope = scope or self.scope
+        contexts = self.business_context(scope)
+        if trigger is not None:
+            contexts.append(_trigger_context(trigger, scope))
+        self.issues.append(
+            SegmentIssue(
+                segment_id,
+                at.index,
+                loop_id or scope.name or None,
+                code,
+                line=at.line,
+                contexts=contexts,
+                rejects=rejects,
+                message=f"Segment {segment_id}: {what} (SNIP {snip}, IK304 {code})",
+                snip=snip,
+            )
+        )
+
+
+def _trigger_context(trigger: tuple[Segment, int | None], scope: Scope) -> Context:
+    seg, element = trigger
+    return Context(
+        "SITUATIONAL TRIGGER",
+        segment_id=seg.id,
+        position=seg.index,
+        loop_id=scope.name or None,
+        element_position=element,
+    )
+
+
+def extra_for(
+    version: str | None, delimiters: Delimiters, snip_level: int, code_sets: bool
+) -> list[tuple[dict[str, Callable[[Segment], None]], Callable[[], list[SegmentIssue]]]]:
+    """Handlers for :class:`~edi_platform.x12.set_checks.SetChecker`: segment id -> feed,
+    and the finish call; [] when no SNIP 3-5 check applies to this set."""
+    program = program_for(version, snip_level, code_sets)
+    if program is None:
+        return []
+    run = SnipRun(program, delimiters)
+    feed = run.feed
+    return [({sid: feed for sid in program.interest() | frozenset(SET_DATES)}, run.finish)]
