@@ -69,8 +69,43 @@ def _parts(name: str) -> tuple[str, list[str], str]:
     return "".join(lines[:st]), lines[st : se + 1], "".join(lines[se + 1 :])
 
 
-def make_large(name: str, sets: int, path: Path) -> int:
-    """Write ``sets`` copies of the fixture's set (ST02 1..n) in one group; return segments."""
+_LAST = ("SMITH", "JOHNSON", "WILLIAMS", "BROWN", "JONES", "GARCIA", "MILLER", "DAVIS")
+_FIRST = ("MARY", "JAMES", "LINDA", "ROBERT", "PATRICIA", "JOHN", "JENNIFER", "MICHAEL", "ANA")
+_CPT = ("99213", "99214", "99203", "93000", "36415", "85025", "80053", "G0439", "99395")
+_ICD = ("J069", "R05", "I10", "E119", "Z0000", "M545", "K219", "J209", "R51")
+
+
+def vary(text: str, n: int) -> str:
+    """Set ``n``'s own values in a fixture set: claim, member and batch ids, names, dates,
+    amounts (claim and line alike, so the set still balances), procedure and diagnosis
+    codes, as a real batch has them (the same provider, payer and dates repeat, the rest
+    does not: a memo of checked segment texts meets a realistic share of repeats)."""
+    amount = f"{50 + (n * 37) % 400}.{n % 100:02d}"
+    pairs = (
+        ("TESTCLAIM1", f"CLM{n:07d}"),
+        ("TESTBATCH1", f"B{n:09d}"),
+        ("TESTREF01", f"R{n:08d}"),
+        ("TESTMEM001", f"M{n:09d}"),
+        ("TESTSUB001", f"S{n:09d}"),
+        ("TESTLAST", _LAST[n % len(_LAST)] + ("SON" if n % 3 else "")),
+        ("TESTFIRST", _FIRST[(n // 7) % len(_FIRST)]),
+        ("19800115", f"19{40 + n % 60:02d}{1 + n % 12:02d}{1 + n % 28:02d}"),
+        ("20251215", f"2025{1 + n % 12:02d}{1 + (n // 12) % 28:02d}"),
+        ("200 TEST AVENUE", f"{n % 9000 + 1} MAIN STREET"),
+        ("100.00", amount),
+        ("99213", _CPT[n % len(_CPT)]),
+        ("J069", _ICD[(n // 3) % len(_ICD)]),
+        ("999000333", f"{100000000 + n:09d}"),
+    )
+    for old, new in pairs:
+        text = text.replace(old, new)
+    return text
+
+
+def make_large(name: str, sets: int, path: Path, *, identical: bool = False) -> int:
+    """Write ``sets`` sets made from the fixture's set (ST02 1..n) in one group, each with
+    its own values (:func:`vary`; ``identical``: the fixture's own values in every set);
+    return the segment count."""
     head, body, tail = _parts(name)
     st_line, middle, se_line = body[0], "".join(body[1:-1]), body[-1]
     st01_prefix = st_line.split("*")[0] + "*" + st_line.split("*")[1] + "*"
@@ -80,7 +115,8 @@ def make_large(name: str, sets: int, path: Path) -> int:
     with path.open("w", encoding="ascii") as out:
         out.write(head)
         for n in range(1, sets + 1):
-            out.write(f"{st01_prefix}{n:09d}*{version}~\n{middle}SE*{se_count}*{n:09d}~\n")
+            own = middle if identical else vary(middle, n)
+            out.write(f"{st01_prefix}{n:09d}*{version}~\n{own}SE*{se_count}*{n:09d}~\n")
         out.write(f"GE*{sets}*{gs06}~\n" + tail.split("\n", 1)[1])
     return 2 + sets * len(body) + 2
 

@@ -181,8 +181,8 @@ def _set_response(s: SetReport, functional_id: str = "") -> dict[str, Any]:
     st01, st02, st03 = s.id, s.control_number, s.implementation_reference
     ak2 = (
         ak201(st01, functional_id) or "",
-        st02 if 4 <= len(st02) <= 9 and st02.isalnum() else _st02(st02),
-        st03 if st03 == fit_an(st03, 35) else "",
+        st02 if 4 <= len(st02) <= 9 and st02.isalnum() and st02.isascii() else _st02(st02),
+        st03 if _plain(st03, 35) or st03 == fit_an(st03, 35) else "",
     )
     ik3s = []
     notes = st_element_notes(st01, st02, st03, ak2=ak2)
@@ -233,6 +233,11 @@ def _set_response(s: SetReport, functional_id: str = "") -> dict[str, Any]:
         "ik3": ik3s,
         "ik5": [s.ack_code, *[c for c in s.codes if c in IK502_CODES][:5]],
     }
+
+
+def _plain(value: str, max_len: int) -> bool:
+    # the usual echo: printable ASCII within bounds and no trailing blank (nothing to fit)
+    return len(value) <= max_len and value.isascii() and value.isprintable() and value[-1:] != " "
 
 
 def _st02(value: str) -> str:

@@ -22,6 +22,7 @@ import io
 import os
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ __all__ = [
     "get_list",
     "list_dir",
     "refresh_list",
+    "reset_cache",
 ]
 
 PACKAGE_DIR = Path(__file__).with_name("codelists")
@@ -152,12 +154,32 @@ def parse(text: str, name: str, origin: str = "") -> CodeList:
 
 
 _cache: dict[str, tuple[float, CodeList | None]] = {}
+_checked: dict[str, tuple[float, str, CodeList | None]] = {}  # name -> (when, dir, list)
 _lock = threading.Lock()
+RECHECK_SECONDS = 2.0  # a refreshed file is seen within this time, without a stat per code
 
 
 def get_list(name: str) -> CodeList | None:
     """The list ``name`` (loaded once per file version), or None when it is missing or
     unusable (:func:`code_list_status` says why; the checks using it are then skipped)."""
+    now = time.monotonic()
+    recent = _checked.get(name)
+    # (the environment and the files are looked at again after RECHECK_SECONDS: reading
+    # os.environ for every code checked would cost more than the check)
+    if recent is not None and now - recent[0] < RECHECK_SECONDS and recent[1] == str(PACKAGE_DIR):
+        return recent[2]
+    loaded = _load(name)
+    _checked[name] = (now, str(PACKAGE_DIR), loaded)
+    return loaded
+
+
+def reset_cache() -> None:
+    """Forget the loaded lists (tests that switch list folders; a refresh does it itself)."""
+    _checked.clear()
+    _cache.clear()
+
+
+def _load(name: str) -> CodeList | None:
     path = _path(name)
     if path is None:
         return None
@@ -248,4 +270,5 @@ def refresh_list(name: str, source: Path, *, today: date | None = None) -> Path:
     except OSError:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _checked.pop(name, None)  # this process sees the new list at once
     return target

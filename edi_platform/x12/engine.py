@@ -149,6 +149,7 @@ class _Engine:
         self.interchanges_read = 0
         self.sets_read = 0
         self.issues_kept = 0  # IK3s stored in the report (limits.max_issues)
+        self._programs: dict[str | None, snip.Program | None] = {}  # SNIP 3-5 by version
 
     # -- the raw segment iterator, with one segment of push-back -----------------------------
     def _next(self) -> Segment | None:
@@ -355,13 +356,15 @@ class _Engine:
         else:
             group.ack_code = "A"
 
-    def _snip(self, version: str | None, ic: InterchangeReport) -> list:
-        """SNIP 3-5 handlers for a set validated against guide ``version`` (none without a
-        guide: balancing and code sets need to know where the values are)."""
-        if version is None or (self.snip_level < 3 and not self.code_sets):
-            return []
-        delimiters = ic.delimiters or Delimiters()
-        return snip.extra_for(version, delimiters, self.snip_level, self.code_sets)
+    def _checker(self, st01: str, version: str | None, ic: InterchangeReport) -> SetChecker:
+        """The set's extra checks; SNIP 3-5 only for a set validated against a guide
+        (balancing and code sets need to know where the values are)."""
+        program = self._programs.get(version)
+        if program is None and version is not None and (self.snip_level >= 3 or self.code_sets):
+            program = self._programs[version] = snip.program_for(
+                version, self.snip_level, self.code_sets
+            )
+        return SetChecker(st01, version, program=program, delimiters=ic.delimiters)
 
     # -- transaction set --------------------------------------------------------------------
     def _run_set(
@@ -411,33 +414,18 @@ class _Engine:
                 # partner's policy cannot apply, and an A would assert a conformance nobody
                 # checked (a 5010 group's sets only: AK905 2 already answers other versions)
                 codes.append("I6")
-        checker = SetChecker(st01, rep.guide, extra=self._snip(rep.guide if guide else None, ic))
+        checker = self._checker(st01, rep.guide if guide else None, ic)
 
-        se: Segment | None = None
         spaced: list[Segment] = []
         it = self.it
-        # Collect the set in a list (the guide then iterates it at C speed); a set longer
-        # than SET_BUFFER segments is handed over as list + live generator instead, so even
-        # a single-set 200 MB file is never held in memory.
+        # Collect the set in a list (the guide then iterates it at C speed), checking each
+        # segment on the way (set_checks: structure and SNIP 3-5); a set longer than
+        # SET_BUFFER segments is handed over as list + live generator instead, so even a
+        # single-set 200 MB file is never held in memory.
         held: list[Segment] = [st]
-        hold = held.append
-        limit = SET_BUFFER
+        checker.check(st)
+        se, self.pending, overflow = checker.collect(it, held, SET_BUFFER, spaced)
         streamed = 0
-        overflow = False
-        for seg in it:
-            sid = seg.id
-            if sid in _SET_ENDERS:
-                self.pending = seg
-                break
-            hold(seg)
-            if seg.leading_space:
-                spaced.append(seg)
-            if sid == "SE":
-                se = seg
-                break
-            if len(held) >= limit:
-                overflow = True
-                break
 
         def rest() -> Iterator[Segment]:
             # the remainder of an overlong set, straight from the reader
@@ -456,8 +444,9 @@ class _Engine:
 
         tail = rest() if overflow else None
         issues: list[SegmentIssue] = []
-        # an overlong set is checked as it streams past the walker; a held one afterwards
-        body: Iterable[Segment] = held if tail is None else checker.observe(chain(held, tail))
+        # the held segments were checked while collected; an overlong set's rest is checked
+        # as it streams past the walker
+        body: Iterable[Segment] = held if tail is None else chain(held, checker.observe(tail))
         if guide is not None:
             module = _guides()
             try:
@@ -477,7 +466,7 @@ class _Engine:
         if tail is not None:
             for _ in body:  # drain (and check) what the guide did not read
                 pass
-        extra = checker.finish() if tail is not None else checker.run(held)
+        extra = checker.finish()
         if extra:
             issues = _merge(issues, extra)
         count = len(held) + streamed

@@ -32,7 +32,10 @@ def ascii_int(value: str, *, max_digits: int = MAX_COUNT_DIGITS) -> int | None:
 def same_count(value: str, count: int) -> bool:
     """Whether a count element (IEA01, GE01, SE01) states exactly ``count``, compared as
     text so that an absurdly long number never reaches ``int()``."""
-    return is_ascii_digits(value) and value.lstrip("0") == str(count).lstrip("0")
+    text = str(count)
+    if value == text:
+        return True  # the usual case
+    return is_ascii_digits(value) and value.lstrip("0") == text.lstrip("0")
 
 
 def clamp(value: int, maximum: int) -> int:

@@ -19,11 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from edi_platform.x12.issues import Context, ElementIssue, SegmentIssue
-from edi_platform.x12.segments import Segment
+from edi_platform.x12.segments import Delimiters, Segment
+from edi_platform.x12.snip import Program, SnipRun, run_keyed
 
 __all__ = ["HL_LOOPS", "SetChecker"]
 
-Handler = Callable[[Segment], None]
+_DEFAULT_DELIMITERS = Delimiters()
+SET_ENDERS = frozenset({"ST", "GE", "GS", "IEA", "ISA"})  # a set ends at these without SE
 
 # HL03 (hierarchical level code) -> loop id, per guide version
 _HL_837 = {"20": "2000A", "22": "2000B", "23": "2000C"}
@@ -38,87 +40,135 @@ HL_LOOPS: dict[str, dict[str, str]] = {
 }
 
 
-def _combine(first: Handler, second: Handler) -> Handler:
-    def both(seg: Segment) -> None:
-        first(seg)
-        second(seg)
-
-    return both
+Plan = dict[str, tuple[tuple[Callable[..., None], ...], tuple]]
+_plans: dict[tuple[str, str | None, int], Plan] = {}
 
 
-class SetChecker:
-    """One set's extra checks; feed it the set's segments once (``run`` or ``observe``)."""
+def _plan(st01: str, version: str | None, program: Program | None) -> Plan:
+    """Segment ID -> (the checks it goes through, unbound: called with the checker; the
+    SNIP hook tables keyed on an element value), built once per set type, guide version
+    and SNIP program."""
+    key = (st01, version, id(program) if program is not None else 0)
+    plan = _plans.get(key)
+    if plan is None:
+        built: dict[str, list[Callable[..., None]]] = {}
+        keyed: dict[str, tuple] = {}
+        if version in HL_LOOPS:
+            built.setdefault("HL", []).append(SetChecker._hl)
+            if st01 == "837":
+                built.setdefault("CLM", []).append(SetChecker._clm)
+                built.setdefault("LX", []).append(SetChecker._lx)
+        if program is not None:
+            for sid, (entries, tables) in program.dispatch.items():
+                built.setdefault(sid, []).extend(entries)
+                keyed[sid] = tables
+        plan = {sid: (tuple(checks), keyed.get(sid, ())) for sid, checks in built.items()}
+        _plans[key] = plan
+    return plan
 
-    __slots__ = (
-        "_claim",
-        "_finishers",
-        "_hl_ids",
-        "_hl_last",
-        "_hl_loops",
-        "_lx_last",
-        "handlers",
-        "issues",
-    )
+
+class SetChecker(SnipRun):
+    """One set's extra checks; feed it the set's segments once (``run`` or ``observe``).
+
+    The SNIP 3-5 run (:class:`~edi_platform.x12.snip.SnipRun`) is this same object: one
+    per set, with the checks of each segment ID looked up in a plan built once."""
+
+    __slots__ = ("_claim", "_hl_ids", "_hl_last", "_hl_loops", "_lx_last", "plan")
 
     def __init__(
         self,
         st01: str,
         version: str | None,
         *,
-        extra: Iterable[tuple[dict[str, Handler], Callable[[], list[SegmentIssue]]]] = (),
+        program: Program | None = None,
+        delimiters: Delimiters | None = None,
     ) -> None:
-        self.issues: list[SegmentIssue] = []
-        self.handlers: dict[str, Handler] = {}
-        self._finishers: list[Callable[[], list[SegmentIssue]]] = []
+        SnipRun.__init__(self, program, delimiters or _DEFAULT_DELIMITERS)
+        self.plan = _plan(st01, version, program)
         self._hl_loops = HL_LOOPS.get(version or "")
         self._hl_ids: set[str] = set()
         self._hl_last = 0
         self._lx_last = 0
         self._claim: Context | None = None
-        if self._hl_loops is not None:
-            self.handlers["HL"] = self._hl
-        if st01 == "837" and self._hl_loops is not None:
-            self.handlers["CLM"] = self._clm
-            self.handlers["LX"] = self._lx
-        for handlers, finish in extra:
-            for sid, handler in handlers.items():
-                current = self.handlers.get(sid)
-                self.handlers[sid] = handler if current is None else _combine(current, handler)
-            self._finishers.append(finish)
 
     # -- feeding ----------------------------------------------------------------------------
-    def run(self, segments: Iterable[Segment]) -> list[SegmentIssue]:
-        """Check every segment of the set; return the findings."""
-        get = self.handlers.get
-        trailing = self._trailing
-        for seg in segments:
+    def check(self, seg: Segment) -> None:
+        """Check one segment (the ST, before :meth:`collect` reads the rest)."""
+        els = seg.elements
+        if els and not els[-1]:
+            self._trailing(seg)
+        entry = self.plan.get(seg.id)
+        if entry is not None:
+            for check in entry[0]:
+                check(self, seg)
+            if entry[1]:
+                run_keyed(entry[1], self, seg)
+
+    def collect(
+        self, it: Iterator[Segment], held: list[Segment], limit: int, spaced: list[Segment]
+    ) -> tuple[Segment | None, Segment | None, bool]:
+        """Read the set's segments from ``it`` into ``held``, checking each, until its SE
+        (returned first), a segment that ends a set without SE (returned second, for the
+        caller to push back) or ``limit`` segments (third: True, the rest is streamed).
+        Blank-led segments are noted in ``spaced``."""
+        hold = held.append
+        get = self.plan.get
+        for seg in it:
+            sid = seg.id
+            if sid in SET_ENDERS:
+                return None, seg, False
+            hold(seg)
+            if seg.leading_space:
+                spaced.append(seg)
             els = seg.elements
             if els and not els[-1]:
-                trailing(seg)
-            handler = get(seg.id)
-            if handler is not None:
-                handler(seg)
+                self._trailing(seg)
+            entry = get(sid)
+            if entry is not None:
+                checks, tables = entry
+                for check in checks:
+                    check(self, seg)
+                if tables:
+                    # hooks keyed on an element value (inlined: most segments meet some)
+                    n = len(els)
+                    for p0, component, table, present, absent in tables:
+                        value = els[p0] if p0 < n else ""
+                        if component and value:
+                            parts = value.split(self.component)
+                            value = parts[component - 1] if component <= len(parts) else ""
+                        if value:
+                            chosen = table.get(value)
+                            if chosen is not None:
+                                for hook in chosen:
+                                    hook(self, seg)
+                            for hook in present:
+                                hook(self, seg)
+                        else:
+                            for hook in absent:
+                                hook(self, seg)
+            if sid == "SE":
+                return seg, None, False
+            if len(held) >= limit:
+                return None, None, True
+        return None, None, False
+
+    def run(self, segments: Iterable[Segment]) -> list[SegmentIssue]:
+        """Check every segment of the set; return the findings."""
+        for seg in segments:
+            self.check(seg)
         return self.finish()
 
     def observe(self, segments: Iterable[Segment]) -> Iterator[Segment]:
         """Pass the segments through, checking each (for a set streamed to the walker);
         call :meth:`finish` once they are consumed."""
-        get = self.handlers.get
-        trailing = self._trailing
         for seg in segments:
-            els = seg.elements
-            if els and not els[-1]:
-                trailing(seg)
-            handler = get(seg.id)
-            if handler is not None:
-                handler(seg)
+            self.check(seg)
             yield seg
 
     def finish(self) -> list[SegmentIssue]:
         """The findings, after the set's last segment (closes the SNIP scopes)."""
-        for finish in self._finishers:
-            self.issues.extend(finish())
-        self._finishers = []
+        if self.program is not None:
+            SnipRun.finish(self)
         return self.issues
 
     # -- structure ---------------------------------------------------------------------------
@@ -161,7 +211,10 @@ class SetChecker:
         )
 
     def _hl(self, seg: Segment) -> None:
-        hl01, hl02 = seg.get(1), seg.get(2)
+        els = seg.elements
+        n = len(els)
+        hl01 = els[0] if n else ""
+        hl02 = els[1] if n > 1 else ""
         errors: list[ElementIssue] = []
         expected = self._hl_last + 1
         if hl01 != str(expected):
@@ -180,7 +233,7 @@ class SetChecker:
             loops = self._hl_loops or {}
             self._numbering(
                 seg,
-                loops.get(seg.get(3)),
+                loops.get(els[2] if n > 2 else ""),
                 errors,
                 f"HL01 is {expected} here (the first HL of a set is 1, each next HL adds 1) "
                 "and HL02 names an HL01 sent before it",
@@ -192,11 +245,11 @@ class SetChecker:
 
     def _clm(self, seg: Segment) -> None:
         self._lx_last = 0
-        claim_id = seg.get(1)
+        claim_id = seg.elements[0] if seg.elements else ""
         self._claim = Context("CLM01", claim_id) if claim_id else None
 
     def _lx(self, seg: Segment) -> None:
-        lx01 = seg.get(1)
+        lx01 = seg.elements[0] if seg.elements else ""
         expected = self._lx_last + 1
         if lx01 != str(expected):
             self._numbering(

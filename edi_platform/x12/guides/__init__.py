@@ -113,13 +113,13 @@ def _pyx12(
     patch: Callable[[LoopDef], None] | None = None,
 ) -> Callable[[], GuideDef]:
     def load() -> GuideDef:
-        from .definitions.common import claim_rules, envelope_rules
+        from .definitions.common import envelope_rules
         from .pyx12_maps import load_map
 
         name, root = load_map(filename)
         if patch is not None:
             patch(root)
-        rules = envelope_rules() + (claim_rules() if st01 == "837" else [])
+        rules = envelope_rules()
         return GuideDef(
             st01=st01,
             version=version,

@@ -119,7 +119,7 @@ class CSeg:
         self.qual: tuple[int, int, frozenset[str]] | None = None
         self.max_pos = 0
         self.dense = False  # checks[i] is position i: slice instead of testing each
-        self.fastp: tuple | None = None  # ((cs, rs), whole-segment pattern or None)
+        self.fastp: tuple | None = None  # ((cs, rs), segment pattern or None, clean texts)
         self.dates: tuple[tuple[int, int], ...] = ()  # (pos0, tclass) of DT/TM elements
         self.rule_role = False  # trigger or target of a loop-level situational rule
         self.quick = None  # generated f(els, n) -> True when notes/dates/rules are clean

@@ -41,6 +41,9 @@ _DKEYS: dict[tuple[str, str], tuple[str, str]] = {}
 SPACE_JOIN = " " + JOIN
 NON_REJECTING_IK304 = frozenset({"I4", "I9"})
 NON_REJECTING_IK403 = frozenset({"I10", "I13"})
+# Segment texts found clean are remembered per guide place (a pure check: the same text at
+# the same place is always clean); bounded, as most texts of a file do not repeat.
+CLEAN_MEMO = 512
 
 
 def _elem_issue(chk: tuple, code: str, value: str | None, comp: int | None, rep: int | None):
@@ -448,14 +451,17 @@ class _Walk:
                     self._issue(sid, seg, target.report_id, "I4", frames, cur=target)
                 if has_rules and target.rule_role:
                     self._rules(target, seg, frames, loop_rules)
-            # Element checks: the whole-segment pattern accepts the common clean segment
-            # in one match; anything else gets the detailed per-element checks.
+            # Element checks: a segment text already found clean at this place passes
+            # (memo, bounded); else the whole-segment pattern accepts the common clean
+            # segment in one match; anything else gets the detailed per-element checks.
             fp = target.fastp
             if fp is None or fp[0] is not dkey:
-                fp = target.fastp = (dkey, fast_matcher(target, cs, rs))
+                fp = target.fastp = (dkey, fast_matcher(target, cs, rs), set())
             pat = fp[1]
             if pat is not None:
                 joined = JOIN.join(els)
+                if joined in fp[2]:
+                    continue
                 if (
                     pat.fullmatch(joined)
                     and SPACE_JOIN not in joined
@@ -464,6 +470,8 @@ class _Walk:
                 ):
                     quick = target.quick
                     if quick is None or quick(els, len(els)):
+                        if len(fp[2]) < CLEAN_MEMO:
+                            fp[2].add(joined)
                         continue
             self._elements(target, seg, frames)
         if grp_req and last_seg is not None:
@@ -486,7 +494,7 @@ class _Walk:
         """The fast path of the loop above, for a single segment (ST)."""
         fp = node.fastp
         if fp is None or fp[0] is not dkey:
-            fp = node.fastp = (dkey, fast_matcher(node, self.cs, self.rs))
+            fp = node.fastp = (dkey, fast_matcher(node, self.cs, self.rs), set())
         if fp[1] is None:
             return False
         joined = JOIN.join(els)

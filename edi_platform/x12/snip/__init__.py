@@ -18,6 +18,7 @@ run then (a claim's sums, a line's deferred code-set checks with the line's serv
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -26,7 +27,7 @@ from typing import Any
 from edi_platform.x12.issues import Context, ElementIssue, SegmentIssue
 from edi_platform.x12.segments import Delimiters, Segment
 
-__all__ = ["SCOPES", "Program", "Scope", "SnipRun", "extra_for", "family_of", "program_for"]
+__all__ = ["SCOPES", "Program", "Scope", "SnipRun", "family_of", "program_for", "run_keyed"]
 
 Hook = Callable[["SnipRun", Segment], None]
 ScopeHook = Callable[["SnipRun", "Scope"], None]
@@ -112,8 +113,10 @@ def amount(value: str) -> Decimal | None:
     return result if result.is_finite() else None
 
 
+@functools.lru_cache(maxsize=4096)
 def x12_date(value: str) -> date | None:
-    """CCYYMMDD (or the start of a CCYYMMDD-CCYYMMDD range) as a date."""
+    """CCYYMMDD (or the start of a CCYYMMDD-CCYYMMDD range) as a date (dates repeat:
+    memoised)."""
     value = value[:8]
     if len(value) != 8 or not (value.isascii() and value.isdigit()):
         return None
@@ -163,16 +166,32 @@ class Program:
         for sid, qpos, qvals, name, level, needs in SCOPES.get(family, ()):
             self.triggers.setdefault(sid, []).append((qpos, qvals, name, level, needs))
         self.hooks: dict[str, list[Hook]] = {}
-        self.closers: dict[str, list[ScopeHook]] = {}
+        # sid -> (element index, component) -> [{value: hooks}, hooks if present, if absent]
+        self.keyed: dict[str, dict[tuple[int, int], list]] = {}
+        self.closers: dict[str, list[tuple[str, ScopeHook]]] = {}
         self.end: list[Callable[[SnipRun], None]] = []
+        self.dispatch: dict[str, tuple] = {}
 
-    def on(self, sid: str, hook: Hook) -> None:
-        """Call ``hook(run, segment)`` for every segment ``sid`` of the set."""
-        self.hooks.setdefault(sid, []).append(hook)
+    def on(self, sid: str, hook: Hook, key: Any = None) -> None:
+        """Call ``hook(run, segment)`` for every segment ``sid`` of the set; with ``key`` (a
+        :class:`~.rules.Cond` "element p is one of these codes") only for segments where it
+        holds, found by one lookup (many hooks wait on NM1, REF, DTP ...)."""
+        if key is None or (key.negate and key.values is not None):
+            self.hooks.setdefault(sid, []).append(hook)
+            return
+        slot = self.keyed.setdefault(sid, {}).setdefault(
+            (key.position - 1, key.component), [{}, [], []]
+        )
+        if key.values is not None:
+            for value in key.values:
+                slot[0].setdefault(value, []).append(hook)
+        else:
+            slot[2 if key.negate else 1].append(hook)
 
-    def on_close(self, scope_name: str, hook: ScopeHook) -> None:
-        """Call ``hook(run, scope)`` when a scope of that name closes."""
-        self.closers.setdefault(scope_name, []).append(hook)
+    def on_close(self, scope_name: str, hook: ScopeHook, when: str = "") -> None:
+        """Call ``hook(run, scope)`` when a scope of that name closes (with ``when``: only if
+        the scope's data holds that key, e.g. a situational rule's trigger)."""
+        self.closers.setdefault(scope_name, []).append((when, hook))
 
     def at_end(self, hook: Callable[[SnipRun], None]) -> None:
         """Call ``hook(run)`` after the set's last segment (scopes closed)."""
@@ -181,11 +200,82 @@ class Program:
     @property
     def empty(self) -> bool:
         """No check registered (nothing to run for this set)."""
-        return not (self.hooks or self.closers or self.end)
+        return not (self.hooks or self.keyed or self.closers or self.end)
 
     def interest(self) -> frozenset[str]:
         """Segment ids the run must see."""
-        return frozenset(self.hooks) | frozenset(self.triggers) | frozenset({"DTP", "DTM"})
+        return (
+            frozenset(self.hooks)
+            | frozenset(self.keyed)
+            | frozenset(self.triggers)
+            | frozenset({"DTP", "DTM"})
+            | frozenset(SET_DATES)
+        )
+
+    def compile(self) -> None:
+        """Flatten everything a segment ID goes through: (functions ``f(run, segment)``
+        for scope triggers, dates and hooks; keyed hook tables, see :func:`run_keyed`)."""
+        for sid in self.interest():
+            entries: list[Hook] = []
+            triggers = self.triggers.get(sid)
+            if triggers is not None:
+                entries.append(functools.partial(_open_scope, tuple(triggers)))
+            if sid in ("DTP", "DTM"):
+                entries.append(SnipRun._date)
+            elif sid in SET_DATES:
+                entries.append(functools.partial(_set_date, SET_DATES[sid] - 1))
+            entries.extend(self.hooks.get(sid, ()))
+            keyed = tuple(
+                (
+                    p0,
+                    component,
+                    {value: tuple(hooks) for value, hooks in table.items()},
+                    tuple(present),
+                    tuple(absent),
+                )
+                for (p0, component), (table, present, absent) in self.keyed.get(sid, {}).items()
+            )
+            self.dispatch[sid] = (tuple(entries), keyed)
+
+
+def _open_scope(triggers: tuple, run: SnipRun, seg: Segment) -> None:
+    els = seg.elements
+    for qpos, qvals, name, level, needs in triggers:
+        if qvals is not None and (els[qpos - 1] if qpos <= len(els) else "") not in qvals:
+            continue
+        if needs and run.scope.find(needs) is None:
+            continue
+        while run.scope.level >= level:
+            run._close(run.scope)
+        run.scope = Scope(name, level, seg, run.scope)
+        return
+
+
+def _set_date(p0: int, run: SnipRun, seg: Segment) -> None:
+    if run.set_date is None and p0 < len(seg.elements):
+        run.set_date = x12_date(seg.elements[p0])
+
+
+def run_keyed(tables: tuple, run: SnipRun, seg: Segment) -> None:
+    # hooks waiting on a value (or the presence/absence) of an element or component: one
+    # lookup instead of a call per hook (most hooks do not apply to most segments)
+    els = seg.elements
+    n = len(els)
+    for p0, component, table, present, absent in tables:
+        value = els[p0] if p0 < n else ""
+        if component and value:
+            parts = value.split(run.component)
+            value = parts[component - 1] if component <= len(parts) else ""
+        if value:
+            chosen = table.get(value)
+            if chosen is not None:
+                for hook in chosen:
+                    hook(run, seg)
+            for hook in present:
+                hook(run, seg)
+        else:
+            for hook in absent:
+                hook(run, seg)
 
 
 _programs: dict[tuple[str, int, bool], Program | None] = {}
@@ -208,6 +298,7 @@ def program_for(version: str | None, snip_level: int, code_sets: bool) -> Progra
             situational.register(program)
         if code_sets:
             codesets.register(program)
+        program.compile()
         _programs[key] = None if program.empty else program
     return _programs[key]
 
@@ -217,7 +308,7 @@ class SnipRun:
 
     __slots__ = ("component", "issues", "program", "root", "scope", "set_date")
 
-    def __init__(self, program: Program, delimiters: Delimiters) -> None:
+    def __init__(self, program: Program | None, delimiters: Delimiters) -> None:
         self.program = program
         self.component = delimiters.component or ":"
         self.issues: list[SegmentIssue] = []
@@ -227,19 +318,12 @@ class SnipRun:
 
     # -- feeding ----------------------------------------------------------------------------
     def feed(self, seg: Segment) -> None:
-        """One segment of the set (only ids the program is interested in are passed)."""
-        sid = seg.id
-        triggers = self.program.triggers.get(sid)
-        if triggers is not None:
-            self._trigger(seg, triggers)
-        if sid == "DTP" or sid == "DTM":
-            self._date(seg)
-        elif sid in SET_DATES and self.set_date is None:
-            self.set_date = x12_date(seg.get(SET_DATES[sid]))
-        hooks = self.program.hooks.get(sid)
-        if hooks is not None:
-            for hook in hooks:
-                hook(self, seg)
+        """One segment of the set (a :class:`SetChecker` calls the entries directly)."""
+        entries, keyed = self.program.dispatch.get(seg.id, ((), ()))  # type: ignore[union-attr]
+        for entry in entries:
+            entry(self, seg)
+        if keyed:
+            run_keyed(keyed, self, seg)
 
     def finish(self) -> list[SegmentIssue]:
         """After the set's last segment: close every scope, run the end checks; return the
@@ -247,26 +331,20 @@ class SnipRun:
         while self.scope is not self.root:
             self._close(self.scope)
         self._close_pending(self.root)
-        for hook in self.program.end:
+        for hook in self.program.end:  # type: ignore[union-attr]
             hook(self)
         return self.issues
 
-    def _trigger(self, seg: Segment, triggers: list) -> None:
-        for qpos, qvals, name, level, needs in triggers:
-            if qvals is not None and seg.get(qpos) not in qvals:
-                continue
-            if needs and self.scope.find(needs) is None:
-                continue
-            while self.scope.level >= level:
-                self._close(self.scope)
-            self.scope = Scope(name, level, seg, self.scope)
-            return
-
     def _close(self, scope: Scope) -> None:
         self.scope = scope.parent or self.root
-        for hook in self.program.closers.get(scope.name, ()):
-            hook(self, scope)
-        self._close_pending(scope)
+        closers = self.program.closers.get(scope.name)  # type: ignore[union-attr]
+        if closers:
+            data = scope.data
+            for when, hook in closers:
+                if not when or when in data:
+                    hook(self, scope)
+        if scope.pending:
+            self._close_pending(scope)
 
     def _close_pending(self, scope: Scope) -> None:
         if scope.pending:
@@ -277,8 +355,10 @@ class SnipRun:
 
     def _date(self, seg: Segment) -> None:
         scope = self.scope
-        if scope.date is None and seg.get(1) in DATE_QUALIFIERS:
-            value = seg.get(3) if seg.id == "DTP" else seg.get(2)
+        els = seg.elements
+        if scope.date is None and els and els[0] in DATE_QUALIFIERS:
+            at = 2 if seg.id == "DTP" else 1
+            value = els[at] if len(els) > at else ""
             when = x12_date(value)
             # the first service date also dates the enclosing loops that have none (an 837P
             # claim's place of service is judged on its first line's date)
@@ -385,16 +465,3 @@ def _trigger_context(trigger: tuple[Segment, int | None], scope: Scope) -> Conte
         loop_id=scope.name or None,
         element_position=element,
     )
-
-
-def extra_for(
-    version: str | None, delimiters: Delimiters, snip_level: int, code_sets: bool
-) -> list[tuple[dict[str, Callable[[Segment], None]], Callable[[], list[SegmentIssue]]]]:
-    """Handlers for :class:`~edi_platform.x12.set_checks.SetChecker`: segment id -> feed,
-    and the finish call; [] when no SNIP 3-5 check applies to this set."""
-    program = program_for(version, snip_level, code_sets)
-    if program is None:
-        return []
-    run = SnipRun(program, delimiters)
-    feed = run.feed
-    return [({sid: feed for sid in program.interest() | frozenset(SET_DATES)}, run.finish)]

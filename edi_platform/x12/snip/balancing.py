@@ -28,6 +28,7 @@ from decimal import Decimal
 from edi_platform.x12.segments import Segment
 
 from . import Program, Scope, SnipRun, amount
+from .rules import C
 
 __all__ = ["register"]
 
@@ -69,7 +70,8 @@ def register(program: Program) -> None:
 # -- 837 -------------------------------------------------------------------------------------
 def _register_837(program: Program, line_segment: str, charge_position: int) -> None:
     def line_charge(run: SnipRun, seg: Segment) -> None:
-        value = amount(seg.get(charge_position))
+        els = seg.elements
+        value = amount(els[charge_position - 1] if len(els) >= charge_position else "")
         line = run.scope.find("2400")
         if value is not None and line is not None:
             line.data["charge"] = value
@@ -191,16 +193,13 @@ def _register_837(program: Program, line_segment: str, charge_position: int) -> 
                         scope=payer_scope,
                     )
 
-    program.on(_LINE_CHARGE_SEGMENT[line_segment], line_charge)
+    program.on(line_segment, line_charge)
     program.on("CAS", cas)
-    program.on("AMT", amt)
-    program.on("NM1", payer)
+    program.on("AMT", amt, key=C(1, "D"))
+    program.on("NM1", payer, key=C(1, "PR"))
     program.on_close("2430", close_2430)
     program.on_close("2320", close_2320)
     program.on_close("2300", close_2300)
-
-
-_LINE_CHARGE_SEGMENT = {"SV1": "SV1", "SV2": "SV2", "SV3": "SV3"}
 
 
 # -- 835 -------------------------------------------------------------------------------------
@@ -331,6 +330,6 @@ def _register_834(program: Program) -> None:
                     scope=run.root,
                 )
 
-    program.on("QTY", qty)
+    program.on("QTY", qty, key=C(1, "TO", "ET", "DT"))
     program.on("INS", ins)
     program.at_end(end)

@@ -24,12 +24,12 @@ from edi_platform.x12.segments import Segment
 
 from . import Program, SnipRun
 from . import values as v
-from .rules import Field
-from .situational import holds
+from .rules import Field, Predicate, element_value, exact_key, key_of, predicate
 
 __all__ = ["fields_for", "register"]
 
 _LISTS = frozenset({"carc", "rarc", "pos", "claim_status_category", "claim_status"})
+_EARLIEST = date(1900, 1, 1)  # a start date that judges nothing (no start tracked)
 _SIMPLE = {
     "npi": (v.check_npi, "I12", "National Provider Identifier"),
     "ein": (v.check_ein, "I12", "Tax Identification Number"),
@@ -50,14 +50,60 @@ def fields_for(family: str) -> tuple[Field, ...]:
 
 
 def register(program: Program) -> None:
-    """Attach the family's code-set checks (one hook per segment ID)."""
-    by_segment: dict[str, list[Field]] = {}
+    """Attach the family's code-set checks, each keyed on its qualifier element (NM108,
+    REF01, ...) so that a segment only meets the fields that apply to it, and each a
+    function made for its kind of check (one call per field that applies)."""
     for f in fields_for(program.family):
-        by_segment.setdefault(f.match.segment, []).append(f)
-    for sid, fields in by_segment.items():
-        program.on(sid, functools.partial(_check, tuple(fields)))
+        hook = _hook(f)
+        exact = exact_key(f.match)
+        if exact is not None or not (f.match.conditions or f.match.any_of):
+            program.on(f.match.segment, hook, key=exact)
+        else:
+            test = predicate(f.match)
+            program.on(f.match.segment, functools.partial(_tested, hook, test), key=key_of(f.match))
     if program.family == "835":
         program.on("CLP", _reversal)
+
+
+def _hook(field: Field):
+    """The check of one field as a function ``f(run, segment)``."""
+    check = field.check
+    p0, component = field.element - 1, field.component
+    if check == "postal":
+        return _postal
+    if check == "diagnosis":
+        return _diagnoses
+    if check == "procedure":
+        return functools.partial(_procedure_hook, p0)
+    if check in _SIMPLE:
+        test, code, name = _SIMPLE[check]
+
+        def simple(run: SnipRun, seg: Segment) -> None:
+            els = seg.elements
+            value = els[p0] if p0 < len(els) else ""
+            if component and value:
+                value = element_value(els, field.element, component, run.component)
+            if value:
+                why = test(value)
+                if why is not None:
+                    _report(run, seg, field, code, name, value, why)
+
+        return simple
+
+    def dated(run: SnipRun, seg: Segment) -> None:
+        els = seg.elements
+        value = els[p0] if p0 < len(els) else ""
+        if component and value:
+            value = element_value(els, field.element, component, run.component)
+        if value:
+            _dated(run, seg, field, value)
+
+    return dated
+
+
+def _tested(hook, test: Predicate, run: SnipRun, seg: Segment) -> None:
+    if test(seg.elements, run.component):
+        hook(run, seg)
 
 
 def _reversal(run: SnipRun, seg: Segment) -> None:
@@ -67,37 +113,10 @@ def _reversal(run: SnipRun, seg: Segment) -> None:
         claim.data["reversal"] = seg.get(2) == "22"
 
 
-def _element(seg: Segment, field: Field, cs: str) -> str:
-    value = seg.get(field.element)
-    if field.component and value:
-        parts = value.split(cs)
-        value = parts[field.component - 1] if field.component <= len(parts) else ""
-    return value
-
-
-def _check(fields: tuple[Field, ...], run: SnipRun, seg: Segment) -> None:
-    cs = run.component
-    for field in fields:
-        if (field.match.conditions or field.match.any_of) and not holds(field.match, seg, cs):
-            continue
-        check = field.check
-        if check in _SIMPLE:
-            value = _element(seg, field, cs)
-            if value:
-                test, code, name = _SIMPLE[check]
-                why = test(value)
-                if why is not None:
-                    _report(run, seg, field, code, name, value, why)
-        elif check in _LISTS:
-            value = _element(seg, field, cs)
-            if value:
-                _dated(run, seg, field, value)
-        elif check == "postal":
-            _postal(run, seg)
-        elif check == "diagnosis":
-            _diagnoses(run, seg)
-        elif check == "procedure":
-            _procedure(run, seg, field)
+def _procedure_hook(p0: int, run: SnipRun, seg: Segment) -> None:
+    els = seg.elements
+    if p0 < len(els) and els[p0]:
+        _procedure(run, seg, p0 + 1)
 
 
 def _report(
@@ -125,6 +144,16 @@ def _report(
 
 
 def _dated(run: SnipRun, seg: Segment, field: Field, value: str) -> None:
+    from edi_platform.x12.codelists import get_list
+
+    codes = get_list(field.check)
+    if codes is None:
+        return  # the list is missing: code_list_status() says so
+    entry = codes.codes.get(value)
+    if entry is None and not codes.complete:
+        return  # a subset does not judge codes it does not hold
+    if entry is not None and entry[0] <= _EARLIEST and entry[1] is None:
+        return  # valid on any date: nothing to wait for
     derivative = field.derivative or (
         run.program.family == "835" and (run.scope.find("2100") or run.root).data.get("reversal")
     )
@@ -164,7 +193,11 @@ def _dated(run: SnipRun, seg: Segment, field: Field, value: str) -> None:
 
 
 def _postal(run: SnipRun, seg: Segment) -> None:
-    state, postal, country = seg.get(2), seg.get(3), seg.get(4)
+    els = seg.elements
+    n = len(els)
+    state = els[1] if n > 1 else ""
+    postal = els[2] if n > 2 else ""
+    country = els[3] if n > 3 else ""
     why = v.check_postal(state, postal, country)
     if why is None:
         return
@@ -205,18 +238,15 @@ def _diagnoses(run: SnipRun, seg: Segment) -> None:
             )
 
 
-def _procedure(run: SnipRun, seg: Segment, field: Field) -> None:
-    element = seg.get(field.element)
-    if not element:
-        return
-    parts = element.split(run.component)
+def _procedure(run: SnipRun, seg: Segment, position: int) -> None:
+    parts = seg.elements[position - 1].split(run.component)
     if len(parts) < 2 or not parts[1]:
         return
     why = v.check_procedure(parts[0], parts[1])
     if why is not None:
         run.element_issue(
             seg,
-            field.element,
+            position,
             "7",
             snip=5,
             component=2,

@@ -27,9 +27,22 @@ Findings carry a SITUATIONAL TRIGGER context naming the segment whose value trig
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Cond", "Field", "Match", "Rule"]
+__all__ = [
+    "Cond",
+    "Field",
+    "Match",
+    "Predicate",
+    "Rule",
+    "element_value",
+    "exact_key",
+    "key_of",
+    "predicate",
+]
+
+Predicate = Callable[[list[str], str], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +105,75 @@ def C(position: int, *values: str, component: int = 0, negate: bool = False) -> 
 def M(segment: str, *conditions: Cond, any_of: tuple[Cond, ...] = ()) -> Match:
     """Shorthand for a segment match."""
     return Match(segment, tuple(conditions), any_of)
+
+
+def element_value(els: list[str], position: int, component: int, cs: str) -> str:
+    """Element ``position`` (1-based) of a segment's elements, or its ``component``."""
+    value = els[position - 1] if position <= len(els) else ""
+    if component and value:
+        parts = value.split(cs)
+        value = parts[component - 1] if component <= len(parts) else ""
+    return value
+
+
+def _cond_predicate(cond: Cond) -> Predicate:
+    p0, values, component, negate = cond.position - 1, cond.values, cond.component, cond.negate
+    if not component:
+        # the common shapes get a dedicated closure: one bounds test and one lookup
+        if values is None:
+            if negate:
+                return lambda els, cs: not (p0 < len(els) and els[p0] != "")
+            return lambda els, cs: p0 < len(els) and els[p0] != ""
+        if negate:
+            return lambda els, cs: not (p0 < len(els) and els[p0] in values)
+        return lambda els, cs: p0 < len(els) and els[p0] in values
+
+    def general(els: list[str], cs: str) -> bool:
+        value = element_value(els, cond.position, component, cs)
+        result = bool(value) if values is None else value in values
+        return result != negate
+
+    return general
+
+
+def predicate(match: Match) -> Predicate:
+    """A fast test of ``match``'s conditions on a segment's elements (the segment ID is
+    the caller's dispatch key)."""
+    alls = [_cond_predicate(c) for c in match.conditions]
+    anys = [_cond_predicate(c) for c in match.any_of]
+    if not anys:
+        if not alls:
+            return lambda els, cs: True
+        if len(alls) == 1:
+            return alls[0]
+        return lambda els, cs: all(test(els, cs) for test in alls)
+    return lambda els, cs: (
+        all(test(els, cs) for test in alls) and any(test(els, cs) for test in anys)
+    )
+
+
+def key_of(match: Match) -> Cond | None:
+    """A condition a hook can be keyed on (called only for segments where it holds): the
+    first "element p (or one of its components) is one of these codes", else an element
+    that must be present or absent; for ``any_of`` conditions all on one element, that
+    element's presence (a prefilter: the hook still tests the whole match). None when no
+    condition fits."""
+    conds = match.conditions
+    for cond in conds:
+        if cond.values and not cond.negate:
+            return cond
+    for cond in conds:
+        if cond.values is None and not cond.component:
+            return cond
+    positions = {c.position for c in match.any_of}
+    if len(positions) == 1 and all(not c.negate for c in match.any_of):
+        return Cond(positions.pop())
+    return None
+
+
+def exact_key(match: Match) -> Cond | None:
+    """A key that is the whole match (one plain condition): the hook needs no other test."""
+    key = key_of(match)
+    if key is not None and match.conditions == (key,) and not match.any_of:
+        return key
+    return None

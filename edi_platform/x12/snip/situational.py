@@ -9,7 +9,7 @@ from datetime import date
 from edi_platform.x12.segments import Segment
 
 from . import Program, Scope, SnipRun
-from .rules import Cond, Match, Rule
+from .rules import Cond, Match, Predicate, Rule, element_value, key_of, predicate
 
 __all__ = ["holds", "register", "rules_for"]
 
@@ -55,7 +55,9 @@ def register(program: Program) -> None:
         if kind in ("requires_segment", "forbids_segment"):
             _segment_rule(program, rule)
         elif kind in ("requires_element", "forbids_element", "value_in"):
-            program.on(rule.trigger.segment, functools.partial(_element_rule, rule))
+            test = predicate(rule.trigger)
+            hook = functools.partial(_element_rule, rule, test)
+            program.on(rule.trigger.segment, hook, key=key_of(rule.trigger))
         elif kind == "not_same_as":
             _not_same_rule(program, rule)
         elif kind == "pointers_within":
@@ -68,6 +70,7 @@ def _segment_rule(program: Program, rule: Rule) -> None:
     assert target is not None
 
     where = rule.target_scope or rule.scope
+    trigger_test, target_test = predicate(rule.trigger), predicate(target)
 
     def trigger(run: SnipRun, seg: Segment) -> None:
         # the trigger belongs to the loop itself (the 2000B SBR, not a 2320 SBR below it)
@@ -75,7 +78,7 @@ def _segment_rule(program: Program, rule: Rule) -> None:
         if (
             scope.name == rule.scope
             and key_trigger not in scope.data
-            and holds(rule.trigger, seg, run.component)
+            and trigger_test(seg.elements, run.component)
         ):
             scope.data[key_trigger] = seg
 
@@ -83,7 +86,11 @@ def _segment_rule(program: Program, rule: Rule) -> None:
         if run.scope.name != where:
             return
         scope = run.scope.find(rule.scope)
-        if scope is not None and key_target not in scope.data and holds(target, seg, run.component):
+        if (
+            scope is not None
+            and key_target not in scope.data
+            and target_test(seg.elements, run.component)
+        ):
             scope.data[key_target] = seg
 
     def close(run: SnipRun, scope: Scope) -> None:
@@ -116,9 +123,9 @@ def _segment_rule(program: Program, rule: Rule) -> None:
                 scope=scope,
             )
 
-    program.on(rule.trigger.segment, trigger)
-    program.on(target.segment, seen)
-    program.on_close(rule.scope, close)
+    program.on(rule.trigger.segment, trigger, key=key_of(rule.trigger))
+    program.on(target.segment, seen, key=key_of(target))
+    program.on_close(rule.scope, close, when=key_trigger)
 
 
 def _trigger_element(rule: Rule) -> int | None:
@@ -126,12 +133,11 @@ def _trigger_element(rule: Rule) -> int | None:
     return conds[0].position if conds else None
 
 
-def _element_rule(rule: Rule, run: SnipRun, seg: Segment) -> None:
+def _element_rule(rule: Rule, test: Predicate, run: SnipRun, seg: Segment) -> None:
     cs = run.component
-    if not holds(rule.trigger, seg, cs):
+    if not test(seg.elements, cs):
         return
-    probe = Cond(rule.element, None, rule.component)
-    value = _value(seg, probe, cs)
+    value = element_value(seg.elements, rule.element, rule.component, cs)
     trigger = (seg, _trigger_element(rule))
     common = {
         "snip": 4,
@@ -168,6 +174,7 @@ def _not_same_rule(program: Program, rule: Rule) -> None:
     key = f"{rule.id}:reference"
     reference, target = rule.reference, rule.target
     assert reference is not None and target is not None
+    reference_test, target_test = predicate(reference), predicate(target)
 
     def remember(run: SnipRun, seg: Segment) -> None:
         # the reference sits in the enclosing loop itself (2010AA in 2000A, 2310B in 2300)
@@ -175,7 +182,7 @@ def _not_same_rule(program: Program, rule: Rule) -> None:
         if (
             scope.name == rule.scope
             and key not in scope.data
-            and holds(reference, seg, run.component)
+            and reference_test(seg.elements, run.component)
         ):
             scope.data[key] = seg
 
@@ -183,7 +190,7 @@ def _not_same_rule(program: Program, rule: Rule) -> None:
         if run.scope.name != (rule.target_scope or rule.scope):
             return
         scope = run.scope.find(rule.scope)
-        if scope is None or not holds(target, seg, run.component):
+        if scope is None or not target_test(seg.elements, run.component):
             return
         ref = scope.data.get(key)
         if ref is None or ref is seg or seg.get(rule.element) != ref.get(rule.element):
@@ -199,20 +206,21 @@ def _not_same_rule(program: Program, rule: Rule) -> None:
             rejects=False,
         )
 
-    program.on(reference.segment, remember)
-    if target.segment != reference.segment:
-        program.on(target.segment, compare)
+    if target.segment != reference.segment or key_of(target) != key_of(reference):
+        program.on(reference.segment, remember, key=key_of(reference))
+        program.on(target.segment, compare, key=key_of(target))
     else:
 
         def both(run: SnipRun, seg: Segment) -> None:
             compare(run, seg)
             remember(run, seg)
 
-        program.hooks[reference.segment].remove(remember)
-        program.on(target.segment, both)
+        program.on(target.segment, both, key=key_of(target))
 
 
 def _pointer_rule(program: Program, rule: Rule) -> None:
+    trigger_test = predicate(rule.trigger)
+
     def diagnoses(run: SnipRun, seg: Segment) -> None:
         claim = run.scope.find("2300")
         if claim is None:
@@ -227,7 +235,7 @@ def _pointer_rule(program: Program, rule: Rule) -> None:
 
     def pointers(run: SnipRun, seg: Segment) -> None:
         claim = run.scope.find("2300")
-        if claim is None or not holds(rule.trigger, seg, run.component):
+        if claim is None or not trigger_test(seg.elements, run.component):
             return
         count = claim.data.get("diagnoses", 0)
         parts = seg.get(rule.element).split(run.component)
@@ -251,4 +259,4 @@ def _pointer_rule(program: Program, rule: Rule) -> None:
                 )
 
     program.on("HI", diagnoses)
-    program.on(rule.trigger.segment, pointers)
+    program.on(rule.trigger.segment, pointers, key=key_of(rule.trigger))

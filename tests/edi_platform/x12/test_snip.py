@@ -366,7 +366,10 @@ def test_npi_luhn_with_the_80840_prefix():
 @pytest.fixture
 def code_lists(tmp_path, monkeypatch):
     """A private code-list folder (EDI_X12_CODE_LISTS_DIR) where tests install lists."""
+    from edi_platform.x12.codelists import reset_cache
+
     monkeypatch.setenv("EDI_X12_CODE_LISTS_DIR", str(tmp_path))
+    reset_cache()
 
     def install(name: str, rows: str, *, complete: bool = True) -> None:
         from edi_platform.x12.codelists import refresh_list
@@ -378,7 +381,8 @@ def code_lists(tmp_path, monkeypatch):
         )
         refresh_list(name, src)
 
-    return install
+    yield install
+    reset_cache()
 
 
 def test_carc_deactivated_before_the_service_date(code_lists):
@@ -421,16 +425,21 @@ def test_code_list_status_names_missing_subset_and_stale_lists(tmp_path, monkeyp
     stale = codelists.code_list_status(today=date(2026, 12, 1))
     assert sum("out of date" in w for w in stale) == 5
     monkeypatch.setattr(codelists, "PACKAGE_DIR", tmp_path / "none")
+    codelists.reset_cache()
     missing = codelists.code_list_status()
     assert len(missing) == 5 and all("is missing" in w for w in missing)
     # the checks that need a missing list are skipped, never an error
     assert snip_findings(edit("837p.x12", (b"***11:B:1*", b"***30:B:1*"))) == []
+    monkeypatch.undo()
+    codelists.reset_cache()
 
 
 def test_refresh_refuses_a_bad_file_and_changes_nothing(tmp_path, monkeypatch, capsys):
     from edi_platform.x12.__main__ import main
+    from edi_platform.x12.codelists import reset_cache
 
     monkeypatch.setenv("EDI_X12_CODE_LISTS_DIR", str(tmp_path))
+    reset_cache()
     bad = tmp_path / "bad.csv"
     bad.write_text("code,start,end,description\n45,2001-13-01,,Charge exceeds\n")
     assert main(["codes", "refresh", "carc", str(bad)]) == 1
@@ -440,6 +449,8 @@ def test_refresh_refuses_a_bad_file_and_changes_nothing(tmp_path, monkeypatch, c
     good.write_text("# complete: yes\ncode,start,end,description\n45,2001-01-01,,Charge exceeds\n")
     assert main(["codes", "refresh", "carc", str(good)]) == 0
     assert (tmp_path / "carc.csv").read_text().startswith("# name: carc\n")
+    monkeypatch.undo()
+    reset_cache()
 
 
 def test_the_999_content_and_the_report_name_the_snip_type_of_each_finding():
@@ -450,3 +461,33 @@ def test_the_999_content_and_the_report_name_the_snip_type_of_each_finding():
     assert (ik3["segment_id"], ik3["snip"], ik3["elements"][0]["snip"]) == ("CLM", 3, 3)
     issue = report.to_dict()["interchanges"][0]["groups"][0]["sets"][0]["issues"][0]
     assert issue["snip"] == 3 and issue["elements"][0]["snip"] == 3
+
+
+def test_subscriber_who_is_the_patient_needs_the_subscriber_dmg():
+    # X222A1 2010BA DMG: required when the subscriber is the patient (SBR02 = 18)
+    data = edit("837p.x12", (b"DMG*D8*19800115*F~\n", b""), (b"SE*23*", b"SE*22*"))
+    found = snip_findings(data)
+    assert ("DMG", "I6", 4, [], ["SITUATIONAL TRIGGER"]) in found
+    issue = next(
+        i for i in validate(data).interchanges[0].groups[0].sets[0].issues if i.code == "I6"
+    )
+    assert issue.rejects and (issue.contexts[0].segment_id, issue.contexts[0].position) == (
+        "SBR",
+        12,
+    )
+
+
+def test_patient_level_when_the_subscriber_is_the_patient_is_not_used_and_accepted():
+    patient = (
+        b"HL*3*2*23*0~\nPAT*19~\nNM1*QC*1*KIDLAST*KIDFIRST~\nN3*200 TEST AVENUE~\n"
+        b"N4*TESTCITY*NY*10001~\nDMG*D8*20100115*F~\nCLM*"
+    )
+    data = edit(
+        "837p.x12",
+        (b"HL*2*1*22*0~", b"HL*2*1*22*1~"),
+        (b"CLM*", patient),
+        (b"SE*23*", b"SE*29*"),
+    )
+    assert snip_findings(data) == [("HL", "I9", 4, [], ["SITUATIONAL TRIGGER"])]
+    s = validate(data).interchanges[0].groups[0].sets[0]
+    assert s.ack_code == "E" and list(s.codes) == ["I5"]

@@ -1,6 +1,6 @@
 """SNIP 4 situational rules and SNIP 5 code-set fields of the 837 guides (X222A1 P, X223A2 I,
-X224A2 D), as data. Each rule quotes the condition the TR3 states; the walker already applies
-the rules decidable inside one segment of the guide definitions (``common.py``).
+X224A2 D), as data. Each rule quotes the condition the TR3 states; the walker applies the
+rules decidable inside one segment (``common.py``), these the rules between segments.
 """
 
 from __future__ import annotations
@@ -91,7 +91,35 @@ DIAGNOSIS_POINTERS_D = Rule(
     element=11,
 )
 
-COMMON_RULES = (REF_F8, PATIENT_LEVEL, RENDERING_SAME_AS_BILLING)
+SUBSCRIBER_DMG = Rule(
+    "837-2010BA-DMG",
+    "requires_segment",
+    M("SBR", C(2, "18")),
+    "Subscriber Demographic Information (2010BA DMG): required when the subscriber is the "
+    "patient (SBR02 18)",
+    scope="2000B",
+    target=M("DMG"),
+    loop_id="2010BA",
+)
+PATIENT_NOT_USED = Rule(
+    "837-2000C-not-used",
+    "forbids_segment",
+    M("SBR", C(2, "18")),
+    "Patient hierarchical level (2000C): required when the patient is a person other than "
+    "the subscriber, so not used when the subscriber is the patient (SBR02 18)",
+    scope="2000B",
+    target=M("HL", C(3, "23")),
+    loop_id="2000C",
+    target_scope="2000C",
+)
+
+COMMON_RULES = (
+    SUBSCRIBER_DMG,
+    PATIENT_NOT_USED,
+    REF_F8,
+    PATIENT_LEVEL,
+    RENDERING_SAME_AS_BILLING,
+)
 SITUATIONAL: dict[str, tuple[Rule, ...]] = {
     "837P": (
         *COMMON_RULES,
