@@ -14,8 +14,9 @@ Rendering is deterministic: same contents and parameters → same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any, Literal
 
 import orjson
@@ -67,6 +68,8 @@ AK9_COUNT_MAX = 999_999  # AK902-AK904 are N0 1/6
 AK905_CODES = frozenset(AK9_ERROR_CODES)
 IK502_CODES = frozenset(IK5_ERROR_CODES)
 _SETS_PER_CHUNK = 1000
+_AK2_MEMO: dict[tuple[str, str, str], tuple[str, str]] = {}
+_AK2_MEMO_MAX = 4096
 
 Ta1Policy = Literal["never", "on_request", "always", "on_error"]
 
@@ -124,7 +127,7 @@ def ack_999_content(group: GroupReport) -> dict[str, Any]:
     :attr:`~GroupReport.acknowledgeable` has no valid AK101 (``ak1[0]`` is then ``""``).
     """
     fid = _functional_id(group)
-    return _group_content(group, [_set_response(s, fid) for s in group.sets], fid)
+    return _group_content(group, [_response(s, fid) for s in _compact(group.sets)], fid)
 
 
 def ack_999_json(group: GroupReport) -> bytes:
@@ -136,9 +139,10 @@ def ack_999_json(group: GroupReport) -> bytes:
     """
     fid = _functional_id(group)
     sets, count = group.sets, len(group.sets)
+    compact = _compact(sets)
     pieces = [
-        orjson.dumps([_set_response(s, fid) for s in sets[start : start + _SETS_PER_CHUNK]])[1:-1]
-        for start in range(0, count, _SETS_PER_CHUNK)
+        orjson.dumps([_response(s, fid) for s in islice(compact, _SETS_PER_CHUNK)])[1:-1]
+        for _ in range(0, count, _SETS_PER_CHUNK)
     ]
     chunks = orjson.Fragment(b"[" + b",".join(pieces) + b"]")
     return orjson.dumps(_group_content(group, chunks, fid))
@@ -176,17 +180,57 @@ def _context(c: Context) -> dict[str, Any]:
     }
 
 
+def _compact(sets: Iterable[SetReport]) -> Iterator[SetReport | tuple[str, str, str]]:
+    compact = getattr(sets, "compact", None)  # a SetList: clean sets without report objects
+    return compact() if compact is not None else iter(sets)
+
+
+def _response(s: SetReport | tuple[str, str, str], functional_id: str) -> dict[str, Any]:
+    if type(s) is tuple:  # a clean accepted set: (ST01, ST02, ST03)
+        st01, st02, st03 = s
+        fixed = _ak2_fixed(st01, functional_id, st03)
+        if (
+            fixed[0] == st01
+            and fixed[1] == st03
+            and 4 <= len(st02) <= 9
+            and st02.isalnum()
+            and st02.isascii()
+        ):
+            return {"ak2": [st01, st02, st03], "ik3": [], "ik5": ["A"]}
+        s = SetReport(st01, st02, st03, 0, 0)
+    return _set_response(s, functional_id)  # type: ignore[arg-type]
+
+
+def _ak2_fixed(st01: str, functional_id: str, st03: str) -> tuple[str, str]:
+    # AK201 and AK203 depend on (ST01, AK101, ST03) only, which repeat across a group
+    key = (st01, functional_id, st03)
+    fixed = _AK2_MEMO.get(key)
+    if fixed is None:
+        fixed = (
+            ak201(st01, functional_id) or "",
+            st03 if _plain(st03, 35) or st03 == fit_an(st03, 35) else "",
+        )
+        if len(_AK2_MEMO) < _AK2_MEMO_MAX:
+            _AK2_MEMO[key] = fixed
+    return fixed
+
+
 def _set_response(s: SetReport, functional_id: str = "") -> dict[str, Any]:
     """The AK2 loop of one set: AK2, its IK3/CTX/IK4 findings, IK5."""
     st01, st02, st03 = s.id, s.control_number, s.implementation_reference
-    ak2 = (
-        ak201(st01, functional_id) or "",
-        st02 if 4 <= len(st02) <= 9 and st02.isalnum() and st02.isascii() else _st02(st02),
-        st03 if _plain(st03, 35) or st03 == fit_an(st03, 35) else "",
-    )
-    ik3s = []
-    notes = st_element_notes(st01, st02, st03, ak2=ak2)
+    fixed = _ak2_fixed(st01, functional_id, st03)
+    ak202 = st02 if 4 <= len(st02) <= 9 and st02.isalnum() and st02.isascii() else _st02(st02)
+    ak2 = (fixed[0], ak202, fixed[1])
     issues = s.issues
+    codes = s.codes
+    ik5 = [s.ack_code, *[c for c in codes if c in IK502_CODES][:5]] if codes else [s.ack_code]
+    if fixed[0] == st01 and ak202 is st02 and fixed[1] == st03:
+        if not issues:  # the usual accepted set: nothing to say
+            return {"ak2": list(ak2), "ik3": [], "ik5": ik5}
+        notes = []
+    else:
+        notes = st_element_notes(st01, st02, st03, ak2=ak2)
+    ik3s = []
     if notes:
         # what AK2 could not echo is said in an IK3 on the ST (one per set, first)
         st_issue = next((i for i in issues if i.position == 1 and i.segment_id == "ST"), None)
@@ -228,11 +272,7 @@ def _set_response(s: SetReport, functional_id: str = "") -> dict[str, Any]:
                 + (notes if notes and issue.position == 1 and issue.segment_id == "ST" else []),
             }
         )
-    return {
-        "ak2": list(ak2),
-        "ik3": ik3s,
-        "ik5": [s.ack_code, *[c for c in s.codes if c in IK502_CODES][:5]],
-    }
+    return {"ak2": list(ak2), "ik3": ik3s, "ik5": ik5}
 
 
 def _plain(value: str, max_len: int) -> bool:
@@ -261,17 +301,19 @@ def _999_body(content: dict[str, Any], d: Delimiters) -> list[list[Any]]:
             fit_an(str(ak1[2]), 12, banned) or "UNKNOWN",
         ]
     ]
+    fitted: dict[tuple[str, str], tuple[str, str]] = {}  # (AK201, AK203) repeat per group
     for s in content["sets"]:
-        st01, st02, st03 = [*s["ak2"], "", "", ""][:3]
-        st02 = fit_an(str(st02), 9, banned)
-        body.append(
-            [
-                "AK2",
-                fit_id(str(st01), 3, 3),
-                st02.rjust(4, "0") if len(st02) < 4 else st02,
-                fit_an(str(st03), 35, banned),
-            ]
-        )
+        ak2 = s["ak2"]
+        if len(ak2) != 3:
+            ak2 = [*ak2, "", "", ""][:3]
+        st01, st02, st03 = str(ak2[0]), str(ak2[1]), str(ak2[2])
+        pair = fitted.get((st01, st03))
+        if pair is None:
+            pair = fitted[st01, st03] = (fit_id(st01, 3, 3), fit_an(st03, 35, banned))
+        if not (4 <= len(st02) <= 9 and st02.isalnum() and st02.isascii()):
+            st02 = fit_an(st02, 9, banned)
+            st02 = st02.rjust(4, "0") if len(st02) < 4 else st02
+        body.append(["AK2", pair[0], st02, pair[1]])
         for ik3 in s["ik3"]:
             # IK303 is AN 1/4: a guide loop id like "2100A" does not fit, and a cut one
             # would name another loop, so it is left out (the content keeps it for people)

@@ -7,6 +7,8 @@ outbound runs before persisting any file.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,8 +64,40 @@ def _clean(value: str, delimiters: Delimiters) -> str:
     return value
 
 
+_last_delimiters: tuple = (None, None)  # (Delimiters, its pattern): renders repeat them
+
+
+def _other_delimiters(delimiters: Delimiters) -> re.Pattern[str]:
+    # the terminator, component and repetition separators, as one character class (the
+    # last pair used is kept, rebound at once so threads never see half of it)
+    global _last_delimiters
+    last = _last_delimiters
+    if last[0] is delimiters:
+        return last[1]
+    pattern = _delimiter_pattern(delimiters.segment, delimiters.component, delimiters.repetition)
+    _last_delimiters = (delimiters, pattern)
+    return pattern
+
+
+@functools.lru_cache(maxsize=64)
+def _delimiter_pattern(*chars: str) -> re.Pattern[str]:
+    return re.compile("[" + re.escape("".join(sorted(set(chars) - {""}))) + "]")
+
+
 def render_segment(segment: Sequence[Element], delimiters: Delimiters) -> str:
     """``["NM1", "IL", ...]`` → ``"NM1*IL*..."`` (no terminator), trailing empties trimmed."""
+    es = delimiters.element
+    try:
+        text = es.join(segment)  # type: ignore[arg-type]
+    except TypeError:  # a composite (a list) among the elements
+        text = None
+    if (
+        text is not None
+        and text.count(es) == len(segment) - 1
+        and not _other_delimiters(delimiters).search(text)
+    ):
+        # the usual segment: plain values with no delimiter inside, so nothing to clean
+        return text.rstrip(es)
     parts: list[str] = []
     for element in segment:
         if isinstance(element, str):

@@ -416,33 +416,35 @@ class _Engine:
                 codes.append("I6")
         checker = self._checker(st01, rep.guide if guide else None, ic)
 
-        spaced: list[Segment] = []
         it = self.it
+        reader_spaced = self.reader.spaced  # blank-led segments, noted by the reader
+        if reader_spaced:
+            reader_spaced.clear()  # (ST and envelope segments are not this check's)
         # Collect the set in a list (the guide then iterates it at C speed), checking each
         # segment on the way (set_checks: structure and SNIP 3-5); a set longer than
         # SET_BUFFER segments is handed over as list + live generator instead, so even a
         # single-set 200 MB file is never held in memory.
         held: list[Segment] = [st]
         checker.check(st)
-        se, self.pending, overflow = checker.collect(it, held, SET_BUFFER, spaced)
+        se, self.pending, overflow = checker.collect(it, held, SET_BUFFER)
         streamed = 0
+        tail: Iterator[Segment] | None = None
+        if overflow:
 
-        def rest() -> Iterator[Segment]:
-            # the remainder of an overlong set, straight from the reader
-            nonlocal se, streamed
-            for seg in it:
-                if seg.id in _SET_ENDERS:
-                    self.pending = seg
-                    return
-                streamed += 1
-                if seg.leading_space:
-                    spaced.append(seg)
-                yield seg
-                if seg.id == "SE":
-                    se = seg
-                    return
+            def rest() -> Iterator[Segment]:
+                # the remainder of an overlong set, straight from the reader
+                nonlocal se, streamed
+                for seg in it:
+                    if seg.id in _SET_ENDERS:
+                        self.pending = seg
+                        return
+                    streamed += 1
+                    yield seg
+                    if seg.id == "SE":
+                        se = seg
+                        return
 
-        tail = rest() if overflow else None
+            tail = rest()
         issues: list[SegmentIssue] = []
         # the held segments were checked while collected; an overlong set's rest is checked
         # as it streams past the walker
@@ -475,6 +477,7 @@ class _Engine:
         self.count += count - 1 + (self.pending is not None)
         rep.segment_count = count
         ic.segment_count += count - 1  # ST was counted by the caller
+        spaced = [seg for seg in reader_spaced if seg is not self.pending]
         for seg in spaced:
             if not any(i.position == seg.index for i in issues):
                 issues.append(

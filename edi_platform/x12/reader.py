@@ -52,6 +52,10 @@ _SPECIAL = {
 # NUL (read as U+FFFD, see decode), which some transfers add as padding
 PADDING = " \t\r\n\x00\ufffd\ufeff\xef\xbb\xbf"
 _WHITESPACE = PADDING
+# first characters of a piece that needs no stripping: printable ASCII but the blank
+# (padding such as U+FFFD for NUL or a byte-order mark is not ASCII, so it is stripped)
+SPACED_MAX = 1000
+_PLAIN_START = frozenset(chr(c) for c in range(0x21, 0x7F))
 _NOT_PADDING = re.compile("[^" + re.escape(PADDING) + "]")
 # The tokenizer splits at most WINDOW_MAX characters past its position at a time; after
 # an ISA read from its own position it starts with WINDOW_MIN and doubles per window.
@@ -160,6 +164,9 @@ class SegmentReader:
         self.broken_isa: Segment | None = None
         self.bytes_read = 0
         self.chars_split = 0  # characters handed to str.split: the tokenizer's work
+        # segments read with blanks before their id (at most SPACED_MAX; the engine takes
+        # and clears them per set, so the common path tests nothing per segment)
+        self.spaced: list[Segment] = []
         self.max_bytes = max_bytes  # stop reading beyond this many bytes (None: no limit)
         self.limit_hit = False  # True when reading stopped at max_bytes
         self._chunk_size = chunk_size
@@ -262,7 +269,9 @@ class SegmentReader:
         idx = 0
         window = WINDOW_MIN
         between = False  # an IEA was read: the next piece must start an interchange
+        plain = False  # not newline_term and not between (one test per segment)
         special = _SPECIAL.get
+        plain_start = _PLAIN_START
         while True:
             if restart:
                 # ---- expect an ISA (start of file, after an IEA, or a changed ISA) ----------
@@ -335,6 +344,7 @@ class SegmentReader:
                 idx = 0
                 window = WINDOW_MIN
                 between = False
+                plain = not newline_term  # the fast path applies (not between interchanges)
 
             # ---- one window of the body ----------------------------------------------------
             k = text.find(term, i, i + window)
@@ -387,16 +397,16 @@ class SegmentReader:
                     pos += tl
                     line += tok_nl
                     continue
-                if " " < piece[0] < "\x7f" and not newline_term and not between:
+                if plain and piece[0] in plain_start:
                     # the common case: nothing to strip (padding such as U+FFFD for NUL or a
                     # byte-order mark is not ASCII, so it always takes the stripping path)
                     elems = piece.split(es)
-                    sid = elems[0]
+                    sid = elems.pop(0)  # (cheaper than a copy of elems[1:])
                     kind = special(sid)  # one dict probe instead of a chain of compares
                     if kind is None:
                         if idx:
                             idx += 1
-                        seg = Segment(sid, elems[1:], line, pos, idx)
+                        seg = Segment(sid, elems, line, pos, idx)
                         if "\n" in piece:
                             line += piece.count("\n")
                         line += tok_nl
@@ -423,7 +433,7 @@ class SegmentReader:
                     if newline_term and s[-1] == "\r":
                         s = s[:-1]
                     elems = s.split(es)
-                    sid = elems[0]
+                    sid = elems.pop(0)
                     kind = special(sid)
                     if between and kind != _K_ISA:
                         jump = pos + lead - base  # junk after an IEA
@@ -441,6 +451,7 @@ class SegmentReader:
                     es = self.delimiters.element
                     idx = 0
                     between = False
+                    plain = not newline_term
                     line += s.count("\n") + tok_nl
                     pos += plen + tl
                     continue
@@ -454,9 +465,11 @@ class SegmentReader:
                         idx += 1
                 else:
                     idx = 0
-                seg = Segment(sid, elems[1:], line, pos + lead, idx)
+                seg = Segment(sid, elems, line, pos + lead, idx)
                 if spaced:
                     seg.leading_space = True
+                    if len(self.spaced) < SPACED_MAX:
+                        self.spaced.append(seg)
                 if kind == _K_SE:
                     idx = 0
                 if "\n" in s:
@@ -466,6 +479,7 @@ class SegmentReader:
                 yield seg
                 if kind == _K_IEA:
                     between = True
+                    plain = False
             if jump >= 0:
                 i = jump
                 restart = True

@@ -208,6 +208,18 @@ class SetList(Sequence[SetReport]):
         """The distinct ST01 values of the sets."""
         return {kind[0] for kind in self._kinds} | {rep.id for rep in self._full.values()}
 
+    def compact(self) -> Iterator[SetReport | tuple[str, str, str]]:
+        """Each set in order: (ST01, ST02, ST03) for a clean accepted set (guide-checked,
+        nothing found), else its full report; what a 999 needs without making a report
+        object per set."""
+        kinds, st02s, full = self._kinds, self._st02, self._full
+        for index, k in enumerate(self._kind):
+            if k >= 0:
+                st01, st03, _, _ = kinds[k]
+                yield (st01, st02s[index], st03)
+            else:
+                yield full[index]
+
     def _make(self, index: int) -> SetReport:
         full = self._full.get(index)
         if full is not None:

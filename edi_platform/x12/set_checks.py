@@ -17,14 +17,16 @@ match failure"). The SNIP 3-5 checks plug in as handlers per segment ID (:mod:`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 
 from edi_platform.x12.issues import Context, ElementIssue, SegmentIssue
 from edi_platform.x12.segments import Delimiters, Segment
-from edi_platform.x12.snip import Program, SnipRun, run_keyed
+from edi_platform.x12.snip import Program, Scope, SnipRun, run_keyed
 
 __all__ = ["HL_LOOPS", "SetChecker"]
 
 _DEFAULT_DELIMITERS = Delimiters()
+_NO_SCOPE = Scope("", 0, None, None)  # the scope of a checker without SNIP 3-5 (unused)
 SET_ENDERS = frozenset({"ST", "GE", "GS", "IEA", "ISA"})  # a set ends at these without SE
 
 # HL03 (hierarchical level code) -> loop id, per guide version
@@ -40,18 +42,22 @@ HL_LOOPS: dict[str, dict[str, str]] = {
 }
 
 
-Plan = dict[str, tuple[tuple[Callable[..., None], ...], tuple]]
-_plans: dict[tuple[str, str | None, int], Plan] = {}
+# A plan entry: (checks called with (checker, segment); hook tables keyed on a whole
+# element's value: (index, {value: hooks}); the other keyed tables, see snip.run_keyed;
+# whether the segment ends the set (SE)). Segments that end a set without SE map to _END.
+Entry = tuple[tuple[Callable[..., None], ...], tuple, tuple, bool]
+Plan = dict[str, Entry | tuple[()]]
+_END: tuple[()] = ()
+_plans: dict[tuple[str, str | None, Program | None], Plan] = {}
 
 
 def _plan(st01: str, version: str | None, program: Program | None) -> Plan:
-    """Segment ID -> (the checks it goes through, unbound: called with the checker; the
-    SNIP hook tables keyed on an element value), built once per set type, guide version
-    and SNIP program."""
-    key = (st01, version, id(program) if program is not None else 0)
+    """Segment ID -> its :data:`Entry`, built once per set type, guide version and SNIP
+    program (the checks are unbound methods and hooks, called with the checker)."""
+    key = (st01, version, program)
     plan = _plans.get(key)
     if plan is None:
-        built: dict[str, list[Callable[..., None]]] = {}
+        built: dict[str, list[Callable[..., None]]] = {"SE": []}
         keyed: dict[str, tuple] = {}
         if version in HL_LOOPS:
             built.setdefault("HL", []).append(SetChecker._hl)
@@ -62,7 +68,15 @@ def _plan(st01: str, version: str | None, program: Program | None) -> Plan:
             for sid, (entries, tables) in program.dispatch.items():
                 built.setdefault(sid, []).extend(entries)
                 keyed[sid] = tables
-        plan = {sid: (tuple(checks), keyed.get(sid, ())) for sid, checks in built.items()}
+        plan = {}
+        for sid, checks in built.items():
+            tables = keyed.get(sid, ())
+            # a whole element keyed on its value only: the short form (most tables)
+            simple = tuple((t[0], t[2]) for t in tables if not (t[1] or t[3] or t[4]))
+            general = tuple(t for t in tables if t[1] or t[3] or t[4])
+            plan[sid] = (tuple(checks), simple, general, sid == "SE")
+        for sid in SET_ENDERS:
+            plan[sid] = _END
         _plans[key] = plan
     return plan
 
@@ -83,13 +97,20 @@ class SetChecker(SnipRun):
         program: Program | None = None,
         delimiters: Delimiters | None = None,
     ) -> None:
-        SnipRun.__init__(self, program, delimiters or _DEFAULT_DELIMITERS)
-        self.plan = _plan(st01, version, program)
+        # SnipRun.__init__ inlined (one checker per set: its set-up is per-set overhead);
+        # without a program no hook reads a scope, so none is made
+        self.program = program
+        self.component = (delimiters or _DEFAULT_DELIMITERS).component or ":"
+        self.issues: list[SegmentIssue] = []
+        self.root = self.scope = Scope("", 0, None, None) if program is not None else _NO_SCOPE
+        self.set_date = None
+        plan = _plans.get((st01, version, program))
+        self.plan = plan if plan is not None else _plan(st01, version, program)
         self._hl_loops = HL_LOOPS.get(version or "")
         self._hl_ids: set[str] = set()
         self._hl_last = 0
         self._lx_last = 0
-        self._claim: Context | None = None
+        self._claim: Segment | None = None
 
     # -- feeding ----------------------------------------------------------------------------
     def check(self, seg: Segment) -> None:
@@ -98,59 +119,64 @@ class SetChecker(SnipRun):
         if els and not els[-1]:
             self._trailing(seg)
         entry = self.plan.get(seg.id)
-        if entry is not None:
-            for check in entry[0]:
-                check(self, seg)
-            if entry[1]:
-                run_keyed(entry[1], self, seg)
+        if entry:
+            self._apply(entry, seg, els)
+
+    def _apply(self, entry: Entry, seg: Segment, els: list[str]) -> None:
+        checks, simple, general, _ = entry
+        for check in checks:
+            check(self, seg)
+        n = len(els)
+        for p0, table in simple:
+            if p0 < n:
+                chosen = table.get(els[p0])
+                if chosen is not None:
+                    for hook in chosen:
+                        hook(self, seg)
+        if general:
+            run_keyed(general, self, seg)
 
     def collect(
-        self, it: Iterator[Segment], held: list[Segment], limit: int, spaced: list[Segment]
+        self, it: Iterator[Segment], held: list[Segment], limit: int
     ) -> tuple[Segment | None, Segment | None, bool]:
         """Read the set's segments from ``it`` into ``held``, checking each, until its SE
         (returned first), a segment that ends a set without SE (returned second, for the
         caller to push back) or ``limit`` segments (third: True, the rest is streamed).
-        Blank-led segments are noted in ``spaced``."""
+        """
         hold = held.append
         get = self.plan.get
-        for seg in it:
-            sid = seg.id
-            if sid in SET_ENDERS:
+        # The per-segment path is kept short: one plan lookup tells a segment without
+        # checks from one with checks, the SE and a segment that ends the set without SE.
+        for seg in islice(it, max(0, limit - len(held))):
+            els = seg.elements
+            entry = get(seg.id)
+            if entry is None:
+                hold(seg)
+                if els and not els[-1]:
+                    self._trailing(seg)
+                continue
+            if entry is _END:
                 return None, seg, False
             hold(seg)
-            if seg.leading_space:
-                spaced.append(seg)
-            els = seg.elements
             if els and not els[-1]:
                 self._trailing(seg)
-            entry = get(sid)
-            if entry is not None:
-                checks, tables = entry
-                for check in checks:
-                    check(self, seg)
-                if tables:
-                    # hooks keyed on an element value (inlined: most segments meet some)
-                    n = len(els)
-                    for p0, component, table, present, absent in tables:
-                        value = els[p0] if p0 < n else ""
-                        if component and value:
-                            parts = value.split(self.component)
-                            value = parts[component - 1] if component <= len(parts) else ""
-                        if value:
-                            chosen = table.get(value)
-                            if chosen is not None:
-                                for hook in chosen:
-                                    hook(self, seg)
-                            for hook in present:
+            checks, simple, general, ends = entry
+            for check in checks:
+                check(self, seg)
+            if simple:
+                # hooks keyed on an element value (inlined: most segments meet some)
+                n = len(els)
+                for p0, table in simple:
+                    if p0 < n:
+                        chosen = table.get(els[p0])
+                        if chosen is not None:
+                            for hook in chosen:
                                 hook(self, seg)
-                        else:
-                            for hook in absent:
-                                hook(self, seg)
-            if sid == "SE":
+            if general:
+                run_keyed(general, self, seg)
+            if ends:
                 return seg, None, False
-            if len(held) >= limit:
-                return None, None, True
-        return None, None, False
+        return None, None, len(held) >= limit
 
     def run(self, segments: Iterable[Segment]) -> list[SegmentIssue]:
         """Check every segment of the set; return the findings."""
@@ -245,8 +271,11 @@ class SetChecker(SnipRun):
 
     def _clm(self, seg: Segment) -> None:
         self._lx_last = 0
-        claim_id = seg.elements[0] if seg.elements else ""
-        self._claim = Context("CLM01", claim_id) if claim_id else None
+        self._claim = seg  # its CLM01 names the claim of an LX finding
+
+    def _claim_context(self) -> list[Context] | None:
+        claim_id = self._claim.get(1) if self._claim is not None else ""
+        return [Context("CLM01", claim_id)] if claim_id else None
 
     def _lx(self, seg: Segment) -> None:
         lx01 = seg.elements[0] if seg.elements else ""
@@ -261,6 +290,6 @@ class SetChecker(SnipRun):
                     )
                 ],
                 f"LX01 is {expected} here (service lines of a claim are numbered from 1)",
-                [self._claim] if self._claim is not None else None,
+                self._claim_context(),
             )
         self._lx_last = int(lx01) if lx01.isascii() and lx01.isdigit() and len(lx01) < 7 else 0

@@ -119,7 +119,8 @@ class CSeg:
         self.qual: tuple[int, int, frozenset[str]] | None = None
         self.max_pos = 0
         self.dense = False  # checks[i] is position i: slice instead of testing each
-        self.fastp: tuple | None = None  # ((cs, rs), segment pattern or None, clean texts)
+        # ((cs, rs), segment pattern or None, clean texts); NO_FAST until first used
+        self.fastp: tuple = NO_FAST
         self.dates: tuple[tuple[int, int], ...] = ()  # (pos0, tclass) of DT/TM elements
         self.rule_role = False  # trigger or target of a loop-level situational rule
         self.quick = None  # generated f(els, n) -> True when notes/dates/rules are clean
@@ -540,6 +541,7 @@ def _dispatch(cands: list[tuple]) -> tuple:
 # common, clean segment. Anything it refuses goes through the detailed checks, so it only
 # has to be conservative (never accept what the detailed checks would reject).
 JOIN = "\x1f"
+NO_FAST: tuple = (None, None, None)  # a CSeg.fastp made for no delimiters yet
 
 
 def _char_class(cs: str, rs: str) -> str:

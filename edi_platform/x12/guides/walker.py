@@ -11,6 +11,7 @@ by its elements (IK403 7/I6 on the qualifier) instead of cascading "not found" e
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import chain
 
 from ..issues import Context, ElementIssue, SegmentIssue
 from ..segments import Delimiters, Segment
@@ -355,24 +356,26 @@ class _Walk:
         count = 0
         has_rules = bool(cg.rules)
         loop_rules = cg.loop_rules
-        last_seg: Segment | None = None
-        started = False
+        join = JOIN.join
+        # the first segment (the ST) is checked against the ST node before the loop
+        it = iter(segments)
+        seg: Segment | None = next(it, None)
+        last_seg = seg
+        if seg is not None:
+            if seg.id == "ST":
+                count = 1
+                if not self._clean(cur, seg.elements, dkey):
+                    self._elements(cur, seg, frames)
+            else:
+                it = chain((seg,), it)
         # the same-position group being sent (its required members are checked when left)
         grp_frame: list | None = None
         grp_pos = ""
         grp_req: tuple = ()
         grp_seen: set[int] = set()
-        for seg in segments:
-            last_seg = seg
+        for seg in it:  # (after the loop, seg is the last segment)
             sid = seg.id
             els = seg.elements
-            if not started:
-                started = True
-                if sid == "ST":
-                    count = 1
-                    if not self._clean(cur, els, dkey):
-                        self._elements(cur, seg, frames)
-                    continue
             table = cur.trans
             if table is None:
                 table = transitions(cur)
@@ -382,7 +385,10 @@ class _Walk:
                 continue
             p0, comp, mapping, chosen, cands = entry
             if mapping is not None:
-                v = els[p0] if p0 < len(els) else ""
+                try:  # (p0 >= 0 here; an absent qualifier is rare, a raise costs only then)
+                    v = els[p0]
+                except IndexError:
+                    v = ""
                 if comp >= 0:
                     if rs in v:  # a repeated composite (999 CTX01): its first repetition
                         v = v.split(rs, 1)[0]
@@ -455,11 +461,11 @@ class _Walk:
             # (memo, bounded); else the whole-segment pattern accepts the common clean
             # segment in one match; anything else gets the detailed per-element checks.
             fp = target.fastp
-            if fp is None or fp[0] is not dkey:
+            if fp[0] is not dkey:
                 fp = target.fastp = (dkey, fast_matcher(target, cs, rs), set())
             pat = fp[1]
             if pat is not None:
-                joined = JOIN.join(els)
+                joined = join(els)
                 if joined in fp[2]:
                     continue
                 if (
@@ -474,6 +480,7 @@ class _Walk:
                             fp[2].add(joined)
                         continue
             self._elements(target, seg, frames)
+        last_seg = seg
         if grp_req and last_seg is not None:
             self._group_left(grp_req, grp_seen, last_seg, frames)
         # End of the set: required segments still owed before SE (SE itself is the
@@ -493,7 +500,7 @@ class _Walk:
     def _clean(self, node: CSeg, els: list[str], dkey: tuple[str, str]) -> bool:
         """The fast path of the loop above, for a single segment (ST)."""
         fp = node.fastp
-        if fp is None or fp[0] is not dkey:
+        if fp[0] is not dkey:
             fp = node.fastp = (dkey, fast_matcher(node, self.cs, self.rs), set())
         if fp[1] is None:
             return False

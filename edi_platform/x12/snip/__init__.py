@@ -219,7 +219,7 @@ class Program:
             entries: list[Hook] = []
             triggers = self.triggers.get(sid)
             if triggers is not None:
-                entries.append(functools.partial(_open_scope, tuple(triggers)))
+                entries.append(_opener(tuple(triggers)))
             if sid in ("DTP", "DTM"):
                 entries.append(SnipRun._date)
             elif sid in SET_DATES:
@@ -238,17 +238,62 @@ class Program:
             self.dispatch[sid] = (tuple(entries), keyed)
 
 
-def _open_scope(triggers: tuple, run: SnipRun, seg: Segment) -> None:
-    els = seg.elements
-    for qpos, qvals, name, level, needs in triggers:
-        if qvals is not None and (els[qpos - 1] if qpos <= len(els) else "") not in qvals:
-            continue
-        if needs and run.scope.find(needs) is None:
-            continue
-        while run.scope.level >= level:
-            run._close(run.scope)
-        run.scope = Scope(name, level, seg, run.scope)
-        return
+def _opener(triggers: tuple) -> Hook:
+    """The scope-opening check of one segment ID, specialised for the usual shapes (one
+    unqualified trigger, or HL by its level code) since it runs on every such segment."""
+
+    def open_scope(run: SnipRun, seg: Segment, name: str, level: int) -> None:
+        # close the scopes at this level or deeper (a call only for those with checks to
+        # run: the root, level 0, stays open), then open the new one
+        scope = run.scope
+        while scope.level >= level:
+            if scope.pending or scope.name in run.program.closers:
+                run._close(scope)
+            scope = scope.parent
+        run.scope = Scope(name, level, seg, scope)
+
+    if len(triggers) == 1 and triggers[0][1] is None and not triggers[0][4]:
+        _, _, name, level, _ = triggers[0]
+
+        def single(run: SnipRun, seg: Segment) -> None:
+            scope = run.scope
+            while scope.level >= level:
+                if scope.pending or scope.name in run.program.closers:
+                    run._close(scope)
+                scope = scope.parent
+            run.scope = Scope(name, level, seg, scope)
+
+        return single
+    positions = {t[0] for t in triggers}
+    if len(positions) == 1 and all(t[1] is not None and not t[4] for t in triggers):
+        p0 = positions.pop() - 1
+        by_value = {value: (t[2], t[3]) for t in reversed(triggers) for value in t[1]}
+
+        def by_qualifier(run: SnipRun, seg: Segment) -> None:
+            els = seg.elements
+            found = by_value.get(els[p0] if p0 < len(els) else "")
+            if found is not None:
+                name, level = found
+                scope = run.scope
+                while scope.level >= level:
+                    if scope.pending or scope.name in run.program.closers:
+                        run._close(scope)
+                    scope = scope.parent
+                run.scope = Scope(name, level, seg, scope)
+
+        return by_qualifier
+
+    def general(run: SnipRun, seg: Segment) -> None:
+        els = seg.elements
+        for qpos, qvals, name, level, needs in triggers:
+            if qvals is not None and (els[qpos - 1] if qpos <= len(els) else "") not in qvals:
+                continue
+            if needs and run.scope.find(needs) is None:
+                continue
+            open_scope(run, seg, name, level)
+            return
+
+    return general
 
 
 def _set_date(p0: int, run: SnipRun, seg: Segment) -> None:
@@ -328,8 +373,13 @@ class SnipRun:
     def finish(self) -> list[SegmentIssue]:
         """After the set's last segment: close every scope, run the end checks; return the
         findings."""
-        while self.scope is not self.root:
-            self._close(self.scope)
+        scope = self.scope
+        closers = self.program.closers  # type: ignore[union-attr]
+        while scope is not self.root:
+            if scope.pending or scope.name in closers:
+                self._close(scope)
+            scope = scope.parent
+        self.scope = self.root
         self._close_pending(self.root)
         for hook in self.program.end:  # type: ignore[union-attr]
             hook(self)

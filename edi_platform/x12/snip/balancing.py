@@ -72,13 +72,16 @@ def _register_837(program: Program, line_segment: str, charge_position: int) -> 
     def line_charge(run: SnipRun, seg: Segment) -> None:
         els = seg.elements
         value = amount(els[charge_position - 1] if len(els) >= charge_position else "")
-        line = run.scope.find("2400")
+        line = run.scope
+        if line.name != "2400":
+            line = line.find("2400")
         if value is not None and line is not None:
             line.data["charge"] = value
-            _add(line.find("2300"), "lines", value)
             claim = line.find("2300")
             if claim is not None:
-                claim.data["line_count"] = claim.data.get("line_count", 0) + 1
+                data = claim.data
+                data["lines"] = data.get("lines", _ZERO) + value
+                data["line_count"] = data.get("line_count", 0) + 1
 
     def cas(run: SnipRun, seg: Segment) -> None:
         scope = run.scope

@@ -139,6 +139,24 @@ def _cond_predicate(cond: Cond) -> Predicate:
 def predicate(match: Match) -> Predicate:
     """A fast test of ``match``'s conditions on a segment's elements (the segment ID is
     the caller's dispatch key)."""
+    conds = match.conditions
+    if len(conds) > 1 and not match.any_of and all(not c.component for c in conds):
+        # several whole-element conditions (NM101 85 and NM108 XX): one loop, no calls
+        plain = tuple((c.position - 1, c.values, c.negate) for c in conds)
+
+        def every(els: list[str], cs: str) -> bool:
+            n = len(els)
+            for p0, values, negate in plain:
+                if p0 < n:
+                    value = els[p0]
+                    held = value != "" if values is None else value in values
+                else:
+                    held = False
+                if held == negate:
+                    return False
+            return True
+
+        return every
     alls = [_cond_predicate(c) for c in match.conditions]
     anys = [_cond_predicate(c) for c in match.any_of]
     if not anys:

@@ -9,7 +9,7 @@ from datetime import date
 from edi_platform.x12.segments import Segment
 
 from . import Program, Scope, SnipRun
-from .rules import Cond, Match, Predicate, Rule, element_value, key_of, predicate
+from .rules import Cond, Match, Predicate, Rule, element_value, exact_key, key_of, predicate
 
 __all__ = ["holds", "register", "rules_for"]
 
@@ -70,26 +70,35 @@ def _segment_rule(program: Program, rule: Rule) -> None:
     assert target is not None
 
     where = rule.target_scope or rule.scope
-    trigger_test, target_test = predicate(rule.trigger), predicate(target)
+    # a match that is all its dispatch key needs no second test (the hook is only called
+    # for segments where the key holds)
+    trigger_test = None if exact_key(rule.trigger) else predicate(rule.trigger)
+    target_test = (
+        None if exact_key(target) or not (target.conditions or target.any_of) else predicate(target)
+    )
+    home = rule.scope
+    element = _trigger_element(rule)
 
     def trigger(run: SnipRun, seg: Segment) -> None:
         # the trigger belongs to the loop itself (the 2000B SBR, not a 2320 SBR below it)
         scope = run.scope
         if (
-            scope.name == rule.scope
+            scope.name == home
             and key_trigger not in scope.data
-            and trigger_test(seg.elements, run.component)
+            and (trigger_test is None or trigger_test(seg.elements, run.component))
         ):
             scope.data[key_trigger] = seg
 
     def seen(run: SnipRun, seg: Segment) -> None:
-        if run.scope.name != where:
+        scope = run.scope
+        if scope.name != where:
             return
-        scope = run.scope.find(rule.scope)
+        if where != home:
+            scope = scope.find(home)
         if (
             scope is not None
             and key_target not in scope.data
-            and target_test(seg.elements, run.component)
+            and (target_test is None or target_test(seg.elements, run.component))
         ):
             scope.data[key_target] = seg
 
@@ -98,7 +107,6 @@ def _segment_rule(program: Program, rule: Rule) -> None:
         if trig is None:
             return
         found = scope.data.get(key_target)
-        element = _trigger_element(rule)
         if rule.kind == "requires_segment" and found is None:
             run.segment_issue(
                 target.segment,
