@@ -162,12 +162,13 @@ class SetList(Sequence[SetReport]):
     def append(self, rep: SetReport) -> None:
         """Add one set summary."""
         index = len(self._st02)
-        if rep.ack_code == "R":
+        code = rep.ack_code
+        if code == "R":
             self.rejected += 1
-        elif rep.ack_code == "E":
+        elif code == "E":
             self.errors += 1
         clean = (
-            rep.ack_code == "A"
+            code == "A"
             and not rep.codes
             and not rep.issues
             and not rep.envelope_issues

@@ -241,8 +241,14 @@ class SetChecker(SnipRun):
         n = len(els)
         hl01 = els[0] if n else ""
         hl02 = els[1] if n > 1 else ""
-        errors: list[ElementIssue] = []
         expected = self._hl_last + 1
+        if hl01 == str(expected) and (not hl02 or hl02 in self._hl_ids):
+            # the usual HL: the next number, naming a parent sent before it
+            self._hl_last = expected
+            self._hl_ids.add(hl01)
+            self._claim = None
+            return
+        errors: list[ElementIssue] = []
         if hl01 != str(expected):
             errors.append(
                 ElementIssue(

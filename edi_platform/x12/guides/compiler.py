@@ -127,7 +127,7 @@ class CSeg:
         self.special = False  # CTX source, "not used" segment or rule role: slow path
         self.last_req = -1  # highest 0-based position of a required element
         self.period: tuple[int, int] | None = None  # (format pos0, value pos0), e.g. DTP02/03
-        self.trans: dict[str, list[tuple]] | None = None
+        self.trans: dict[str, tuple] = UNBUILT  # segment id -> transition, built when first met
         self.ctx_source: tuple[int, str] | None = None  # (element pos0, CTX name)
         self.rules: tuple = ()
 
@@ -456,7 +456,7 @@ def _entries(loop: CLoop) -> list[tuple[CSeg, tuple[CLoop, ...], tuple]]:
 
 def transitions(seg: CSeg) -> dict[str, list[tuple]]:
     """Build (once) the table of places the segment after ``seg`` may match."""
-    if seg.trans is not None:
+    if seg.trans is not UNBUILT:
         return seg.trans
     first: list[tuple] = []
     last: list[tuple] = []  # over-limit repeats: only when nothing else matches
@@ -541,6 +541,7 @@ def _dispatch(cands: list[tuple]) -> tuple:
 # common, clean segment. Anything it refuses goes through the detailed checks, so it only
 # has to be conservative (never accept what the detailed checks would reject).
 JOIN = "\x1f"
+UNBUILT: dict = {}  # CSeg.trans before its transitions are built (never written to)
 NO_FAST: tuple = (None, None, None)  # a CSeg.fastp made for no delimiters yet
 
 

@@ -15,7 +15,7 @@ from itertools import chain
 
 from ..issues import Context, ElementIssue, SegmentIssue
 from ..segments import Delimiters, Segment
-from .compiler import JOIN, CLoop, CompiledGuide, CSeg, fast_matcher, transitions
+from .compiler import JOIN, UNBUILT, CLoop, CompiledGuide, CSeg, fast_matcher, transitions
 from .elements import (
     T_AN,
     T_DT,
@@ -376,13 +376,13 @@ class _Walk:
         for seg in it:  # (after the loop, seg is the last segment)
             sid = seg.id
             els = seg.elements
-            table = cur.trans
-            if table is None:
-                table = transitions(cur)
-            entry = table.get(sid)
-            if entry is None:
-                self._not_found(seg, frames)
-                continue
+            try:  # (a missing key raises: rare, and a raise costs only then)
+                entry = cur.trans[sid]
+            except KeyError:
+                entry = transitions(cur).get(sid) if cur.trans is UNBUILT else None
+                if entry is None:
+                    self._not_found(seg, frames)
+                    continue
             p0, comp, mapping, chosen, cands = entry
             if mapping is not None:
                 try:  # (p0 >= 0 here; an absent qualifier is rare, a raise costs only then)
