@@ -1,6 +1,7 @@
 """Benchmark the X12 engine beside pyx12 and the plain ``str.split`` floor, in one run.
 
     python bench/x12.py [--sets 10000] [--small-files 1000] [--rss-mb 200] [--pyx12-sets 300]
+                        [--repeat 5] [--identical] [--many 16000] [--rejects-mb 51]
 
 Measures, on files generated in a temporary folder from our synthetic fixtures:
 
@@ -12,10 +13,18 @@ Measures, on files generated in a temporary folder from our synthetic fixtures:
   is subtracted so the per-segment rates compare) and on small files (map load included, as
   pyx12 does per file);
 * the ``str.split`` floor (split on terminator, then on element separator, nothing else);
-* peak RSS of a subprocess validating a generated 200 MB 837P file (``resource.getrusage``).
+* peak RSS of a subprocess validating a generated 200 MB 837P file (``resource.getrusage``);
+* issue 14's stress files, each in a fresh process (CPU, wall time, peak RSS): 16,000
+  one-set interchanges (12.8 MB; target < 3 s, < 200 MB) and 51 MB of rejected sets
+  (target < 300 MB), validated with their TA1 content and 999 JSON built.
+
+Validation runs as the service runs it: SNIP types 1-5 (``snip_level=4, code_sets=True``).
+The large files give each set its own ids, names, dates, amounts and codes (``vary``;
+``--identical`` repeats the fixture's values, as the bench did before issue 14).
 
 Rates are per CPU second of the measuring process (the box is shared; both engines are
-single-threaded).  The last line is our/pyx12 ratio of full-validation segments/s.
+single-threaded), the best of ``--repeat`` rounds in which the engines take turns.  The
+last line is our/pyx12 ratio of full-validation segments/s.
 """
 
 from __future__ import annotations
@@ -128,6 +137,41 @@ def make_sized(name: str, megabytes: int, path: Path) -> int:
     return make_large(name, max(1, megabytes * 1_000_000 // per_set), path)
 
 
+def make_many(count: int, path: Path) -> int:
+    """``count`` one-set 837P interchanges in one file (ISA13/GS06 1..n); return its bytes.
+
+    Issue 14: 16,000 small interchanges in 12.8 MB took 36 s when the reader re-scanned
+    the rest of its buffer per interchange."""
+    text = (FIXTURES / "837p.x12").read_text()
+    with path.open("w", encoding="ascii") as out:
+        for n in range(1, count + 1):
+            out.write(text.replace("000000101", f"{n:09d}").replace("*101*", f"*{n}*"))
+    return path.stat().st_size
+
+
+def make_rejects(megabytes: int, path: Path) -> int:
+    """One interchange of about ``megabytes`` MB whose 837P sets are all rejected (a bad
+    date, state and diagnosis pointer each); return its set count.
+
+    Issue 14: about 0.75 KB of report per rejected set (51 MB of rejects: 1.9 GB peak)."""
+    head, body, tail = _parts("837p.x12")
+    middle = (
+        "".join(body[1:-1])
+        .replace("DMG*D8*19800115*F", "DMG*D8*19801315*F")
+        .replace("N4*TESTCITY*NY*10001~", "N4*TESTCITY*N1*10001~")
+        .replace("SV1*HC:99213*100.00*UN*1***1", "SV1*HC:99213*100.00*UN*1***X")
+    )
+    per_set = len(middle) + 60
+    sets = max(1, megabytes * 1_000_000 // per_set)
+    gs06 = head.splitlines()[1].split("*")[6]
+    with path.open("w", encoding="ascii") as out:
+        out.write(head)
+        for n in range(1, sets + 1):
+            out.write(f"ST*837*{n:09d}*005010X222A1~\n{middle}SE*{len(body)}*{n:09d}~\n")
+        out.write(f"GE*{sets}*{gs06}~\n" + tail.split("\n", 1)[1])
+    return sets
+
+
 PYX12_KINDS = {"834", "835", "837p", "837i", "277ca", "999"}
 
 
@@ -213,6 +257,40 @@ print(r.segment_count, dt, rss, r.bytes_read, len(r.interchanges[0].groups[0].se
 """
 
 
+STRESS_CHILD = """
+import resource, sys, time
+sys.path.insert(0, {repo!r})
+from edi_platform.x12 import ack_999_json, ta1_content, validate
+validate({warm!r})  # the guide compiled, as in a running worker
+t, w = time.process_time(), time.perf_counter()
+r = validate({path!r})
+for ic in r.interchanges:
+    ta1_content(ic)
+    for g in ic.groups:
+        ack_999_json(g)
+dt, wall = time.process_time() - t, time.perf_counter() - w
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rejected = sum(g.sets.rejected for ic in r.interchanges for g in ic.groups)
+print(len(r.interchanges), rejected, dt, wall, rss, r.bytes_read, r.issues_dropped)
+"""
+
+
+def stress(label: str, path: Path, targets: str) -> None:
+    """Validate ``path`` and build its acks (TA1 content, 999 JSON) in a fresh process;
+    print CPU and wall time and peak RSS (of the whole process, guides included)."""
+    code = STRESS_CHILD.format(repo=str(REPO), warm=str(FIXTURES / "837p.x12"), path=str(path))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"the {label} run failed")
+    ics, rejected, dt, wall, rss_kb, size, dropped = done.stdout.split()
+    print(
+        f"{label}: {int(size) / 1e6:,.1f} MB, {int(ics):,} interchanges, {int(rejected):,} "
+        f"sets rejected ({int(dropped):,} findings over the caps counted, not kept): "
+        f"{float(dt):.1f} CPU s ({float(wall):.1f} s wall) validate + TA1 + 999, "
+        f"peak RSS {int(rss_kb) / 1024:,.0f} MB  [targets: {targets}]"
+    )
+
+
 def main() -> None:
     """Run the benchmark and print the figures."""
     ap = argparse.ArgumentParser()
@@ -227,6 +305,10 @@ def main() -> None:
         help="every set with the fixture's own values (as before issue 14; memos then hit)",
     )
     ap.add_argument("--repeat", type=int, default=5, help="runs per figure (the best counts)")
+    ap.add_argument(
+        "--many", type=int, default=16_000, help="interchanges in the many-interchange file"
+    )
+    ap.add_argument("--rejects-mb", type=int, default=51, help="MB of rejected sets (0 skips)")
     args = ap.parse_args()
     global REPEAT
     REPEAT = max(1, args.repeat)
@@ -310,6 +392,16 @@ def main() -> None:
                 f"in {dt:.1f} CPU s ({count / dt:,.0f} seg/s), peak RSS {rss_kb / 1024:,.0f} MB"
             )
             os.unlink(rss_file)
+        if args.many:
+            many = folder / "many.x12"
+            make_many(args.many, many)
+            stress(f"{args.many:,} interchanges", many, "< 3 s, < 200 MB")
+            os.unlink(many)
+        if args.rejects_mb:
+            rejects = folder / "rejects.x12"
+            make_rejects(args.rejects_mb, rejects)
+            stress("rejected sets", rejects, "< 300 MB")
+            os.unlink(rejects)
         ratio = sum(ratios) / len(ratios)
         print(f"our/pyx12 ratio (segments/s, full validation): {ratio:.1f}x")
 

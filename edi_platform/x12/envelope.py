@@ -8,6 +8,7 @@ X12 TA105 list (I18): 013 is "invalid security information value", 021 the IEA01
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Callable
 
 from edi_platform.x12.codes import FUNCTIONAL_GROUPS, ID_QUALIFIERS, TA1_ACK_CODES, TA1_NOTE_CODES
@@ -71,24 +72,28 @@ def _digits(value: str) -> bool:
     return value.isascii() and value.isdigit()
 
 
+@functools.lru_cache(maxsize=4096)
 def is_valid_yymmdd(value: str) -> bool:
-    """ISA09: YYMMDD, a real calendar date (YY read as 20YY for leap years)."""
+    """ISA09: YYMMDD, a real calendar date (YY read as 20YY for leap years); memoised (a
+    file of many interchanges repeats its dates)."""
     if len(value) != 6 or not _digits(value):
         return False
     year, month, day = 2000 + int(value[:2]), int(value[2:4]), int(value[4:])
     return 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
 
 
+@functools.lru_cache(maxsize=4096)
 def is_valid_ccyymmdd(value: str) -> bool:
-    """GS04 and other DT elements of 8: CCYYMMDD, a real calendar date."""
+    """GS04 and other DT elements of 8: CCYYMMDD, a real calendar date (memoised)."""
     if len(value) != 8 or not _digits(value):
         return False
     year, month, day = int(value[:4]), int(value[4:6]), int(value[6:])
     return year >= 1 and 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
 
 
+@functools.lru_cache(maxsize=4096)
 def is_valid_hhmm(value: str, *, max_len: int = 4) -> bool:
-    """HHMM (and HHMMSS, HHMMSSD..  up to ``max_len``), 24-hour clock."""
+    """HHMM (and HHMMSS, HHMMSSD..  up to ``max_len``), 24-hour clock (memoised)."""
     if not 4 <= len(value) <= max_len or not _digits(value) or len(value) == 5:
         return False
     if int(value[:2]) > 23 or int(value[2:4]) > 59:
@@ -117,7 +122,15 @@ def check_isa(
     version = raw[11]
     # A file of many interchanges repeats one sender's ISA but for the date, time and control
     # number: the other elements (and the delimiters) are judged once per process.
-    static = (*raw[:8], *raw[10:12], *raw[13:], delimiters)
+    static = (
+        *raw[:8],
+        *raw[10:12],
+        *raw[13:],
+        delimiters.element,
+        delimiters.repetition,
+        delimiters.component,
+        delimiters.segment,
+    )
     widths = _ISA_WIDTHS_DYNAMIC if static in _GOOD_STATIC else _ISA_WIDTHS
     for pos, width, code in widths:
         value = raw[pos - 1]
