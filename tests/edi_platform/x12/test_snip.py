@@ -196,6 +196,21 @@ SITUATIONAL = [
         ("NM1", "I9", 4, [], ["CLM01", "SITUATIONAL TRIGGER"]),
     ),
     (
+        "837P 2420A not used when it repeats the claim's rendering NPI",
+        "837p.x12",
+        [
+            (b"LX*1~", b"NM1*82*1*DOC*JANE****XX*1245319599~\nLX*1~"),
+            (b"D8*20251215~", b"D8*20251215~\nNM1*82*1*DOC*JANE****XX*1245319599~"),
+            (b"SE*23*", b"SE*25*"),
+        ],
+        [
+            (b"LX*1~", b"NM1*82*1*DOC*JANE****XX*1245319599~\nLX*1~"),
+            (b"D8*20251215~", b"D8*20251215~\nNM1*82*1*DOC*JOHN****XX*1245319607~"),
+            (b"SE*23*", b"SE*25*"),
+        ],
+        ("NM1", "I9", 4, [], ["CLM01", "SITUATIONAL TRIGGER"]),
+    ),
+    (
         "837P SV107 points to a diagnosis sent",
         "837p.x12",
         [(b"SV1*HC:99213*100.00*UN*1***1", b"SV1*HC:99213*100.00*UN*1***2")],
@@ -243,6 +258,13 @@ SITUATIONAL = [
         "834.x12",
         [(b"INS*Y*18*", b"INS*Y*19*")],
         None,
+        ("INS", "8", 4, [(2, None, "7")], ["SITUATIONAL TRIGGER"]),
+    ),
+    (
+        "834 dependent is not self",
+        "834.x12",
+        [(b"INS*Y*18*", b"INS*N*18*")],
+        [(b"INS*Y*18*", b"INS*N*19*")],
         ("INS", "8", 4, [(2, None, "7")], ["SITUATIONAL TRIGGER"]),
     ),
     (
