@@ -154,7 +154,7 @@ def parse(text: str, name: str, origin: str = "") -> CodeList:
 
 
 _cache: dict[str, tuple[float, CodeList | None]] = {}
-_checked: dict[str, tuple[float, str, CodeList | None]] = {}  # name -> (when, dir, list)
+_checked: dict[str, tuple[float, Path, CodeList | None]] = {}  # name -> (when, dir, list)
 _lock = threading.Lock()
 RECHECK_SECONDS = 2.0  # a refreshed file is seen within this time, without a stat per code
 
@@ -166,10 +166,11 @@ def get_list(name: str) -> CodeList | None:
     recent = _checked.get(name)
     # (the environment and the files are looked at again after RECHECK_SECONDS: reading
     # os.environ for every code checked would cost more than the check)
-    if recent is not None and now - recent[0] < RECHECK_SECONDS and recent[1] == str(PACKAGE_DIR):
+    # (the package folder is compared by identity: tests point PACKAGE_DIR elsewhere)
+    if recent is not None and now - recent[0] < RECHECK_SECONDS and recent[1] is PACKAGE_DIR:
         return recent[2]
     loaded = _load(name)
-    _checked[name] = (now, str(PACKAGE_DIR), loaded)
+    _checked[name] = (now, PACKAGE_DIR, loaded)
     return loaded
 
 
