@@ -320,15 +320,6 @@ def main() -> None:
         folder = Path(tmp)
         ratios = []
         child = None
-        if args.rss_mb:
-            # the long 200 MB run goes on the other core meanwhile; its figures are its own
-            # CPU time and peak RSS, so running beside the rest does not change them much
-            rss_file = folder / f"837P_{args.rss_mb}MB.x12"
-            make_sized("837p.x12", args.rss_mb, rss_file)
-            code = RSS_CHILD.format(repo=str(REPO), path=str(rss_file))
-            child = subprocess.Popen(
-                [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
-            )
         for label, fixture in (("834", "834.x12"), ("837P", "837p.x12")):
             big = folder / f"{label}_{args.sets}.x12"
             make_large(fixture, args.sets, big, identical=args.identical)
@@ -375,6 +366,15 @@ def main() -> None:
             f"({len(subset)} files) | ours/pyx12 {(len(small) / dt) / (len(subset) / py_dt):.0f}x"
         )
 
+        if args.rss_mb:
+            # after the rate measurements, not beside them: on a shared 2-core box a child
+            # on the other core slows the measured rounds (caches, memory bandwidth)
+            rss_file = folder / f"837P_{args.rss_mb}MB.x12"
+            make_sized("837p.x12", args.rss_mb, rss_file)
+            code = RSS_CHILD.format(repo=str(REPO), path=str(rss_file))
+            child = subprocess.Popen(
+                [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
+            )
         if child is not None:
             stdout, _ = child.communicate()
             if child.returncode:
