@@ -183,6 +183,11 @@ INBOUND_SINGLE_TRANSACTION_MAX_BYTES = env.int(
 # Worker processes the inbox poller uses for a burst of files (1 = in the poller itself).
 INBOUND_INBOX_WORKERS = env.int("INBOUND_INBOX_WORKERS", default=1)
 INBOUND_INBOX_MIN_AGE_SECONDS = env.int("INBOUND_INBOX_MIN_AGE_SECONDS", default=5)
+# Limits on one received file (a partner may set its own): past them it is rejected with the
+# reason instead of exhausting the machine.
+INBOUND_MAX_FILE_MB = env.int("INBOUND_MAX_FILE_MB", default=2048)
+INBOUND_MAX_INTERCHANGES = env.int("INBOUND_MAX_INTERCHANGES", default=100_000)
+INBOUND_MAX_SETS = env.int("INBOUND_MAX_SETS", default=2_000_000)
 # A worker processing a batch renews its lease every third of this; a batch whose lease ran
 # out unfinished is taken over by the recovery schedule.
 INBOUND_LEASE_SECONDS = env.int("INBOUND_LEASE_SECONDS", default=60)

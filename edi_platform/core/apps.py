@@ -10,6 +10,7 @@ class CoreConfig(AppConfig):
         # Bind @shared_task to our Celery app in every Django process (web, commands, tests).
         from edi_platform.celery import app  # noqa: F401
 
+        from . import checks  # noqa: F401  (registers the system checks)
         from .phi import classify
 
         classify("core.SchedulerHeartbeat")  # a timestamp and a host name: no PHI

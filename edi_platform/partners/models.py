@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -44,6 +47,12 @@ class ControlNumberScope(models.TextChoices):
 class VersionFallback(models.TextChoices):
     NEAREST = "nearest", "Validate against the nearest guide version"
     REJECT = "reject", "Reject unknown guide versions (IK502 I6)"
+
+
+class SnipLevel(models.IntegerChoices):
+    SYNTAX_AND_GUIDE = 2, "2: syntax and the implementation guide"
+    BALANCING = 3, "3: + balancing"
+    SITUATIONAL = 4, "4: + situational rules"
 
 
 class TradingPartner(models.Model):
@@ -89,6 +98,26 @@ class TradingPartner(models.Model):
         choices=VersionFallback,
         default=VersionFallback.NEAREST,
     )
+
+    # Validation of what they send: WEDI SNIP types 1-2 (syntax, the guide) always run.
+    snip_level = models.PositiveSmallIntegerField(
+        "highest SNIP type enforced",
+        choices=SnipLevel,
+        default=SnipLevel.SITUATIONAL,
+        help_text="3 adds balancing (claim and line totals, 835 money); 4 adds the guides' "
+        "situational rules.",
+    )
+    code_sets = models.BooleanField(
+        "check code sets (SNIP type 5)",
+        default=True,
+        help_text="NPI check digits, ICD-10 / CPT / HCPCS shapes, place of service, "
+        "CARC/RARC and claim status codes as of the service date, states and ZIP codes.",
+    )
+    # Limits on one received file (empty: the site defaults INBOUND_MAX_*): a file past a
+    # limit is rejected with the reason instead of exhausting the machine.
+    max_file_mb = models.PositiveIntegerField("max file size (MB)", null=True, blank=True)
+    max_interchanges = models.PositiveIntegerField(null=True, blank=True)
+    max_sets = models.PositiveIntegerField("max transaction sets", null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -177,3 +206,21 @@ class TradingPartner(models.Model):
                 errors[field] = "GS application codes are 2–15 characters."
         if errors:
             raise ValidationError(errors)
+
+    def validation_options(self) -> dict[str, Any]:
+        """The engine's ``validate`` keywords this partner's files are checked with."""
+        return {
+            "snip_level": self.snip_level,
+            "code_sets": self.code_sets,
+            **file_limits(self),
+        }
+
+
+def file_limits(partner: TradingPartner | None) -> dict[str, int]:
+    """The limits on one received file (the partner's, else the site's INBOUND_MAX_*)."""
+    mb = (partner.max_file_mb if partner else None) or settings.INBOUND_MAX_FILE_MB
+    interchanges = (
+        partner.max_interchanges if partner else None
+    ) or settings.INBOUND_MAX_INTERCHANGES
+    sets = (partner.max_sets if partner else None) or settings.INBOUND_MAX_SETS
+    return {"max_file_bytes": mb * 1024 * 1024, "max_interchanges": interchanges, "max_sets": sets}

@@ -25,6 +25,9 @@ SIMPLE_FIELDS = (
     "ta1_policy",
 )
 OPTIONAL_FIELDS = ("control_number_scope", "version_fallback")
+# Validation options: a number (or null for the site default) / true or false.
+NUMBER_FIELDS = ("snip_level", "max_file_mb", "max_interchanges", "max_sets")
+BOOLEAN_FIELDS = ("active", "code_sets")
 DELIMITER_FIELDS = {
     "element": "element_separator",
     "component": "component_separator",
@@ -59,17 +62,23 @@ class PartnerImportResult:
 
 
 def _entry_values(entry: dict[str, Any], where: str, problems: list[str]) -> dict[str, Any]:
-    known = set(SIMPLE_FIELDS) | set(OPTIONAL_FIELDS) | {"delimiters"}
+    known = set(SIMPLE_FIELDS) | set(OPTIONAL_FIELDS) | set(NUMBER_FIELDS) | {"delimiters"}
+    known.add("code_sets")
     for key in sorted(set(entry) - known):
         problems.append(f"{where}: unknown key '{key}'")
     for key in REQUIRED_KEYS:
         if key not in entry:
             problems.append(f"{where}: {key}: required")
-    values = {k: entry[k] for k in (*SIMPLE_FIELDS, *OPTIONAL_FIELDS) if k in entry}
+    names = (*SIMPLE_FIELDS, *OPTIONAL_FIELDS, *NUMBER_FIELDS, "code_sets")
+    values = {k: entry[k] for k in names if k in entry}
     for key, value in values.items():
-        if key == "active":
+        if key in BOOLEAN_FIELDS:
             if not isinstance(value, bool):
-                problems.append(f"{where}: active: must be true or false")
+                problems.append(f"{where}: {key}: must be true or false")
+        elif key in NUMBER_FIELDS:
+            ok = value is None or (isinstance(value, int) and not isinstance(value, bool))
+            if not ok or (key == "snip_level" and value is None):
+                problems.append(f"{where}: {key}: must be a whole number")
         elif not isinstance(value, str):
             problems.append(f"{where}: {key}: must be a string")
     delimiters = entry.get("delimiters", {})
@@ -170,6 +179,7 @@ def partner_to_entry(partner: TradingPartner) -> dict[str, Any]:
     """One partner in the configuration-file format."""
     entry: dict[str, Any] = {key: getattr(partner, key) for key in SIMPLE_FIELDS}
     entry.update({key: getattr(partner, key) for key in OPTIONAL_FIELDS})
+    entry.update({key: getattr(partner, key) for key in (*NUMBER_FIELDS, "code_sets")})
     entry["delimiters"] = {key: getattr(partner, f) for key, f in DELIMITER_FIELDS.items()}
     return entry
 

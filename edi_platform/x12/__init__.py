@@ -13,6 +13,9 @@ Public API (used by the inbound and outbound apps):
 * :func:`render_999_interchange`, :func:`render_ta1_interchange` — bytes of the ack interchange
   from contents + :class:`EnvelopeParams` (deterministic; control numbers are parameters).
 * :func:`build_interchange`, :func:`validate_envelope` — outbound builder and its check.
+* :func:`validate_outbound` — envelope + own-guide check of any interchange we built
+  (999, TA1, 271, 277, 277CA, 835) before it leaves.
+* :func:`code_list_status` — warnings about missing or out-of-date SNIP 5 code lists.
 """
 
 from edi_platform.x12.acks import (
@@ -27,6 +30,7 @@ from edi_platform.x12.acks import (
     ta1_wanted,
 )
 from edi_platform.x12.builder import build_interchange, validate_envelope
+from edi_platform.x12.codelists import code_list_status
 from edi_platform.x12.engine import guides_available, validate
 from edi_platform.x12.model import (
     FunctionalGroup,
@@ -37,6 +41,7 @@ from edi_platform.x12.model import (
     iter_transaction_sets,
     read,
 )
+from edi_platform.x12.outbound import validate_outbound
 from edi_platform.x12.report import (
     EnvelopeIssue,
     GroupReport,
@@ -65,6 +70,7 @@ __all__ = [
     "build_999",
     "build_interchange",
     "build_ta1",
+    "code_list_status",
     "guides_available",
     "iter_transaction_sets",
     "read",
@@ -74,4 +80,5 @@ __all__ = [
     "ta1_wanted",
     "validate",
     "validate_envelope",
+    "validate_outbound",
 ]

@@ -1,18 +1,23 @@
 """Command line for the X12 engine.
 
     python -m edi_platform.x12 validate FILE... [--ack-dir DIR] [--format text|json]
+                                  [--snip-level N] [--no-code-sets]
+    python -m edi_platform.x12 codes status
+    python -m edi_platform.x12 codes refresh NAME FILE
 
 Exit status: 0 when every file is accepted, 1 when any is rejected, accepted with errors or not
 X12, 2 on usage errors (bad options, missing file).  With ``--ack-dir`` it writes the 999 and
-TA1 it would send as NAME.999 and NAME.ta1, numbered with control number 1 (stand-alone run).
+TA1 it would send as NAME.999 and NAME.ta1; each ack interchange of the run takes the next
+control number (1, 2, ...) as its ISA13 and GS06 (stand-alone run).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,6 +29,13 @@ from edi_platform.x12.acks import (
     ta1_wanted,
 )
 from edi_platform.x12.builder import BuildError, EnvelopeParams
+from edi_platform.x12.codelists import (
+    LISTS,
+    CodeListError,
+    code_list_status,
+    get_list,
+    refresh_list,
+)
 from edi_platform.x12.codes import (
     AK9_ERROR_CODES,
     IK3_ERROR_CODES,
@@ -111,7 +123,7 @@ def format_text(report: ValidationReport) -> str:
     return "\n".join(out)
 
 
-def _ack_envelope(ic: InterchangeReport) -> EnvelopeParams:
+def _ack_envelope(ic: InterchangeReport, control_number: int) -> EnvelopeParams:
     # we answer as the receiver of the inbound interchange, to its sender
     h = ic.header
     d = ic.delimiters or Delimiters()
@@ -127,22 +139,33 @@ def _ack_envelope(ic: InterchangeReport) -> EnvelopeParams:
         receiver_gs_code=(h.sender_id or "UNKNOWN")[:15],
         usage_indicator=h.usage if h.usage in ("P", "T", "I") else "P",
         delimiters=Delimiters(d.element, rep, d.component, d.segment),
-        isa13=1,
-        gs06=1,
+        isa13=control_number,
+        gs06=control_number,
         timestamp=STANDALONE_TIMESTAMP,
         line_break=True,
     )
 
 
-def write_acks(report: ValidationReport, ack_dir: Path, name: str, ta1_policy: str) -> list[Path]:
-    """Write NAME.999 (groups that are not acknowledgments) and NAME.ta1 when due."""
+def write_acks(
+    report: ValidationReport,
+    ack_dir: Path,
+    name: str,
+    ta1_policy: str,
+    numbers: Iterator[int] | None = None,
+) -> list[Path]:
+    """Write NAME.999 (groups that are not acknowledgments) and NAME.ta1 when due.
+
+    Each acknowledgment interchange takes the next number of ``numbers`` as its ISA13 and
+    GS06 (one counter for the whole run, so no two interchanges we write share an ISA13).
+    """
+    numbers = numbers if numbers is not None else itertools.count(1)
     written: list[Path] = []
     ta1_parts: list[bytes] = []
     ack_parts: list[bytes] = []
     for ic in report.interchanges:
         try:
-            envelope = _ack_envelope(ic)
             if ta1_wanted(ic, ta1_policy):  # type: ignore[arg-type]
+                envelope = _ack_envelope(ic, next(numbers))
                 ta1_parts.append(render_ta1_interchange([ta1_content(ic)], envelope=envelope))
             contents = [
                 ack_999_content(g)
@@ -150,6 +173,7 @@ def write_acks(report: ValidationReport, ack_dir: Path, name: str, ta1_policy: s
                 if g.acknowledgeable and not g.is_acknowledgment
             ]
             if contents:
+                envelope = _ack_envelope(ic, next(numbers))
                 st02s = [f"{n:04d}" for n in range(1, len(contents) + 1)]
                 ack_parts.append(render_999_interchange(contents, envelope=envelope, st02s=st02s))
         except BuildError as exc:
@@ -177,7 +201,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="TA1 policy for --ack-dir (default: on_request, i.e. ISA14=1)",
     )
     v.add_argument("--version-fallback", choices=("nearest", "reject"), default="nearest")
+    v.add_argument(
+        "--snip-level",
+        type=int,
+        choices=range(1, 8),
+        default=4,
+        metavar="N",
+        help="highest WEDI SNIP type enforced among 3-4 (default 4; 1-2 always run)",
+    )
+    v.add_argument(
+        "--no-code-sets", action="store_true", help="skip SNIP type 5 (external code sets)"
+    )
+    c = sub.add_parser("codes", help="the external code lists SNIP type 5 uses")
+    codes_sub = c.add_subparsers(dest="codes_command", required=True)
+    codes_sub.add_parser("status", help="missing or out-of-date lists (exit 1 when any)")
+    r = codes_sub.add_parser("refresh", help="install a list from a CSV file you supply")
+    r.add_argument("name", choices=sorted(LISTS))
+    r.add_argument("file", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "codes":
+        return _codes(args)
 
     missing = [f for f in args.files if not Path(f).is_file()]
     if missing:
@@ -192,8 +235,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("note: implementation guides unavailable, envelope checks only")
     status = 0
     results = []
+    numbers = itertools.count(1)  # ISA13/GS06 of the acks written in this run
     for f in args.files:
-        report = validate(Path(f), version_fallback=args.version_fallback)
+        report = validate(
+            Path(f),
+            version_fallback=args.version_fallback,
+            snip_level=args.snip_level,
+            code_sets=not args.no_code_sets,
+        )
         if report.verdict != ACCEPTED:
             status = 1
         if args.format == "json":
@@ -201,13 +250,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(format_text(report))
         if args.ack_dir is not None:
-            for path in write_acks(report, args.ack_dir, Path(f).name, args.ta1):
+            for path in write_acks(report, args.ack_dir, Path(f).name, args.ta1, numbers):
                 if args.format == "text":
                     print(f"  wrote {path}")
     if args.format == "json":
         json.dump({"files": results}, sys.stdout, indent=1)
         sys.stdout.write("\n")
     return status
+
+
+def _codes(args: argparse.Namespace) -> int:
+    """``codes status`` / ``codes refresh NAME FILE``."""
+    if args.codes_command == "status":
+        warnings = code_list_status()
+        for name in sorted(LISTS):
+            loaded = get_list(name)
+            if loaded is not None:
+                as_of = loaded.as_of.isoformat() if loaded.as_of else "unknown"
+                kind = "complete" if loaded.complete else "subset"
+                print(f"{name}: {len(loaded.codes)} codes ({kind}), as of {as_of}: {loaded.path}")
+        for warning in warnings:
+            print(f"warning: {warning}")
+        return 1 if warnings else 0
+    try:
+        path = refresh_list(args.name, args.file)
+    except CodeListError as exc:
+        print(f"error: {args.file}: {exc} (nothing changed)", file=sys.stderr)
+        return 1
+    loaded = get_list(args.name)
+    count = len(loaded.codes) if loaded is not None else 0
+    print(f"{args.name}: {count} codes installed in {path}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -14,11 +14,24 @@ Rendering is deterministic: same contents and parameters → same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from itertools import islice
 from typing import Any, Literal
 
 import orjson
 
+from edi_platform.x12.ack_values import (
+    BUSINESS_CONTEXT_NAMES,
+    ak101,
+    ak201,
+    fit_an,
+    fit_id,
+    fit_n0,
+    ik402,
+    segment_id,
+    st_element_notes,
+)
 from edi_platform.x12.builder import (
     EnvelopeParams,
     _check_params,
@@ -27,7 +40,12 @@ from edi_platform.x12.builder import (
     isa_segment,
     render_segment,
 )
+from edi_platform.x12.codes import AK9_ERROR_CODES, IK5_ERROR_CODES
+from edi_platform.x12.envelope import is_valid_hhmm, is_valid_yymmdd
+from edi_platform.x12.issues import Context, element_snip, segment_snip
+from edi_platform.x12.numbers import clamp, is_ascii_digits
 from edi_platform.x12.report import GroupReport, InterchangeReport, SetReport
+from edi_platform.x12.segments import Delimiters
 
 __all__ = [
     "ACK_999_VERSION",
@@ -45,7 +63,13 @@ __all__ = [
 
 ACK_999_VERSION = "005010X231A1"
 IK404_MAX = 99  # IK404 is AN 1/99
+AK9_COUNT_MAX = 999_999  # AK902-AK904 are N0 1/6
+# codes X231A1 lists for AK905-AK909 (DE 716) and IK502-IK506 (DE 618) that we emit
+AK905_CODES = frozenset(AK9_ERROR_CODES)
+IK502_CODES = frozenset(IK5_ERROR_CODES)
 _SETS_PER_CHUNK = 1000
+_AK2_MEMO: dict[tuple[str, str, str], tuple[str, str]] = {}
+_AK2_MEMO_MAX = 4096
 
 Ta1Policy = Literal["never", "on_request", "always", "on_error"]
 
@@ -66,21 +90,26 @@ def ta1_wanted(interchange: InterchangeReport, policy: Ta1Policy) -> bool:
 
 
 def _digits_or(value: str, width: int) -> str:
-    return value if len(value) == width and value.isdigit() else "0" * width
+    return value if len(value) == width and is_ascii_digits(value) else "0" * width
 
 
-def ta1_content(interchange: InterchangeReport) -> dict[str, Any]:
+def ta1_content(
+    interchange: InterchangeReport, *, received: datetime | None = None
+) -> dict[str, Any]:
     """TA1 content for one inbound interchange (JSON-safe).
 
-    TA101-TA103 copy ISA13/ISA09/ISA10 (zeros when unreadable), TA104 is A/E/R and TA105 the
-    note code of the first interchange finding ("000" when none).
+    TA101-TA103 copy ISA13/ISA09/ISA10; TA104 is A/E/R and TA105 the note code of the first
+    interchange finding ("000" when none). A TA1 must itself be valid, so an ISA13 that is not
+    nine digits is sent as zeros, and an ISA09/ISA10 that is not a real date/time as the time
+    the interchange was ``received`` (now when not given; the TA105 code says what was wrong).
     """
     h = interchange.header
+    when = received if received is not None else datetime.now(UTC)
     return {
         "type": "TA1",
         "control_number": _digits_or(h.control_number, 9),
-        "date": _digits_or(h.date, 6),
-        "time": _digits_or(h.time, 4),
+        "date": h.date if is_valid_yymmdd(h.date) else when.strftime("%y%m%d"),
+        "time": h.time if is_valid_hhmm(h.time) else when.strftime("%H%M"),
         "ack_code": interchange.ta1_code,
         "note_code": interchange.ta1_note,
         "original_sender": [h.sender_qualifier, h.sender_id],
@@ -92,9 +121,13 @@ def ack_999_content(group: GroupReport) -> dict[str, Any]:
     """999 content for one inbound functional group (JSON-safe).
 
     One AK2 per transaction set (also when ST03 is missing), IK3 with CTX and IK4 per finding,
-    IK5 with the set codes, AK9 with the group verdict, counts and codes.
+    IK5 with the set codes, AK9 with the group verdict, counts and codes. Every IK3/IK4 carries
+    the SNIP type of its finding (``"snip"``); values that X231A1 does not allow in our 999
+    are replaced as :mod:`edi_platform.x12.ack_values` describes. A group that is not
+    :attr:`~GroupReport.acknowledgeable` has no valid AK101 (``ak1[0]`` is then ``""``).
     """
-    return _group_content(group, [_set_response(s) for s in group.sets])
+    fid = _functional_id(group)
+    return _group_content(group, [_response(s, fid) for s in _compact(group.sets)], fid)
 
 
 def ack_999_json(group: GroupReport) -> bytes:
@@ -104,95 +137,248 @@ def ack_999_json(group: GroupReport) -> bytes:
     never holds 10^5 response dicts at once (about 400 bytes each, against about 50 bytes of
     JSON); one ``dumps`` per thousand costs less than one per set.
     """
+    fid = _functional_id(group)
     sets, count = group.sets, len(group.sets)
+    compact = _compact(sets)
     pieces = [
-        orjson.dumps([_set_response(s) for s in sets[start : start + _SETS_PER_CHUNK]])[1:-1]
-        for start in range(0, count, _SETS_PER_CHUNK)
+        orjson.dumps([_response(s, fid) for s in islice(compact, _SETS_PER_CHUNK)])[1:-1]
+        for _ in range(0, count, _SETS_PER_CHUNK)
     ]
-    return orjson.dumps(_group_content(group, orjson.Fragment(b"[" + b",".join(pieces) + b"]")))
+    chunks = orjson.Fragment(b"[" + b",".join(pieces) + b"]")
+    return orjson.dumps(_group_content(group, chunks, fid))
 
 
-def _group_content(group: GroupReport, sets: Any) -> dict[str, Any]:
+def _functional_id(group: GroupReport) -> str:
+    return ak101(group.header.functional_id, sorted(group.sets.ids())) or ""
+
+
+def _group_content(group: GroupReport, sets: Any, functional_id: str) -> dict[str, Any]:
     h = group.header
     return {
         "type": "999",
-        "ak1": [h.functional_id, h.control_number, h.version],
+        "ak1": [functional_id, h.control_number, h.version],
         "sets": sets,
-        "ak9": [group.ack_code, group.included, group.received, group.accepted, *group.codes],
+        # AK902-AK904 are N0 1/6: a count above 999,999 cannot be written, so it is clamped
+        "ak9": [
+            group.ack_code,
+            clamp(group.included, AK9_COUNT_MAX),
+            clamp(group.received, AK9_COUNT_MAX),
+            clamp(group.accepted, AK9_COUNT_MAX),
+            *[c for c in group.codes if c in AK905_CODES][:5],
+        ],
     }
 
 
-def _set_response(s: SetReport) -> dict[str, Any]:
+def _context(c: Context) -> dict[str, Any]:
+    return {
+        "name": c.name,
+        "reference": c.reference,
+        "segment_id": c.segment_id or "",
+        "position": c.position,
+        "loop_id": c.loop_id or "",
+        "element_position": c.element_position,
+    }
+
+
+def _compact(sets: Iterable[SetReport]) -> Iterator[SetReport | tuple[str, str, str]]:
+    compact = getattr(sets, "compact", None)  # a SetList: clean sets without report objects
+    return compact() if compact is not None else iter(sets)
+
+
+def _response(s: SetReport | tuple[str, str, str], functional_id: str) -> dict[str, Any]:
+    if type(s) is tuple:  # a clean accepted set: (ST01, ST02, ST03)
+        st01, st02, st03 = s
+        fixed = _ak2_fixed(st01, functional_id, st03)
+        if (
+            fixed[0] == st01
+            and fixed[1] == st03
+            and 4 <= len(st02) <= 9
+            and st02.isalnum()
+            and st02.isascii()
+        ):
+            return {"ak2": [st01, st02, st03], "ik3": [], "ik5": ["A"]}
+        s = SetReport(st01, st02, st03, 0, 0)
+    return _set_response(s, functional_id)  # type: ignore[arg-type]
+
+
+def _ak2_fixed(st01: str, functional_id: str, st03: str) -> tuple[str, str]:
+    # AK201 and AK203 depend on (ST01, AK101, ST03) only, which repeat across a group
+    key = (st01, functional_id, st03)
+    fixed = _AK2_MEMO.get(key)
+    if fixed is None:
+        fixed = (
+            ak201(st01, functional_id) or "",
+            st03 if _plain(st03, 35) or st03 == fit_an(st03, 35) else "",
+        )
+        if len(_AK2_MEMO) < _AK2_MEMO_MAX:
+            _AK2_MEMO[key] = fixed
+    return fixed
+
+
+def _set_response(s: SetReport, functional_id: str = "") -> dict[str, Any]:
     """The AK2 loop of one set: AK2, its IK3/CTX/IK4 findings, IK5."""
+    st01, st02, st03 = s.id, s.control_number, s.implementation_reference
+    fixed = _ak2_fixed(st01, functional_id, st03)
+    ak202 = st02 if 4 <= len(st02) <= 9 and st02.isalnum() and st02.isascii() else _st02(st02)
+    ak2 = (fixed[0], ak202, fixed[1])
+    issues = s.issues
+    codes = s.codes
+    ik5 = [s.ack_code, *[c for c in codes if c in IK502_CODES][:5]] if codes else [s.ack_code]
+    if fixed[0] == st01 and ak202 is st02 and fixed[1] == st03:
+        if not issues:  # the usual accepted set: nothing to say
+            return {"ak2": list(ak2), "ik3": [], "ik5": ik5}
+        notes = []
+    else:
+        notes = st_element_notes(st01, st02, st03, ak2=ak2)
     ik3s = []
-    for issue in s.issues:
+    if notes:
+        # what AK2 could not echo is said in an IK3 on the ST (one per set, first)
+        st_issue = next((i for i in issues if i.position == 1 and i.segment_id == "ST"), None)
+        if st_issue is None:
+            ik3s.append(
+                {
+                    "segment_id": "ST",
+                    "position": 1,
+                    "loop_id": "",
+                    "code": "8",
+                    "snip": 1,
+                    "contexts": [],
+                    "elements": notes,
+                }
+            )
+    for issue in issues:
         ik3s.append(
             {
                 "segment_id": issue.segment_id,
                 "position": issue.position,
                 "loop_id": issue.loop_id or "",
                 "code": issue.code or "8",
-                "contexts": [
-                    {
-                        "name": c.name,
-                        "reference": c.reference,
-                        "segment_id": c.segment_id or "",
-                        "position": c.position,
-                        "loop_id": c.loop_id or "",
-                        "element_position": c.element_position,
-                    }
-                    for c in issue.contexts
-                ],
+                "snip": segment_snip(issue),
+                "contexts": [_context(c) for c in issue.contexts],
                 "elements": [
                     {
                         "position": e.position,
                         "component": e.component,
                         "repetition": e.repetition,
-                        "reference": e.reference or "",
+                        "reference": ik402(e.reference),
                         "code": e.code,
                         # X12 forbids trailing blanks in AN values: send the copy trimmed
                         "bad_value": (e.bad_value or "").rstrip(" ")[:IK404_MAX],
+                        "snip": element_snip(e),
+                        "contexts": [_context(c) for c in e.contexts],
                     }
                     for e in issue.elements
-                ],
+                ]
+                + (notes if notes and issue.position == 1 and issue.segment_id == "ST" else []),
             }
         )
-    return {
-        "ak2": [s.id, s.control_number, s.implementation_reference],
-        "ik3": ik3s,
-        "ik5": [s.ack_code, *s.codes],
-    }
+    return {"ak2": list(ak2), "ik3": ik3s, "ik5": ik5}
 
 
-def _999_body(content: dict[str, Any]) -> list[list[Any]]:
-    body: list[list[Any]] = [["AK1", *content["ak1"]]]
+def _plain(value: str, max_len: int) -> bool:
+    # the usual echo: printable ASCII within bounds and no trailing blank (nothing to fit)
+    return len(value) <= max_len and value.isascii() and value.isprintable() and value[-1:] != " "
+
+
+def _st02(value: str) -> str:
+    # AK202 is AN 4/9: a short control number is zero-padded, a long one cut (IK4 on ST02
+    # says what was received)
+    v = fit_an(value, 9)
+    return v.rjust(4, "0") if len(v) < 4 else v
+
+
+def _999_body(content: dict[str, Any], d: Delimiters) -> list[list[Any]]:
+    """The 999 segments of one content, every value fitted to X231A1 with the delimiters
+    it will be written with (so a copied value can neither break the file nor the guide)."""
+    banned = d.element + d.component + d.segment + d.repetition
+    ak1 = content["ak1"]
+    gs06 = str(ak1[1])
+    body: list[list[Any]] = [
+        [
+            "AK1",
+            fit_id(str(ak1[0]), 2, 2),
+            gs06 if 1 <= len(gs06) <= 9 and is_ascii_digits(gs06) else "0",
+            fit_an(str(ak1[2]), 12, banned) or "UNKNOWN",
+        ]
+    ]
+    fitted: dict[tuple[str, str], tuple[str, str]] = {}  # (AK201, AK203) repeat per group
     for s in content["sets"]:
-        body.append(["AK2", *s["ak2"]])
+        ak2 = s["ak2"]
+        if len(ak2) != 3:
+            ak2 = [*ak2, "", "", ""][:3]
+        st01, st02, st03 = str(ak2[0]), str(ak2[1]), str(ak2[2])
+        pair = fitted.get((st01, st03))
+        if pair is None:
+            pair = fitted[st01, st03] = (fit_id(st01, 3, 3), fit_an(st03, 35, banned))
+        if not (4 <= len(st02) <= 9 and st02.isalnum() and st02.isascii()):
+            st02 = fit_an(st02, 9, banned)
+            st02 = st02.rjust(4, "0") if len(st02) < 4 else st02
+        body.append(["AK2", pair[0], st02, pair[1]])
         for ik3 in s["ik3"]:
             # IK303 is AN 1/4: a guide loop id like "2100A" does not fit, and a cut one
             # would name another loop, so it is left out (the content keeps it for people)
             loop_id = ik3["loop_id"] if len(ik3["loop_id"]) <= 4 else ""
-            body.append(["IK3", ik3["segment_id"], str(ik3["position"]), loop_id, ik3["code"]])
-            for c in ik3["contexts"]:
-                ctx: list[Any] = ["CTX", [c["name"], c["reference"]]]
-                if c["segment_id"]:
-                    ctx += [
-                        c["segment_id"],
-                        "" if c["position"] is None else str(c["position"]),
-                        c["loop_id"] if len(c["loop_id"]) <= 4 else "",
-                        "" if c["element_position"] is None else [str(c["element_position"])],
-                    ]
-                body.append(ctx)
+            body.append(
+                [
+                    "IK3",
+                    segment_id(str(ik3["segment_id"])),
+                    fit_n0(ik3["position"], 999_999),
+                    fit_an(loop_id, 4, banned),
+                    ik3["code"],
+                ]
+            )
+            body.extend(_ctx_segments(ik3["contexts"], banned, element_level=False))
             for e in ik3["elements"]:
-                pos = [str(e["position"])]
+                pos = [fit_n0(e["position"], 99)]
                 if e["component"] is not None or e["repetition"] is not None:
-                    pos.append("" if e["component"] is None else str(e["component"]))
+                    pos.append(fit_n0(e["component"], 99))
                 if e["repetition"] is not None:
-                    pos.append(str(e["repetition"]))
-                body.append(["IK4", pos, e["reference"], e["code"], e["bad_value"]])
+                    pos.append(fit_n0(e["repetition"], 9999))
+                body.append(
+                    [
+                        "IK4",
+                        pos,
+                        ik402(str(e["reference"] or "")),
+                        e["code"],
+                        fit_an(str(e["bad_value"] or ""), IK404_MAX, banned),
+                    ]
+                )
+                body.extend(_ctx_segments(e.get("contexts", ()), banned, element_level=True))
         body.append(["IK5", *s["ik5"]])
     body.append(["AK9", *(str(v) for v in content["ak9"])])
     return body
+
+
+def _ctx_segments(contexts: Any, banned: str, *, element_level: bool) -> list[list[Any]]:
+    """CTX segments as X231A1 shapes them: a situational trigger names the triggering segment
+    (CTX01-2 not used; at most 9 after an IK3, 10 after an IK4); a business unit context
+    (after an IK3 only, at most one) names one of the listed units and its value."""
+    out: list[list[Any]] = []
+    triggers = 0
+    business = 0
+    for c in contexts:
+        name = c["name"]
+        if name == "SITUATIONAL TRIGGER" and c["segment_id"]:
+            if triggers >= (10 if element_level else 9):
+                continue
+            triggers += 1
+            loop_id = c["loop_id"] if len(c["loop_id"]) <= 4 else ""
+            out.append(
+                [
+                    "CTX",
+                    [name],
+                    segment_id(str(c["segment_id"])),
+                    fit_n0(c["position"], 999_999),
+                    fit_an(loop_id, 4, banned),
+                    "" if c["element_position"] is None else [fit_n0(c["element_position"], 99)],
+                ]
+            )
+        elif name in BUSINESS_CONTEXT_NAMES and not element_level and not business:
+            reference = fit_an(str(c["reference"] or ""), 35, banned)
+            if reference:
+                business += 1
+                out.append(["CTX", [name, reference]])
+    return out
 
 
 def render_999_interchange(
@@ -202,7 +388,7 @@ def render_999_interchange(
     _check_params(envelope)
     segments = [isa_segment(envelope)]
     segments += build_group_segments(
-        [("999", _999_body(c)) for c in contents],
+        [("999", _999_body(c, envelope.delimiters)) for c in contents],
         envelope=envelope,
         functional_id="FA",
         version=ACK_999_VERSION,

@@ -7,10 +7,13 @@ outbound runs before persisting any file.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from edi_platform.x12.numbers import is_ascii_digits
 from edi_platform.x12.reader import SegmentReader
 from edi_platform.x12.segments import Delimiters
 
@@ -46,7 +49,7 @@ class EnvelopeParams:
     gs06: int
     timestamp: datetime
     ack_requested: str = "0"  # ISA14
-    line_break: bool = False  # write "\n" after each terminator (some partners want it)
+    line_break: bool = False  # "\n" after each terminator (not when the terminator is CR/LF)
 
 
 class BuildError(ValueError):
@@ -61,8 +64,40 @@ def _clean(value: str, delimiters: Delimiters) -> str:
     return value
 
 
+_last_delimiters: tuple = (None, None)  # (Delimiters, its pattern): renders repeat them
+
+
+def _other_delimiters(delimiters: Delimiters) -> re.Pattern[str]:
+    # the terminator, component and repetition separators, as one character class (the
+    # last pair used is kept, rebound at once so threads never see half of it)
+    global _last_delimiters
+    last = _last_delimiters
+    if last[0] is delimiters:
+        return last[1]
+    pattern = _delimiter_pattern(delimiters.segment, delimiters.component, delimiters.repetition)
+    _last_delimiters = (delimiters, pattern)
+    return pattern
+
+
+@functools.lru_cache(maxsize=64)
+def _delimiter_pattern(*chars: str) -> re.Pattern[str]:
+    return re.compile("[" + re.escape("".join(sorted(set(chars) - {""}))) + "]")
+
+
 def render_segment(segment: Sequence[Element], delimiters: Delimiters) -> str:
     """``["NM1", "IL", ...]`` → ``"NM1*IL*..."`` (no terminator), trailing empties trimmed."""
+    es = delimiters.element
+    try:
+        text = es.join(segment)  # type: ignore[arg-type]
+    except TypeError:  # a composite (a list) among the elements
+        text = None
+    if (
+        text is not None
+        and text.count(es) == len(segment) - 1
+        and not _other_delimiters(delimiters).search(text)
+    ):
+        # the usual segment: plain values with no delimiter inside, so nothing to clean
+        return text.rstrip(es)
     parts: list[str] = []
     for element in segment:
         if isinstance(element, str):
@@ -126,7 +161,10 @@ def isa_segment(env: EnvelopeParams) -> str:
 
 
 def _join(segments: list[str], env: EnvelopeParams) -> bytes:
-    end = env.delimiters.segment + ("\n" if env.line_break else "")
+    term = env.delimiters.segment
+    # a line break after a terminator that is itself CR or LF would be read as an empty
+    # segment (or a CR LF pair the partner may not expect): the terminator is the break
+    end = term + ("\n" if env.line_break and term not in ("\n", "\r") else "")
     return ("".join(s + end for s in segments)).encode("latin-1", errors="replace")
 
 
@@ -201,7 +239,8 @@ def validate_envelope(data: bytes) -> list[str]:
     """Problems with the envelope of ``data`` for people; an empty list means it is sound.
 
     Checks: ISA widths (fixed 106), SE01 count and SE02 = ST02, GE01 count and GE02 = GS06,
-    IEA01 count and IEA02 = ISA13, trailers present, nothing outside the envelopes.
+    IEA01 count and IEA02 = ISA13, trailers present, nothing outside the envelopes, and in a
+    999 the AK9 counts (at most six digits).
     """
     problems: list[str] = []
     reader = SegmentReader(data)
@@ -210,12 +249,20 @@ def validate_envelope(data: bytes) -> list[str]:
     gs06: str | None = None
     sets_in_group = 0
     st: tuple[str, int] | None = None  # (ST02, line)
+    st_id = ""  # ST01 of the open set
     count = 0
     interchanges = 0
     for seg in reader:
         sid = seg.id
         if st is not None:
             count += 1
+            if sid == "AK9" and st_id == "999":
+                # AK902-AK904 are N0 1/6 (005010X231A1): a count of 7 digits or more cannot
+                # be sent (the full guide check is validate_outbound)
+                for pos in (2, 3, 4):
+                    value = seg.get(pos)
+                    if not (1 <= len(value) <= 6 and is_ascii_digits(value)):
+                        problems.append(f"line {seg.line}: AK9{pos:02d} is not 1 to 6 digits")
             if sid == "SE":
                 if seg.get(1) != str(count):
                     problems.append(
@@ -247,7 +294,7 @@ def validate_envelope(data: bytes) -> list[str]:
                         problems.append(
                             f"line {seg.line}: ISA{pos:02d} is {got} characters, not {want}"
                         )
-            if not (len(isa_ctrl) == 9 and isa_ctrl.isdigit()):
+            if not (len(isa_ctrl) == 9 and is_ascii_digits(isa_ctrl)):
                 problems.append(f"line {seg.line}: ISA13 is not 9 digits")
         elif sid == "GS":
             if gs06 is not None:
@@ -255,13 +302,14 @@ def validate_envelope(data: bytes) -> list[str]:
             gs06 = seg.get(6)
             groups += 1
             sets_in_group = 0
-            if not (1 <= len(gs06) <= 9 and gs06.isdigit()):
+            if not (1 <= len(gs06) <= 9 and is_ascii_digits(gs06)):
                 problems.append(f"line {seg.line}: GS06 is not 1 to 9 digits")
         elif sid == "ST":
             if gs06 is None:
                 problems.append(f"line {seg.line}: ST outside a functional group")
             sets_in_group += 1
             st = (seg.get(2), seg.line)
+            st_id = seg.get(1)
             count = 1
         elif sid == "GE":
             if gs06 is None:

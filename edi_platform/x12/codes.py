@@ -66,6 +66,7 @@ AK9_ERROR_CODES: dict[str, str] = {
     "4": "Group Control Number in the Functional Group Header and Trailer Do Not Agree",
     "5": "Number of Included Transaction Sets Does Not Match Actual Count",
     "6": "Group Control Number Violates Syntax",
+    "19": "Functional Group Control Number not Unique within Interchange",
 }
 
 # IK502-IK506 Implementation Transaction Set Syntax Error Code (618)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from typing import Any, Literal
 
+from edi_platform.x12 import snip
 from edi_platform.x12.codes import (
     AK9_ERROR_CODES,
     FUNCTIONAL_GROUPS,
@@ -20,10 +21,12 @@ from edi_platform.x12.codes import (
     SUPPORTED_SETS,
     TA1_NOTE_CODES,
 )
-from edi_platform.x12.envelope import check_gs, check_isa
+from edi_platform.x12.envelope import check_gs, check_isa, check_ta1
 from edi_platform.x12.issues import SegmentIssue
+from edi_platform.x12.limits import DEFAULT_MAX_ISSUES, DEFAULT_MAX_ISSUES_PER_SET, Limits
 from edi_platform.x12.logsafe import exception_summary
 from edi_platform.x12.model import GroupHeader, InterchangeHeader
+from edi_platform.x12.numbers import ascii_int, clamp, is_ascii_digits, same_count
 from edi_platform.x12.reader import SegmentReader, Source
 from edi_platform.x12.report import (
     EnvelopeIssue,
@@ -33,13 +36,15 @@ from edi_platform.x12.report import (
     ValidationReport,
 )
 from edi_platform.x12.segments import Delimiters, Segment
+from edi_platform.x12.set_checks import SetChecker
 
 __all__ = ["MAX_ISSUES_PER_SET", "guides_available", "validate"]
 
 logger = logging.getLogger(__name__)
 
 SET_BUFFER = 20_000  # segments of one set held at once before streaming the rest
-MAX_ISSUES_PER_SET = 1000  # a 999 with more IK3s helps nobody; the verdict stays exact
+MAX_ISSUES_PER_SET = 1000  # hard ceiling over limits.max_issues_per_set (kept for tests)
+AK9_COUNT_MAX = 999_999  # AK902-AK904 are N0 1/6
 _REJECTING_SET_CODES = frozenset({"1", "2", "3", "4", "6", "7", "23", "I6"})
 _SET_ENDERS = frozenset({"ST", "GE", "GS", "IEA", "ISA"})
 _READER_TA1_CODES = {
@@ -126,8 +131,12 @@ class _Engine:
         is_duplicate: Callable[[InterchangeHeader], bool] | None,
         is_known_receiver: Callable[[str, str], bool] | None,
         version_fallback: Fallback,
+        limits: Limits | None = None,
+        snip_level: int = 4,
+        code_sets: bool = True,
     ) -> None:
-        self.reader = SegmentReader(source)
+        self.limits = limits or Limits()
+        self.reader = SegmentReader(source, max_bytes=self.limits.max_file_bytes)
         self.is_duplicate = is_duplicate
         self.is_known_receiver = is_known_receiver
         self.version_fallback = version_fallback
@@ -135,6 +144,12 @@ class _Engine:
         self.pending: Segment | None = None
         self.count = 0
         self._shared: dict[str, str] = {}
+        self.snip_level = snip_level
+        self.code_sets = code_sets
+        self.interchanges_read = 0
+        self.sets_read = 0
+        self.issues_kept = 0  # IK3s stored in the report (limits.max_issues)
+        self._programs: dict[str | None, snip.Program | None] = {}  # SNIP 3-5 by version
 
     # -- the raw segment iterator, with one segment of push-back -----------------------------
     def _next(self) -> Segment | None:
@@ -154,6 +169,7 @@ class _Engine:
         ic: InterchangeReport | None = None
         group: GroupReport | None = None
         group_st02: set[str] = set()
+        gs06_seen: set[str] = set()  # GS06 of this interchange's groups (AK905 19)
         while (seg := next_segment()) is not None:
             sid = seg.id
             if sid == "ISA":
@@ -165,11 +181,26 @@ class _Engine:
                 ic = self._open_interchange(seg)
                 report.interchanges.append(ic)
                 group = None
+                gs06_seen = set()
+                self.interchanges_read += 1
+                cap = self.limits.max_interchanges
+                if cap is not None and self.interchanges_read > cap:
+                    self._stop(ic, "max_interchanges", seg)
+                    ic = None
+                    break
                 continue
             if ic is None:
                 continue
             ic.segment_count += 1
             if sid == "ST":
+                self.sets_read += 1
+                cap = self.limits.max_sets
+                if cap is not None and self.sets_read > cap:
+                    if group is not None:
+                        self._close_group(group, None)
+                    self._stop(ic, "max_sets", seg)
+                    ic = None
+                    break
                 if group is None:
                     self._ta1(ic, "024", "transaction set outside a functional group", seg)
                     group = GroupReport(GroupHeader(line=seg.line, offset=seg.offset))
@@ -185,6 +216,10 @@ class _Engine:
                 group_st02 = set()
                 codes, ta1 = check_gs(seg, header)
                 group.codes.extend(codes)
+                gs06 = header.control_number
+                if gs06 in gs06_seen and "6" not in codes:
+                    group.codes.append("19")  # GS06 not unique within the interchange
+                gs06_seen.add(gs06)
                 for issue in ta1:
                     self._add_ta1(ic, issue)
                 ic.groups.append(group)
@@ -202,6 +237,12 @@ class _Engine:
                 ic = None
             elif sid == "TA1" and group is None:
                 ic.other_segments.append(sid)
+                for problem in check_ta1(seg):
+                    # a TA1 answering one of our interchanges: its errors are ours to note,
+                    # not a reason to reject the interchange that carries it (TA104 E)
+                    self._add_ta1(
+                        ic, _non_fatal(EnvelopeIssue("024", problem, seg.line, seg.offset))
+                    )
             elif sid == "SE":
                 self._ta1(ic, "022", "SE without a matching ST", seg)
             else:
@@ -209,10 +250,24 @@ class _Engine:
         if ic is not None:
             if group is not None:
                 self._close_group(group, None)
-            self._ta1(ic, "023", "the file ended before the IEA", None)
+            if self.reader.limit_hit:
+                self._stop(ic, "max_file_bytes", None)
+            else:
+                self._ta1(ic, "023", "the file ended before the IEA", None)
             self._close_interchange(ic, None)
+        elif self.reader.limit_hit and report.limit_exceeded is None:
+            self._stop(None, "max_file_bytes", None)
         self._finish()
         return report
+
+    def _stop(self, ic: InterchangeReport | None, name: str, seg: Segment | None) -> None:
+        """A limit was reached: the interchange being read is rejected (TA105 024) and the
+        report says which limit stopped validation."""
+        message = self.limits.message(name)
+        self.report.limit_exceeded = name
+        self.report.limit_message = message
+        if ic is not None:
+            self._ta1(ic, "024", message, seg)
 
     # -- interchange -----------------------------------------------------------------------
     def _open_interchange(self, seg: Segment) -> InterchangeReport:
@@ -240,16 +295,23 @@ class _Engine:
     def _add_ta1(ic: InterchangeReport, issue: EnvelopeIssue) -> None:
         if len(ic.issues) < MAX_ISSUES_PER_SET:
             ic.issues.append(issue)
-        if ic.ta1_code == "A":
-            ic.ta1_code = "R"
-            ic.ta1_note = issue.code
+        # TA104/TA105: R with the first fatal finding; E (accepted, errors noted) with the
+        # first finding when none is fatal
+        if issue.fatal:
+            if ic.ta1_code != "R":
+                ic.ta1_code, ic.ta1_note = "R", issue.code
+        elif ic.ta1_code == "A":
+            ic.ta1_code, ic.ta1_note = "E", issue.code
 
     def _close_interchange(self, ic: InterchangeReport, iea: Segment | None) -> None:
         if iea is None:
             return
         count = iea.get(1)
-        if not count.isdigit() or int(count) != len(ic.groups):
-            self._ta1(ic, "021", f"IEA01 says {count[:9]!r} groups, {len(ic.groups)} found", iea)
+        # compared as ASCII text: "²" (byte 0xB2) or a 5,000-digit number is simply a
+        # wrong count (TA105 021), never an int() failure
+        if not same_count(count, len(ic.groups)):
+            shown = count[:9] if is_ascii_digits(count[:9]) else "not a number"
+            self._ta1(ic, "021", f"IEA01 says {shown} groups, {len(ic.groups)} found", iea)
         if iea.get(2) != ic.header.control_number:
             self._ta1(ic, "001", "IEA02 differs from ISA13", iea)
 
@@ -263,9 +325,12 @@ class _Engine:
                 group.codes.append("3")
         else:
             ge01 = ge.get(1)
-            if ge01.isdigit():
-                group.included = int(ge01)
-            if not ge01.isdigit() or int(ge01) != received:
+            # AK902 echoes GE01 but is N0 1/6: a number that cannot be echoed (not ASCII
+            # digits, or above 999,999, e.g. 2**64) is answered with the count we received,
+            # and the mismatch is AK905 5 either way
+            stated = ascii_int(ge01, max_digits=6)
+            group.included = stated if stated is not None else clamp(received, AK9_COUNT_MAX)
+            if not same_count(ge01, received):
                 group.codes.append("5")
             if ge.get(2) != group.header.control_number:
                 group.codes.append("4")
@@ -291,6 +356,16 @@ class _Engine:
         else:
             group.ack_code = "A"
 
+    def _checker(self, st01: str, version: str | None, ic: InterchangeReport) -> SetChecker:
+        """The set's extra checks; SNIP 3-5 only for a set validated against a guide
+        (balancing and code sets need to know where the values are)."""
+        program = self._programs.get(version)
+        if program is None and version is not None and (self.snip_level >= 3 or self.code_sets):
+            program = self._programs[version] = snip.program_for(
+                version, self.snip_level, self.code_sets
+            )
+        return SetChecker(st01, version, program=program, delimiters=ic.delimiters)
+
     # -- transaction set --------------------------------------------------------------------
     def _run_set(
         self,
@@ -309,7 +384,7 @@ class _Engine:
         st03 = shared.setdefault(st03, st03)
         rep = SetReport(st01, st02, st03, st.line, st.offset)
         codes: list[str] = []
-        if not (len(st01) == 3 and st01.isdigit()):
+        if not (len(st01) == 3 and is_ascii_digits(st01)):
             codes.append("6")
         elif st01 not in SUPPORTED_SETS:
             codes.append("1")
@@ -334,53 +409,48 @@ class _Engine:
                 if not matched and self.version_fallback == "reject":
                     codes.append("I6")
                     guide = None
+            elif _guides() is not None and "2" not in group.codes:
+                # a type we support in a version no guide (nor a nearest one) defines: the
+                # partner's policy cannot apply, and an A would assert a conformance nobody
+                # checked (a 5010 group's sets only: AK905 2 already answers other versions)
+                codes.append("I6")
+        checker = self._checker(st01, rep.guide if guide else None, ic)
 
-        se: Segment | None = None
-        spaced: list[Segment] = []
         it = self.it
-        # Collect the set in a list (the guide then iterates it at C speed); a set longer
-        # than SET_BUFFER segments is handed over as list + live generator instead, so even
-        # a single-set 200 MB file is never held in memory.
+        reader_spaced = self.reader.spaced  # blank-led segments, noted by the reader
+        if reader_spaced:
+            reader_spaced.clear()  # (ST and envelope segments are not this check's)
+        # Collect the set in a list (the guide then iterates it at C speed), checking each
+        # segment on the way (set_checks: structure and SNIP 3-5); a set longer than
+        # SET_BUFFER segments is handed over as list + live generator instead, so even a
+        # single-set 200 MB file is never held in memory.
         held: list[Segment] = [st]
-        hold = held.append
-        limit = SET_BUFFER
+        checker.check(st)
+        se, self.pending, overflow = checker.collect(it, held, SET_BUFFER)
         streamed = 0
-        overflow = False
-        for seg in it:
-            sid = seg.id
-            if sid in _SET_ENDERS:
-                self.pending = seg
-                break
-            hold(seg)
-            if seg.leading_space:
-                spaced.append(seg)
-            if sid == "SE":
-                se = seg
-                break
-            if len(held) >= limit:
-                overflow = True
-                break
+        tail: Iterator[Segment] | None = None
+        if overflow:
 
-        def rest() -> Iterator[Segment]:
-            # the remainder of an overlong set, straight from the reader
-            nonlocal se, streamed
-            for seg in it:
-                if seg.id in _SET_ENDERS:
-                    self.pending = seg
-                    return
-                streamed += 1
-                if seg.leading_space:
-                    spaced.append(seg)
-                yield seg
-                if seg.id == "SE":
-                    se = seg
-                    return
+            def rest() -> Iterator[Segment]:
+                # the remainder of an overlong set, straight from the reader
+                nonlocal se, streamed
+                for seg in it:
+                    if seg.id in _SET_ENDERS:
+                        self.pending = seg
+                        return
+                    streamed += 1
+                    yield seg
+                    if seg.id == "SE":
+                        se = seg
+                        return
 
-        tail = rest() if overflow else None
+            tail = rest()
         issues: list[SegmentIssue] = []
+        # the held segments were checked while collected; an overlong set's rest is checked
+        # as it streams past the walker
+        body: Iterable[Segment] = held if tail is None else chain(held, checker.observe(tail))
         if guide is not None:
             module = _guides()
-            body: Iterable[Segment] = held if tail is None else chain(held, tail)
             try:
                 issues = list(module.validate_set(guide, body, ic.delimiters or Delimiters()))
             except Exception as exc:  # the guide engine must never turn bad data into a crash
@@ -396,14 +466,18 @@ class _Engine:
                 ]
                 issues = []
         if tail is not None:
-            for _ in tail:  # drain what the guide did not read
+            for _ in body:  # drain (and check) what the guide did not read
                 pass
+        extra = checker.finish()
+        if extra:
+            issues = _merge(issues, extra)
         count = len(held) + streamed
         del held
         # ST came through the main loop; the rest (and a pushed-back segment) did not
         self.count += count - 1 + (self.pending is not None)
         rep.segment_count = count
         ic.segment_count += count - 1  # ST was counted by the caller
+        spaced = [seg for seg in reader_spaced if seg is not self.pending]
         for seg in spaced:
             if not any(i.position == seg.index for i in issues):
                 issues.append(
@@ -419,8 +493,7 @@ class _Engine:
         if se is None:
             codes.append("2")
         else:
-            se01 = se.get(1)
-            if not se01.isdigit() or int(se01) != count:
+            if not same_count(se.get(1), count):
                 codes.append("4")
             if se.get(2) != st02:
                 codes.append("3")
@@ -428,9 +501,17 @@ class _Engine:
             issues.sort(key=lambda i: i.position)
             rejects = any(i.rejects for i in issues)
             codes.append("I5" if all(_is_implementation_issue(i) for i in issues) else "5")
-            if len(issues) > MAX_ISSUES_PER_SET:
-                rep.issues_dropped = len(issues) - MAX_ISSUES_PER_SET
-                issues = issues[:MAX_ISSUES_PER_SET]
+            # findings kept: per set and over the whole report (the rest are counted)
+            keep = min(
+                self.limits.max_issues_per_set,
+                MAX_ISSUES_PER_SET,
+                max(0, self.limits.max_issues - self.issues_kept),
+            )
+            if len(issues) > keep:
+                rep.issues_dropped = len(issues) - keep
+                self.report.issues_dropped += rep.issues_dropped
+                issues = issues[:keep]
+            self.issues_kept += len(issues)
             rep.issues = issues
         else:
             rejects = False
@@ -481,6 +562,25 @@ class _Engine:
             report.error = "no interchange found"
 
 
+def _merge(issues: list[SegmentIssue], extra: list[SegmentIssue]) -> list[SegmentIssue]:
+    """The guide's findings plus the set checks': a trailing separator on a segment that
+    already has element errors is said in that IK3's message instead of a second IK3."""
+    by_position = {i.position: i for i in issues if (i.code or "8") == "8"}
+    out = list(issues)
+    for issue in extra:
+        same = by_position.get(issue.position)
+        if same is not None and not issue.elements and issue.snip == 1:
+            same.message += "; " + issue.message
+        else:
+            out.append(issue)
+    return out
+
+
+def _non_fatal(issue: EnvelopeIssue) -> EnvelopeIssue:
+    issue.fatal = False
+    return issue
+
+
 class _CallbackFailed(Exception):
     """Carries an exception raised by a caller's callback out through the engine."""
 
@@ -510,6 +610,13 @@ def validate(
     is_duplicate: Callable[[InterchangeHeader], bool] | None = None,
     version_fallback: Fallback = "nearest",
     is_known_receiver: Callable[[str, str], bool] | None = None,
+    snip_level: int = 4,
+    code_sets: bool = True,
+    max_file_bytes: int | None = None,
+    max_interchanges: int | None = None,
+    max_sets: int | None = None,
+    max_issues_per_set: int = DEFAULT_MAX_ISSUES_PER_SET,
+    max_issues: int = DEFAULT_MAX_ISSUES,
 ) -> ValidationReport:
     """Read and judge every interchange in ``source`` (bytes, X12 text, path or binary stream).
 
@@ -518,6 +625,14 @@ def validate(
     * ``version_fallback``: a GS08/ST03 without its own guide definition is validated against
       the nearest definition (``"nearest"``) or answered with IK502 I6 (``"reject"``).
     * ``is_known_receiver(qualifier, id)`` answers whether ISA07/ISA08 is us (TA105 009).
+    * ``snip_level`` (default 4): highest WEDI SNIP type enforced among 3 (balancing) and 4
+      (situational rules); types 1-2 (syntax, guide) always run. ``code_sets`` (default
+      True): type 5, the external code sets we ship (NPI, ICD-10, CPT/HCPCS, POS, CARC/RARC,
+      claim status, states, ZIP, taxonomy); see :func:`code_list_status`.
+    * ``max_file_bytes``, ``max_interchanges``, ``max_sets`` (default unlimited): stop with
+      ``report.limit_exceeded``/``limit_message`` set and the interchange being read rejected
+      (TA1 R 024) instead of reading on. ``max_issues_per_set`` / ``max_issues``: findings
+      (IK3s) kept per set and per report; the rest are counted in ``issues_dropped``.
 
     Never raises on malformed input (exceptions from the callbacks do propagate).  The report
     keeps verdicts, codes, positions and per-set summaries, never the segments.
@@ -527,6 +642,9 @@ def validate(
         is_duplicate=is_duplicate,
         is_known_receiver=is_known_receiver,
         version_fallback=version_fallback,
+        limits=Limits(max_file_bytes, max_interchanges, max_sets, max_issues_per_set, max_issues),
+        snip_level=snip_level,
+        code_sets=code_sets,
     )
     try:
         return engine.run()

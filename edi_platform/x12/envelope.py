@@ -8,9 +8,10 @@ X12 TA105 list (I18): 013 is "invalid security information value", 021 the IEA01
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Callable
 
-from edi_platform.x12.codes import FUNCTIONAL_GROUPS, ID_QUALIFIERS, TA1_NOTE_CODES
+from edi_platform.x12.codes import FUNCTIONAL_GROUPS, ID_QUALIFIERS, TA1_ACK_CODES, TA1_NOTE_CODES
 from edi_platform.x12.model import GroupHeader, InterchangeHeader
 from edi_platform.x12.report import EnvelopeIssue
 from edi_platform.x12.segments import Delimiters, Segment
@@ -19,6 +20,7 @@ __all__ = [
     "SUPPORTED_INTERCHANGE_VERSION",
     "check_gs",
     "check_isa",
+    "check_ta1",
     "is_valid_ccyymmdd",
     "is_valid_hhmm",
     "is_valid_yymmdd",
@@ -44,6 +46,8 @@ _ISA_WIDTHS = (
     (15, 1, "020"),
     (16, 1, "027"),
 )
+_ISA_WIDTHS_DYNAMIC = tuple(w for w in _ISA_WIDTHS if w[0] in (9, 10, 13))
+_GOOD_STATIC: set[tuple] = set()  # ISA elements 1-8, 11, 12, 14-16 + delimiters found valid
 _ISA_NAMES = {
     1: "ISA01 Authorization Information Qualifier",
     2: "ISA02 Authorization Information",
@@ -68,24 +72,28 @@ def _digits(value: str) -> bool:
     return value.isascii() and value.isdigit()
 
 
+@functools.lru_cache(maxsize=4096)
 def is_valid_yymmdd(value: str) -> bool:
-    """ISA09: YYMMDD, a real calendar date (YY read as 20YY for leap years)."""
+    """ISA09: YYMMDD, a real calendar date (YY read as 20YY for leap years); memoised (a
+    file of many interchanges repeats its dates)."""
     if len(value) != 6 or not _digits(value):
         return False
     year, month, day = 2000 + int(value[:2]), int(value[2:4]), int(value[4:])
     return 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
 
 
+@functools.lru_cache(maxsize=4096)
 def is_valid_ccyymmdd(value: str) -> bool:
-    """GS04 and other DT elements of 8: CCYYMMDD, a real calendar date."""
+    """GS04 and other DT elements of 8: CCYYMMDD, a real calendar date (memoised)."""
     if len(value) != 8 or not _digits(value):
         return False
     year, month, day = int(value[:4]), int(value[4:6]), int(value[6:])
     return year >= 1 and 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
 
 
+@functools.lru_cache(maxsize=4096)
 def is_valid_hhmm(value: str, *, max_len: int = 4) -> bool:
-    """HHMM (and HHMMSS, HHMMSSD..  up to ``max_len``), 24-hour clock."""
+    """HHMM (and HHMMSS, HHMMSSD..  up to ``max_len``), 24-hour clock (memoised)."""
     if not 4 <= len(value) <= max_len or not _digits(value) or len(value) == 5:
         return False
     if int(value[:2]) > 23 or int(value[2:4]) > 59:
@@ -110,9 +118,21 @@ def check_isa(
     el = seg.elements
     if len(el) != 16:
         issues.append(_issue("022", f"the ISA has {len(el)} elements instead of 16", seg))
-    raw = [el[i - 1] if i <= len(el) else "" for i in range(1, 17)]
+    raw = el[:16] if len(el) >= 16 else el + [""] * (16 - len(el))
     version = raw[11]
-    for pos, width, code in _ISA_WIDTHS:
+    # A file of many interchanges repeats one sender's ISA but for the date, time and control
+    # number: the other elements (and the delimiters) are judged once per process.
+    static = (
+        *raw[:8],
+        *raw[10:12],
+        *raw[13:],
+        delimiters.element,
+        delimiters.repetition,
+        delimiters.component,
+        delimiters.segment,
+    )
+    widths = _ISA_WIDTHS_DYNAMIC if static in _GOOD_STATIC else _ISA_WIDTHS
+    for pos, width, code in widths:
         value = raw[pos - 1]
         name = _ISA_NAMES[pos]
         if len(value) != width:
@@ -162,6 +182,8 @@ def check_isa(
     term = delimiters.segment
     if term.isalnum() or term in (delimiters.element, delimiters.component):
         issues.append(_issue("004", "the segment terminator is invalid", seg))
+    if not issues and widths is _ISA_WIDTHS and len(_GOOD_STATIC) < 1000:
+        _GOOD_STATIC.add(static)
     if (
         is_known_receiver is not None
         and header.receiver_id
@@ -200,3 +222,24 @@ def check_gs(seg: Segment, header: GroupHeader) -> tuple[list[str], list[Envelop
     for problem in problems:
         ta1.append(_issue("024", problem, seg))
     return codes, ta1
+
+
+def check_ta1(seg: Segment) -> list[str]:
+    """Problems of a TA1 segment received inside an interchange (for people): five elements,
+    TA101 nine digits, TA102 YYMMDD, TA103 HHMM, TA104 an I17 code, TA105 an I18 code."""
+    el = seg.elements
+    out: list[str] = []
+    if len(el) != 5:
+        out.append(f"the TA1 has {len(el)} elements instead of 5")
+    value = seg.get
+    if not (len(value(1)) == 9 and _digits(value(1))):
+        out.append("TA101 Interchange Control Number is not 9 digits")
+    if not is_valid_yymmdd(value(2)):
+        out.append("TA102 Interchange Date is not a valid YYMMDD date")
+    if not is_valid_hhmm(value(3)):
+        out.append("TA103 Interchange Time is not a valid HHMM time")
+    if value(4) not in TA1_ACK_CODES:
+        out.append("TA104 Interchange Acknowledgment Code is not A, E or R")
+    if value(5) not in TA1_NOTE_CODES:
+        out.append("TA105 Interchange Note Code is not an X12 I18 code")
+    return [f"{TA1_NOTE_CODES['024']}: {problem}" for problem in out]

@@ -52,24 +52,18 @@ class InterchangeHeader:
     @classmethod
     def from_segment(cls, seg: Segment) -> InterchangeHeader:
         """Build from an ISA segment, tolerating missing elements."""
-        g = seg.get
+        el = seg.elements
+        e = el[:16] if len(el) >= 16 else el + [""] * (16 - len(el))
         return cls(
-            g(1),
-            g(2),
-            g(3),
-            g(4),
-            g(5).strip(),
-            g(6).strip(),
-            g(7).strip(),
-            g(8).strip(),
-            g(9),
-            g(10),
-            g(11),
-            g(12),
-            g(13),
-            g(14),
-            g(15),
-            g(16),
+            e[0],
+            e[1],
+            e[2],
+            e[3],
+            e[4].strip(),
+            e[5].strip(),
+            e[6].strip(),
+            e[7].strip(),
+            *e[8:16],
             seg.line,
             seg.offset,
         )
@@ -97,8 +91,9 @@ class GroupHeader:
     @classmethod
     def from_segment(cls, seg: Segment) -> GroupHeader:
         """Build from a GS segment, tolerating missing elements."""
-        g = seg.get
-        return cls(g(1), g(2), g(3), g(4), g(5), g(6), g(7), g(8), seg.line, seg.offset)
+        el = seg.elements
+        e = el[:8] if len(el) >= 8 else el + [""] * (8 - len(el))
+        return cls(*e, seg.line, seg.offset)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-safe dict."""

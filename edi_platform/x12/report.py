@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, overload
 
-from edi_platform.x12.issues import SegmentIssue
+from edi_platform.x12.issues import SegmentIssue, element_snip, segment_snip
 from edi_platform.x12.model import GroupHeader, InterchangeHeader
 from edi_platform.x12.segments import Delimiters
 
@@ -40,6 +40,9 @@ class EnvelopeIssue:
     message: str
     line: int = 0
     offset: int = 0
+    # False: the interchange is still accepted, with errors noted (TA104 E)
+    fatal: bool = True
+    snip: int = 1  # envelope rules are EDI syntax integrity (WEDI SNIP type 1)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict."""
@@ -48,12 +51,20 @@ class EnvelopeIssue:
             "message": self.message,
             "line": self.line,
             "offset": self.offset,
+            "fatal": self.fatal,
+            "snip": self.snip,
         }
 
 
 def segment_issue_to_dict(issue: SegmentIssue) -> dict[str, Any]:
-    """JSON-safe dict of a :class:`SegmentIssue` (with its IK4s and CTXs)."""
-    return asdict(issue)
+    """JSON-safe dict of a :class:`SegmentIssue` (with its IK4s and CTXs); ``snip`` is the
+    SNIP type of the finding and of each element finding."""
+    d = asdict(issue)
+    d["snip"] = segment_snip(issue)
+    for element, out in zip(issue.elements, d["elements"], strict=True):
+        out["snip"] = element_snip(element)
+        out["contexts"] = list(out["contexts"])
+    return d
 
 
 class SetReport:
@@ -151,12 +162,13 @@ class SetList(Sequence[SetReport]):
     def append(self, rep: SetReport) -> None:
         """Add one set summary."""
         index = len(self._st02)
-        if rep.ack_code == "R":
+        code = rep.ack_code
+        if code == "R":
             self.rejected += 1
-        elif rep.ack_code == "E":
+        elif code == "E":
             self.errors += 1
         clean = (
-            rep.ack_code == "A"
+            code == "A"
             and not rep.codes
             and not rep.issues
             and not rep.envelope_issues
@@ -196,6 +208,18 @@ class SetList(Sequence[SetReport]):
     def ids(self) -> set[str]:
         """The distinct ST01 values of the sets."""
         return {kind[0] for kind in self._kinds} | {rep.id for rep in self._full.values()}
+
+    def compact(self) -> Iterator[SetReport | tuple[str, str, str]]:
+        """Each set in order: (ST01, ST02, ST03) for a clean accepted set (guide-checked,
+        nothing found), else its full report; what a 999 needs without making a report
+        object per set."""
+        kinds, st02s, full = self._kinds, self._st02, self._full
+        for index, k in enumerate(self._kind):
+            if k >= 0:
+                st01, st03, _, _ = kinds[k]
+                yield (st01, st02s[index], st03)
+            else:
+                yield full[index]
 
     def _make(self, index: int) -> SetReport:
         full = self._full.get(index)
@@ -248,8 +272,14 @@ class GroupReport:
 
     @property
     def acknowledgeable(self) -> bool:
-        """A 999 can answer this group: it had a GS with GS01 and GS06 (AK101/AK102)."""
-        return bool(self.header.functional_id and self.header.control_number)
+        """A 999 can answer this group: it had a GS with GS01 and GS06 (AK101/AK102), and
+        X231A1 has an AK101 code for it (GS01 itself, or the one its set IDs imply)."""
+        from edi_platform.x12.ack_values import ak101
+
+        h = self.header
+        if not (h.functional_id and h.control_number):
+            return False
+        return ak101(h.functional_id, sorted(self.sets.ids())) is not None
 
     @property
     def is_acknowledgment(self) -> bool:
@@ -277,7 +307,7 @@ class InterchangeReport:
     header: InterchangeHeader
     delimiters: Delimiters | None
     groups: list[GroupReport] = field(default_factory=list)
-    ta1_code: str = "A"  # TA104
+    ta1_code: str = "A"  # TA104: A, E (only non-fatal findings) or R
     ta1_note: str = "000"  # TA105: the first interchange finding
     issues: list[EnvelopeIssue] = field(default_factory=list)
     broken: bool = False  # the ISA could not be parsed: nothing after it was read
@@ -333,10 +363,15 @@ class ValidationReport:
     problems: list[EnvelopeIssue] = field(default_factory=list)  # reader-level, e.g. junk
     segment_count: int = 0
     bytes_read: int = 0
+    limit_exceeded: str | None = None  # max_file_bytes / max_interchanges / max_sets
+    limit_message: str | None = None  # the reason for people (a batch reason)
+    issues_dropped: int = 0  # findings counted but not kept (limits.max_issues*)
 
     @property
     def verdict(self) -> str:
         """not_x12 / rejected / accepted_with_errors / accepted for the whole source."""
+        if self.limit_exceeded is not None:
+            return REJECTED
         if not self.interchanges:
             return NOT_X12
         verdicts = {i.verdict for i in self.interchanges}
@@ -356,5 +391,8 @@ class ValidationReport:
             "problems": [p.to_dict() for p in self.problems],
             "segment_count": self.segment_count,
             "bytes_read": self.bytes_read,
+            "limit_exceeded": self.limit_exceeded,
+            "limit_message": self.limit_message,
+            "issues_dropped": self.issues_dropped,
             "interchanges": [i.to_dict() for i in self.interchanges],
         }

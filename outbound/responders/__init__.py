@@ -11,10 +11,12 @@ kind of answer, declared once as a :class:`ResponseSpec` in its own module here:
 * the renderer: outcome contents + envelope → the bytes of one interchange;
 * where it answers an inbound transaction set, the inbound handlers it registers by ST01
   (e.g. a 271 answers ST01 270): they stage the outcomes this responder renders;
-* optionally: the implementation guide its files are validated against before they are
-  stored (``guide_version``), whether each answered inbound batch gets files of its own
-  (``group_by_batch``). Every response's content counts as PHI (outcome payloads and files
-  are classified in :mod:`outbound.phi`: ``outbound.view_file_content``).
+* optionally: the implementation guide it follows (``guide_version``), the SNIP level its
+  files are checked to (``validation_snip_level``), whether each answered inbound batch gets
+  files of its own (``group_by_batch``). Every file of every type is validated by the
+  engine's ``validate_outbound`` (envelope + our own guide) before it is stored. Every
+  response's content counts as PHI (outcome payloads and files are classified in
+  :mod:`outbound.phi`: ``outbound.view_file_content``).
 
 Assembly, outcome staging, rendering, the default batch windows, the admin and the
 ``assemble_outbound`` command read this registry; nothing else lists response types.
@@ -65,9 +67,12 @@ class ResponseSpec:
     max_batch_size: int = 100
     # (inbound ST01, handler) pairs registered with inbound routing at start-up
     answers: tuple[tuple[str, Callable[..., str]], ...] = ()
-    # Implementation guide (GS08/ST03) its sets follow: assembly validates every file of
-    # this type with the engine's guide before it is stored (quarantined on any finding).
+    # Implementation guide (GS08/ST03) its sets follow (documentation; assembly validates
+    # every file of every type with our own guide at the set's exact version).
     guide_version: str | None = None
+    # Highest WEDI SNIP type its files are checked to before they leave (2: syntax and the
+    # guide; 3: also balancing, e.g. an 835; 4: also situational rules).
+    validation_snip_level: int = 2
     # One file per answered inbound batch (interchange): outcomes of different batches are
     # never assembled together (a real-time answer is its own interchange).
     group_by_batch: bool = False

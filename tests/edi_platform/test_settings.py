@@ -84,8 +84,11 @@ def test_check_deploy_passes_with_production_variables():
         "SECURE_HSTS_PRELOAD": "true",
     }
     proc = run_manage("check", "--deploy", "--fail-level", "WARNING", env=production)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "no issues" in proc.stdout
+    # the only warnings allowed: the shipped code lists are subsets / past their review date
+    # (edi.W001, an operator refreshes them); no deployment (security) warning at all
+    found = [line for line in proc.stderr.splitlines() if line.startswith("?: (")]
+    assert all(line.startswith("?: (edi.W001)") for line in found), proc.stderr
+    assert "security." not in proc.stderr and "HINT" not in proc.stdout
 
 
 def test_sqlite_smoke_migrate_seed_and_export(tmp_path):

@@ -43,7 +43,9 @@ Rules we apply (and test):
   the rule (CTX01-2 not used).
 - Versions: an undefined version (X222A2, X223A3) maps to the defined guide with the same
   ST01 and guide number (highest addenda not above it, else the lowest) with
-  ``version_matched=False``, and its ST03 is accepted as that version.
+  ``version_matched=False``, and its ST03 is accepted as that version. A 5010 version with
+  another guide number or none (005010X291, a bare 005010) maps to the ST01's guide only
+  when there is exactly one; for 837 and 277 there is no nearest guide then (IK502 I6).
 
 Known gaps: only situational rules decidable from the data are enforced (N4 N402/N403 for
 US/Canada addresses, NM1 NM104 for non-persons, 837 SBR02=18 -> 2010BA DMG required and
@@ -54,7 +56,7 @@ External code lists are pyx12's codes.xml (states, countries, service types, cla
 categories); 277 STC01-2 is length-checked only. Of DTP-style periods only D8, RD8, D6,
 DT and TM are verified. Values are accepted from the Latin-1 printable range (no basic vs
 extended character set distinction). 271 LS/LE are situational (not forced around 2120x).
-pyx12's 835 map marks ST03 "not used", so an 835 with ST03 gets IK403 I10 (accepted).
+pyx12's 835 map marks ST03 "not used"; we treat it as situational (X221A1 requires it).
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ from dataclasses import dataclass, field
 from ..issues import SegmentIssue
 from ..segments import Delimiters, Segment
 from .compiler import CompiledGuide, compile_guide
-from .model import GuideDef
+from .model import GuideDef, LoopDef
 from .walker import IK304_TEXT, IK403_TEXT, walk
 
 __all__ = [
@@ -93,13 +95,31 @@ class Guide:
     compiled: CompiledGuide | None = field(default=None, repr=False, compare=False)
 
 
-def _pyx12(st01: str, version: str, filename: str, contexts=None) -> Callable[[], GuideDef]:
+def _st03_situational(root: LoopDef) -> None:
+    """pyx12's 835 map marks ST03 "not used"; X221A1, like every 5010 TR3, carries ST03 =
+    GS08. We accept it when present (our own 835s always send it) and, leniently, do not
+    require it, so the public 835s without ST03 keep their verdict."""
+    st = root.children[0]
+    for element in getattr(st, "elements", []):
+        if getattr(element, "seq", 0) == 3 and element.usage == "N":
+            element.usage = "S"
+
+
+def _pyx12(
+    st01: str,
+    version: str,
+    filename: str,
+    contexts=None,
+    patch: Callable[[LoopDef], None] | None = None,
+) -> Callable[[], GuideDef]:
     def load() -> GuideDef:
-        from .definitions.common import claim_rules, envelope_rules
+        from .definitions.common import envelope_rules
         from .pyx12_maps import load_map
 
         name, root = load_map(filename)
-        rules = envelope_rules() + (claim_rules() if st01 == "837" else [])
+        if patch is not None:
+            patch(root)
+        rules = envelope_rules()
         return GuideDef(
             st01=st01,
             version=version,
@@ -133,7 +153,9 @@ _REGISTRY: dict[tuple[str, str], Callable[[], GuideDef]] = {
         "834.5010.X220.A1.xml",
         {"2000": ("REF", "0F", 2, "SUBSCRIBER NUMBER REF02")},
     ),
-    ("835", "005010X221A1"): _pyx12("835", "005010X221A1", "835.5010.X221.A1.xml"),
+    ("835", "005010X221A1"): _pyx12(
+        "835", "005010X221A1", "835.5010.X221.A1.xml", patch=_st03_situational
+    ),
     ("837", "005010X222A1"): _pyx12("837", "005010X222A1", "837.5010.X222.A1.xml", _CLAIM),
     ("837", "005010X223A2"): _pyx12("837", "005010X223A2", "837Q3.I.5010.X223.A1.xml", _CLAIM),
     ("277", "005010X214"): _pyx12(
@@ -161,20 +183,27 @@ def _nearest(st01: str, version: str) -> str | None:
     """Nearest defined version for an undefined one: same ST01 and implementation guide
     number (X222 for X222A2); the closest addenda (highest defined at or below the
     requested one, else the lowest above it)."""
-    m = _VERSION.match(version.strip())
-    if not m:
-        return None
-    base = m.group(1) + m.group(2)
-    want = int((m.group(3) or "A0")[1:])
+    version = version.strip()
+    m = _VERSION.match(version)
     options = []
-    for s, v in _REGISTRY:
-        vm = _VERSION.match(v)
-        if s == st01 and vm and vm.group(1) + vm.group(2) == base:
-            options.append((int((vm.group(3) or "A0")[1:]), v))
-    if not options:
-        return None
-    below = [o for o in options if o[0] <= want]
-    return max(below)[1] if below else min(options)[1]
+    if m:
+        base = m.group(1) + m.group(2)
+        want = int((m.group(3) or "A0")[1:])
+        for s, v in _REGISTRY:
+            vm = _VERSION.match(v)
+            if s == st01 and vm and vm.group(1) + vm.group(2) == base:
+                options.append((int((vm.group(3) or "A0")[1:]), v))
+    if options:
+        below = [o for o in options if o[0] <= want]
+        return max(below)[1] if below else min(options)[1]
+    # no guide of that number (005010X291) or no guide number at all (a bare 005010): a 5010
+    # version of a type with a single guide maps to it; with several (837 P/I/D, 277 X212/
+    # X214) nothing says which, so there is no nearest guide
+    if version.startswith("005010"):
+        only = [v for s, v in _REGISTRY if s == st01]
+        if len(only) == 1:
+            return only[0]
+    return None
 
 
 def _compiled(st01: str, version: str) -> Guide:

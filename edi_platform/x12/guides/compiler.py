@@ -27,6 +27,10 @@ from .pyx12_maps import external_codes
 #   (pos0, usage, refdes, name, ref, -1, 0, 0, None, None, repeat, None, components, 0)
 # where components is a tuple of simple-element tuples (pos0 = component index 0-based).
 ElemCheck = tuple
+# External code sets that change (place of service, remark codes, claim status codes 508):
+# our dated lists judge them as SNIP type 5 (edi_platform.x12.codelists), not pyx12's old
+# snapshot. The claim status categories (507) change rarely: the walker keeps checking them.
+DATED_EXTERNALS = frozenset({"pos", "remark_code", "claim_status"})
 
 
 class CLoop:
@@ -115,14 +119,15 @@ class CSeg:
         self.qual: tuple[int, int, frozenset[str]] | None = None
         self.max_pos = 0
         self.dense = False  # checks[i] is position i: slice instead of testing each
-        self.fastp: tuple | None = None  # ((cs, rs), whole-segment pattern or None)
+        # ((cs, rs), segment pattern or None, clean texts); NO_FAST until first used
+        self.fastp: tuple = NO_FAST
         self.dates: tuple[tuple[int, int], ...] = ()  # (pos0, tclass) of DT/TM elements
         self.rule_role = False  # trigger or target of a loop-level situational rule
         self.quick = None  # generated f(els, n) -> True when notes/dates/rules are clean
         self.special = False  # CTX source, "not used" segment or rule role: slow path
         self.last_req = -1  # highest 0-based position of a required element
         self.period: tuple[int, int] | None = None  # (format pos0, value pos0), e.g. DTP02/03
-        self.trans: dict[str, list[tuple]] | None = None
+        self.trans: dict[str, tuple] = UNBUILT  # segment id -> transition, built when first met
         self.ctx_source: tuple[int, str] | None = None  # (element pos0, CTX name)
         self.rules: tuple = ()
 
@@ -222,7 +227,7 @@ def _simple_check(
     e: ElementDef, pos0: int, refdes: str, all_codes: dict[str, set[str]]
 ) -> ElemCheck:
     codes = e.codes
-    if e.external:
+    if e.external and e.external not in DATED_EXTERNALS:
         ext = external_codes().get(e.external)
         if ext is not None:
             codes = ext | codes if codes else ext
@@ -451,7 +456,7 @@ def _entries(loop: CLoop) -> list[tuple[CSeg, tuple[CLoop, ...], tuple]]:
 
 def transitions(seg: CSeg) -> dict[str, list[tuple]]:
     """Build (once) the table of places the segment after ``seg`` may match."""
-    if seg.trans is not None:
+    if seg.trans is not UNBUILT:
         return seg.trans
     first: list[tuple] = []
     last: list[tuple] = []  # over-limit repeats: only when nothing else matches
@@ -536,6 +541,8 @@ def _dispatch(cands: list[tuple]) -> tuple:
 # common, clean segment. Anything it refuses goes through the detailed checks, so it only
 # has to be conservative (never accept what the detailed checks would reject).
 JOIN = "\x1f"
+UNBUILT: dict = {}  # CSeg.trans before its transitions are built (never written to)
+NO_FAST: tuple = (None, None, None)  # a CSeg.fastp made for no delimiters yet
 
 
 def _char_class(cs: str, rs: str) -> str:

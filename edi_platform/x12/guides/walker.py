@@ -11,10 +11,11 @@ by its elements (IK403 7/I6 on the qualifier) instead of cascading "not found" e
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import chain
 
 from ..issues import Context, ElementIssue, SegmentIssue
 from ..segments import Delimiters, Segment
-from .compiler import JOIN, CLoop, CompiledGuide, CSeg, fast_matcher, transitions
+from .compiler import JOIN, UNBUILT, CLoop, CompiledGuide, CSeg, fast_matcher, transitions
 from .elements import (
     T_AN,
     T_DT,
@@ -30,42 +31,7 @@ from .elements import (
 )
 from .model import Condition
 from .segment_ids import KNOWN_SEGMENT_IDS
-
-IK304_TEXT = {
-    "1": "unrecognized segment ID",
-    "2": "unexpected segment",
-    "3": "required segment missing",
-    "4": "loop occurs over maximum times",
-    "5": "segment exceeds maximum use",
-    "6": "segment not in defined transaction set",
-    "7": "segment not in proper sequence",
-    "8": "segment has data element errors",
-    "I4": "implementation 'not used' segment present",
-    "I6": "implementation dependent segment missing",
-    "I7": "implementation loop occurs under minimum times",
-    "I8": "implementation segment below minimum use",
-    "I9": "implementation dependent 'not used' segment present",
-}
-IK403_TEXT = {
-    "1": "required data element missing",
-    "2": "conditional required data element missing",
-    "3": "too many data elements",
-    "4": "data element too short",
-    "5": "data element too long",
-    "6": "invalid character in data element",
-    "7": "invalid code value",
-    "8": "invalid date",
-    "9": "invalid time",
-    "10": "exclusion condition violated",
-    "12": "too many repetitions",
-    "13": "too many components",
-    "I6": "code value not used in implementation",
-    "I9": "implementation dependent data element missing",
-    "I10": "implementation 'not used' data element present",
-    "I11": "implementation too few repetitions",
-    "I12": "implementation pattern match failure",
-    "I13": "implementation dependent 'not used' data element present",
-}
+from .texts import IK304_TEXT, IK403_TEXT
 
 # Severity rule (documented in the package docstring): every X12 syntax code rejects; of
 # the implementation codes, those saying required-by-the-guide data is missing or wrong
@@ -76,19 +42,20 @@ _DKEYS: dict[tuple[str, str], tuple[str, str]] = {}
 SPACE_JOIN = " " + JOIN
 NON_REJECTING_IK304 = frozenset({"I4", "I9"})
 NON_REJECTING_IK403 = frozenset({"I10", "I13"})
+# Segment texts found clean are remembered per guide place (a pure check: the same text at
+# the same place is always clean); bounded, as most texts of a file do not repeat.
+CLEAN_MEMO = 512
 
 
 def _elem_issue(chk: tuple, code: str, value: str | None, comp: int | None, rep: int | None):
-    pos0 = chk[0]
-    return ElementIssue(
-        position=pos0 + 1,
-        code=code,
-        component=comp,
-        repetition=rep,
-        reference=chk[4] or None,
-        bad_value=value,
-        name=chk[3],
-    )
+    ref, name = chk[4] or None, chk[3]
+    if chk[5] < 0 and code == "1" and comp is None:
+        # a required composite is missing: its first required component is the data element
+        # missing (IK402 is a numeric data element number; C004 is not one)
+        first = next((c for c in chk[12] if c[1] == "R"), None)
+        if first is not None:
+            comp, ref, name = first[0] + 1, first[4] or None, first[3]
+    return ElementIssue(chk[0] + 1, code, comp, rep, ref, value, name)
 
 
 def _check_value(chk, v, out, comp, rep, all_els_issue_pos):
@@ -389,34 +356,39 @@ class _Walk:
         count = 0
         has_rules = bool(cg.rules)
         loop_rules = cg.loop_rules
-        last_seg: Segment | None = None
-        started = False
+        join = JOIN.join
+        # the first segment (the ST) is checked against the ST node before the loop
+        it = iter(segments)
+        seg: Segment | None = next(it, None)
+        last_seg = seg
+        if seg is not None:
+            if seg.id == "ST":
+                count = 1
+                if not self._clean(cur, seg.elements, dkey):
+                    self._elements(cur, seg, frames)
+            else:
+                it = chain((seg,), it)
         # the same-position group being sent (its required members are checked when left)
         grp_frame: list | None = None
         grp_pos = ""
         grp_req: tuple = ()
         grp_seen: set[int] = set()
-        for seg in segments:
-            last_seg = seg
+        for seg in it:  # (after the loop, seg is the last segment)
             sid = seg.id
             els = seg.elements
-            if not started:
-                started = True
-                if sid == "ST":
-                    count = 1
-                    if not self._clean(cur, els, dkey):
-                        self._elements(cur, seg, frames)
+            try:  # (a missing key raises: rare, and a raise costs only then)
+                entry = cur.trans[sid]
+            except KeyError:
+                entry = transitions(cur).get(sid) if cur.trans is UNBUILT else None
+                if entry is None:
+                    self._not_found(seg, frames)
                     continue
-            table = cur.trans
-            if table is None:
-                table = transitions(cur)
-            entry = table.get(sid)
-            if entry is None:
-                self._not_found(seg, frames)
-                continue
             p0, comp, mapping, chosen, cands = entry
             if mapping is not None:
-                v = els[p0] if p0 < len(els) else ""
+                try:  # (p0 >= 0 here; an absent qualifier is rare, a raise costs only then)
+                    v = els[p0]
+                except IndexError:
+                    v = ""
                 if comp >= 0:
                     if rs in v:  # a repeated composite (999 CTX01): its first repetition
                         v = v.split(rs, 1)[0]
@@ -485,14 +457,17 @@ class _Walk:
                     self._issue(sid, seg, target.report_id, "I4", frames, cur=target)
                 if has_rules and target.rule_role:
                     self._rules(target, seg, frames, loop_rules)
-            # Element checks: the whole-segment pattern accepts the common clean segment
-            # in one match; anything else gets the detailed per-element checks.
+            # Element checks: a segment text already found clean at this place passes
+            # (memo, bounded); else the whole-segment pattern accepts the common clean
+            # segment in one match; anything else gets the detailed per-element checks.
             fp = target.fastp
-            if fp is None or fp[0] is not dkey:
-                fp = target.fastp = (dkey, fast_matcher(target, cs, rs))
+            if fp[0] is not dkey:
+                fp = target.fastp = (dkey, fast_matcher(target, cs, rs), set())
             pat = fp[1]
             if pat is not None:
-                joined = JOIN.join(els)
+                joined = join(els)
+                if joined in fp[2]:
+                    continue
                 if (
                     pat.fullmatch(joined)
                     and SPACE_JOIN not in joined
@@ -501,8 +476,11 @@ class _Walk:
                 ):
                     quick = target.quick
                     if quick is None or quick(els, len(els)):
+                        if len(fp[2]) < CLEAN_MEMO:
+                            fp[2].add(joined)
                         continue
             self._elements(target, seg, frames)
+        last_seg = seg
         if grp_req and last_seg is not None:
             self._group_left(grp_req, grp_seen, last_seg, frames)
         # End of the set: required segments still owed before SE (SE itself is the
@@ -522,8 +500,8 @@ class _Walk:
     def _clean(self, node: CSeg, els: list[str], dkey: tuple[str, str]) -> bool:
         """The fast path of the loop above, for a single segment (ST)."""
         fp = node.fastp
-        if fp is None or fp[0] is not dkey:
-            fp = node.fastp = (dkey, fast_matcher(node, self.cs, self.rs))
+        if fp[0] is not dkey:
+            fp = node.fastp = (dkey, fast_matcher(node, self.cs, self.rs), set())
         if fp[1] is None:
             return False
         joined = JOIN.join(els)

@@ -61,7 +61,7 @@ from django.utils import timezone
 from edi_platform import x12
 from edi_platform.core.crash import crash_point
 from edi_platform.core.gc_pause import gc_paused
-from edi_platform.partners.models import TradingPartner
+from edi_platform.partners.models import TradingPartner, file_limits
 from edi_platform.partners.selectors import our_isa_ids, partner_by_sender
 from edi_platform.x12.logsafe import exception_summary
 from edi_platform.x12.peek import PEEK_BYTES, IsaHead, peek_isa
@@ -473,7 +473,7 @@ def _plan(
     now = timezone.now()
     if head is None or not head.sender_identified:
         with opener() as stream:
-            report = x12.validate(stream)
+            report = x12.validate(stream, **file_limits(None))
         return plan_without_partner(report), None
     if partner is None or not partner.active:
         return plan_unknown_partner(head, partner), None
@@ -536,6 +536,7 @@ def _plan(
             is_duplicate=is_duplicate,
             version_fallback=partner.version_fallback,
             is_known_receiver=is_known_receiver,
+            **partner.validation_options(),  # SNIP level, code sets, file limits
         )
     plan = plan_from_report(batch_id=batch.pk, report=report, partner=partner, lookup=lookup)
     return plan, ((partner.pk, isa13, now) if deferred and isa13 else None)

@@ -300,7 +300,8 @@ def plan_from_report(
                 plan.groups_accepted += 1
             else:
                 plan.groups_rejected += 1
-            if not ic_rejected and not group.is_acknowledgment:
+            # a 999 answers a group X231A1 has an AK101 code for (not a 999 itself)
+            if not ic_rejected and not group.is_acknowledgment and group.acknowledgeable:
                 plan.outcomes.append(
                     PlannedOutcome(
                         partner=ic_partner,  # type: ignore[arg-type]
@@ -348,6 +349,11 @@ def plan_from_report(
     else:
         plan.status = BatchStatus.ACCEPTED  # interchanges without transaction sets
         reasons.append("no transaction sets in the file")
+    if report.limit_exceeded:
+        # the engine stopped reading at a limit: say so first, it explains the rest
+        reasons.insert(
+            0, f"The file is over a limit and was not read further: {report.limit_message}"
+        )
     if reasons:
         shown = reasons[:5]
         more = f" (and {len(reasons) - 5} more)" if len(reasons) > 5 else ""

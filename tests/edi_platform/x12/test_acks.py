@@ -132,7 +132,10 @@ def test_unknown_transaction_set_is_reported_not_dropped():
     segs = _segments(
         build_999(_group(MUTATIONS / "ik5_1_unsupported_set.x12"), envelope=ENV, st02="0001")
     )
-    assert "AK2*836*0001*005010X220A1" in segs and "IK5*R*1" in segs
+    # AK201 only takes the set IDs X231A1 lists: the group's (BE -> 834) is written, and an
+    # IK3/IK4 on the ST says that ST01 was 836 (an invalid code here)
+    start = segs.index("AK2*834*0001*005010X220A1")
+    assert segs[start + 1 : start + 4] == ["IK3*ST*1**8", "IK4*1*143*7*836", "IK5*R*1"]
 
 
 def _group_with(issue: SegmentIssue) -> GroupReport:

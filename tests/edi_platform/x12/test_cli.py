@@ -73,7 +73,8 @@ def test_ack_dir_gets_the_999_and_the_ta1(tmp_path, capsys):
     ack = (tmp_path / "in.x12.999").read_bytes()
     ta1 = (tmp_path / "in.x12.ta1").read_bytes()
     assert validate_envelope(ack) == [] and validate_envelope(ta1) == []
-    assert b"*000000001*" in ack and b"GS*FA*RECEIVER01*SUBMITTER01*" in ack
+    # one counter for the run: the TA1 interchange is 1, the 999 interchange 2
+    assert b"*000000002*" in ack and b"GS*FA*RECEIVER01*SUBMITTER01*" in ack
     assert b"TA1*000000101*260101*1200*R*021" in ta1 and b"IEA*0*000000001" in ta1
 
 
@@ -117,3 +118,39 @@ def test_text_says_which_guide_checked_each_set(capsys):
     out = capsys.readouterr().out
     if guides_available():
         assert "checked against 005010X220A1 (nearest definition)" in out
+
+
+def _isa13s(data: bytes) -> list[str]:
+    return [seg.elements[12] for seg in read_segments(data) if seg.id == "ISA"]
+
+
+def read_segments(data: bytes):
+    from edi_platform.x12.reader import SegmentReader
+
+    return list(SegmentReader(data))
+
+
+def test_acks_of_a_line_feed_terminated_file_have_no_empty_segments(tmp_path):
+    src = tmp_path / "lf.x12"
+    text = (FIXTURES / "834.x12").read_bytes().replace(b"~\n", b"\n")
+    src.write_bytes(text)
+    assert main(["validate", str(src), "--ack-dir", str(tmp_path), "--ta1", "always"]) == 0
+    for suffix in (".999", ".ta1"):
+        data = (tmp_path / f"lf.x12{suffix}").read_bytes()
+        assert b"\n\n" not in data and validate_envelope(data) == []
+        assert data.count(b"\n") == len(read_segments(data))
+
+
+def test_every_ack_interchange_of_a_run_gets_its_own_isa13(tmp_path):
+    one = (FIXTURES / "834.x12").read_bytes()
+    two = (FIXTURES / "837p.x12").read_bytes().replace(b"000000101", b"000000102")
+    (tmp_path / "a.x12").write_bytes(one + two)  # two interchanges in one file
+    (tmp_path / "b.x12").write_bytes(one)
+    files = [str(tmp_path / "a.x12"), str(tmp_path / "b.x12")]
+    main(["validate", *files, "--ack-dir", str(tmp_path), "--ta1", "always"])
+    numbers = []
+    for name in ("a.x12.999", "a.x12.ta1", "b.x12.999", "b.x12.ta1"):
+        data = (tmp_path / name).read_bytes()
+        assert validate_envelope(data) == []
+        numbers += _isa13s(data)
+    assert len(numbers) == 6 and len(set(numbers)) == 6

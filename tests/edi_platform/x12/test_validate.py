@@ -136,8 +136,16 @@ def test_version_without_definition_follows_the_fallback_setting(use_guides):
     assert (rejected.ack_code, rejected.codes) == ("R", ["I6"])
 
 
-def test_set_without_any_guide_gets_envelope_checks_only(use_guides):
+def test_supported_set_whose_version_no_guide_defines_is_never_a_silent_a(use_guides):
+    # issue 13 #2: with guides installed, "no guide for this version" is IK502 I6 (as the
+    # reject policy answers an undefined version), not an A after envelope checks only
     use_guides(FakeGuides(defined=False))
+    s = _set(validate(FIXTURES / "834.x12"))
+    assert (s.ack_code, list(s.codes), s.guide) == ("R", ["I6"], None)
+
+
+def test_without_the_guides_package_sets_get_envelope_checks_only(use_guides):
+    use_guides(None)
     s = _set(validate(FIXTURES / "834.x12"))
     assert (s.ack_code, s.guide) == ("A", None)
 

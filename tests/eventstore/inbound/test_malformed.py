@@ -97,3 +97,26 @@ def test_reasons_show_raw_bytes_escaped():
     for interchange in batch.report.get("interchanges", []):
         for issue in interchange.get("issues", []):
             assert issue["message"].isprintable()
+
+
+def test_a_count_beyond_64_bits_ends_in_a_final_status_with_ak9_r():
+    # GE01 of 2^64: the 999 content is built and stored (AK905 5), nothing is left RECEIVED
+    onboard_partner()
+    data = VALID.replace(b"GE*1*1~", b"GE*" + str(2**64).encode() + b"*1~")
+    result = ingest_bytes(data=data, original_name="huge-count.x12")
+    batch = TransactionBatch.objects.get(pk=result.batch)
+    assert batch.status == BatchStatus.REJECTED and "interrupted" not in batch.status_reason
+    ack = ProcessingOutcome.objects.get(batch=batch, response_type="999")
+    assert ack.payload["ak9"][0] == "R" and "5" in ack.payload["ak9"][4:]
+    assert all(len(str(n)) <= 6 for n in ack.payload["ak9"][1:4])  # AK902-904: 6 digits
+
+
+def test_a_file_past_the_partners_limits_is_rejected_with_the_limit_as_reason():
+    from tests.eventstore.inbound.samples import many_sets
+
+    onboard_partner(max_sets=3)
+    result = ingest_bytes(data=many_sets(5), original_name="too-many.x12")
+    batch = TransactionBatch.objects.get(pk=result.batch)
+    assert batch.status == BatchStatus.REJECTED
+    assert batch.status_reason.startswith("The file is over a limit")
+    assert "3" in batch.status_reason

@@ -19,16 +19,6 @@ from tests.support.synthetic_834 import member
 
 pytestmark = pytest.mark.django_db
 
-# Our X279A1 guide definition (edi_platform/x12/guides/definitions/x279a1.py, owned by the
-# engine) gives AAA03 one union list for every 271 loop, and that list lacks the dependent
-# loop's own codes 64-68 and 77 (X279A1 2100D: 65 Invalid/Missing Patient Name, 67 Patient
-# Not Found, 68 Duplicate Patient ID Number...). Until the list is completed there, a 271
-# carrying them fails our validation and is quarantined (never sent wrong). Strict: these
-# pass, and must lose the mark, once the guide lists the codes.
-GUIDE_LACKS_2100D_CODES = pytest.mark.xfail(
-    strict=True, reason="x279a1 guide AAA03 list lacks 2100D codes 64-68, 77 (engine fix)"
-)
-
 
 def family():
     cover = [{"line": "HLT", "plan": "GOLD", "begin": days(-200), "level": "FAM"}]
@@ -72,7 +62,6 @@ def rejected(answer):
             ),
             ("Y", "67", "C"),
             "2100D",
-            marks=GUIDE_LACKS_2100D_CODES,
         ),  # a dependent not in the family
         (
             subscriber(
@@ -112,7 +101,6 @@ def test_without_an_id_a_unique_person_is_found_by_name_and_birth_date(world):
     assert answer.all("INS", "Y")[0].elements == ["Y", "18", "001", "25"]  # the id was added
 
 
-@GUIDE_LACKS_2100D_CODES
 def test_two_dependents_alike_are_not_told_apart_by_a_guess_68(world):
     cover = [{"line": "HLT", "plan": "GOLD", "begin": days(-200)}]
     world.enrol(
@@ -144,6 +132,10 @@ def test_a_payer_that_is_not_us_is_rejected_in_2100A_and_nothing_below_is_answer
 
 def test_a_receiver_without_a_valid_npi_is_43_and_one_not_authorised_41(world):
     world.enrol(*family())
+    # With SNIP type 5 on (the default) an NPI failing its check digit is rejected by the
+    # 999 already; a partner without code-set checks gets the 271's AAA 43 instead.
+    world.provider.code_sets = False
+    world.provider.save(update_fields=["code_sets"])
     answer = world.ask_and_answer(subscriber("S100"), npi="1234567890")
     assert rejected(answer)[0] == [("N", "43", "C")]
     assert [(s.get(3), s.get(4)) for s in answer.all("HL")] == [("20", "1"), ("21", "0")]

@@ -93,13 +93,13 @@ def test_a_file_its_guide_flags_is_quarantined_with_codes_and_positions_only(
     assert file.status == OutboundFileStatus.QUARANTINED
     assert outcome.status == OutcomeStatus.FAILED
     reason = file.status_reason
-    assert reason.startswith("005010X279A1 guide validation failed")
+    assert reason.startswith("outbound validation failed")
     assert "NM1 at position 4" in reason and "NM108" in reason
     assert "SECRET" not in reason and "ZZ" not in reason.split("IK4")[0][-20:]
     assert (outbound_root / (file.storage_path + ".reason.txt")).exists()
 
 
-def test_response_types_without_a_guide_get_the_envelope_check_only(gdt_type):
+def test_every_file_is_checked_against_the_guide_of_its_sets_whatever_its_type(gdt_type):
     envelope = x12.EnvelopeParams(
         sender_qualifier="ZZ",
         sender_id="US",
@@ -113,12 +113,14 @@ def test_response_types_without_a_guide_get_the_envelope_check_only(gdt_type):
         gs06=1,
         timestamp=timezone.now(),
     )
-    # a sound envelope around content no 271 guide would accept
+    # a sound envelope around content no 271 guide would accept: refused under any type
     data = render_gdt([{"body": [["BHT", "0022"]]}], envelope, ["0001"])
-    assert file_problems(data, response_type="999") == []
-    assert file_problems(data, response_type="GDT")[0].startswith("005010X279A1 guide")
+    for response_type in ("GDT", "999", "NOPE"):
+        problems = file_problems(data, response_type=response_type)
+        assert problems and problems[0].startswith("outbound validation failed")
+    assert x12.validate_envelope(data) == []  # the envelope alone would have let it go
     broken = data.replace(b"SE*3*0001", b"SE*9*0001")
-    assert file_problems(broken, response_type="999")[0].startswith("envelope validation")
+    assert any("SE01" in p for p in file_problems(broken, response_type="GDT"))
 
 
 def test_outcomes_of_different_batches_are_never_in_one_file_when_declared(gdt_type, outbound_root):

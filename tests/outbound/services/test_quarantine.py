@@ -61,7 +61,7 @@ def test_each_envelope_mismatch_is_quarantined_with_its_reason(mutation, corrupt
     file = OutboundFile.objects.get()
     assert file.status == OutboundFileStatus.QUARANTINED
     assert file.storage_path.startswith("outbound/_quarantine/partner=")
-    assert "envelope validation failed" in file.status_reason
+    assert "outbound validation failed" in file.status_reason
     field = mutation.split()[0]
     assert field[:2] in file.status_reason  # SE / GE / IEA named in the reason
     assert (outbound_root / file.storage_path).exists()
@@ -74,7 +74,7 @@ def test_each_envelope_mismatch_is_quarantined_with_its_reason(mutation, corrupt
     audit = ControlNumberAudit.objects.filter(outbound_file_id=file.id)
     assert audit.count() == 4  # ISA13, GS06, two ST02
     assert set(audit.values_list("status", flat=True)) == {"FAILED"}
-    assert all("envelope validation failed" in n for n in audit.values_list("notes", flat=True))
+    assert all("outbound validation failed" in n for n in audit.values_list("notes", flat=True))
     assert {g.kind for g in gap_report().gaps} <= {"documented"}
 
 

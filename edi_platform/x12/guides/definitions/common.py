@@ -42,32 +42,3 @@ def envelope_rules() -> list[SituationalRule]:
             note="NM104 not used for a non-person entity",
         ),
     ]
-
-
-def claim_rules() -> list[SituationalRule]:
-    """837 (P, I, D) subscriber/patient rules on loop 2000B.
-
-    SBR02 = 18 (subscriber is the patient): "2010BA DMG Subscriber Demographic
-    Information: Required when 2010BA NM1 is the patient" (IK304 I6 when missing), and the
-    patient hierarchical level 2000C is "Required when the patient is a person other than
-    the subscriber" — so it is not used then (IK304 I9 when present).
-    """
-    is_patient = Condition(position=2, values=frozenset({"18"}))
-    return [
-        SituationalRule(
-            "segment_required",
-            "2000B",
-            "2010BA/DMG",
-            trigger="SBR",
-            when=is_patient,
-            note="2010BA DMG required when the subscriber is the patient (SBR02=18)",
-        ),
-        SituationalRule(
-            "segment_not_used",
-            "2000B",
-            "HL*23",
-            trigger="SBR",
-            when=is_patient,
-            note="2000C not used when the subscriber is the patient (SBR02=18)",
-        ),
-    ]

@@ -29,7 +29,7 @@ import functools
 
 from ..model import GuideDef, LoopDef, SegmentDef
 from ..pyx12_maps import load_map
-from .common import claim_rules, envelope_rules
+from .common import envelope_rules
 from .dsl import S
 
 
@@ -85,7 +85,7 @@ def guide_837d() -> GuideDef:
         name="Health Care Claim: Dental 005010X224A2",
         root=root,
         functional_id="HC",
-        rules=envelope_rules() + claim_rules(),
+        rules=envelope_rules(),
         contexts={"2300": ("CLM", "", 1, "CLM01")},
         source="our definition: 837P X222A1 map + X224A2 dental differences",
     )

@@ -50,36 +50,6 @@ def test_element_errors_are_8_with_their_ik4() -> None:
     assert summary(edited) == [("DMG", 15, "2100A", "8", [(2, None, None, "8")])]
 
 
-def test_subscriber_is_patient_requires_subscriber_dmg_i6() -> None:
-    # X222A1 2010BA DMG: required when the subscriber is the patient (SBR02 = 18)
-    edited = run("837P", replace("DMG*D8*19800101*F", "PER*IC*X*TE*5555551234"))
-    found = summary(edited)
-    assert ("DMG", 23, "2000B", "I6", []) in found
-    issue = next(i for i in edited if i.code == "I6")
-    assert issue.rejects is True
-    assert issue.contexts[0].name == "SITUATIONAL TRIGGER"
-    assert (issue.contexts[0].segment_id, issue.contexts[0].position) == ("SBR", 12)
-
-
-def test_patient_level_when_subscriber_is_patient_is_i9_and_does_not_reject() -> None:
-    def add_patient(texts: list[str]) -> list[str]:
-        texts = replace("HL*2*1*22*0", "HL*2*1*22*1")(texts)
-        return insert_after(
-            "NM1*PR",
-            "HL*3*2*23*0",
-            "PAT*19",
-            "NM1*QC*1*DOE*TED",
-            "N3*1 MAIN ST",
-            "N4*ANYTOWN*NY*12345",
-            "DMG*D8*20100101*M",
-        )(texts)
-
-    edited = run("837P", add_patient)
-    assert summary(edited) == [("HL", 18, "2000C", "I9", [])]
-    assert edited[0].rejects is False
-    assert edited[0].contexts[0].element_position == 2
-
-
 def test_qualifier_of_a_loop_not_open_here_is_unexpected_2() -> None:
     # DTP*348 is a 2300 (health coverage) date; at member level no 2300 loop is open
     edited = run("834", replace("DTP*356", "DTP*348*D8*20240101"))
