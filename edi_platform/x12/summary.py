@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from edi_platform.x12 import codes
+from edi_platform.x12.issues import element_snip, segment_snip
 from edi_platform.x12.report import SetReport, ValidationReport
 
 __all__ = [
@@ -77,6 +78,7 @@ def set_errors(s: SetReport) -> list[dict[str, Any]]:
                 "loop": issue.loop_id or "",
                 "code": issue.code or "8",
                 "meaning": codes.IK3_ERROR_CODES.get(issue.code or "8", "segment error"),
+                "snip": segment_snip(issue),  # the WEDI SNIP type of the rule broken
                 "message": printable(issue.message),
                 "elements": [
                     {
@@ -87,6 +89,7 @@ def set_errors(s: SetReport) -> list[dict[str, Any]]:
                         "name": e.name,
                         "code": e.code,
                         "meaning": codes.IK4_ERROR_CODES.get(e.code, "element error"),
+                        "snip": element_snip(e),
                     }
                     for e in issue.elements
                 ],

@@ -62,3 +62,27 @@ def test_eager_mode_banner_says_schedules_are_not_running(admin_client_logged_in
     settings.CELERY_EAGER = True
     response = admin_client_logged_in.get("/admin/")
     assert b"Schedules are not running" in response.content
+
+
+def test_the_partner_page_shows_the_snip_level_in_force_and_the_code_list_state(
+    admin_client_logged_in,
+):
+    from edi_platform import x12
+    from tests.factories import TradingPartnerFactory
+
+    partner = TradingPartnerFactory(code="SNIPPY", snip_level=3)
+    listing = admin_client_logged_in.get("/admin/partners/tradingpartner/").content.decode()
+    assert "3: + balancing" in listing
+    page = admin_client_logged_in.get(
+        f"/admin/partners/tradingpartner/{partner.pk}/change/"
+    ).content.decode()
+    assert 'name="snip_level"' in page and 'name="code_sets"' in page
+    warnings = x12.code_list_status()
+    if warnings:  # the shipped lists are subsets / dated: each warning is on the page
+        assert "code-list-warning" in page and warnings[0].split(":")[0] in page
+    partner.code_sets = False
+    partner.save()
+    page = admin_client_logged_in.get(
+        f"/admin/partners/tradingpartner/{partner.pk}/change/"
+    ).content.decode()
+    assert "not checked for this partner" in page

@@ -83,6 +83,7 @@ def test_detail_page_shows_the_tree_with_readable_errors(admin_client_logged_in)
     assert "Interchange ISA13 000000101" in text and "GS06 1" in text
     assert "Partially Accepted" in text  # AK9 P meaning
     assert "Invalid Date" in text and "Member Birth Date" in text
+    assert "[SNIP 1]" in text  # each finding names its WEDI SNIP type
     assert "Routed" in text  # the 834 handler (event store) takes the valid set
     assert "19801340" not in text  # the bad value (PHI) is not shown
     assert 'name="_save"' not in text  # the registry is read-only

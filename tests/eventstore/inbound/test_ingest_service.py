@@ -197,6 +197,8 @@ def test_one_bad_set_makes_the_batch_partially_accepted():
     segment_errors = [e for e in bad.error_summary if e["level"] == "segment"]
     assert segment_errors[0]["segment"] == "DMG"
     assert segment_errors[0]["elements"][0]["meaning"] == "Invalid Date"
+    # an invalid date is a syntax finding: WEDI SNIP type 1, named on the set's errors
+    assert segment_errors[0]["elements"][0]["snip"] == 1 and segment_errors[0]["snip"] == 1
     assert "19801340" not in str(bad.error_summary)  # no data values stored
     outcome = ProcessingOutcome.objects.get(batch=batch, response_type="999")
     assert outcome.payload["ak9"][0] == "P" and outcome.st02s == ["0001", "0002"]
