@@ -41,12 +41,42 @@ def test_read_of_non_x12_yields_nothing_and_says_why():
     assert reader.problems[0].code == "not_x12"
 
 
-def test_iter_transaction_sets_streams_one_set_at_a_time():
+def test_iter_transaction_sets_finds_every_set_with_its_envelope():
     items = list(iter_transaction_sets(MUTATIONS / "ik5_23_st02_not_unique.x12"))
     assert len(items) == 2
     header, group, tset = items[1]
     assert header.sender_id == "SUBMITTER01" and group.functional_id == "BE"
     assert tset.segments[-1].id == "SE"
+
+
+def test_iter_transaction_sets_streams_one_set_at_a_time():
+    # one group of many sets, 8 MB: the first set comes out when a small part is read
+    import io
+
+    text = (FIXTURES / "834.x12").read_text()
+    head, rest = text.split("ST*834*", 1)
+    body, tail = "ST*834*" + rest.split("GE*", 1)[0], "GE*" + rest.split("GE*", 1)[1]
+    count = 8 * 1024 * 1024 // len(body)
+    data = (head + body * count + tail.replace("GE*1*", f"GE*{count}*")).encode()
+
+    class Metered(io.RawIOBase):
+        pos = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer) -> int:
+            chunk = data[self.pos : self.pos + len(buffer)]
+            buffer[: len(chunk)] = chunk
+            self.pos += len(chunk)
+            return len(chunk)
+
+    stream = Metered()
+    sets = iter_transaction_sets(io.BufferedReader(stream, buffer_size=64 * 1024))
+    _, _, first = next(sets)
+    # a reader that collected the sets before yielding would have read everything
+    assert first.segments[0].id == "ST" and stream.pos < len(data) // 4
+    assert sum(1 for _ in sets) + 1 == count
 
 
 def test_read_accepts_a_path_string():
