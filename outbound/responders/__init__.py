@@ -63,8 +63,9 @@ class ResponseSpec:
     render: Renderer
     priority: int = 100
     max_batch_size: int = 100
-    # (inbound ST01, handler) pairs registered with inbound routing at start-up
-    answers: tuple[tuple[str, Callable[..., str]], ...] = ()
+    # (inbound ST01, handler) pairs registered with inbound routing at start-up; a handler
+    # is a function of one set, or an inbound BulkHandler of many (the 837 -> 277CA)
+    answers: tuple[tuple[str, Any], ...] = ()
     # Implementation guide (GS08/ST03) its sets follow: assembly validates every file of
     # this type with the engine's guide before it is stored (quarantined on any finding).
     guide_version: str | None = None

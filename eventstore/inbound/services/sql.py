@@ -536,3 +536,23 @@ def header_set_routing(header_id: int, status: str, result: str) -> None:
             f"UPDATE {table} SET routing_status = %s, routing_result = %s WHERE id = %s",
             [status, result, header_id],
         )
+
+
+def headers_set_routed(header_ids: list[int], results: list[str]) -> None:
+    """Mark many headers ROUTED with their results in one statement (a bulk handler's
+    chunk): ``UPDATE ... FROM unnest(ids, results)`` on PostgreSQL, one UPDATE each
+    elsewhere."""
+    if not header_ids:
+        return
+    table = connection.ops.quote_name(TransactionHeader._meta.db_table)
+    routed = RoutingStatus.ROUTED.value
+    if connection.vendor != "postgresql":
+        for header_id, result in zip(header_ids, results, strict=True):
+            header_set_routing(header_id, routed, result)
+        return
+    with hot_cursor(prepare=True) as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS h SET routing_status = %s, routing_result = v.result "
+            "FROM unnest(%s::bigint[], %s::text[]) AS v(id, result) WHERE h.id = v.id",
+            [routed, header_ids, results],
+        )
