@@ -31,6 +31,7 @@ __all__ = [
     "OutcomeSinkMissing",
     "RoutedSet",
     "RoutingError",
+    "SetHeader",
     "SetText",
     "handler_for",
     "outcome_sink",
@@ -61,16 +62,38 @@ class RoutedSet:
 
 
 @dataclass(frozen=True, slots=True)
+class SetHeader:
+    """The header row of a set handed to a :class:`BulkHandler`: its values, read in bulk
+    (10^5 model instances cost more than the handler's own work on a large file)."""
+
+    pk: int
+    batch: TransactionBatch
+    isa13: str
+    gs06: str
+    gs08: str
+    st01: str
+    st02: str
+    st03: str
+    verdict: str
+    error_summary: list[dict[str, Any]]
+    start_offset: int
+
+    @property
+    def batch_id(self) -> int:
+        return self.batch.pk
+
+
+@dataclass(frozen=True, slots=True)
 class SetText:
-    """One transaction set handed to a :class:`BulkHandler`: its text as stored (ST up to
-    and including the SE terminator, decoded like the engine reads it: latin-1, one
-    character per byte) and its interchange's delimiters.
+    """One transaction set handed to a :class:`BulkHandler`: its header's values, its text
+    as stored (ST up to and including the SE terminator, decoded like the engine reads it:
+    latin-1, one character per byte) and its interchange's delimiters.
 
     ``accepted``: False when the 999 rejected the set or its functional group (only
     handlers that asked for ``rejected_sets`` get those).
     """
 
-    header: TransactionHeader
+    header: SetHeader
     text: str
     delimiters: Delimiters
     accepted: bool = True

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -107,40 +108,85 @@ class ClaimSet:
     segment_count: int = 0
 
 
-def _get(els: list[str], n: int) -> str:
-    return els[n].strip() if len(els) > n else ""
+_PAD = [""] * 12  # appended to a split segment, so elements are read without length checks
 
 
 def _party(els: list[str], into: Party) -> Party:
-    into.entity_type = _get(els, 2)
-    into.last = _get(els, 3)
-    into.first = _get(els, 4)
-    into.middle = _get(els, 5)
-    into.suffix = _get(els, 7)
-    into.id_qualifier = _get(els, 8)
-    into.id = _get(els, 9)
+    into.entity_type = els[2]
+    into.last = els[3]
+    into.first = els[4]
+    into.middle = els[5]
+    into.suffix = els[7]
+    into.id_qualifier = els[8]
+    into.id = els[9].strip()
     return into
 
 
 def _person(els: list[str], into: Person) -> Person:
-    into.last = _get(els, 3)
-    into.first = _get(els, 4)
-    into.middle = _get(els, 5)
-    into.suffix = _get(els, 7)
-    into.id_qualifier = _get(els, 8)
-    into.id = _get(els, 9)
+    into.last = els[3]
+    into.first = els[4]
+    into.middle = els[5]
+    into.suffix = els[7]
+    into.id_qualifier = els[8]
+    into.id = els[9].strip()
     return into
 
 
-# Segments that open a loop below the 2300 (2310x providers, 2320/2330x other payers) or
-# below a 2400 line (2410 drug, 2420x providers, 2430 adjudication, 2440 forms).
-_CLAIM_SUBLOOPS = frozenset({"NM1", "SBR"})
-_LINE_SUBLOOPS = frozenset({"LIN", "NM1", "SVD", "LQ"})
+# What a segment is to the reader, by its first three characters (the id and, for the
+# two-letter ids, the element separator): everything else is skipped unsplit.
+(_HL, _CLM, _NM1, _DMG, _REF, _SBR, _PAT, _BHT, _LX, _DTP, _SV, _SUBLOOP) = range(12)
+_KINDS: dict[str, dict[str, int]] = {}
+
+
+def _kinds(elem: str) -> dict[str, int]:
+    kinds = _KINDS.get(elem)
+    if kinds is None:
+        kinds = _KINDS[elem] = {
+            f"HL{elem}": _HL,
+            "CLM": _CLM,
+            "NM1": _NM1,
+            "DMG": _DMG,
+            "REF": _REF,
+            "SBR": _SBR,
+            "PAT": _PAT,
+            "BHT": _BHT,
+            f"LX{elem}": _LX,
+            "DTP": _DTP,
+            "SV1": _SV,
+            "SV2": _SV,
+            "SV3": _SV,
+            # loops below a line (2410 drug, 2430 adjudication, 2440 form)
+            "LIN": _SUBLOOP,
+            "SVD": _SUBLOOP,
+            f"LQ{elem}": _SUBLOOP,
+        }
+    return kinds
+
+
+_PADDED: dict[str, re.Pattern[str]] = {}
+
+
+def _segments(text: str, term: str) -> list[str]:
+    """The set cut on its terminator, the line breaks (and padding) between segments gone."""
+    if term not in "\r\n":
+        # CR/LF after terminators: removed in one pass (X12 values hold no line breaks)
+        if "\n" in text:
+            text = text.replace("\n", "")
+        if "\r" in text:
+            text = text.replace("\r", "")
+    padded = _PADDED.get(term)
+    if padded is None:
+        padded = _PADDED[term] = re.compile(re.escape(term) + "[ \t\x00\ufffd\ufeff]")
+    pieces = text.split(term)
+    if padded.search(text) is not None:
+        pieces = [p.lstrip(PADDING) for p in pieces]  # other padding: rare, the slow way
+    return pieces
 
 
 def read_837(text: str, delimiters: Delimiters) -> ClaimSet:
     """The claims of one 837 set (``text``: ST..SE). Never raises on odd data."""
     term, elem, comp = delimiters.segment, delimiters.element, delimiters.component
+    kinds = _kinds(elem)
     out = ClaimSet()
     provider: Party | None = None
     subscriber = Person()
@@ -148,52 +194,47 @@ def read_837(text: str, delimiters: Delimiters) -> ClaimSet:
     level = ""  # HL03 of the current hierarchical level
     claim: ReadClaim | None = None
     line: Line | None = None
-    part = ""  # inside a claim: "2300", "sub" (2310-2330), "line", "linesub"
+    in_2300 = in_line = False  # inside a claim: its own segments, a line's own segments
     position = 0
-    for raw in text.split(term):
-        seg = raw.lstrip(PADDING)
+    for seg in _segments(text, term):
         if not seg:
             continue
         position += 1
-        cut = seg.find(elem)
-        sid = seg if cut < 0 else seg[:cut]
-        if sid == "HL":
-            els = seg.split(elem)
-            level = _get(els, 3)
+        kind = kinds.get(seg[:3])
+        if kind is None:
+            continue
+        if kind == _HL:
+            level = (seg.split(elem) + _PAD)[3]
             if claim is not None:
                 _close(claim, line, position - 1)
-            claim, line, part = None, None, ""
+            claim, line, in_2300, in_line = None, None, False, False
             if level == "20":
                 provider = None
             elif level == "22":
                 subscriber, patient = Person(), None
             elif level == "23":
                 patient = Person()
-            continue
-        if sid == "CLM":
+        elif kind == _CLM:
             if claim is not None:
                 _close(claim, line, position - 1)
-            els = seg.split(elem)
+            els = seg.split(elem) + _PAD
             if provider is None:
                 provider = Party()
                 out.providers.append(provider)
-            claim = ReadClaim(
-                position=position, provider=provider, subscriber=subscriber, patient=patient
-            )
-            claim.pcn = _get(els, 1)
-            claim.charge = _get(els, 2)
-            facility = _get(els, 5).split(comp)
+            claim = ReadClaim(position, provider, subscriber, patient)
+            claim.pcn = els[1]
+            claim.charge = els[2]
+            facility = els[5].split(comp) + _PAD
             claim.facility = facility[0][:2]
-            claim.facility_qualifier = facility[1] if len(facility) > 1 else ""
-            claim.frequency = facility[2][:1] if len(facility) > 2 else ""
+            claim.facility_qualifier = facility[1]
+            claim.frequency = facility[2][:1]
             out.claims.append(claim)
-            line, part = None, "2300"
-            continue
-        if claim is None:
+            line, in_2300, in_line = None, True, False
+        elif claim is None:
             # above the claims: the header and the provider / subscriber / patient levels
-            if sid == "NM1":
-                els = seg.split(elem)
-                code = _get(els, 1)
+            if kind == _NM1:
+                els = seg.split(elem) + _PAD
+                code = els[1]
                 if code == "85" and level == "20":
                     provider = _party(els, Party())
                     out.providers.append(provider)
@@ -205,64 +246,57 @@ def read_837(text: str, delimiters: Delimiters) -> ClaimSet:
                     _party(els, out.submitter)
                 elif code == "40" and not level:
                     _party(els, out.receiver)
-            elif sid == "DMG":
-                els = seg.split(elem)
+            elif kind == _DMG:
                 person = patient if level == "23" else subscriber if level == "22" else None
                 if person is not None:
-                    person.birth = _get(els, 2)
-            elif sid == "REF" and level == "20" and provider is not None:
-                els = seg.split(elem)
-                if _get(els, 1) in ("EI", "SY") and not provider.tax_id:
-                    provider.tax_id = _get(els, 2)
-            elif sid == "SBR" and level == "22":
-                subscriber.relationship = _get(seg.split(elem), 2)
-            elif sid == "PAT" and level == "23" and patient is not None:
-                patient.relationship = _get(seg.split(elem), 1)
-            elif sid == "BHT":
-                els = seg.split(elem)
-                out.reference, out.created = _get(els, 3), _get(els, 4)
-            continue
-        if sid == "LX":
+                    person.birth = (seg.split(elem) + _PAD)[2]
+            elif kind == _REF:
+                if level == "20" and provider is not None and not provider.tax_id:
+                    els = seg.split(elem) + _PAD
+                    if els[1] in ("EI", "SY"):
+                        provider.tax_id = els[2]
+            elif kind == _SBR:
+                if level == "22":
+                    subscriber.relationship = (seg.split(elem) + _PAD)[2]
+            elif kind == _PAT:
+                if level == "23" and patient is not None:
+                    patient.relationship = (seg.split(elem) + _PAD)[1]
+            elif kind == _BHT:
+                els = seg.split(elem) + _PAD
+                out.reference, out.created = els[3], els[4]
+        elif kind == _LX:
             if line is not None:
                 line.end = position - 1
-            els = seg.split(elem)
-            number = _get(els, 1)
-            line = Line(
-                number=int(number) if number.isdigit() else len(claim.lines) + 1,
-                position=position,
-            )
+            number = (seg.split(elem) + _PAD)[1]
+            line = Line(int(number) if number.isdigit() else len(claim.lines) + 1, position)
             claim.lines.append(line)
-            part = "line"
-            continue
-        if sid == "SE":
-            continue
-        if part == "2300":
-            if sid == "DTP":
-                els = seg.split(elem)
-                if _get(els, 1) in ("472", "434") and not claim.dates[1]:
-                    claim.dates = (_get(els, 2), _get(els, 3))
-            elif sid == "REF":
-                els = seg.split(elem)
-                qualifier = _get(els, 1)
-                if qualifier == "F8":
-                    claim.original_reference = _get(els, 2)
-                elif qualifier == "D9":
-                    claim.clearinghouse_reference = _get(els, 2)
-            elif sid in _CLAIM_SUBLOOPS:
-                part = "sub"
-        elif part == "line" and line is not None:
-            if sid in ("SV1", "SV2", "SV3"):
-                _service(line, seg.split(elem), sid, comp)
-            elif sid == "DTP":
-                els = seg.split(elem)
-                if _get(els, 1) == "472":
-                    line.date = (_get(els, 2), _get(els, 3))
-            elif sid == "REF":
-                els = seg.split(elem)
-                if _get(els, 1) == "6R":
-                    line.control = _get(els, 2)
-            elif sid in _LINE_SUBLOOPS:
-                part = "linesub"
+            in_2300, in_line = False, True
+        elif in_2300:
+            if kind == _DTP:
+                els = seg.split(elem) + _PAD
+                if els[1] in ("472", "434") and not claim.dates[1]:
+                    claim.dates = (els[2], els[3])
+            elif kind == _REF:
+                els = seg.split(elem) + _PAD
+                if els[1] == "F8":
+                    claim.original_reference = els[2].strip()
+                elif els[1] == "D9":
+                    claim.clearinghouse_reference = els[2]
+            elif kind in (_NM1, _SBR):
+                in_2300 = False  # 2310x providers, 2320/2330x other subscribers and payers
+        elif in_line and line is not None:
+            if kind == _SV:
+                _service(line, seg.split(elem) + _PAD, seg[:3], comp)
+            elif kind == _DTP:
+                els = seg.split(elem) + _PAD
+                if els[1] == "472":
+                    line.date = (els[2], els[3])
+            elif kind == _REF:
+                els = seg.split(elem) + _PAD
+                if els[1] == "6R":
+                    line.control = els[2]
+            elif kind in (_NM1, _SUBLOOP):
+                in_line = False  # 2410-2440 loops
     if claim is not None:
         _close(claim, line, position - 1)  # the SE is not the claim's
     out.segment_count = position
@@ -277,16 +311,16 @@ def _close(claim: ReadClaim, line: Line | None, last: int) -> None:
 
 def _service(line: Line, els: list[str], sid: str, comp: str) -> None:
     """SV1 (837P: procedure, charge, unit, units), SV2 (837I: revenue code, procedure,
-    charge, unit, units), SV3 (837D: procedure, charge)."""
+    charge, unit, units), SV3 (837D: procedure, charge); ``els`` padded."""
     if sid == "SV2":
-        line.revenue = _get(els, 1)
-        line.procedure = [c for c in _get(els, 2).split(comp)] if _get(els, 2) else []
-        line.charge = _get(els, 3)
-        line.units = _get(els, 5)
+        line.revenue = els[1]
+        line.procedure = els[2].split(comp) if els[2] else []
+        line.charge = els[3]
+        line.units = els[5]
     else:
-        line.procedure = _get(els, 1).split(comp)
-        line.charge = _get(els, 2)
-        line.units = _get(els, 4) if sid == "SV1" else ""
+        line.procedure = els[1].split(comp)
+        line.charge = els[2]
+        line.units = els[4] if sid == "SV1" else ""
 
 
 @functools.lru_cache(maxsize=4096)

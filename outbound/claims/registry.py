@@ -5,10 +5,10 @@
   held until the caller's transaction ends; a block of consecutive numbers is taken in one
   more statement. Rolled back with the transaction, a block is taken again by the next one
   and never sent twice (the unique index on the claim's number is the last defence).
-* :func:`claims_insert` — every claim of a chunk in one ``INSERT ... SELECT FROM unnest(...)
-  ON CONFLICT (header_id, position) DO NOTHING`` on PostgreSQL (one array per column: no
-  statement per claim, and a set routed again adds nothing); ``bulk_create`` with
-  ``ignore_conflicts`` elsewhere.
+* :func:`claims_insert` — every claim of a chunk COPied, then moved with one ``INSERT ...
+  SELECT ... ON CONFLICT (header_id, position) DO NOTHING`` on PostgreSQL
+  (:func:`edi_platform.core.db.copy_insert_unless_exists`: no statement per claim, and a
+  set routed again adds nothing); ``bulk_create`` with ``ignore_conflicts`` elsewhere.
 
 Call inside a transaction (the routing transaction of the chunk).
 """
@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import connection
 
+from edi_platform.core.db import copy_insert_unless_exists
 from outbound.models import Claim, ClaimNumberCounter
 
 __all__ = [
@@ -66,7 +67,6 @@ ROW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("received_at", "timestamptz"),
     ("recorded_at", "timestamptz"),
 )
-_JSON_COLUMN = [name for name, _ in ROW_COLUMNS].index("reasons")
 
 
 def _counter_value(delta: int) -> int | None:
@@ -118,18 +118,11 @@ def claims_insert(rows: Sequence[Sequence[Any]]) -> int:
             values["reasons"] = json.loads(values["reasons"])
             objects.append(Claim(**values))
         return len(Claim.objects.bulk_create(objects, ignore_conflicts=True, batch_size=200))
-    table = connection.ops.quote_name(Claim._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(n) for n in names)
-    arrays = ", ".join(f"%s::{'text' if kind == 'jsonb' else kind}[]" for _, kind in ROW_COLUMNS)
-    select = ", ".join(
-        f"v.c{i}::jsonb" if i == _JSON_COLUMN else f"v.c{i}" for i in range(len(names))
+    inserted = copy_insert_unless_exists(
+        table=Claim._meta.db_table,
+        columns=names,
+        rows=rows,
+        conflict="header_id, position",
+        returning="id",
     )
-    aliases = ", ".join(f"c{i}" for i in range(len(names)))
-    sql = (
-        f"INSERT INTO {table} ({columns}) SELECT {select} FROM unnest({arrays}) "
-        f"AS v({aliases}) ON CONFLICT (header_id, position) DO NOTHING"
-    )
-    params = [list(column) for column in zip(*rows, strict=True)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    return len(inserted)

@@ -27,6 +27,7 @@ bytes. The structure:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -42,6 +43,7 @@ __all__ = ["ack_content", "ack_segments"]
 STATUS_DATE = "%Y%m%d"
 
 
+@functools.lru_cache(maxsize=4096)
 def _amount(value: Decimal | None) -> str:
     """An X12 amount (R): no exponent, no trailing fraction zeros."""
     if value is None:
@@ -52,11 +54,16 @@ def _amount(value: Decimal | None) -> str:
     return text if text not in ("", "-0") else "0"
 
 
-def _dates(facts: ClaimFacts, received: dt.date) -> list[str]:
-    first, last = facts.period or (received, received)
+@functools.lru_cache(maxsize=4096)
+def _span(first: dt.date, last: dt.date) -> tuple[str, str]:
+    """DTP02 and DTP03 of a period: D8 for one day, else RD8."""
     if first == last:
-        return ["D8", first.strftime(STATUS_DATE)]
-    return ["RD8", f"{first.strftime(STATUS_DATE)}-{last.strftime(STATUS_DATE)}"]
+        return "D8", first.strftime(STATUS_DATE)
+    return "RD8", f"{first.strftime(STATUS_DATE)}-{last.strftime(STATUS_DATE)}"
+
+
+def _dates(facts: ClaimFacts, received: dt.date) -> list[str]:
+    return list(_span(*(facts.period or (received, received))))
 
 
 def _patient(claim: ReadClaim) -> list[str]:
@@ -153,7 +160,8 @@ def ack_content(
     now: dt.datetime,
 ) -> dict[str, Any]:
     """What the 277CA of one accepted 837 set says (``numbers``: claim position -> our
-    claim control number, for the accepted claims)."""
+    claim control number, for the accepted claims; ``now``: local time of the verdict)."""
+    processed, time = _stamp(now)
     read = judged.read
     provider_of = {id(p): n for n, p in enumerate(read.providers)}
     providers: dict[int, list] = {}
@@ -172,14 +180,10 @@ def ack_content(
         "type": "277CA",
         "trace": trace,
         "reference": read.reference or "UNKNOWN",
-        "received": received.strftime(STATUS_DATE),
-        "processed": now.strftime(STATUS_DATE),
-        "time": now.strftime("%H%M"),
-        "source": [
-            str(getattr(settings, "CLAIMS_PAYER_NAME", "") or read.receiver.last or "PAYER"),
-            str(getattr(settings, "CLAIMS_PAYER_ID", "") or read.receiver.id or "UNKNOWN"),
-            "PI" if getattr(settings, "CLAIMS_PAYER_ID", "") else "46",
-        ],
+        "received": _day(received),
+        "processed": processed,
+        "time": time,
+        "source": _source(read),
         "receiver": [
             submitter.entity_type or "2",
             submitter.last or "UNKNOWN",
@@ -189,6 +193,25 @@ def ack_content(
         ],
         "providers": [[_provider(read, index), claims] for index, claims in providers.items()],
     }
+
+
+@functools.lru_cache(maxsize=256)
+def _day(day: dt.date) -> str:
+    return day.strftime(STATUS_DATE)
+
+
+@functools.lru_cache(maxsize=16)
+def _stamp(now: dt.datetime) -> tuple[str, str]:
+    return now.strftime(STATUS_DATE), now.strftime("%H%M")
+
+
+def _source(read: ClaimSet) -> list[str]:
+    """2100A: us, as the 837 named us (1000B), unless the settings name us otherwise."""
+    name = str(getattr(settings, "CLAIMS_PAYER_NAME", "") or "")
+    ident = str(getattr(settings, "CLAIMS_PAYER_ID", "") or "")
+    if ident:
+        return [name or read.receiver.last or "PAYER", ident, "PI"]
+    return [name or read.receiver.last or "PAYER", read.receiver.id or "UNKNOWN", "46"]
 
 
 def _totals(claims: list[list]) -> tuple[int, Decimal, int, Decimal]:

@@ -24,10 +24,14 @@ Reads only (the lock aside): a crash leaves nothing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.db import connection
+
+from edi_platform.core.db import hot_cursor
 from eventstore.inbound.hooks import SetText
 from eventstore.ledger.lookup import MemberFacts, members_by_identifier
 from outbound.eligibility.matching import npi_valid, same_name
@@ -52,10 +56,16 @@ class JudgedSet:
     claims: list[ClaimFacts]
 
 
+@functools.lru_cache(maxsize=4096)
+def _npi_ok(qualifier: str, npi: str) -> bool:
+    # a file's claims name a few providers many times
+    return qualifier == "XX" and npi_valid(npi)
+
+
 def _facts(claim: ReadClaim, today: dt.date) -> ClaimFacts:
     facts = ClaimFacts(claim=claim, today=today)
     facts.charge = money(claim.charge)
-    facts.npi_valid = claim.provider.id_qualifier == "XX" and npi_valid(claim.provider.id)
+    facts.npi_valid = _npi_ok(claim.provider.id_qualifier, claim.provider.id)
     spans = []
     for line in claim.lines:
         fmt, value = line.date
@@ -155,26 +165,40 @@ def _switched_off(partners: Iterable[int]) -> dict[int, set[str]]:
 
 
 def _accepted_before(claims: Sequence[ClaimFacts]) -> dict[tuple, int]:
-    """Accepted frequency-1 claims with the patient control numbers of ``claims``."""
-    pcns = {f.claim.pcn for f in claims if f.duplicate_key() is not None}
+    """Accepted frequency-1 claims with the patient control numbers of ``claims``: (NPI,
+    PCN, charge, from, to) -> the first one's id. One query (an array parameter)."""
+    pcns = sorted({f.claim.pcn for f in claims if f.duplicate_key() is not None})
     found: dict[tuple, int] = {}
     if not pcns:
         return found
-    for row in (
-        Claim.objects.filter(
-            patient_control_number__in=pcns, status=ClaimStatus.ACCEPTED, frequency_code="1"
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Claim._meta.db_table)
+        with hot_cursor(prepare=True) as cursor:
+            cursor.execute(
+                "SELECT id, billing_provider_npi, patient_control_number, total_charge, "
+                f"service_from, service_to FROM {table} WHERE patient_control_number = "
+                "ANY(%s::text[]) AND status = %s AND frequency_code = '1' ORDER BY id",
+                [pcns, ClaimStatus.ACCEPTED.value],
+                binary=True,
+            )
+            rows = cursor.fetchall()
+    else:
+        rows = list(
+            Claim.objects.filter(
+                patient_control_number__in=pcns, status=ClaimStatus.ACCEPTED, frequency_code="1"
+            )
+            .order_by("id")
+            .values_list(
+                "id",
+                "billing_provider_npi",
+                "patient_control_number",
+                "total_charge",
+                "service_from",
+                "service_to",
+            )
         )
-        .order_by("id")
-        .values_list(
-            "id",
-            "billing_provider_npi",
-            "patient_control_number",
-            "total_charge",
-            "service_from",
-            "service_to",
-        )
-    ):
-        found.setdefault(row[1:], row[0])
+    for row in rows:
+        found.setdefault(tuple(row[1:]), row[0])
     return found
 
 

@@ -20,7 +20,11 @@ from django.dispatch import receiver
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
-from edi_platform.core.db import hot_cursor, insert_unless_exists_sql
+from edi_platform.core.db import (
+    copy_insert_unless_exists,
+    hot_cursor,
+    insert_unless_exists_sql,
+)
 from edi_platform.core.tasking import enqueue_on_commit
 from edi_platform.partners.models import TradingPartner
 from outbound.models import BatchWindow, OutcomeStatus, ProcessingOutcome
@@ -119,6 +123,22 @@ def outcome_stage(
     return outcome, created
 
 
+_MANY_COLUMNS = (
+    "partner_id",
+    "response_type",
+    "batch_id",
+    "isa13",
+    "gs06",
+    "st02s",
+    "payload",
+    "dedupe_key",
+    "status",
+    "created_at",
+    "due_at",
+    "failure_reason",
+)
+
+
 @dataclass(frozen=True)
 class OwedOutcome:
     """One response to stage with :func:`outcomes_stage_many`."""
@@ -138,7 +158,7 @@ def outcomes_stage_many(
     """Stage many PENDING outcomes of one response type in one statement; returns
     ``{dedupe_key: (outcome id, created)}`` (created False: staged before, kept as it was).
 
-    ``INSERT ... SELECT FROM unnest(...) ON CONFLICT (dedupe_key) DO NOTHING RETURNING`` on
+    COPY then ``INSERT ... SELECT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING`` on
     PostgreSQL (then one SELECT for the keys staged before); one :func:`outcome_stage`
     each elsewhere. Same transaction rule as :func:`outcome_stage`. A 0-minute window
     enqueues assembly on commit, once per partner.
@@ -165,32 +185,34 @@ def outcomes_stage_many(
             )
             out[o.dedupe_key] = (outcome.pk, created)
         return out
-    table = connection.ops.quote_name(ProcessingOutcome._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} (partner_id, response_type, batch_id, isa13, gs06, st02s, "
-        "payload, dedupe_key, status, created_at, due_at, failure_reason) "
-        "SELECT v.partner_id, %s, v.batch_id, v.isa13, v.gs06, v.st02s::jsonb, "
-        "v.payload::jsonb, v.dedupe_key, %s, %s, %s, '' "
-        "FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[], "
-        "%s::text[], %s::text[]) AS v(partner_id, batch_id, isa13, gs06, st02s, payload, "
-        "dedupe_key) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key"
+    # COPY (values dumped in C) into a temporary table, then one INSERT ... ON CONFLICT:
+    # the unique index on dedupe_key decides, race-free
+    pending = OutcomeStatus.PENDING.value
+    rows = (
+        (
+            o.partner_id,
+            response_type,
+            o.batch_id,
+            o.isa13,
+            o.gs06,
+            orjson.dumps(list(o.st02s)).decode(),
+            o.payload.decode(),
+            o.dedupe_key,
+            pending,
+            now,
+            due,
+            "",
+        )
+        for o in owed
     )
-    params = [
-        response_type,
-        OutcomeStatus.PENDING.value,
-        now,
-        due,
-        [o.partner_id for o in owed],
-        [o.batch_id for o in owed],
-        [o.isa13 for o in owed],
-        [o.gs06 for o in owed],
-        [orjson.dumps(list(o.st02s)).decode() for o in owed],
-        [o.payload.decode() for o in owed],
-        [o.dedupe_key for o in owed],
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        out = {key: (pk, True) for pk, key in cursor.fetchall()}
+    inserted = copy_insert_unless_exists(
+        table=ProcessingOutcome._meta.db_table,
+        columns=_MANY_COLUMNS,
+        rows=rows,
+        conflict="dedupe_key",
+        returning="id, dedupe_key",
+    )
+    out = {key: (pk, True) for pk, key in inserted}
     missing = [o.dedupe_key for o in owed if o.dedupe_key not in out]
     if missing:
         for pk, key in ProcessingOutcome.objects.filter(dedupe_key__in=missing).values_list(

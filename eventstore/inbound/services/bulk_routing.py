@@ -10,9 +10,10 @@ handler is a :class:`~eventstore.inbound.hooks.BulkHandler`:
    the terminator of its SE (or to the next envelope segment when its SE is missing, as in
    some rejected sets), with the delimiters of its interchange (the batch's report);
 2. sets are gathered into chunks (the handler's ``chunk_sets`` / ``chunk_bytes``);
-3. each chunk is one transaction (a savepoint inside the caller's): committed rows are
-   locked and re-checked PENDING in one statement, the handler gets the chunk, and the
-   headers are marked ROUTED with their results in one statement; when the handler raises,
+3. each chunk is one transaction (a savepoint inside the caller's): the handler gets the
+   chunk, then the headers still PENDING are marked ROUTED with their results in one
+   statement (a chunk of which a concurrent run routed a set is undone; the batch lease
+   keeps that rare, and the handlers' writes are idempotent); when the handler raises,
    the chunk is rolled back and its sets are routed again one at a time, so only a failing
    set is FAILED (reason without data, see :mod:`.route_status`). Inside a
    single-transaction ingest (``isolated`` False) a failure raises
@@ -26,36 +27,73 @@ text is not found at its offset is FAILED ("not found"), as in per-set routing.
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import BinaryIO
 
 from django.db import transaction
 
 from edi_platform.core.crash import crash_point
+from edi_platform.core.gc_pause import gc_paused
 from edi_platform.x12.reader import decode
 from edi_platform.x12.segments import Delimiters
-from eventstore.inbound.hooks import BulkHandler, SetText, handler_for
+from eventstore.inbound.hooks import BulkHandler, SetHeader, SetText, handler_for
 from eventstore.inbound.models import RoutingStatus, TransactionBatch, TransactionHeader
 from eventstore.inbound.storage import Opener
 
 from .route_status import NOT_FOUND, HandlerFailed, mark_failed
 from .sql import headers_set_routed
 
-__all__ = ["bulk_rows_route", "iter_set_texts"]
+__all__ = ["as_set_header", "bulk_rows_route", "iter_set_texts", "set_headers"]
 
 logger = logging.getLogger(__name__)
 
 READ_BLOCK = 1 << 22
 _ROUTABLE = ("A", "E")
+# the header values a bulk handler gets (SetHeader), in its field order after the batch
+HEADER_FIELDS = ("isa13", "gs06", "gs08", "st01", "st02", "st03", "verdict", "error_summary")
+
+
+def set_headers(batch: TransactionBatch, *, st01s: Iterable[str]) -> list[SetHeader]:
+    """The PENDING headers of ``batch`` with these ST01s, as values (no model instances).
+
+    The error summaries (JSON) are read only for the sets that have findings (verdict not
+    "A"): decoding 10^5 empty lists cost as much as reading the rest."""
+    rows = list(
+        TransactionHeader.objects.filter(
+            batch=batch, routing_status=RoutingStatus.PENDING, st01__in=list(st01s)
+        )
+        .order_by("start_offset")
+        .values_list("pk", *HEADER_FIELDS[:-1], "start_offset")
+    )
+    flagged = [row[0] for row in rows if row[7] != "A"]
+    errors = (
+        dict(TransactionHeader.objects.filter(pk__in=flagged).values_list("pk", "error_summary"))
+        if flagged
+        else {}
+    )
+    return [
+        SetHeader(row[0], batch, *row[1:-1], errors.get(row[0], []), start_offset=row[-1])
+        for row in rows
+    ]
+
+
+def as_set_header(header: TransactionHeader, batch: TransactionBatch) -> SetHeader:
+    return SetHeader(
+        header.pk,
+        batch,
+        *(getattr(header, name) for name in HEADER_FIELDS),
+        start_offset=header.start_offset,
+    )
 
 
 def bulk_rows_route(
     *,
     batch: TransactionBatch,
     opener: Opener,
-    rows: list[TransactionHeader],
+    rows: Sequence[SetHeader],
     fresh: bool,
     isolated: bool,
 ) -> int:
@@ -75,16 +113,18 @@ def bulk_rows_route(
         handler = handler_for(st01)
         assert isinstance(handler, BulkHandler)
         done = _route_chunk(handler, chunk, fresh=fresh, isolated=isolated)
+        gc.collect(1)
         if not fresh:
             crash_point("INBOUND_CRASH_AT", "during_routing")
         return done
 
-    with opener() as stream:
+    # the cyclic collector is paused while chunks are read and handled (the per-set path
+    # does the same); young generations are collected between chunks
+    with opener() as stream, gc_paused():
         for header, text, delimiters in iter_set_texts(stream, rows, batch.report or {}):
             if text is None:
                 continue
             found.add(header.pk)
-            header.batch = batch  # handlers read the batch: no lazy query per set
             handler = handler_for(header.st01)
             if not isinstance(handler, BulkHandler):
                 continue  # unregistered meanwhile: left PENDING for the next run
@@ -119,13 +159,19 @@ def _route_chunk(handler: BulkHandler, chunk: list[SetText], *, fresh: bool, iso
     try:
         # inside the caller's transaction this is a savepoint: a failure undoes this chunk
         with transaction.atomic():
-            if not fresh:
-                chunk = _lock_pending(chunk)
+            if not fresh and len(chunk) == 1:
+                chunk = _lock_pending(chunk)  # (a set on its own: locked first, as per set)
                 if not chunk:
                     return 0  # routed by a concurrent run
             results = _call(handler, chunk)
-            headers_set_routed([s.header.pk for s in chunk], results)
+            # committed rows: only those still PENDING are marked, and a chunk of which a
+            # concurrent run routed any is undone (the batch lease makes that rare)
+            marked = headers_set_routed([s.header.pk for s in chunk], results, only_pending=True)
+            if marked != len(chunk):
+                raise _RoutedMeanwhile(f"{len(chunk) - marked} set(s) routed meanwhile")
         return len(chunk)
+    except _RoutedMeanwhile:
+        return 0
     except Exception as exc:
         if len(chunk) == 1:
             mark_failed(chunk[0].header, exc)
@@ -138,6 +184,10 @@ def _route_chunk(handler: BulkHandler, chunk: list[SetText], *, fresh: bool, iso
             len(chunk),
         )
     return sum(_route_chunk(handler, [one], fresh=fresh, isolated=True) for one in chunk)
+
+
+class _RoutedMeanwhile(Exception):
+    pass
 
 
 def _call(handler: BulkHandler, chunk: Sequence[SetText]) -> list[str]:
@@ -197,8 +247,8 @@ def _ender(d: Delimiters) -> re.Pattern[str]:
 
 
 def iter_set_texts(
-    stream: BinaryIO, headers: Sequence[TransactionHeader], report: dict
-) -> Iterator[tuple[TransactionHeader, str | None, Delimiters]]:
+    stream: BinaryIO, headers: Sequence[SetHeader], report: dict
+) -> Iterator[tuple[SetHeader, str | None, Delimiters]]:
     """``(header, set text, delimiters)`` for ``headers`` (sorted by ``start_offset``),
     reading ``stream`` once; the text is None when no set starts at the header's offset.
 

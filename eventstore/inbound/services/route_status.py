@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from eventstore.inbound.hooks import RoutingError
+from eventstore.inbound.hooks import RoutingError, SetHeader
 from eventstore.inbound.models import RoutingStatus, TransactionHeader
 
 from .sql import header_set_routing
@@ -33,7 +33,7 @@ def failure_reason(exc: Exception) -> str:
     return f"handler failed ({type(exc).__name__}); retry with Reprocess"
 
 
-def mark_failed(header: TransactionHeader, exc: Exception) -> None:
+def mark_failed(header: TransactionHeader | SetHeader, exc: Exception) -> None:
     """Record a set's routing failure (ids in the log, the reason on the header)."""
     logger.warning("inbound header %s (ST01 %s): routing failed", header.pk, header.st01)
     header_set_routing(header.pk, RoutingStatus.FAILED, failure_reason(exc))

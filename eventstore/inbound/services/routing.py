@@ -34,7 +34,7 @@ from eventstore.inbound.hooks import BulkHandler, Handler, RoutedSet, handler_fo
 from eventstore.inbound.models import RoutingStatus, TransactionBatch, TransactionHeader
 from eventstore.inbound.storage import Opener, raw_open
 
-from .bulk_routing import bulk_rows_route
+from .bulk_routing import as_set_header, bulk_rows_route, set_headers
 from .plan import NO_HANDLER
 from .route_status import NOT_FOUND, HandlerFailed, failure_reason, mark_failed
 from .sql import header_set_routing
@@ -47,12 +47,39 @@ logger = logging.getLogger(__name__)
 def batch_route_pending(*, batch: TransactionBatch, opener: Opener | None = None) -> int:
     """Hand every PENDING accepted set of ``batch`` (committed rows) to its handler; returns
     how many were routed. A failing handler marks only its set FAILED (retry: Reprocess)."""
-    pending = list(
-        TransactionHeader.objects.filter(
-            batch=batch, routing_status=RoutingStatus.PENDING
-        ).order_by("id")
+    st01s = set(
+        TransactionHeader.objects.filter(batch=batch, routing_status=RoutingStatus.PENDING)
+        .values_list("st01", flat=True)
+        .distinct()
     )
-    return rows_route(batch=batch, opener=opener, rows=pending, fresh=False, isolated=True)
+    bulk = {st01 for st01 in st01s if isinstance(handler_for(st01), BulkHandler)}
+    routed = 0
+    if bulk:
+        # many small sets: their header values only, no model instance per set
+        routed += bulk_rows_route(
+            batch=batch,
+            opener=_stored_opener(batch, opener),
+            rows=set_headers(batch, st01s=bulk),
+            fresh=False,
+            isolated=True,
+        )
+    pending = list(
+        TransactionHeader.objects.filter(batch=batch, routing_status=RoutingStatus.PENDING)
+        .exclude(st01__in=bulk)
+        .order_by("id")
+    )
+    return routed + rows_route(batch=batch, opener=opener, rows=pending, fresh=False, isolated=True)
+
+
+def _stored_opener(batch: TransactionBatch, opener: Opener | None) -> Opener:
+    if opener is not None:
+        return opener
+    stored = batch.storage_path
+
+    def open_stored() -> BinaryIO:
+        return raw_open(stored)
+
+    return open_stored
 
 
 def rows_route(
@@ -69,17 +96,16 @@ def rows_route(
     each set in its own savepoint/transaction, a failure marks it FAILED; not isolated
     (only with ``fresh``): a failure raises :class:`HandlerFailed`.
     """
-    if opener is None:
-        stored = batch.storage_path
-
-        def opener() -> BinaryIO:
-            return raw_open(stored)
-
+    opener = _stored_opener(batch, opener)
     bulk = [h for h in rows if isinstance(handler_for(h.st01), BulkHandler)]
     routed = 0
     if bulk:
         routed += bulk_rows_route(
-            batch=batch, opener=opener, rows=bulk, fresh=fresh, isolated=isolated
+            batch=batch,
+            opener=opener,
+            rows=[as_set_header(h, batch) for h in bulk],
+            fresh=fresh,
+            isolated=isolated,
         )
         taken = {h.pk for h in bulk}
         rows = [h for h in rows if h.pk not in taken]
