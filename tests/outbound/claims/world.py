@@ -59,8 +59,14 @@ class Ack:
         return {next(s.get(2) for s in segs if s.id == "TRN"): segs for segs in out.values()}
 
     def stc(self, pcn: str) -> list[str]:
-        """The STC01 composites of one claim (``A7:33``...)."""
-        return [s.get(1) for s in self.claims()[pcn] if s.id == "STC"]
+        """The claim-level STC01 composites of one claim (``A7:33``...; 2200D, not 2220D)."""
+        out = []
+        for seg in self.claims()[pcn]:
+            if seg.id == "SVC":
+                break
+            if seg.id == "STC":
+                out.append(seg.get(1))
+        return out
 
 
 class World:
@@ -104,10 +110,15 @@ class World:
         )
         return ingest_bytes(data=data, original_name=f"claims.837{kind.lower()}")
 
+    def ack_of(self, claim: Claim) -> Ack:
+        return self.ack(claim.batch_id)
+
     def ack(self, result: Any) -> Ack:
-        """Assemble what is owed (windows ignored) and read back this batch's 277CA sets."""
+        """Assemble what is owed (windows ignored) and read back this batch's 277CA sets
+        (``result``: an ingest result or a batch id)."""
+        batch_id = result if isinstance(result, int) else result.batch
         outbound_assemble(ignore_windows=True, response_type="277CA")
-        outcomes = ProcessingOutcome.objects.filter(batch_id=result.batch, response_type="277CA")
+        outcomes = ProcessingOutcome.objects.filter(batch_id=batch_id, response_type="277CA")
         files = {o.outbound_file for o in outcomes}
         assert files and None not in files, [o.failure_reason for o in outcomes]
         storage = outbound_storage()
