@@ -163,3 +163,10 @@ def world(tmp_path) -> World:
     """Partners and temporary inbound/outbound storages."""
     with override_settings(STORAGES=storages(tmp_path)):
         yield World()
+
+
+@pytest.fixture
+def claims_world(tmp_path) -> World:
+    """The same world, for modules where ``world`` names another one (the responders')."""
+    with override_settings(STORAGES=storages(tmp_path)):
+        yield World()
