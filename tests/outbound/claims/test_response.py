@@ -128,3 +128,12 @@ def test_a_rebuilt_277ca_has_the_same_bytes(world):
     with outbound_storage().open(file.storage_path, "rb") as handle:
         stored = handle.read()
     assert render_file(file) == stored  # what recovery relies on
+
+
+def test_the_settings_name_us_when_set(world, settings):
+    settings.CLAIMS_PAYER_NAME = "OUR HEALTH PLAN"
+    settings.CLAIMS_PAYER_ID = "OHP01"
+    world.enrol()
+    result = world.send("P", [Provider()])
+    source = world.ack(result).all("NM1", "PR")[0]
+    assert (source.get(3), source.get(8), source.get(9)) == ("OUR HEALTH PLAN", "PI", "OHP01")
