@@ -32,14 +32,16 @@ class Claim(models.Model):
     admin shows these rows only with ``eventstore.view_member``.
     """
 
+    # Batches, headers and partners are never deleted (inbound records are kept; a partner
+    # with batches is protected by the batch's own key); like the event log, no row-level
+    # FK check here: a deferred check per claim at commit cost as much as the claim's insert.
     partner = models.ForeignKey(
         "partners.TradingPartner",
-        on_delete=models.PROTECT,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="claims",
         help_text="Who sent the 837.",
     )
-    # Batches and headers are never deleted; like the event log and the inquiry record, no
-    # row-level FK check (10^5 claims per statement on a large file).
     batch = models.ForeignKey(
         "eventstore.TransactionBatch",
         on_delete=models.DO_NOTHING,

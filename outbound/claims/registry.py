@@ -9,6 +9,8 @@
   SELECT ... ON CONFLICT (header_id, position) DO NOTHING`` on PostgreSQL
   (:func:`edi_platform.core.db.copy_insert_unless_exists`: no statement per claim, and a
   set routed again adds nothing); ``bulk_create`` with ``ignore_conflicts`` elsewhere.
+* :func:`claims_link_duplicates` — a duplicate of a claim accepted earlier in the same chunk
+  is judged before either has an id: one ``UPDATE`` afterwards names the original.
 
 Call inside a transaction (the routing transaction of the chunk).
 """
@@ -19,9 +21,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
+from django.db.models import Min, OuterRef, Q, Subquery
 
 from edi_platform.core.db import copy_insert_unless_exists
-from outbound.models import Claim, ClaimNumberCounter
+from outbound.models import Claim, ClaimNumberCounter, ClaimStatus
 
 __all__ = [
     "COUNTER",
@@ -29,6 +32,7 @@ __all__ = [
     "claim_numbers_lock",
     "claim_numbers_take",
     "claims_insert",
+    "claims_link_duplicates",
 ]
 
 COUNTER = "payer-claim-control-number"
@@ -126,3 +130,32 @@ def claims_insert(rows: Sequence[Sequence[Any]]) -> int:
         returning="id",
     )
     return len(inserted)
+
+
+def claims_link_duplicates(places: Sequence[tuple[int, int]]) -> int:
+    """Point the rejected duplicates at (header id, position) ``places`` to the first
+    accepted claim with the same key (NPI, patient control number, charge, dates, frequency
+    1). Returns how many rows were linked."""
+    if not places:
+        return 0
+    where = Q()
+    for header_id, position in places:
+        where |= Q(header_id=header_id, position=position)
+    first = (
+        Claim.objects.filter(
+            status=ClaimStatus.ACCEPTED,
+            frequency_code="1",
+            billing_provider_npi=OuterRef("billing_provider_npi"),
+            patient_control_number=OuterRef("patient_control_number"),
+            total_charge=OuterRef("total_charge"),
+            service_from=OuterRef("service_from"),
+            service_to=OuterRef("service_to"),
+        )
+        .order_by()
+        .values("patient_control_number")
+        .annotate(first=Min("id"))
+        .values("first")
+    )
+    return Claim.objects.filter(where, duplicate_of__isnull=True).update(
+        duplicate_of=Subquery(first[:1])
+    )

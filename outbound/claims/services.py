@@ -11,7 +11,8 @@ over up to a few thousand at once) inside the chunk's routing transaction. Steps
 4. one 277CA outcome per accepted set, all in one statement (its content: :mod:`.response`;
    dedupe key ``<batch>:277CA:<header>``: a set is never answered twice), due after the
    277CA window;
-5. every claim in one statement (``ON CONFLICT (header, position) DO NOTHING``).
+5. every claim in one statement (``ON CONFLICT (header, position) DO NOTHING``); a
+   duplicate of a claim accepted earlier in the chunk is then linked to it (one ``UPDATE``).
 
 A crash (or any exception) anywhere leaves nothing of the chunk: every write is in the
 caller's transaction and the sets stay PENDING (or FAILED, one by one, with a reason that
@@ -33,7 +34,7 @@ from outbound.services.outcomes import OwedOutcome, outcomes_stage_many
 
 from .facts import ClaimFacts
 from .reading import period, read_837
-from .registry import claim_numbers_take, claims_insert
+from .registry import claim_numbers_take, claims_insert, claims_link_duplicates
 from .response import ack_content
 from .verdicts import JudgedSet, chunk_judge
 
@@ -59,7 +60,8 @@ def claims_sets_record(*, sets: Sequence[SetText], now: dt.datetime | None = Non
     for s in sets:
         if s.header.batch.partner_id is None:
             raise RoutingError("the 837's sender is not a known partner")
-    received = {s.header.batch_id: timezone.localdate(s.header.batch.received_at) for s in sets}
+    batches = {s.header.batch_id: s.header.batch for s in sets}  # usually one
+    received = {pk: timezone.localdate(b.received_at) for pk, b in batches.items()}
     reads = [read_837(s.text, s.delimiters) for s in sets]
     judged = chunk_judge(sets=sets, reads=reads, received=received)
     accepted = [f for j in judged for f in j.claims if f.accepted]
@@ -74,6 +76,15 @@ def claims_sets_record(*, sets: Sequence[SetText], now: dt.datetime | None = Non
             for f in one.claims
         ]
     inserted = claims_insert(rows)
+    # judged before the original had an id (see verdicts.chunk_judge)
+    claims_link_duplicates(
+        [
+            (one.set.header.pk, f.claim.position)
+            for one in judged
+            for f in one.claims
+            if f.duplicate_of == -1 and any(edit.code == "DUPLICATE" for edit, _ in f.hits)
+        ]
+    )
     results = [_result(one, outcomes.get(one.set.header.pk)) for one in judged]
     logger.info(
         "837 chunk of %d sets (headers %s..%s): %d claims recorded (%d new), %d accepted",

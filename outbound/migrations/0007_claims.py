@@ -1,10 +1,11 @@
 """Claims (issue 16): the claim registry, per-partner edit settings and the counter of our
 payer claim control numbers.
 
-``Claim`` rows are written thousands per statement: batch, header and outcome carry no
-row-level foreign-key check (inbound rows are never deleted; the outcome is staged in the
-same transaction); (header, position) is unique (a set routed again records nothing twice)
-and so is the claim control number; a check keeps it given to accepted claims only.
+``Claim`` rows are written thousands per statement: partner, batch, header and outcome
+carry no row-level foreign-key check (inbound rows and partners are never deleted; the
+outcome is staged in the same transaction); (header, position) is unique (a set routed
+again records nothing twice) and so is the claim control number; a check keeps it given
+to accepted claims only.
 """
 
 import django.db.models.deletion
@@ -202,8 +203,9 @@ class Migration(migrations.Migration):
                 (
                     "partner",
                     models.ForeignKey(
+                        db_constraint=False,
                         help_text="Who sent the 837.",
-                        on_delete=django.db.models.deletion.PROTECT,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
                         related_name="claims",
                         to="partners.tradingpartner",
                     ),

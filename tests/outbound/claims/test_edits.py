@@ -169,3 +169,20 @@ def test_billing_provider_npi_with_a_wrong_check_digit(world):
     (row,) = world.claims(result)
     assert edits_of(row) == ["NPI_INVALID"]
     assert world.ack(result).stc(row.patient_control_number) == ["A7:562:85"]
+
+
+def test_duplicates_across_chunks_of_a_large_file(world, settings):
+    from eventstore.inbound.hooks import BulkHandler, handler_for, register_handler
+
+    settings.INBOUND_SINGLE_TRANSACTION_MAX_BYTES = 0  # two phases: each chunk commits
+    real = handler_for("837")
+    register_handler("837", BulkHandler(handle=real.handle, rejected_sets=True, chunk_sets=2))
+    try:
+        world.enrol()
+        sets = [[Provider(claims=[C(pcn=f"P{n}")])] for n in range(4)] + [[Provider()]] * 2
+        result = world.send("P", *sets)
+    finally:
+        register_handler("837", real)
+    rows = world.claims(result)
+    assert [r.status for r in rows].count(ClaimStatus.ACCEPTED) == 5
+    assert edits_of(rows[-1]) == ["DUPLICATE"] and rows[-1].duplicate_of == rows[-2].pk
