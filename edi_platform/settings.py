@@ -212,6 +212,9 @@ ELIGIBILITY_PAYER_IDS = env.str("ELIGIBILITY_PAYER_IDS", default="")
 ELIGIBILITY_PAST_DAYS = env.int("ELIGIBILITY_PAST_DAYS", default=365)
 ELIGIBILITY_MAX_LAG_EVENTS = env.int("ELIGIBILITY_MAX_LAG_EVENTS", default=1000)
 ELIGIBILITY_TRACE_ID = env.str("ELIGIBILITY_TRACE_ID", default="")
+# Claims (837 -> 277CA): how our 277CAs name us (2100A); blank = as the 837 named us (1000B).
+CLAIMS_PAYER_NAME = env.str("CLAIMS_PAYER_NAME", default="")
+CLAIMS_PAYER_ID = env.str("CLAIMS_PAYER_ID", default="")
 # Test-only: kill the assembling / ingesting process at this named step (crash-safety tests).
 OUTBOUND_CRASH_AT = env.str("OUTBOUND_CRASH_AT", default="")
 INBOUND_CRASH_AT = env.str("INBOUND_CRASH_AT", default="")

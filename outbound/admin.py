@@ -4,8 +4,8 @@ outcomes against their SLA, the outbox and its dead letters with Resubmit, batch
 Outcome payloads, file previews and downloads can hold PHI: they need
 ``outbound.view_file_content`` (the PHI classification in :mod:`outbound.phi`). A batch's
 page shows what it is owed and was sent (through inbound's batch-panel registry), and a
-file's page links back to the batches it answers. Eligibility's own admins live in
-:mod:`outbound.eligibility.admin`."""
+file's page links back to the batches it answers. Claims' and eligibility's own admins live
+in :mod:`outbound.claims.admin` and :mod:`outbound.eligibility.admin`."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from edi_platform.core.adminkit import (
 )
 from eventstore.inbound.admin import register_batch_panel
 
+from .claims import admin as _claims_admin  # noqa: F401  (registers its admins)
 from .eligibility import admin as _eligibility_admin  # noqa: F401  (registers its admins)
 from .eligibility.selectors import batch_inquiry_summary
 from .models import (

@@ -17,6 +17,8 @@ class OutboundConfig(AppConfig):
             phi,  # the PHI classification of its models
             reports,  # registers the outbound reports
         )
+        from .claims import invariants as _claims_invariants  # noqa: F401
+        from .claims import reports as _claims_reports  # noqa: F401
         from .eligibility import reports as _eligibility_reports  # noqa: F401
         from .responders import specs
         from .services.files import file_locate

@@ -228,8 +228,15 @@ class DeadLetter(OutboxMessage):
         verbose_name = "dead letter"
 
 
-# The eligibility tables live in their own room (outbound/eligibility/); Django finds an
-# app's models through this module.
+# The eligibility and claims tables live in their own rooms (outbound/eligibility/,
+# outbound/claims/); Django finds an app's models through this module.
+from outbound.claims.models import (  # noqa: E402
+    Claim,
+    ClaimEditSetting,
+    ClaimNumberCounter,
+    ClaimStatus,
+    ClaimType,
+)
 from outbound.eligibility.models import (  # noqa: E402
     EligibilityInquiry,
     EligibilityPolicy,
@@ -238,6 +245,11 @@ from outbound.eligibility.models import (  # noqa: E402
 
 __all__ = [
     "BatchWindow",
+    "Claim",
+    "ClaimEditSetting",
+    "ClaimNumberCounter",
+    "ClaimStatus",
+    "ClaimType",
     "DeadLetter",
     "EligibilityInquiry",
     "EligibilityPolicy",

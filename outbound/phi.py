@@ -29,3 +29,13 @@ classify(
     what="inquiries answered: the member asked about and the 271 answer given",
 )
 classify("outbound.EligibilityPolicy")  # match rules and authorised receivers (NPIs)
+# claims: who the patient is, their member ids, the patient control number, our verdict
+classify(
+    "outbound.Claim",
+    permission="eventstore.view_member",
+    fields=("*",),
+    what="claims received: the patient's name, birth date and member ids, the patient "
+    "control number, charges and our verdict",
+)
+classify("outbound.ClaimEditSetting")  # which edits are on per partner
+classify("outbound.ClaimNumberCounter")  # the last claim control number given

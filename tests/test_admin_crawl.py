@@ -151,6 +151,9 @@ PARAMS = [
     "outbound_file__id__exact",
     "received_at__gte",
     "all",
+    "service_from__gte",
+    "service_to__lte",
+    "header",
 ]
 
 
@@ -160,6 +163,7 @@ def data(admin_client_logged_in):
     ingest_bytes(data=sample(), original_name="a.x12")
     ingest_bytes(data=two_sets_one_bad(), original_name="b.x12")
     ingest_bytes(data=b"not x12 at all", original_name="junk.x12")
+    ingest_bytes(data=sample("837p_valid.x12"), original_name="claims.x12")  # a claim
     project_pending()
     outbound_assemble(ignore_windows=True)
     return admin_client_logged_in
@@ -205,6 +209,8 @@ PARSING_PAGES = [
     ("admin:eventstore_transactionbatch_changelist", []),
     ("admin:controlnumbers_controlnumberaudit_changelist", []),
     ("admin:outbound_processingoutcome_changelist", []),
+    ("admin:outbound_claim_changelist", []),
+    ("reports:report", ["claim-rejections"]),
 ]
 
 
@@ -247,6 +253,7 @@ def test_odd_path_segments_are_never_a_server_error(data):
         "/admin/eventstore/transactionbatch/{}/raw/",
         "/admin/outbound/outboundfile/{}/change/",
         "/admin/outbound/outboundfile/{}/download/",
+        "/admin/outbound/claim/{}/change/",
         "/admin/controlnumbers/controlnumberaudit/{}/change/",
         "/admin/reports/{}/",
     ]

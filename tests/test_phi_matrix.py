@@ -16,7 +16,7 @@ from edi_platform.core.phi import phi_class
 from eventstore.inbound.services.ingest import ingest_bytes
 from eventstore.ledger.services.projections import project_pending
 from eventstore.models import Member, TransactionBatch
-from outbound.models import OutboundFile
+from outbound.models import Claim, OutboundFile
 from outbound.services.assembly import outbound_assemble
 from tests.eventstore.inbound.samples import inbound_storage as inbound_storage_dir  # noqa: F401
 from tests.eventstore.inbound.samples import onboard_partner, sample
@@ -53,8 +53,14 @@ def planted():
     assert ingest_bytes(data=good, original_name="good.x12").status == "ACCEPTED"
     assert ingest_bytes(data=bad, original_name="bad.x12").status == "REJECTED"
     project_pending()
+    # a claim of the same member: the claim registry, its journey and the 277CA name them
+    claim = sample("837p_valid.x12", isa13="000000203").replace(b"TESTLAST", b"ZZPHILAST")
+    claim = claim.replace(b"SYNTH0001", b"PHIMEMBER77").replace(b"19800101", b"19770707")
+    assert ingest_bytes(data=claim, original_name="claim.x12").status == "ACCEPTED"
     outbound_assemble(ignore_windows=True)
     assert OutboundFile.objects.filter(transaction_type="999").count() >= 1
+    assert Claim.objects.filter(patient_last_name="ZZPHILAST").exists()
+    assert OutboundFile.objects.filter(transaction_type="277CA").exists()
 
 
 def staff(client, django_user_model, *, phi: bool):

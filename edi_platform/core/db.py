@@ -10,14 +10,19 @@ statement once per connection, with Django's error translation kept.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import psycopg
 from django.conf import settings
 from django.db import connection, models
 
-__all__ = ["hot_cursor", "insert_unless_exists_sql", "prepared_statements"]
+__all__ = [
+    "copy_insert_unless_exists",
+    "hot_cursor",
+    "insert_unless_exists_sql",
+    "prepared_statements",
+]
 
 
 def prepared_statements() -> bool:
@@ -98,3 +103,43 @@ def insert_unless_exists_sql(
         )
         cached = _insert_sql_cache[key] = (sql, fields)
     return cached
+
+
+def copy_insert_unless_exists(
+    *,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    conflict: str,
+    returning: str = "",
+) -> list[tuple[Any, ...]]:
+    """Many rows into ``table`` with ``INSERT ... ON CONFLICT (conflict) DO NOTHING``, at the
+    speed of COPY (PostgreSQL only; call inside a transaction).
+
+    The rows are COPied (values dumped by psycopg's C code, no statement text to build or
+    parse) into a temporary table of the same column types, then moved with one
+    ``INSERT ... SELECT``: a row whose ``conflict`` key exists is skipped, so the unique
+    index decides, race-free, and the caller's transaction stays usable. ``returning``: the
+    columns the ``RETURNING`` clause gives back for the inserted rows. The temporary table
+    lives as long as the session and is emptied after each use.
+    """
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c) for c in columns)
+    staging = quote(f"_copy_{table}")
+    with hot_cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "
+            f"SELECT {names} FROM {quote(table)} WITH NO DATA"
+        )
+        with cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {quote(table)} ({names}) SELECT {names} FROM {staging} "
+            f"ON CONFLICT ({conflict}) DO NOTHING"
+            + (f" RETURNING {returning}" if returning else "")
+        )
+        out = cursor.fetchall() if returning else []
+        # emptied now for the next use in this transaction (at commit anyway)
+        cursor.execute(f"DELETE FROM {staging}")
+    return out

@@ -65,10 +65,11 @@ class ResponseSpec:
     render: Renderer
     priority: int = 100
     max_batch_size: int = 100
-    # (inbound ST01, handler) pairs registered with inbound routing at start-up
-    answers: tuple[tuple[str, Callable[..., str]], ...] = ()
-    # Implementation guide (GS08/ST03) its sets follow (documentation; assembly validates
-    # every file of every type with our own guide at the set's exact version).
+    # (inbound ST01, handler) pairs registered with inbound routing at start-up; a handler
+    # is a function of one set, or an inbound BulkHandler of many (the 837 -> 277CA)
+    answers: tuple[tuple[str, Any], ...] = ()
+    # Implementation guide (GS08/ST03) its sets follow: assembly validates every file of
+    # this type with the engine's guide before it is stored (quarantined on any finding).
     guide_version: str | None = None
     # Highest WEDI SNIP type its files are checked to before they leave (2: syntax and the
     # guide; 3: also balancing, e.g. an 835; 4: also situational rules).

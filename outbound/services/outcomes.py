@@ -1,9 +1,15 @@
-"""Staging of owed responses (called by inbound processing in its own transaction)."""
+"""Staging of owed responses (called by inbound processing in its own transaction).
+
+:func:`outcome_stage` stages one; :func:`outcomes_stage_many` stages the answers of many
+transaction sets at once (a bulk handler's chunk: one statement, idempotent by dedupe key).
+"""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,7 +20,11 @@ from django.dispatch import receiver
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
-from edi_platform.core.db import hot_cursor, insert_unless_exists_sql
+from edi_platform.core.db import (
+    copy_insert_unless_exists,
+    hot_cursor,
+    insert_unless_exists_sql,
+)
 from edi_platform.core.tasking import enqueue_on_commit
 from edi_platform.partners.models import TradingPartner
 from outbound.models import BatchWindow, OutcomeStatus, ProcessingOutcome
@@ -111,6 +121,111 @@ def outcome_stage(
             "outbound.tasks.assemble_due", partner_code=partner.code, response_type=response_type
         )
     return outcome, created
+
+
+_MANY_COLUMNS = (
+    "partner_id",
+    "response_type",
+    "batch_id",
+    "isa13",
+    "gs06",
+    "st02s",
+    "payload",
+    "dedupe_key",
+    "status",
+    "created_at",
+    "due_at",
+    "failure_reason",
+)
+
+
+@dataclass(frozen=True)
+class OwedOutcome:
+    """One response to stage with :func:`outcomes_stage_many`."""
+
+    partner_id: int
+    dedupe_key: str
+    payload: bytes  # JSON, encoded already
+    batch_id: int | None = None
+    isa13: str = ""
+    gs06: str = ""
+    st02s: tuple[str, ...] = ()
+
+
+def outcomes_stage_many(
+    *, response_type: str, owed: Sequence[OwedOutcome], window_minutes: int | None = None
+) -> dict[str, tuple[int, bool]]:
+    """Stage many PENDING outcomes of one response type in one statement; returns
+    ``{dedupe_key: (outcome id, created)}`` (created False: staged before, kept as it was).
+
+    COPY then ``INSERT ... SELECT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING`` on
+    PostgreSQL (then one SELECT for the keys staged before); one :func:`outcome_stage`
+    each elsewhere. Same transaction rule as :func:`outcome_stage`. A 0-minute window
+    enqueues assembly on commit, once per partner.
+    """
+    if not owed:
+        return {}
+    now = timezone.now()
+    minutes = window_minutes_for(response_type) if window_minutes is None else window_minutes
+    due = now + timedelta(minutes=minutes)
+    if connection.vendor != "postgresql":
+        partners = TradingPartner.objects.in_bulk({o.partner_id for o in owed})
+        out: dict[str, tuple[int, bool]] = {}
+        for o in owed:
+            outcome, created = outcome_stage(
+                partner=partners[o.partner_id],
+                response_type=response_type,
+                payload=o.payload,
+                dedupe_key=o.dedupe_key,
+                batch_id=o.batch_id,
+                isa13=o.isa13,
+                gs06=o.gs06,
+                st02s=list(o.st02s),
+                window_minutes=minutes,
+            )
+            out[o.dedupe_key] = (outcome.pk, created)
+        return out
+    # COPY (values dumped in C) into a temporary table, then one INSERT ... ON CONFLICT:
+    # the unique index on dedupe_key decides, race-free
+    pending = OutcomeStatus.PENDING.value
+    rows = (
+        (
+            o.partner_id,
+            response_type,
+            o.batch_id,
+            o.isa13,
+            o.gs06,
+            orjson.dumps(list(o.st02s)).decode(),
+            o.payload.decode(),
+            o.dedupe_key,
+            pending,
+            now,
+            due,
+            "",
+        )
+        for o in owed
+    )
+    inserted = copy_insert_unless_exists(
+        table=ProcessingOutcome._meta.db_table,
+        columns=_MANY_COLUMNS,
+        rows=rows,
+        conflict="dedupe_key",
+        returning="id, dedupe_key",
+    )
+    out = {key: (pk, True) for pk, key in inserted}
+    missing = [o.dedupe_key for o in owed if o.dedupe_key not in out]
+    if missing:
+        for pk, key in ProcessingOutcome.objects.filter(dedupe_key__in=missing).values_list(
+            "id", "dedupe_key"
+        ):
+            out[key] = (pk, False)
+    if minutes == 0 and any(created for _, created in out.values()):
+        codes = TradingPartner.objects.filter(pk__in={o.partner_id for o in owed})
+        for code in sorted(codes.values_list("code", flat=True)):
+            enqueue_on_commit(
+                "outbound.tasks.assemble_due", partner_code=code, response_type=response_type
+            )
+    return out
 
 
 def outcomes_expedite(*, batch_id: int, response_type: str, due_at: datetime | None = None) -> int:

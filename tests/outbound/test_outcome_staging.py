@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from outbound.models import BatchWindow, OutcomeStatus
-from outbound.services.outcomes import outcome_stage
+from outbound.models import BatchWindow, OutcomeStatus, ProcessingOutcome
+from outbound.services.outcomes import OwedOutcome, outcome_stage, outcomes_stage_many
 from tests.factories import TradingPartnerFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +66,29 @@ def test_a_payload_encoded_already_is_stored_as_the_same_json():
     assert outcome.payload == content  # read back from the row
     stored = ProcessingOutcome.objects.get(pk=outcome.pk)
     assert (stored.payload, stored.st02s) == (content, ["0001"])
+
+
+def test_many_outcomes_in_one_statement_each_staged_once():
+    partner = TradingPartnerFactory()
+    owed = [
+        OwedOutcome(
+            partner_id=partner.pk,
+            dedupe_key=f"many:{n}",
+            payload=b'{"type":"277CA","n":%d,"text":"tab\\there \\\\ back"}' % n,
+            isa13="000000001",
+            gs06="7",
+            st02s=(f"{n:04d}",),
+        )
+        for n in range(3)
+    ]
+    first = outcomes_stage_many(response_type="277CA", owed=owed[:2])
+    assert [created for _, created in first.values()] == [True, True]
+    again = outcomes_stage_many(response_type="277CA", owed=owed)
+    assert again["many:0"] == (first["many:0"][0], False)
+    assert again["many:2"][1] is True
+    rows = ProcessingOutcome.objects.filter(dedupe_key__startswith="many:").order_by("id")
+    assert rows.count() == 3
+    one = rows.first()
+    assert one.payload == {"type": "277CA", "n": 0, "text": "tab\there \\ back"}
+    assert (one.st02s, one.gs06, one.status) == (["0000"], "7", OutcomeStatus.PENDING)
+    assert round((one.due_at - one.created_at).total_seconds() / 60) == 60  # its window

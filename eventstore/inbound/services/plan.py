@@ -18,7 +18,7 @@ from edi_platform.x12 import codes as x12_codes
 from edi_platform.x12.peek import IsaHead
 from edi_platform.x12.report import SetList
 from edi_platform.x12.summary import printable, report_summary, set_reason
-from eventstore.inbound.hooks import handler_for
+from eventstore.inbound.hooks import handler_for, wants_rejected_sets
 from eventstore.inbound.models import BatchStatus, RoutingStatus
 
 __all__ = [
@@ -51,13 +51,22 @@ class SetHeaders:
     __slots__ = ("_count", "_groups", "_handlers")
 
     def __init__(self) -> None:
-        self._groups: list[tuple[str, x12.GroupHeader, SetList, bool]] = []
+        self._groups: list[tuple[str, x12.GroupHeader, SetList, bool, bool]] = []
         self._count = 0
-        self._handlers: dict[str, bool] = {}
+        self._handlers: dict[str, tuple[bool, bool]] = {}
 
-    def add(self, isa13: str, gh: x12.GroupHeader, sets: SetList, accepted: bool) -> None:
-        """Add a group's sets; ``accepted``: the group is, so its accepted sets are routed."""
-        self._groups.append((isa13, gh, sets, accepted))
+    def add(
+        self,
+        isa13: str,
+        gh: x12.GroupHeader,
+        sets: SetList,
+        accepted: bool,
+        acknowledged: bool = True,
+    ) -> None:
+        """Add a group's sets; ``accepted``: the group is, so its accepted sets are routed;
+        ``acknowledged``: a 999 answers the group (its interchange was not rejected), so
+        its rejected sets go to handlers that record those too."""
+        self._groups.append((isa13, gh, sets, accepted, acknowledged))
         self._count += len(sets)
 
     def __len__(self) -> int:
@@ -65,28 +74,35 @@ class SetHeaders:
 
     def __iter__(self) -> Iterator[HeaderSpec]:
         status = self._status
-        for isa13, gh, sets, accepted in self._groups:
+        for isa13, gh, sets, accepted, acknowledged in self._groups:
             for s in sets:
-                yield isa13, gh, s, status(accepted, s)
+                yield isa13, gh, s, status(accepted, acknowledged, s)
 
     def any_pending(self) -> bool:
-        """Whether some set is accepted and has a handler (is routed)."""
+        """Whether some set is routed (accepted with a handler, or rejected with a handler
+        that records rejected sets)."""
         return any(
-            accepted
-            and any(self._has_handler(st01) for st01 in sets.ids())
-            and any(self._status(True, s) == RoutingStatus.PENDING for s in sets)
-            for _, _, sets, accepted in self._groups
+            acknowledged
+            and any(self._handler(st01)[0] for st01 in sets.ids())
+            and any(self._status(accepted, True, s) == RoutingStatus.PENDING for s in sets)
+            for _, _, sets, accepted, acknowledged in self._groups
         )
 
-    def _status(self, accepted: bool, s: x12.SetReport) -> str:
+    def _status(self, accepted: bool, acknowledged: bool, s: x12.SetReport) -> str:
+        has_handler, wants_rejected = self._handler(s.id)
         if not accepted or s.ack_code not in ROUTABLE_SET_CODES:
-            return RoutingStatus.NOT_ROUTED
-        return RoutingStatus.PENDING if self._has_handler(s.id) else RoutingStatus.NO_HANDLER
+            # the 999 rejects it: only a handler that records rejected sets gets it
+            routed = acknowledged and wants_rejected
+            return RoutingStatus.PENDING if routed else RoutingStatus.NOT_ROUTED
+        return RoutingStatus.PENDING if has_handler else RoutingStatus.NO_HANDLER
 
-    def _has_handler(self, st01: str) -> bool:
+    def _handler(self, st01: str) -> tuple[bool, bool]:
         known = self._handlers.get(st01)
         if known is None:
-            known = self._handlers[st01] = handler_for(st01) is not None
+            known = self._handlers[st01] = (
+                handler_for(st01) is not None,
+                wants_rejected_sets(st01),
+            )
         return known
 
 
@@ -333,7 +349,7 @@ def plan_from_report(
                 plan.sets_rejected += len(group.sets)
             if not ic_rejected:
                 reasons.extend(set_reason(s) for s in flagged if s.ack_code == "R")
-            plan.headers.add(isa13, gh, group.sets, group_ok)
+            plan.headers.add(isa13, gh, group.sets, group_ok, not ic_rejected)
 
     any_rejected = (
         plan.sets_rejected

@@ -30,8 +30,11 @@ logger = logging.getLogger(__name__)
 REVALIDATED_STATUSES = frozenset(
     {BatchStatus.RECEIVED, BatchStatus.UNKNOWN_PARTNER, BatchStatus.FAILED}
 )
-# Batches whose failed (or never finished) routing is retried.
-ROUTED_STATUSES = frozenset({BatchStatus.ACCEPTED, BatchStatus.PARTIALLY_ACCEPTED})
+# Batches whose failed (or never finished) routing is retried. A REJECTED batch is routed
+# too when a handler records the sets the 999 rejected (the 837 claim registry).
+ROUTED_STATUSES = frozenset(
+    {BatchStatus.ACCEPTED, BatchStatus.PARTIALLY_ACCEPTED, BatchStatus.REJECTED}
+)
 
 
 class ReprocessRefused(Exception):
@@ -44,11 +47,15 @@ def reprocess_refusal(batch: TransactionBatch) -> str | None:
         return "another worker is processing it right now"
     if batch.status in REVALIDATED_STATUSES:
         return None
-    if batch.status in ROUTED_STATUSES:
-        retry = batch.headers.filter(
+    retry = batch.status in ROUTED_STATUSES and (
+        batch.headers.filter(
             routing_status__in=[RoutingStatus.FAILED, RoutingStatus.PENDING]
         ).exists()
-        return None if retry else "every accepted transaction set is already routed"
+    )
+    if retry:
+        return None
+    if batch.status in ROUTED_STATUSES and batch.status != BatchStatus.REJECTED:
+        return "every accepted transaction set is already routed"
     return (
         f"{BatchStatus(batch.status).label.lower()} is final: the same bytes would get the "
         "same answer (ask the partner for a corrected file with a new ISA13)"

@@ -12,6 +12,9 @@ decides how:
 * committed rows (a reprocess, the routing of a large file): each set is locked and
   re-checked PENDING before its handler runs, in its own transaction.
 
+Sets whose ST01 has a :class:`~eventstore.inbound.hooks.BulkHandler` go through
+:mod:`.bulk_routing` instead: many sets per call and per transaction, read as text.
+
 A crash leaves sets PENDING (never half-routed: the handler's writes and the ROUTED status
 commit together); Reprocess routes them.
 """
@@ -27,33 +30,56 @@ from django.db import transaction
 from edi_platform import x12
 from edi_platform.core.crash import crash_point
 from edi_platform.core.gc_pause import gc_paused
-from eventstore.inbound.hooks import Handler, RoutedSet, RoutingError, handler_for
+from eventstore.inbound.hooks import BulkHandler, Handler, RoutedSet, handler_for
 from eventstore.inbound.models import RoutingStatus, TransactionBatch, TransactionHeader
 from eventstore.inbound.storage import Opener, raw_open
 
+from .bulk_routing import as_set_header, bulk_rows_route, set_headers
 from .plan import NO_HANDLER
+from .route_status import NOT_FOUND, HandlerFailed, failure_reason, mark_failed
 from .sql import header_set_routing
 
-__all__ = ["HandlerFailed", "batch_route_pending", "rows_route"]
+__all__ = ["HandlerFailed", "batch_route_pending", "failure_reason", "rows_route"]
 
 logger = logging.getLogger(__name__)
-
-NOT_FOUND = "the transaction set was not found when re-reading the stored file"
-
-
-class HandlerFailed(Exception):
-    """A handler failed inside a single-transaction ingest (which is then rolled back)."""
 
 
 def batch_route_pending(*, batch: TransactionBatch, opener: Opener | None = None) -> int:
     """Hand every PENDING accepted set of ``batch`` (committed rows) to its handler; returns
     how many were routed. A failing handler marks only its set FAILED (retry: Reprocess)."""
-    pending = list(
-        TransactionHeader.objects.filter(
-            batch=batch, routing_status=RoutingStatus.PENDING
-        ).order_by("id")
+    st01s = set(
+        TransactionHeader.objects.filter(batch=batch, routing_status=RoutingStatus.PENDING)
+        .values_list("st01", flat=True)
+        .distinct()
     )
-    return rows_route(batch=batch, opener=opener, rows=pending, fresh=False, isolated=True)
+    bulk = {st01 for st01 in st01s if isinstance(handler_for(st01), BulkHandler)}
+    routed = 0
+    if bulk:
+        # many small sets: their header values only, no model instance per set
+        routed += bulk_rows_route(
+            batch=batch,
+            opener=_stored_opener(batch, opener),
+            rows=set_headers(batch, st01s=bulk),
+            fresh=False,
+            isolated=True,
+        )
+    pending = list(
+        TransactionHeader.objects.filter(batch=batch, routing_status=RoutingStatus.PENDING)
+        .exclude(st01__in=bulk)
+        .order_by("id")
+    )
+    return routed + rows_route(batch=batch, opener=opener, rows=pending, fresh=False, isolated=True)
+
+
+def _stored_opener(batch: TransactionBatch, opener: Opener | None) -> Opener:
+    if opener is not None:
+        return opener
+    stored = batch.storage_path
+
+    def open_stored() -> BinaryIO:
+        return raw_open(stored)
+
+    return open_stored
 
 
 def rows_route(
@@ -70,20 +96,27 @@ def rows_route(
     each set in its own savepoint/transaction, a failure marks it FAILED; not isolated
     (only with ``fresh``): a failure raises :class:`HandlerFailed`.
     """
+    opener = _stored_opener(batch, opener)
+    bulk = [h for h in rows if isinstance(handler_for(h.st01), BulkHandler)]
+    routed = 0
+    if bulk:
+        routed += bulk_rows_route(
+            batch=batch,
+            opener=opener,
+            rows=[as_set_header(h, batch) for h in bulk],
+            fresh=fresh,
+            isolated=isolated,
+        )
+        taken = {h.pk for h in bulk}
+        rows = [h for h in rows if h.pk not in taken]
     pending = {h.start_offset: h for h in rows}
     if not pending:
-        return 0
-    if opener is None:
-        stored = batch.storage_path
-
-        def opener() -> BinaryIO:
-            return raw_open(stored)
+        return routed
 
     delimiters = {
         ic.get("offset", 0): ic.get("delimiters")
         for ic in (batch.report or {}).get("interchanges", [])
     }
-    routed = 0
     # The cyclic collector is paused while sets are read and handled (a large 834 set spent
     # more time in collections than in reading and mapping); the young generations are
     # collected between sets now and then, so the garbage of many small sets stays bounded
@@ -153,13 +186,8 @@ def _route_one(
             result = _call(fn, locked, segments, delimiters, fresh=fresh)
             _mark_routed(locked, result)
         return 1
-    except RoutingError as exc:
-        reason = f"handler failed: {exc}"
     except Exception as exc:
-        # the exception text may quote the set's data: keep only its class
-        reason = f"handler failed ({type(exc).__name__}); retry with Reprocess"
-    logger.warning("inbound header %s (ST01 %s): routing failed", header.pk, header.st01)
-    header_set_routing(header.pk, RoutingStatus.FAILED, reason[:1000])
+        mark_failed(header, exc)
     return 0
 
 

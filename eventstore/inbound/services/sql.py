@@ -536,3 +536,32 @@ def header_set_routing(header_id: int, status: str, result: str) -> None:
             f"UPDATE {table} SET routing_status = %s, routing_result = %s WHERE id = %s",
             [status, result, header_id],
         )
+
+
+def headers_set_routed(
+    header_ids: list[int], results: list[str], *, only_pending: bool = False
+) -> int:
+    """Mark many headers ROUTED with their results in one statement (a bulk handler's
+    chunk): ``UPDATE ... FROM unnest(ids, results)`` on PostgreSQL, one UPDATE each
+    elsewhere. ``only_pending``: only rows still PENDING. Returns how many were marked."""
+    if not header_ids:
+        return 0
+    table = connection.ops.quote_name(TransactionHeader._meta.db_table)
+    routed = RoutingStatus.ROUTED.value
+    if connection.vendor != "postgresql":
+        marked = 0
+        for header_id, result in zip(header_ids, results, strict=True):
+            rows = TransactionHeader.objects.filter(pk=header_id)
+            if only_pending:
+                rows = rows.filter(routing_status=RoutingStatus.PENDING)
+            marked += rows.update(routing_status=routed, routing_result=result)
+        return marked
+    pending = " AND h.routing_status = %s" if only_pending else ""
+    with hot_cursor(prepare=True) as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS h SET routing_status = %s, routing_result = v.result "
+            "FROM unnest(%s::bigint[], %s::text[]) AS v(id, result) WHERE h.id = v.id" + pending,
+            [routed, header_ids, results] + ([RoutingStatus.PENDING.value] if only_pending else []),
+            binary=True,  # arrays in binary: no per-element quoting in Python
+        )
+        return cursor.rowcount

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from edi_platform.core.db import hot_cursor
+from edi_platform.core.db import copy_insert_unless_exists, hot_cursor
 from edi_platform.partners.models import TradingPartner
 from tests.factories import TradingPartnerFactory
 
@@ -49,3 +49,49 @@ def test_hot_statements_join_the_callers_transaction_and_raise_djangos_errors():
             cursor.execute("DELETE FROM partners_tradingpartner WHERE id = %s", [partner.pk])
         transaction.set_rollback(True)
     assert TradingPartner.objects.filter(code="HOT").exists()
+
+
+def test_copy_insert_skips_conflicting_rows_and_returns_the_inserted_ones():
+    TradingPartnerFactory(code="KEEP", name="kept as it was")
+    columns = [f.column for f in TradingPartner._meta.concrete_fields if not f.primary_key]
+    template = TradingPartnerFactory.build(code="NEW1")
+    row = [f.pre_save(template, True) for f in TradingPartner._meta.concrete_fields[1:]]
+    code = columns.index("code")
+    rows = []
+    for value, name in (
+        ("KEEP", "changed?"),
+        ("NEW1", "tab\there\nnew line \\ back"),
+        ("NEW2", "x"),
+    ):
+        copy = list(row)
+        copy[code] = value
+        copy[columns.index("name")] = name
+        copy[columns.index("their_isa_id")] = f"S{value}"
+        rows.append(copy)
+    with transaction.atomic():
+        inserted = copy_insert_unless_exists(
+            table=TradingPartner._meta.db_table,
+            columns=columns,
+            rows=rows,
+            conflict="code",
+            returning="code",
+        )
+        assert sorted(r[0] for r in inserted) == ["NEW1", "NEW2"]
+        # the staging table is empty again for the next use in the same transaction
+        again = copy_insert_unless_exists(
+            table=TradingPartner._meta.db_table,
+            columns=columns,
+            rows=rows[1:2],
+            conflict="code",
+            returning="code",
+        )
+        assert again == []
+    assert TradingPartner.objects.get(code="KEEP").name == "kept as it was"
+    # only the named key is skipped: another unique index still refuses a row
+    clash = list(rows[2])
+    clash[code] = "NEW3"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        copy_insert_unless_exists(
+            table=TradingPartner._meta.db_table, columns=columns, rows=[clash], conflict="code"
+        )
+    assert TradingPartner.objects.get(code="NEW1").name == "tab\there\nnew line \\ back"

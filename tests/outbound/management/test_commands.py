@@ -13,7 +13,13 @@ from django.core.management import CommandError, call_command
 from edi_platform import x12
 from eventstore.ledger.services.projections import project_pending
 from eventstore.models import DomainEvent, Member
-from outbound.models import OutboundFile, OutboundFileStatus, OutcomeStatus, ProcessingOutcome
+from outbound.models import (
+    Claim,
+    OutboundFile,
+    OutboundFileStatus,
+    OutcomeStatus,
+    ProcessingOutcome,
+)
 from tests.factories import TradingPartnerFactory
 from tests.outbound.conftest import stage
 
@@ -82,8 +88,10 @@ def test_seed_demo_with_samples_shows_the_whole_loop_once(settings, tmp_path, ou
     kinds = sorted((f.partner.code, f.transaction_type) for f in files)
     # PARTNERA asked for a TA1 (ISA14=1); PARTNERB always gets one; one 999 file per partner
     # answering all its inbound groups (four groups for PARTNERA: three 837P groups and one
-    # 834, one ST each)
+    # 834, one ST each); one 277CA file for PARTNERA's four accepted 837P sets (PARTNERB's
+    # only set is rejected by the 999: its claim is recorded, no 277CA)
     assert kinds == [
+        ("PARTNERA", "277CA"),
         ("PARTNERA", "999"),
         ("PARTNERA", "TA1"),
         ("PARTNERB", "999"),
@@ -102,8 +110,9 @@ def test_seed_demo_with_samples_shows_the_whole_loop_once(settings, tmp_path, ou
         assert f.status == OutboundFileStatus.PERSISTED
         data = (outbound_root / f.storage_path).read_bytes()
         assert x12.validate_envelope(data) == []
-        if f.transaction_type == "999":  # incl. PARTNERB's rejection with IK3/IK4, '|' delimiters
-            copy = tmp_path / f"{f.partner.code}.x12"
+        # incl. PARTNERB's rejection with IK3/IK4, '|' delimiters; the 277CA by pyx12's X214
+        if f.transaction_type in ("999", "277CA"):
+            copy = tmp_path / f"{f.partner.code}_{f.transaction_type}.x12"
             copy.write_bytes(data)
             run = subprocess.run(
                 [str(Path(sys.executable).parent / "x12valid"), "-q", str(copy)],
@@ -119,5 +128,6 @@ def test_seed_demo_with_samples_shows_the_whole_loop_once(settings, tmp_path, ou
     assert b"~IK3|DMG|" in rejection and b"~AK9|R|" in rejection
     again = _call("seed_demo", "--samples")
     assert "already received" in again and "claimed 0 outcome(s)" in again
-    assert OutboundFile.objects.count() == 4
+    assert OutboundFile.objects.count() == 5
+    assert Claim.objects.count() == 5  # every claim recorded once
     assert Member.objects.count() == 3

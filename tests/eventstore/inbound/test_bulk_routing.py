@@ -1,0 +1,164 @@
+"""Routing to a bulk handler: the sets of a batch handed over in chunks of their text (one
+transaction per chunk, headers marked ROUTED with one result each), a failing set isolated
+from its chunk (FAILED, reason without data; Reprocess routes it), the sets the 999 rejects
+handed over only to a handler that asks for them, and set texts cut right whatever the
+terminators, a missing SE or the delimiters of each interchange."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from edi_platform.x12.segments import Delimiters
+from eventstore.inbound.hooks import BulkHandler, RoutingError, SetHeader, register_handler
+from eventstore.inbound.services.bulk_routing import iter_set_texts
+from eventstore.inbound.services.ingest import ingest_bytes
+from eventstore.inbound.services.reprocess import batch_reprocess, reprocess_refusal
+from eventstore.models import RoutingStatus, TransactionBatch, TransactionHeader
+from tests.eventstore.inbound.samples import SENDER, clean_handlers, onboard_partner
+from tests.eventstore.inbound.samples import inbound_storage as inbound_storage_dir  # noqa: F401
+from tests.support.synthetic_837 import Claim, Line, Provider, build_837
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inbound_storage_dir")]
+_ = clean_handlers  # (fixture)
+
+
+class Recorder:
+    def __init__(self, *, fail_on: str = "", message: str = "") -> None:
+        self.calls: list[list[tuple[str, bool, str]]] = []
+        self.fail_on, self.message = fail_on, message
+
+    def __call__(self, sets) -> list[str]:
+        self.calls.append([(s.header.st02, s.accepted, s.text) for s in sets])
+        for s in sets:
+            if self.fail_on and self.fail_on in s.text:
+                raise RoutingError(self.message) if self.message else ValueError(s.text)
+        return [f"seen {s.header.st02}" for s in sets]
+
+
+def file_of(count: int, *, bad: int | None = None) -> bytes:
+    sets = []
+    for n in range(1, count + 1):
+        date = "20251340" if n == bad else "20250110"
+        sets.append([Provider(claims=[Claim(pcn=f"PCN{n:04d}", lines=[Line(date=date)])])])
+    return build_837("P", sets, isa13=301, sender=SENDER)
+
+
+def test_a_large_file_is_routed_in_chunks_one_result_per_set(clean_handlers, settings):
+    settings.INBOUND_SINGLE_TRANSACTION_MAX_BYTES = 0  # two phases: committed rows
+    onboard_partner()
+    recorder = Recorder()
+    register_handler("837", BulkHandler(handle=recorder, chunk_sets=10))
+    result = ingest_bytes(data=file_of(25), original_name="big.837")
+    assert result.status == "ACCEPTED"
+    assert [len(call) for call in recorder.calls] == [10, 10, 5]
+    st02s = [st02 for call in recorder.calls for st02, _, _ in call]
+    assert st02s == [f"{n:04d}" for n in range(1, 26)]
+    for call in recorder.calls:
+        for st02, accepted, text in call:
+            assert (
+                accepted
+                and text.startswith("ST*837*")
+                and text.endswith(f"SE*{text.count('~')}*{st02}~")
+            )
+    headers = TransactionHeader.objects.filter(batch_id=result.batch).order_by("st02")
+    assert {h.routing_status for h in headers} == {RoutingStatus.ROUTED}
+    assert [h.routing_result for h in headers][:2] == ["seen 0001", "seen 0002"]
+
+
+def test_a_failing_set_is_isolated_from_its_chunk(clean_handlers, settings):
+    settings.INBOUND_SINGLE_TRANSACTION_MAX_BYTES = 0
+    onboard_partner()
+    recorder = Recorder(fail_on="PCN0003")
+    register_handler("837", BulkHandler(handle=recorder, chunk_sets=10))
+    result = ingest_bytes(data=file_of(5), original_name="five.837")
+    headers = {h.st02: h for h in TransactionHeader.objects.filter(batch_id=result.batch)}
+    assert headers["0003"].routing_status == RoutingStatus.FAILED
+    # the exception's text quotes the set: only its class is kept
+    assert headers["0003"].routing_result == "handler failed (ValueError); retry with Reprocess"
+    assert {headers[k].routing_status for k in ("0001", "0002", "0004", "0005")} == {
+        RoutingStatus.ROUTED
+    }
+    # the chunk, then each set on its own
+    assert [len(call) for call in recorder.calls] == [5, 1, 1, 1, 1, 1]
+    recorder.fail_on = ""
+    batch_reprocess(batch_id=result.batch, acting_user=None)
+    assert TransactionHeader.objects.get(pk=headers["0003"].pk).routing_status == "ROUTED"
+    assert recorder.calls[-1][0][0] == "0003"
+
+
+def test_a_routing_error_keeps_its_own_words(clean_handlers):
+    onboard_partner()
+    register_handler(
+        "837", BulkHandler(handle=Recorder(fail_on="PCN0001", message="no partner known"))
+    )
+    result = ingest_bytes(data=file_of(1), original_name="one.837")  # one transaction, then two
+    header = TransactionHeader.objects.get(batch_id=result.batch)
+    assert header.routing_result == "handler failed: no partner known"
+
+
+@pytest.mark.parametrize("wants_rejected", [True, False])
+def test_rejected_sets_go_only_to_a_handler_that_asks(clean_handlers, wants_rejected):
+    onboard_partner()
+    recorder = Recorder()
+    register_handler("837", BulkHandler(handle=recorder, rejected_sets=wants_rejected))
+    result = ingest_bytes(data=file_of(3, bad=2), original_name="bad.837")
+    assert result.status == "PARTIALLY_ACCEPTED"
+    bad = TransactionHeader.objects.get(batch_id=result.batch, st02="0002")
+    seen = {st02: accepted for call in recorder.calls for st02, accepted, _ in call}
+    if wants_rejected:
+        assert seen == {"0001": True, "0002": False, "0003": True}
+        assert bad.routing_status == RoutingStatus.ROUTED
+    else:
+        assert seen == {"0001": True, "0003": True}
+        assert bad.routing_status == RoutingStatus.NOT_ROUTED
+
+
+def test_a_rejected_batch_whose_rejected_sets_failed_can_be_reprocessed(clean_handlers):
+    onboard_partner()
+    recorder = Recorder(fail_on="PCN0001")
+    register_handler("837", BulkHandler(handle=recorder, rejected_sets=True))
+    result = ingest_bytes(data=file_of(1, bad=1), original_name="rejected.837")
+    batch = TransactionBatch.objects.get(pk=result.batch)
+    assert batch.status == "REJECTED"
+    assert batch.headers.get().routing_status == RoutingStatus.FAILED
+    assert reprocess_refusal(batch) is None
+    recorder.fail_on = ""
+    batch_reprocess(batch_id=batch.pk, acting_user=None)
+    assert batch.headers.get().routing_status == RoutingStatus.ROUTED
+    batch.refresh_from_db()
+    assert reprocess_refusal(batch) is not None  # nothing left: final again
+
+
+def _header(st02: str, offset: int) -> SetHeader:
+    return SetHeader(0, TransactionBatch(pk=1), "1", "1", "", "837", st02, "", "A", [], offset)
+
+
+def _report(*interchanges: tuple[int, dict]) -> dict:
+    return {"interchanges": [{"offset": o, "delimiters": d} for o, d in interchanges]}
+
+
+def test_set_texts_with_crlf_a_missing_se_and_two_delimiter_sets():
+    plain = {"element": "*", "repetition": "^", "component": ":", "segment": "~"}
+    other = {"element": "|", "repetition": "^", "component": ">", "segment": "!"}
+    first = "ISA*...~\r\nGS*HC~\r\nST*837*0001~\r\nBHT*X~\r\nSE*3*0001~\r\n"
+    truncated = "ST*837*0002~\r\nBHT*Y~\r\n"  # no SE: ends where the next set starts
+    third = "ST*837*0003~BHT*Z~SE*3*0003~GE*3*1~IEA*1*1~"
+    second_ic = "ISA|...!GS|HC!ST|837|0004!BHT|W!SE|3|0004!GE|1|1!IEA|1|1!"
+    data = first + truncated + third + second_ic
+    offsets = [data.index(f"837*{n}") - 3 for n in ("0001", "0002", "0003")]
+    offsets.append(data.index("ST|837|0004"))
+    headers = [_header(f"000{n + 1}", o) for n, o in enumerate(offsets)]
+    report = _report((0, plain), (data.index("ISA|"), other))
+    got = list(iter_set_texts(io.BytesIO(data.encode()), headers, report))
+    assert [text for _, text, _ in got] == [
+        "ST*837*0001~\r\nBHT*X~\r\nSE*3*0001~",
+        "ST*837*0002~\r\nBHT*Y~",
+        "ST*837*0003~BHT*Z~SE*3*0003~",
+        "ST|837|0004!BHT|W!SE|3|0004!",
+    ]
+    assert got[3][2] == Delimiters(**other) and got[0][2] == Delimiters(**plain)
+    # an offset where no set starts: no text (the set is then FAILED "not found")
+    wrong = list(iter_set_texts(io.BytesIO(data.encode()), [_header("0009", 5)], report))
+    assert wrong[0][1] is None
