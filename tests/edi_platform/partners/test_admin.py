@@ -56,9 +56,3 @@ def test_add_form_shows_field_errors(admin_client_logged_in):
     errors = response.context["adminform"].form.errors
     assert "their_isa_qualifier" in errors
     assert "code" in errors
-
-
-def test_eager_mode_banner_says_schedules_are_not_running(admin_client_logged_in, settings):
-    settings.CELERY_EAGER = True
-    response = admin_client_logged_in.get("/admin/")
-    assert b"Schedules are not running" in response.content
