@@ -299,6 +299,10 @@ class OutboundFileAdmin(RecordAdmin):
         with storage.open(obj.storage_path, "rb") as fh:
             return fh.read()
 
+    def changelist_view(self, request, extra_context=None):
+        can_run = request.user.has_perm("outbound.change_outboundfile")
+        return super().changelist_view(request, {**(extra_context or {}), "can_run": can_run})
+
     def get_urls(self):
         custom = [
             path(
@@ -359,7 +363,9 @@ class OutboundFileAdmin(RecordAdmin):
         self.message_user(request, text[:1].upper() + text[1:], level)
         return HttpResponseRedirect(reverse("admin:outbound_outboundfile_changelist"))
 
-    @admin.action(description="Reprocess quarantined files (new control numbers)")
+    @admin.action(
+        description="Reprocess quarantined files (new control numbers)", permissions=["change"]
+    )
     def reprocess(self, request, queryset):
         if not request.user.has_perm("outbound.change_outboundfile"):
             raise PermissionDenied
@@ -565,7 +571,7 @@ class OutboxMessageAdmin(RecordAdmin):
     def short_error(self, obj: OutboxMessage) -> str:
         return obj.last_error[:80]
 
-    @admin.action(description="Resubmit dead letters")
+    @admin.action(description="Resubmit dead letters", permissions=["change"])
     def resubmit(self, request, queryset):
         if not request.user.has_perm("outbound.change_outboxmessage"):
             raise PermissionDenied

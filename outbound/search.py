@@ -27,26 +27,27 @@ def _hit(file: OutboundFile, matched: str) -> SearchHit:
 
 def find_files(query: SearchQuery) -> Iterator[SearchHit]:
     base = OutboundFile.objects.select_related("partner").defer("envelope")
-    seen: set = set()
-
-    def emit(files, matched: str) -> Iterator[SearchHit]:
-        for file in files:
-            if file.pk not in seen:
-                seen.add(file.pk)
-                yield _hit(file, matched)
-
+    matches: dict = {}  # file id -> what matched (a file may match on several numbers)
     number = query.number
     if number is not None and len(query.text) <= 9:
         for counter_type, matched in (("ISA", "ISA13"), ("GS", "GS06"), ("ST", "ST02")):
-            ids = files_with_number(number=number, counter_type=counter_type, limit=query.limit)
-            if ids:
-                yield from emit(base.filter(pk__in=ids).order_by("-created_at"), matched)
+            for file_id in files_with_number(
+                number=number, counter_type=counter_type, limit=query.limit
+            ):
+                matches.setdefault(file_id, []).append(matched)
     prefix = query.sha256_prefix
     if prefix:
-        yield from emit(base.filter(sha256__startswith=prefix)[: query.limit], "sha256")
+        for file_id in base.filter(sha256__startswith=prefix).values_list("pk", flat=True)[
+            : query.limit
+        ]:
+            matches.setdefault(file_id, []).append("sha256")
     if len(query.text) >= 3:
         named = base.filter(storage_path__icontains=query.text).order_by("-created_at")
-        yield from emit(named[: query.limit], "file name")
+        for file_id in named.values_list("pk", flat=True)[: query.limit]:
+            matches.setdefault(file_id, []).append("file name")
+    files = base.filter(pk__in=list(matches)).order_by("-created_at")
+    for file in files[: query.limit]:
+        yield _hit(file, ", ".join(matches[file.pk]))
 
 
 register_search(

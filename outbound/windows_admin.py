@@ -40,6 +40,8 @@ class BatchWindowForm(forms.ModelForm):
 class BatchWindowListForm(BatchWindowForm):
     """The list's editable columns (the response type is the row, not a field)."""
 
+    response_type = None  # type: ignore[assignment]
+
     class Meta(BatchWindowForm.Meta):
         fields = ("window_minutes", "max_batch_size", "priority", "sla_minutes", "enabled")
 

@@ -498,6 +498,14 @@ def file_build_and_store(*, file: OutboundFile, times: StepTimes | None = None) 
     started = time.perf_counter()
     finished = run_retrying(lambda: _finish(file, path=path, data=data))
     times.finish += time.perf_counter() - started
+    logger.info(
+        "outbound file %s %s ISA13 %09d: %s (%d outcomes)",
+        finished.pk,
+        finished.transaction_type,
+        finished.isa13,
+        finished.status,
+        len(finished.outcome_ids),
+    )
     return finished
 
 
