@@ -316,8 +316,9 @@ def test_enrollment_rows_of_one_family_say_whose_they_are(admin_client_logged_in
 def test_owed_outcomes_are_listed_first(admin_client_logged_in):
     found = installation()
     pending = ProcessingOutcome.objects.filter(batch_id=found.batches["family"]).first()
+    # owed and due in five minutes: the newest due time of all (the others went out)
     ProcessingOutcome.objects.filter(pk=pending.pk).update(
-        status="PENDING", outbound_file=None, due_at=timezone.now() - timedelta(days=30)
+        status="PENDING", outbound_file=None, due_at=timezone.now() + timedelta(minutes=5)
     )
     page = admin_client_logged_in.get(reverse("admin:outbound_processingoutcome_changelist"))
     first = page.context["cl"].result_list[0]
