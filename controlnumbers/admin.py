@@ -377,7 +377,6 @@ class ControlNumberAuditAdmin(ReadOnlyAdmin):
     search_help_text = "A control number, an outbound file id (UUID) or part of a file name."
     list_select_related = ("counter",)
     show_full_result_count = False  # no COUNT(*) over millions of rows on every page
-    date_hierarchy = "issued_at"
     actions = ["close_gap"]
 
     # Append-only: nobody adds, edits or deletes audit rows here.

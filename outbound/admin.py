@@ -144,7 +144,7 @@ class OutboundFileAdmin(RecordAdmin):
         "partner",
         "created_at",
     )
-    date_hierarchy = "created_at"
+    show_full_result_count = False
     search_fields = ("storage_path",)  # see get_search_results
     search_help_text = (
         "ISA13 we sent, the inbound ISA13 or file name it answers, part of the file name, "

@@ -23,6 +23,7 @@ from edi_platform.core.dashboard import (
     Table,
     Tile,
     register_tile,
+    top_rows,
 )
 
 from .models import (
@@ -57,7 +58,10 @@ def _owed_tile(ctx: DashboardContext) -> Panel:
     owed = sum(r["count"] for r in rows)
     breaches = sum(r["breaches"] for r in rows)
     table = []
-    for r in rows:
+    shown, more_url, more_text = top_rows(
+        rows, more=outcomes_url(sla="owed"), noun="partner and type pairs"
+    )
+    for r in shown:
         filters = {
             "partner__id__exact": r["partner_id"],
             "response_type__exact": r["response_type"],
@@ -95,6 +99,8 @@ def _owed_tile(ctx: DashboardContext) -> Panel:
                 header=["partner", "type", "owed", "past SLA", "oldest"],
                 rows=table,
                 empty="Nothing owed: every acknowledgment and response went out.",
+                more_url=more_url,
+                more_text=more_text,
             )
         ],
         charts=[
@@ -128,14 +134,17 @@ def _owed_tile(ctx: DashboardContext) -> Panel:
 
 def _sent_tile(ctx: DashboardContext) -> Panel:
     today, week = _stamp(ctx.today), _stamp(ctx.week)
-    rows = (
+    rows = list(
         OutboundFile.objects.filter(created_at__gte=ctx.week, status__in=SENT)
         .values("partner_id", "partner__code", "transaction_type")
         .annotate(week=Count("id"), today=Count("id", filter=Q(created_at__gte=ctx.today)))
-        .order_by("partner__code", "transaction_type")
+        .order_by("-week", "partner__code", "transaction_type")
     )
     table = []
-    for r in rows:
+    shown, more_url, more_text = top_rows(
+        rows, more=files_url(created_at__gte=week), noun="partner and type pairs"
+    )
+    for r in shown:
         filters = {
             "partner__id__exact": r["partner_id"],
             "transaction_type__exact": r["transaction_type"],
@@ -182,6 +191,8 @@ def _sent_tile(ctx: DashboardContext) -> Panel:
                 header=["partner", "type", "today", "7 days"],
                 rows=table,
                 empty="No file sent in the last 7 days.",
+                more_url=more_url,
+                more_text=more_text,
             )
         ],
         charts=[Chart("Files sent per hour (UTC, last 24 h)", bars, label_every=3)],

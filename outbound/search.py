@@ -36,12 +36,12 @@ def find_files(query: SearchQuery) -> Iterator[SearchHit]:
             ):
                 matches.setdefault(file_id, []).append(matched)
     prefix = query.sha256_prefix
-    if prefix:
+    if prefix and not query.control_number:
         for file_id in base.filter(sha256__startswith=prefix).values_list("pk", flat=True)[
             : query.limit
         ]:
             matches.setdefault(file_id, []).append("sha256")
-    if len(query.text) >= 3:
+    if len(query.text) >= 3 and not query.control_number:
         named = base.filter(storage_path__icontains=query.text).order_by("-created_at")
         for file_id in named.values_list("pk", flat=True)[: query.limit]:
             matches.setdefault(file_id, []).append("file name")

@@ -29,7 +29,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import update_wrapper
+from functools import lru_cache, update_wrapper
 from typing import Any
 from urllib.parse import urlencode
 
@@ -262,13 +262,18 @@ def csv_response(
     return response
 
 
+@lru_cache(maxsize=256)
+def _list_url(app_label: str, model_name: str) -> str:
+    try:
+        return reverse(f"admin:{app_label}_{model_name}_changelist")
+    except NoReverseMatch:
+        return reverse("admin:index")
+
+
 def changelist_url(model: Any, **filters: Any) -> str:
     """The admin list page of ``model`` (the admin index when it is not registered), with
     ``filters`` as its query (the list's filter parameters: ``status__exact="PENDING"``)."""
-    try:
-        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
-    except NoReverseMatch:
-        return reverse("admin:index")
+    url = _list_url(model._meta.app_label, model._meta.model_name)
     query = {k: v for k, v in filters.items() if v is not None and v != ""}
     return f"{url}?{urlencode(query)}" if query else url
 

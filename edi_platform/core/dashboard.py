@@ -44,6 +44,7 @@ __all__ = [
     "dashboard_for",
     "register_tile",
     "tiles",
+    "top_rows",
 ]
 
 logger = logging.getLogger(__name__)
@@ -272,6 +273,16 @@ def chart_svg(chart: Chart) -> SafeString:
         CHART_HEIGHT,
         body,
     )
+
+
+TABLE_ROWS = 12  # a tile's table shows this many rows; "more" opens the whole list
+
+
+def top_rows(rows: Sequence[Any], *, more: str, noun: str) -> tuple[list[Any], str, str]:
+    """The first :data:`TABLE_ROWS` rows, and the "more" link (URL, text) when cut."""
+    if len(rows) <= TABLE_ROWS:
+        return list(rows), "", ""
+    return list(rows[:TABLE_ROWS]), more, f"{len(rows) - TABLE_ROWS} more {noun}: open the list"
 
 
 def cells(*values: Any) -> list[Cell]:

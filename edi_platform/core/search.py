@@ -60,6 +60,12 @@ class SearchQuery:
         return int_param(self.text)
 
     @property
+    def control_number(self) -> bool:
+        """1-9 digits: what a control number (ISA13, GS06, ST02) looks like. Sources then
+        look the number up and skip the scans a number rarely means (file names, sha256)."""
+        return self.number is not None and len(self.text) <= 9
+
+    @property
     def sha256_prefix(self) -> str | None:
         """The text as the start of a sha256 (6+ hex digits, lower case), else None."""
         lowered = self.text.lower()

@@ -26,12 +26,15 @@ from django.utils.html import format_html, format_html_join
 
 from edi_platform.core.adminkit import (
     ConfirmRow,
+    EstimatedCountPaginator,
     ReadOnlyAdmin,
     RecordAdmin,
+    choices_filter,
     confirm_action,
     guarded_view,
 )
 from edi_platform.core.params import int_param
+from edi_platform.x12.codes import FUNCTIONAL_GROUPS
 from edi_platform.x12.logsafe import exception_summary
 from eventstore.inbound.models import (
     BatchChannel,
@@ -210,7 +213,7 @@ class TransactionBatchAdmin(RecordAdmin):
     )
     search_fields = ("=isa13", "original_name", "^sha256")
     search_help_text = "ISA13 (leading zeros optional), file name, or the start of the sha256."
-    date_hierarchy = "received_at"
+    show_full_result_count = False  # one COUNT per page, not two
     list_select_related = ("partner",)
     actions = ["reprocess_selected"]  # and the registered ones (see get_actions)
     change_form_template = "admin/eventstore/transactionbatch/change_form.html"
@@ -450,6 +453,14 @@ class TransactionBatchAdmin(RecordAdmin):
         )
 
 
+def _set_types() -> list[tuple[str, str]]:
+    return [(t, t) for t in sorted({st for sets in FUNCTIONAL_GROUPS.values() for st in sets})]
+
+
+def _functional_ids() -> list[tuple[str, str]]:
+    return [(g, g) for g in sorted(FUNCTIONAL_GROUPS)]
+
+
 @admin.register(TransactionHeader)
 class TransactionHeaderAdmin(ReadOnlyAdmin):
     """Every transaction set received, with its verdict and routing result."""
@@ -465,8 +476,15 @@ class TransactionHeaderAdmin(ReadOnlyAdmin):
         "routing_badge",
         "routing_result",
     )
-    list_filter = ("routing_status", "verdict", "st01", "gs01")
+    list_filter = (
+        "routing_status",
+        "verdict",
+        choices_filter("st01", "ST01", _set_types),
+        choices_filter("gs01", "GS01", _functional_ids),
+    )
     search_fields = ("=st02", "=isa13", "=gs06")
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
     search_help_text = "ST02, ISA13 or GS06 (exact)."
     list_select_related = ("batch",)
     readonly_fields = [

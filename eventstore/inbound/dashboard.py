@@ -20,6 +20,7 @@ from edi_platform.core.dashboard import (
     Table,
     Tile,
     register_tile,
+    top_rows,
 )
 from eventstore.inbound.models import BatchStatus, TransactionBatch
 from eventstore.inbound.selectors import (
@@ -64,7 +65,11 @@ def _received_tile(ctx: DashboardContext) -> Panel:
     rate, level = _rate(accepted, final)
     rejected = final - accepted
     table_rows = []
-    for r in rows:
+    busiest = sorted(rows, key=lambda r: (-r.week, r.partner_code, r.transaction_type))
+    shown, more_url, more_text = top_rows(
+        busiest, more=files_url(received_at__gte=week), noun="partner and type pairs"
+    )
+    for r in shown:
         filters = {"partner__id__exact": r.partner_id, "type": r.transaction_type or None}
         if r.partner_id is None:
             filters = {"partner__isnull": "True", "type": r.transaction_type or None}
@@ -101,6 +106,8 @@ def _received_tile(ctx: DashboardContext) -> Panel:
                 header=["partner", "type", "today", "7 days", "accepted"],
                 rows=table_rows,
                 empty="No file received in the last 7 days.",
+                more_url=more_url,
+                more_text=more_text,
             )
         ],
     )

@@ -34,12 +34,12 @@ def find_batches(query: SearchQuery) -> Iterator[SearchHit]:
             seen.add(batch.pk)
             yield _batch_hit(batch, "ISA13")
     prefix = query.sha256_prefix
-    if prefix:
+    if prefix and not query.control_number:
         for batch in base.filter(sha256__startswith=prefix)[: query.limit]:
             if batch.pk not in seen:
                 seen.add(batch.pk)
                 yield _batch_hit(batch, "sha256")
-    if len(query.text) >= 3:
+    if len(query.text) >= 3 and not query.control_number:
         named = base.filter(original_name__icontains=query.text).order_by("-received_at")
         for batch in named[: query.limit]:
             if batch.pk not in seen:
