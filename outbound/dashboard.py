@@ -6,8 +6,6 @@ outcomes and the responder registry: a new responder appears here without a chan
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.db.models import Count, Q
 from django.db.models.functions import TruncHour
 
@@ -19,10 +17,12 @@ from edi_platform.core.dashboard import (
     Chart,
     DashboardContext,
     Figure,
+    Hours,
     Panel,
     Table,
     Tile,
     register_tile,
+    time_param,
     top_rows,
 )
 
@@ -38,10 +38,6 @@ from .models import (
 from .selectors import pending_summary, sla_distribution
 
 SENT = (OutboundFileStatus.PERSISTED, OutboundFileStatus.PUBLISHED)
-
-
-def _stamp(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S+00:00")
 
 
 def outcomes_url(**filters) -> str:
@@ -133,7 +129,7 @@ def _owed_tile(ctx: DashboardContext) -> Panel:
 
 
 def _sent_tile(ctx: DashboardContext) -> Panel:
-    today, week = _stamp(ctx.today), _stamp(ctx.week)
+    today, week = time_param(ctx.today), time_param(ctx.week)
     rows = list(
         OutboundFile.objects.filter(created_at__gte=ctx.week, status__in=SENT)
         .values("partner_id", "partner__code", "transaction_type")
@@ -157,26 +153,20 @@ def _sent_tile(ctx: DashboardContext) -> Panel:
                 Cell(r["week"], url=files_url(created_at__gte=week, **filters)),
             ]
         )
-    start = ctx.now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=23)
-    hours = dict(
-        OutboundFile.objects.filter(created_at__gte=start, status__in=SENT)
+    hours = Hours.of(ctx)
+    per_hour = dict(
+        OutboundFile.objects.filter(created_at__gte=hours.start, status__in=SENT)
         .annotate(hour=TruncHour("created_at"))
         .values("hour")
         .annotate(n=Count("id"))
         .values_list("hour", "n")
     )
-    bars = []
-    for i in range(24):
-        hour = start + timedelta(hours=i)
-        bars.append(
-            Bar(
-                label=f"{hour:%H}h",
-                value=hours.get(hour, 0),
-                url=files_url(
-                    created_at__gte=_stamp(hour), created_at__lt=_stamp(hour + timedelta(hours=1))
-                ),
-            )
-        )
+    chart = hours.chart(
+        "Files sent per hour (UTC, last 24 h)",
+        per_hour,
+        lambda since, until: files_url(created_at__gte=since, created_at__lt=until),
+        "file(s)",
+    )
     return Panel(
         figures=[
             Figure(
@@ -195,7 +185,7 @@ def _sent_tile(ctx: DashboardContext) -> Panel:
                 more_text=more_text,
             )
         ],
-        charts=[Chart("Files sent per hour (UTC, last 24 h)", bars, label_every=3)],
+        charts=[chart],
     )
 
 

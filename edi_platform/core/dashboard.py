@@ -37,6 +37,7 @@ __all__ = [
     "Chart",
     "DashboardContext",
     "Figure",
+    "Hours",
     "Panel",
     "Table",
     "Tile",
@@ -44,6 +45,7 @@ __all__ = [
     "dashboard_for",
     "register_tile",
     "tiles",
+    "time_param",
     "top_rows",
 ]
 
@@ -276,6 +278,40 @@ def chart_svg(chart: Chart) -> SafeString:
 
 
 TABLE_ROWS = 12  # a tile's table shows this many rows; "more" opens the whole list
+
+
+def time_param(value: datetime) -> str:
+    """A datetime as a list filter parameter (``received_at__gte=...``), UTC."""
+    return value.strftime("%Y-%m-%d %H:%M:%S+00:00")
+
+
+@dataclass(frozen=True)
+class Hours:
+    """The last 24 whole hours of ``ctx`` (UTC), oldest first."""
+
+    start: datetime
+
+    @classmethod
+    def of(cls, ctx: DashboardContext) -> Hours:
+        return cls(start=ctx.now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=23))
+
+    def chart(
+        self, title: str, counts: dict[datetime, int], url: Callable[[str, str], str], noun: str
+    ) -> Chart:
+        """One bar per hour; ``url(since, until)`` opens the list of that hour."""
+        bars = []
+        for i in range(24):
+            hour = self.start + timedelta(hours=i)
+            n = counts.get(hour, 0)
+            bars.append(
+                Bar(
+                    label=f"{hour:%H}h",
+                    value=n,
+                    title=f"{hour:%Y-%m-%d %H}:00–:59 UTC: {n} {noun}",
+                    url=url(time_param(hour), time_param(hour + timedelta(hours=1))),
+                )
+            )
+        return Chart(title, bars, label_every=3)
 
 
 def top_rows(rows: Sequence[Any], *, more: str, noun: str) -> tuple[list[Any], str, str]:

@@ -4,22 +4,20 @@ received-per-hour chart, and the backlog (inbox, unfinished, failed, unknown sen
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.conf import settings
 
 from edi_platform.core.adminkit import changelist_url
 from edi_platform.core.dashboard import (
     Alert,
-    Bar,
     Cell,
-    Chart,
     DashboardContext,
     Figure,
+    Hours,
     Panel,
     Table,
     Tile,
     register_tile,
+    time_param,
     top_rows,
 )
 from eventstore.inbound.models import BatchStatus, TransactionBatch
@@ -32,10 +30,6 @@ from eventstore.inbound.selectors import (
 from eventstore.inbound.services.inbox import inbox_candidates
 
 VIEW_BATCHES = "eventstore.view_transactionbatch"
-
-
-def _stamp(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S+00:00")
 
 
 def batches_url(**filters) -> str:
@@ -57,7 +51,7 @@ def _rate(accepted: int, final: int) -> tuple[str, str]:
 
 def _received_tile(ctx: DashboardContext) -> Panel:
     rows = files_received(today=ctx.today, week=ctx.week)
-    today, week = _stamp(ctx.today), _stamp(ctx.week)
+    today, week = time_param(ctx.today), time_param(ctx.week)
     total_today = sum(r.today for r in rows)
     total_week = sum(r.week for r in rows)
     accepted = sum(r.week_accepted for r in rows)
@@ -114,23 +108,14 @@ def _received_tile(ctx: DashboardContext) -> Panel:
 
 
 def _per_hour_tile(ctx: DashboardContext) -> Panel:
-    start = ctx.now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=23)
-    counts = received_per_hour(since=start)
-    bars = []
-    for i in range(24):
-        hour = start + timedelta(hours=i)
-        n = counts.get(hour, 0)
-        bars.append(
-            Bar(
-                label=f"{hour:%H}h",
-                value=n,
-                title=f"{hour:%Y-%m-%d %H}:00–:59 UTC: {n} file(s)",
-                url=files_url(
-                    received_at__gte=_stamp(hour), received_at__lt=_stamp(hour + timedelta(hours=1))
-                ),
-            )
-        )
-    return Panel(charts=[Chart("Files received per hour (UTC, last 24 h)", bars, label_every=3)])
+    hours = Hours.of(ctx)
+    chart = hours.chart(
+        "Files received per hour (UTC, last 24 h)",
+        received_per_hour(since=hours.start),
+        lambda since, until: files_url(received_at__gte=since, received_at__lt=until),
+        "file(s)",
+    )
+    return Panel(charts=[chart])
 
 
 def _backlog_tile(ctx: DashboardContext) -> Panel:
