@@ -16,15 +16,17 @@ install: $(VENV)/.installed
 
 # Embedded default: SQLite under var/, eager Celery, files under var/, demo data.
 run: export DEBUG ?= true
+run: export LOG_FORMAT ?= text
 run: install
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --samples
 	$(PY) manage.py setup_schedules
+	$(PY) manage.py setup_groups
 	$(PY) manage.py ensure_admin
-	@echo "Admin: http://127.0.0.1:$(PORT)/admin/"
-	@echo "Schedules (batch windows, outbox, recovery): run_scheduler --loop, log in var/scheduler.log"
-	$(PY) manage.py run_scheduler --loop >var/scheduler.log 2>&1 & sched=$$!; \
+	@echo "Admin: http://127.0.0.1:$(PORT)/admin/  (health: /healthz, metrics: /metrics from 127.0.0.1)"
+	@echo "Schedules (batch windows, outbox, recovery): run_scheduler --loop, log appended to var/scheduler.log"
+	$(PY) manage.py run_scheduler --loop >>var/scheduler.log 2>&1 & sched=$$!; \
 	trap 'kill $$sched 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 

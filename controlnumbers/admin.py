@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from edi_platform.core.adminkit import (
     ConfirmRow,
     ReadOnlyAdmin,
+    choices_filter,
     confirm_action,
     csv_response,
     guarded_view,
@@ -37,7 +38,7 @@ from .models import (
     ControlNumberCounter,
     CounterType,
 )
-from .selectors import utilization_level
+from .selectors import critical_threshold, utilization_level, warning_threshold
 from .services import (
     CLOSE_GAP_PERMISSION,
     RESET_PERMISSION,
@@ -104,6 +105,39 @@ class GapFilterForm(forms.Form):
         self.fields["transaction_type"].choices = [("", "All"), *[(t, t) for t in types]]
 
 
+class UtilizationFilter(admin.SimpleListFilter):
+    """Counters by utilization level (the dashboard links to "near": WARNING or above)."""
+
+    title = "utilization"
+    parameter_name = "level"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("near", "Near rollover (warning or critical)"),
+            ("critical", "Critical"),
+            ("ok", "OK"),
+        ]
+
+    def queryset(self, request, queryset):
+        warning = F("max_value") * warning_threshold() / 100
+        critical = F("max_value") * critical_threshold() / 100
+        if self.value() == "near":
+            return queryset.filter(current_value__gte=warning)
+        if self.value() == "critical":
+            return queryset.filter(current_value__gte=critical)
+        if self.value() == "ok":
+            return queryset.filter(current_value__lt=warning)
+        return queryset
+
+
+def _counter_values(field: str):
+    def values() -> list[tuple[str, str]]:
+        found = ControlNumberCounter.objects.order_by().values_list(field, flat=True).distinct()
+        return [(v, v) for v in sorted(found)]
+
+    return values
+
+
 @admin.register(ControlNumberCounter)
 class ControlNumberCounterAdmin(ReadOnlyAdmin):
     list_display = (
@@ -113,11 +147,9 @@ class ControlNumberCounterAdmin(ReadOnlyAdmin):
         "current_value",
         "utilization_bar",
         "status_badge",
-        "epoch",
         "last_increment_at",
-        "last_file_name",
     )
-    list_filter = ("partner_code", "transaction_type", "counter_type")
+    list_filter = (UtilizationFilter, "partner_code", "transaction_type", "counter_type")
     search_fields = ("partner_code", "last_file_name")
     ordering = ("partner_code", "transaction_type", "counter_type")
     actions = ["reset_counter"]
@@ -188,7 +220,21 @@ class ControlNumberCounterAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         form = GapFilterForm(request.GET or None, initial={"days": DEFAULT_DAYS})
         filters = {"days": DEFAULT_DAYS}
-        if form.is_bound and form.is_valid():
+        if form.is_bound and not form.is_valid():
+            # no report for filters we cannot read: the page says what to fix, and never
+            # shows another period than the one in the form
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "Control-number gap report",
+                "form": form,
+                "invalid": True,
+                "severity_colours": _LEVEL_COLOURS,
+            }
+            return TemplateResponse(
+                request, "admin/controlnumbers/gap_report.html", context, status=400
+            )
+        if form.is_bound:
             data = form.cleaned_data
             filters = {
                 "partner_code": data["partner"] or None,
@@ -291,7 +337,13 @@ class AuditPartnerFilter(admin.SimpleListFilter):
     parameter_name = "partner"
 
     def lookups(self, request, model_admin):
-        codes = ControlNumberCounter.objects.values_list("partner_code", flat=True).distinct()
+        # order_by(): the model's default ordering would add its columns to the DISTINCT
+        # (one row per counter: each partner listed three times)
+        codes = (
+            ControlNumberCounter.objects.order_by()
+            .values_list("partner_code", flat=True)
+            .distinct()
+        )
         return [(c, c) for c in sorted(codes)]
 
     def queryset(self, request, queryset):
@@ -307,17 +359,17 @@ class ControlNumberAuditAdmin(ReadOnlyAdmin):
         "counter_label",
         "epoch",
         "status_badge",
-        "outbound_file_id",
         "issued_at",
-        "retry_count",
-        "actor",
-        "file_name",
+        "short_file_name",
     )
     list_filter = (
         "status",
         AuditPartnerFilter,
         "counter__counter_type",
-        "counter__transaction_type",
+        # the values come from the (small) counter table, never DISTINCT over the audit
+        choices_filter(
+            "counter__transaction_type", "transaction type", _counter_values("transaction_type")
+        ),
         ("issued_at", admin.DateFieldListFilter),
     )
     # The search box takes a number or an outbound file id (see get_search_results).
@@ -325,7 +377,6 @@ class ControlNumberAuditAdmin(ReadOnlyAdmin):
     search_help_text = "A control number, an outbound file id (UUID) or part of a file name."
     list_select_related = ("counter",)
     show_full_result_count = False  # no COUNT(*) over millions of rows on every page
-    date_hierarchy = "issued_at"
     actions = ["close_gap"]
 
     # Append-only: nobody adds, edits or deletes audit rows here.
@@ -346,6 +397,11 @@ class ControlNumberAuditAdmin(ReadOnlyAdmin):
             return queryset.filter(outbound_file_id=uuid.UUID(term)), False
         except ValueError:
             return queryset.filter(file_name__icontains=term), False
+
+    @admin.display(description="file")
+    def short_file_name(self, obj: ControlNumberAudit) -> str:
+        name = obj.file_name or ""
+        return format_html('<span title="{}">{}</span>', name, name[:48] or "—")
 
     @admin.display(description="counter", ordering="counter__partner_code")
     def counter_label(self, obj: ControlNumberAudit) -> str:

@@ -11,9 +11,12 @@ class ControlNumbersConfig(AppConfig):
         from edi_platform.partners.models import TradingPartner
 
         from . import (  # noqa: F401
+            dashboard,  # its tile on the home dashboard
             invariants,  # the invariants migrate_database and restore check
+            metrics,  # its series in /metrics
             phi,  # the PHI classification of its models
             reports,  # registers the gap report
+            roles,  # what the three permission groups may do here
         )
         from .services import scope_cache_clear
 

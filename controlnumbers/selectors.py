@@ -152,3 +152,37 @@ def alerts_open(*, kind: str | None = None) -> QuerySet[ControlNumberAlert]:
     """Open (unresolved) alerts, newest first."""
     qs = ControlNumberAlert.objects.filter(resolved_at__isnull=True)
     return qs.filter(Q(kind=kind)) if kind else qs
+
+
+def files_with_number(*, number: int, counter_type: str, limit: int = 50) -> list[uuid.UUID]:
+    """Outbound file ids that were issued ``number`` by a counter of ``counter_type`` (any
+    partner, any epoch; the audit's (counter, number, epoch) index, probed per counter)."""
+    counter_ids = list(
+        ControlNumberCounter.objects.filter(counter_type=counter_type).values_list("id", flat=True)
+    )
+    if not counter_ids:
+        return []
+    return list(
+        ControlNumberAudit.objects.filter(counter_id__in=counter_ids, number=number)
+        .exclude(status=AuditStatus.RESET)
+        .exclude(outbound_file_id__isnull=True)
+        .values_list("outbound_file_id", flat=True)
+        .distinct()[:limit]
+    )
+
+
+def counters_near_rollover() -> list[CounterStatus]:
+    """Counters at WARNING or CRITICAL utilization, fullest first."""
+    found = [c for c in counter_status() if c.level != "OK"]
+    return sorted(found, key=lambda c: -c.percent)
+
+
+def open_alert_counts() -> dict[tuple[str, str], int]:
+    """Open alerts per (kind, severity)."""
+    rows = (
+        ControlNumberAlert.objects.filter(resolved_at__isnull=True)
+        .values_list("kind", "severity")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {(kind, severity): n for kind, severity, n in rows}

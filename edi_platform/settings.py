@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "edi_platform.core.middleware.RefuseNulMiddleware",
+    "edi_platform.core.middleware.RequestIdMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -126,6 +127,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# ISO dates and 24-hour times on every page (edi_platform/formats/en/formats.py)
+FORMAT_MODULE_PATH = ["edi_platform.formats"]
 
 # --- Files ------------------------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -241,10 +244,33 @@ if env.bool("USE_X_FORWARDED_PROTO", default=False):
 
 # --- Logging: ids and paths only, never PHI ---------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# "json": one JSON object per line with correlation ids (batch, file, outcome, task,
+# request); "text": plain lines for development (what `make run` uses).
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {"()": "edi_platform.core.logs.JsonFormatter"},
+        "text": {"()": "edi_platform.core.logs.TextFormatter"},
+    },
+    "filters": {"redact_query": {"()": "edi_platform.core.logs.RedactQueryFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["redact_query"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # SQL statements with their parameters (DEBUG) may carry PHI: never written.
+    "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Operations endpoints (/healthz is open; /metrics is not) --------------------------------
+# A bearer token that opens /metrics from anywhere (Prometheus: authorization credentials).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Client addresses (CIDR) that may read /metrics without the token; empty: the token only.
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])

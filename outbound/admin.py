@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -27,15 +26,20 @@ from edi_platform.core.adminkit import (
     ReadOnlyAdmin,
     ReadOnlyInline,
     RecordAdmin,
+    change_url,
+    choices_filter,
     confirm_action,
     csv_response,
     guarded_view,
 )
-from eventstore.inbound.admin import register_batch_panel
+from edi_platform.core.params import int_param
+from eventstore.models import TransactionBatch
 
+from . import journey
+from . import windows_admin as _windows_admin  # noqa: F401  (registers the batch windows)
+from .admin_filters import FileStateFilter, ReprocessedFilter, SlaFilter
 from .claims import admin as _claims_admin  # noqa: F401  (registers its admins)
 from .eligibility import admin as _eligibility_admin  # noqa: F401  (registers its admins)
-from .eligibility.selectors import batch_inquiry_summary
 from .models import (
     BatchWindow,
     DeadLetter,
@@ -49,7 +53,7 @@ from .models import (
     QuarantinedFile,
 )
 from .phi import VIEW_FILE_CONTENT
-from .responders import response_types, spec_for
+from .responders import response_types
 from .selectors import age_against_sla, pending_summary
 from .services.assembly import outbound_assemble
 from .services.outbox import outbox_publish, outbox_resubmit
@@ -112,47 +116,15 @@ def _confirm(
     )
 
 
-class BatchWindowForm(forms.ModelForm):
-    """The response type is one the responder registry declares."""
-
-    response_type = forms.ChoiceField(choices=())
-
-    class Meta:
-        model = BatchWindow
-        fields = (
-            "response_type",
-            "window_minutes",
-            "max_batch_size",
-            "priority",
-            "sla_minutes",
-            "enabled",
-        )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["response_type"].choices = [(t, spec_for(t).label) for t in response_types()]
-
-
-@admin.register(BatchWindow)
-class BatchWindowAdmin(admin.ModelAdmin):
-    form = BatchWindowForm
-    list_display = (
-        "response_type",
-        "window_minutes",
-        "max_batch_size",
-        "priority",
-        "sla_minutes",
-        "enabled",
-    )
-    list_editable = ("window_minutes", "max_batch_size", "priority", "sla_minutes", "enabled")
-    ordering = ("priority", "response_type")
-
-
 class OutcomeInline(ReadOnlyInline):
     model = ProcessingOutcome
     fields = ("id", "response_type", "status", "batch", "isa13", "gs06", "created_at")
     readonly_fields = fields
     show_change_link = True
+
+
+def _response_types() -> list[tuple[str, str]]:
+    return [(t, t) for t in response_types()]
 
 
 @admin.register(OutboundFile)
@@ -164,13 +136,21 @@ class OutboundFileAdmin(RecordAdmin):
         "status",
         "outcome_count",
         "size",
-        "segment_count",
-        "batch_timestamp",
         "created_at",
     )
-    list_filter = ("status", "transaction_type", "partner", "created_at")
-    date_hierarchy = "created_at"
-    search_fields = ("storage_path", "partner__code", "sha256")
+    list_filter = (
+        FileStateFilter,
+        "status",
+        choices_filter("transaction_type", "transaction type", _response_types),
+        "partner",
+        "created_at",
+    )
+    show_full_result_count = False
+    search_fields = ("storage_path",)  # see get_search_results
+    search_help_text = (
+        "ISA13 we sent, the inbound ISA13 or file name it answers, part of the file name, "
+        "the start of the sha256, or a partner code."
+    )
     list_select_related = ("partner",)
     actions = ["reprocess"]
     inlines = [OutcomeInline]
@@ -205,7 +185,7 @@ class OutboundFileAdmin(RecordAdmin):
         ),
         (
             "Provenance",
-            {"fields": ("ingestion_ids", "outcome_ids", "reprocessed_from", "envelope")},
+            {"fields": ("answers", "batch_links", "outcome_links", "reprocessed_from", "envelope")},
         ),
         ("Preview", {"fields": ("preview",)}),
         ("History", {"fields": ("created_at", "updated_at")}),
@@ -217,6 +197,35 @@ class OutboundFileAdmin(RecordAdmin):
     @admin.display(description="ISA13", ordering="isa13")
     def isa13_text(self, obj: OutboundFile) -> str:
         return f"{obj.isa13:09d}"
+
+    @admin.display(description="answers (inbound batches and sets)")
+    def answers(self, obj: OutboundFile) -> str:
+        return journey.answers_html(obj)
+
+    @admin.display(description="inbound batch ids")
+    def batch_links(self, obj: OutboundFile) -> str:
+        return journey.linked_ids(TransactionBatch, obj.ingestion_ids)
+
+    @admin.display(description="outcome ids")
+    def outcome_links(self, obj: OutboundFile) -> str:
+        return journey.linked_ids(ProcessingOutcome, obj.outcome_ids)
+
+    def get_search_results(self, request, queryset, search_term):
+        """Our ISA13, the inbound ISA13 / file name answered, the file name, sha256, partner."""
+        term = (search_term or "").strip()
+        if not term:
+            return queryset, False
+        found = (
+            Q(storage_path__icontains=term)
+            | Q(partner__code__iexact=term)
+            | Q(outcomes__batch__original_name__icontains=term)
+        )
+        number = int_param(term)
+        if number is not None and len(term) <= 9:
+            found |= Q(isa13=number) | Q(outcomes__isa13=f"{number:09d}")
+        if len(term) >= 6 and all(c in "0123456789abcdef" for c in term.lower()):
+            found |= Q(sha256__startswith=term.lower())
+        return queryset.filter(found).distinct(), False
 
     @admin.display(description="outcomes")
     def outcome_count(self, obj: OutboundFile) -> int:
@@ -291,6 +300,10 @@ class OutboundFileAdmin(RecordAdmin):
         with storage.open(obj.storage_path, "rb") as fh:
             return fh.read()
 
+    def changelist_view(self, request, extra_context=None):
+        can_run = request.user.has_perm("outbound.change_outboundfile")
+        return super().changelist_view(request, {**(extra_context or {}), "can_run": can_run})
+
     def get_urls(self):
         custom = [
             path(
@@ -329,21 +342,31 @@ class OutboundFileAdmin(RecordAdmin):
         )
 
     def run_view(self, request: HttpRequest, what: str) -> HttpResponseRedirect:
-        """'Run now' buttons: the schedules' services, for the embedded default."""
-        if what == "assemble":
-            text = outbound_assemble(acting_user=request.user).summary()
-        elif what == "assemble-all":
-            text = outbound_assemble(ignore_windows=True, acting_user=request.user).summary()
+        """'Run now' buttons: the schedules' services, for the embedded default. The message
+        is a success only when the work was done (a publisher without Redis is a warning)."""
+        level = messages.SUCCESS
+        if what in ("assemble", "assemble-all"):
+            result = outbound_assemble(
+                ignore_windows=what == "assemble-all", acting_user=request.user
+            )
+            text = result.summary()
+            if result.failed_groups or result.quarantined:
+                level = messages.WARNING
         elif what == "publish":
-            text = outbox_publish().summary()
+            published = outbox_publish()
+            text = published.summary()
+            if published.skipped_reason or published.dead or published.retrying:
+                level = messages.WARNING
         elif what == "recover":
             text = outbound_recover().summary()
         else:
             raise Http404
-        self.message_user(request, text, messages.INFO)
+        self.message_user(request, text[:1].upper() + text[1:], level)
         return HttpResponseRedirect(reverse("admin:outbound_outboundfile_changelist"))
 
-    @admin.action(description="Reprocess quarantined files (new control numbers)")
+    @admin.action(
+        description="Reprocess quarantined files (new control numbers)", permissions=["change"]
+    )
     def reprocess(self, request, queryset):
         if not request.user.has_perm("outbound.change_outboundfile"):
             raise PermissionDenied
@@ -377,7 +400,12 @@ class QuarantinedFileAdmin(OutboundFileAdmin):
         "created_at",
         "reprocessed",
     )
-    list_filter = ("transaction_type", "partner", "created_at")
+    list_filter = (
+        ReprocessedFilter,
+        choices_filter("transaction_type", "transaction type", _response_types),
+        "partner",
+        "created_at",
+    )
     change_list_template = None
 
     def get_queryset(self, request):
@@ -401,10 +429,22 @@ class ProcessingOutcomeAdmin(RecordAdmin):
         "age_vs_sla",
         "due_at",
         "file_link",
-        "batch",
+        "batch_link",
     )
-    list_filter = ("status", "response_type", "partner")
-    search_fields = ("=id", "partner__code", "isa13", "dedupe_key")
+    list_filter = (
+        "status",
+        SlaFilter,
+        choices_filter("response_type", "response type", _response_types),
+        "partner",
+    )
+    # owed first (PENDING, FAILED, CLAIMED, then ASSEMBLED), newest due first: the
+    # (status, due_at) index read backwards
+    ordering = ("-status", "-due_at", "-id")
+    search_fields = ("=id",)  # see get_search_results
+    search_help_text = (
+        "An outcome id, the inbound ISA13 / GS06 it answers, the inbound file name, or a "
+        "partner code."
+    )
     list_select_related = ("partner", "outbound_file")
     change_list_template = "admin/outbound/processingoutcome/change_list.html"
     readonly_fields = (
@@ -467,6 +507,28 @@ class ProcessingOutcomeAdmin(RecordAdmin):
             (end or timezone.now()) - obj.created_at, self._slas().get(obj.response_type)
         )
 
+    def get_search_results(self, request, queryset, search_term):
+        term = (search_term or "").strip()
+        if not term:
+            return queryset, False
+        found = Q(partner__code__iexact=term) | Q(dedupe_key=term)
+        if len(term) >= 3:
+            found |= Q(batch__original_name__icontains=term)
+        number = int_param(term)
+        if number is not None:
+            found |= Q(id=number)
+            if len(term) <= 9:
+                found |= Q(isa13=f"{number:09d}") | Q(gs06=term) | Q(gs06=str(number))
+        return queryset.filter(found), False
+
+    @admin.display(description="batch", ordering="batch_id")
+    def batch_link(self, obj: ProcessingOutcome) -> str:
+        if not obj.batch_id:
+            return "—"
+        return format_html(
+            "<a href='{}'>{}</a>", change_url(TransactionBatch, obj.batch_id), obj.batch_id
+        )
+
     @admin.display(description="file")
     def file_link(self, obj: ProcessingOutcome) -> str:
         if not obj.outbound_file_id:
@@ -480,17 +542,7 @@ class ProcessingOutcomeAdmin(RecordAdmin):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(RecordAdmin):
-    list_display = (
-        "id",
-        "file_link",
-        "stream",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "short_error",
-        "sent_at",
-        "redis_message_id",
-    )
+    list_display = ("id", "file_link", "status", "attempts", "short_error", "sent_at")
     list_filter = ("status", "stream")
     search_fields = ("redis_message_id", "payload__file_id")
     list_select_related = ("outbound_file",)
@@ -520,7 +572,7 @@ class OutboxMessageAdmin(RecordAdmin):
     def short_error(self, obj: OutboxMessage) -> str:
         return obj.last_error[:80]
 
-    @admin.action(description="Resubmit dead letters")
+    @admin.action(description="Resubmit dead letters", permissions=["change"])
     def resubmit(self, request, queryset):
         if not request.user.has_perm("outbound.change_outboxmessage"):
             raise PermissionDenied
@@ -554,27 +606,3 @@ class OperatorActionAdmin(ReadOnlyAdmin):
 
     list_display = ("created_at", "action", "actor", "outbound_file", "reason", "result")
     list_filter = ("action",)
-
-
-# -- the acknowledgments and responses of an inbound batch, on the batch's page --------------
-
-
-def batch_responses_panel(request: HttpRequest, batch: Any) -> str | None:
-    """What the batch is owed and was sent (TA1, 999, 271...), each with its file."""
-    if not request.user.has_perm("outbound.view_processingoutcome"):
-        return None
-    outcomes = (
-        ProcessingOutcome.objects.filter(batch_id=batch.pk)
-        .select_related("outbound_file")
-        .defer("payload")
-        .order_by("id")
-    )
-    inquiries = batch_inquiry_summary(batch.pk)
-    return render_to_string(
-        "admin/outbound/_batch_responses.html",
-        {"outcomes": outcomes, "inquiries": inquiries if any(inquiries.values()) else None},
-        request=request,
-    )
-
-
-register_batch_panel("outbound", batch_responses_panel)

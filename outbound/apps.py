@@ -14,12 +14,18 @@ class OutboundConfig(AppConfig):
         from eventstore.inbound.hooks import register_handler, register_outcome_sink
 
         from . import (  # noqa: F401
+            dashboard,  # its tiles on the home dashboard
+            journey,  # a batch's page lists what we sent back for it
+            metrics,  # its series in /metrics and its checks in /healthz
             phi,  # the PHI classification of its models
             reports,  # registers the outbound reports
+            roles,  # what the three permission groups may do here
+            search,  # its sources of the journey search
         )
         from .claims import invariants as _claims_invariants  # noqa: F401
         from .claims import reports as _claims_reports  # noqa: F401
         from .eligibility import reports as _eligibility_reports  # noqa: F401
+        from .eligibility import search as _eligibility_search  # noqa: F401
         from .responders import specs
         from .services.files import file_locate
         from .services.inbound_sink import stage_inbound_outcome

@@ -100,9 +100,9 @@ class OutboundFile(models.Model):
         "partners.TradingPartner", on_delete=models.PROTECT, related_name="outbound_files"
     )
     transaction_type = models.CharField(max_length=8)
-    isa13 = models.PositiveIntegerField()
-    gs06 = models.PositiveIntegerField(null=True, blank=True)
-    st02s = models.JSONField(default=list, blank=True)
+    isa13 = models.PositiveIntegerField("ISA13")
+    gs06 = models.PositiveIntegerField("GS06", null=True, blank=True)
+    st02s = models.JSONField("ST02s", default=list, blank=True)
     storage_path = models.CharField(max_length=500, blank=True)
     size = models.BigIntegerField(null=True, blank=True)
     segment_count = models.PositiveIntegerField(null=True, blank=True)

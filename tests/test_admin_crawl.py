@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import pytest
 from django.contrib import admin
+from django.test import Client
 from django.urls import reverse
 
 from eventstore.inbound.services.ingest import ingest_bytes
@@ -132,6 +133,11 @@ ODD = odd_values()
 CORE = _BASE[:24]  # on every page (the parsing pages get all of ODD)
 PARAMS = [
     "q",
+    "check",
+    "sla",
+    "outcome",
+    "level",
+    "reprocessed",
     "batch",
     "type",
     "aggregate",
@@ -150,6 +156,11 @@ PARAMS = [
     "batch__id__exact",
     "outbound_file__id__exact",
     "received_at__gte",
+    "received_at__lt",
+    "created_at__gte",
+    "response_type__exact",
+    "event_type__exact",
+    "partner_code__exact",
     "all",
     "service_from__gte",
     "service_to__lte",
@@ -187,6 +198,7 @@ def admin_pages(app_label: str) -> Iterator[str]:
         from edi_platform.core.reports import _reports
 
         yield reverse("admin:index")
+        yield reverse("console-search")
         yield reverse("reports:index")
         for slug in sorted(_reports):
             yield reverse("reports:report", args=[slug])
@@ -203,6 +215,7 @@ def admin_pages(app_label: str) -> Iterator[str]:
 
 
 PARSING_PAGES = [
+    ("console-search", []),
     ("reports:report", ["event-stream"]),
     ("reports:report", ["active-enrollments"]),
     ("admin:controlnumbers_gap_report", []),
@@ -241,6 +254,16 @@ def test_every_admin_page_answers_odd_parameters_without_a_server_error(data, ap
 def test_pages_that_parse_parameters_take_every_odd_value(data, name, args):
     assert DomainEvent.objects.exists() and OutboundFile.objects.exists()
     assert _server_errors(data, reverse(name, args=args), ODD) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "answers"), [("/healthz", {200, 400, 503}), ("/metrics", {200, 400, 403})]
+)
+def test_the_operations_endpoints_take_every_odd_value(data, url, answers):
+    client = Client()
+    for value in ODD:
+        response = client.get(url, {name: value for name in PARAMS})
+        assert response.status_code in answers, (url, value, response.status_code)
 
 
 def test_odd_path_segments_are_never_a_server_error(data):

@@ -45,6 +45,7 @@ from ..domain import (
     UnknownPartner,
     counter_key,
 )
+from ..metrics import allocation_observed
 from ..models import AuditStatus, ControlNumberAudit, ControlNumberCounter
 
 logger = logging.getLogger(__name__)
@@ -352,10 +353,13 @@ def _allocate(
             counters_ensure(keys=[r.key for r in requests])
         raise ControlNumberError("counters could not be created")  # pragma: no cover
 
+    started = time.perf_counter()
     if connection.in_atomic_block:
         # Joining the caller's transaction: only the caller can retry it as a whole.
-        return attempt()
-    result, _ = retry_transient(attempt)
+        result, retries = attempt(), 0
+    else:
+        result, retries = retry_transient(attempt)
+    allocation_observed(seconds=time.perf_counter() - started, retries=retries)
     return result
 
 

@@ -16,6 +16,10 @@
   view runs (so no branch of the view, a CSV format included, can serve data first).
 * :class:`PhiFieldsMixin` — part of every kit admin: the fields the PHI classification
   (:mod:`edi_platform.core.phi`) names are left out for users without its permission.
+* :class:`EstimatedCountPaginator` — lists of tables with millions of rows count the
+  unfiltered list from PostgreSQL's statistics instead of ``COUNT(*)``;
+  :func:`choices_filter` — a list filter whose values come from a registry or a fixed list
+  (never ``SELECT DISTINCT`` over a large table).
 
 Reports (tables with CSV) are registered in :mod:`edi_platform.core.reports`.
 """
@@ -25,16 +29,20 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import update_wrapper
+from functools import lru_cache, update_wrapper
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import cached_property
 
 from .phi import phi_fields_hidden_from
 
@@ -42,12 +50,15 @@ __all__ = [
     "CONFIRM_FIELD",
     "ActionRefused",
     "ConfirmRow",
+    "EstimatedCountPaginator",
     "PhiFieldsMixin",
     "ReadOnlyAdmin",
     "ReadOnlyInline",
     "ReasonForm",
     "RecordAdmin",
+    "change_url",
     "changelist_url",
+    "choices_filter",
     "confirm_action",
     "csv_response",
     "guarded_view",
@@ -119,6 +130,49 @@ def guarded_view(
     return site.admin_view(update_wrapper(guarded, view))
 
 
+class EstimatedCountPaginator(Paginator):
+    """Counts an unfiltered list of a big table from PostgreSQL's statistics (``reltuples``,
+    kept by autovacuum/ANALYZE) instead of ``COUNT(*)`` over millions of rows; filtered
+    lists, small tables and other databases are counted exactly."""
+
+    EXACT_BELOW = 100_000
+
+    @cached_property
+    def count(self) -> int:  # type: ignore[override]
+        query = getattr(self.object_list, "query", None)
+        if query is not None and not query.where and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                    [self.object_list.model._meta.db_table],
+                )
+                row = cursor.fetchone()
+            if row and row[0] >= self.EXACT_BELOW:
+                return int(row[0])
+        return super().count
+
+
+def choices_filter(
+    field: str, title: str, choices: Callable[[], Sequence[tuple[str, str]]]
+) -> type[admin.SimpleListFilter]:
+    """A list filter on ``field`` whose values are ``choices()`` (a registry, a fixed list)
+    rather than ``SELECT DISTINCT`` over the table; the parameter is ``<field>__exact``."""
+
+    class ChoicesFilter(admin.SimpleListFilter):
+        parameter_name = f"{field}__exact"
+
+        def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+            return list(choices())
+
+        def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+            value = self.value()
+            return queryset.filter(**{field: value}) if value else queryset
+
+    ChoicesFilter.title = title
+    ChoicesFilter.__name__ = f"{field.title().replace('_', '')}Filter"
+    return ChoicesFilter
+
+
 class ReadOnlyAdmin(PhiFieldsMixin, admin.ModelAdmin):
     """Nobody adds, changes or deletes these rows through the admin."""
 
@@ -135,13 +189,38 @@ class ReadOnlyAdmin(PhiFieldsMixin, admin.ModelAdmin):
 class RecordAdmin(PhiFieldsMixin, admin.ModelAdmin):
     """Records the platform keeps (received batches, files sent, outcomes, outbox messages):
     never added or deleted through the admin; their fields are read-only, and they change
-    only through actions that call a service (which needs the change permission)."""
+    only through actions that call a service (which needs the change permission). Their
+    pages offer no Save (there is nothing to save), and a POST to one changes nothing and
+    says nothing was changed."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method == "POST":
+            if not self.has_view_or_change_permission(request):
+                raise PermissionDenied
+            self.message_user(
+                request, "Nothing was changed: this record changes only through its actions."
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+        }
+        return super().change_view(request, object_id, form_url, context)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -183,12 +262,28 @@ def csv_response(
     return response
 
 
-def changelist_url(model: Any) -> str:
-    """The admin list page of ``model`` (the admin index when it is not registered)."""
+@lru_cache(maxsize=256)
+def _list_url(app_label: str, model_name: str) -> str:
     try:
-        return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        return reverse(f"admin:{app_label}_{model_name}_changelist")
     except NoReverseMatch:
         return reverse("admin:index")
+
+
+def changelist_url(model: Any, **filters: Any) -> str:
+    """The admin list page of ``model`` (the admin index when it is not registered), with
+    ``filters`` as its query (the list's filter parameters: ``status__exact="PENDING"``)."""
+    url = _list_url(model._meta.app_label, model._meta.model_name)
+    query = {k: v for k, v in filters.items() if v is not None and v != ""}
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def change_url(model: Any, pk: Any) -> str:
+    """The admin page of one object of ``model`` ("" when that admin is not installed)."""
+    try:
+        return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk])
+    except NoReverseMatch:
+        return ""
 
 
 @dataclass(frozen=True)
@@ -227,6 +322,7 @@ def confirm_action(
     submit_label: str,
     intro: str = "",
     warning: str = "",
+    details: str = "",
     form_class: type[forms.Form] | None = ReasonForm,
     initial: Mapping[str, Any] | None = None,
     refused_by: tuple[type[Exception], ...] = (),
@@ -237,7 +333,8 @@ def confirm_action(
     ``message_user``; an exception of a ``refused_by`` class (or :class:`ActionRefused`)
     shows the page again with its message. Returns None once performed (the admin then
     redirects to the list), else the page. The submit button is disabled when no row
-    qualifies. ``intro`` and ``warning`` may be safe HTML (``format_html``).
+    qualifies. ``intro``, ``warning`` and ``details`` (shown under the rows: what exactly
+    will change) may be safe HTML (``format_html``, a rendered template).
     """
     eligible = [row for row in rows if not row.blocker]
     form: forms.Form | None
@@ -263,6 +360,7 @@ def confirm_action(
         "title": title,
         "intro": intro,
         "warning": warning,
+        "details": details,
         "columns": columns,
         "rows": rows,
         "eligible_count": len(eligible),

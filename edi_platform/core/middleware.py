@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
-__all__ = ["RefuseNulMiddleware"]
+from .logs import log_context
+
+__all__ = ["RefuseNulMiddleware", "RequestIdMiddleware"]
+
+_TOKEN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 class RefuseNulMiddleware:
@@ -44,3 +50,20 @@ def _post_has_nul(request: HttpRequest) -> bool:
     if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         return False
     return _has_nul(request.POST)
+
+
+class RequestIdMiddleware:
+    """Every log line written while a request is served carries its ``request_id`` (the
+    ``X-Request-ID`` a proxy sent when it is a short token, else a new one), and the
+    response says it back."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        sent = request.headers.get("X-Request-ID", "")
+        request_id = sent if _TOKEN.match(sent) else uuid.uuid4().hex[:16]
+        with log_context(request_id=request_id):
+            response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        return response

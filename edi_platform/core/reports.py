@@ -5,7 +5,8 @@ module, which calls :func:`register_report`). Two kinds:
 
 * a *table* report gives ``build(request) -> (header, rows)``; this module serves it at
   ``/admin/reports/<slug>/`` (the first 500 rows as a page, all of them as CSV with
-  ``?format=csv``);
+  ``?format=csv``); a row's datetimes are shown in UTC to the second (ISO 8601 in the CSV),
+  so builders return them as datetimes, never as formatted text;
 * a *page* report is a custom admin page of its own (``url_name``, e.g. the gap report with
   its filters); it is only listed here, and its own view checks its permissions.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -88,6 +90,24 @@ def report_url(report: Report) -> str:
     return reverse("reports:report", args=[report.slug])
 
 
+def page_cell(value: Any) -> Any:
+    """A report value for people: times in UTC to the second, dates as YYYY-MM-DD."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else value
+
+
+def csv_cell(value: Any) -> Any:
+    """A report value in CSV: times as ISO 8601 UTC to the second (``...T10:00:00Z``)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else value
+
+
 def _csv_query(request: HttpRequest) -> str:
     query = request.GET.copy()
     query["format"] = "csv"
@@ -125,10 +145,14 @@ def report_view(request: HttpRequest, slug: str) -> HttpResponse:
     assert report.build is not None
     header, rows = report.build(request)
     if request.GET.get("format") == "csv":
-        return csv_response(f"{slug}-{timezone.now():%Y%m%dT%H%M%S}.csv", header, rows)
+        return csv_response(
+            f"{slug}-{timezone.now():%Y%m%dT%H%M%S}.csv",
+            header,
+            ([csv_cell(v) for v in row] for row in rows),
+        )
     shown = []
     for row in rows:
-        shown.append(row)
+        shown.append([page_cell(v) for v in row])
         if len(shown) == PAGE_ROWS:
             break
     context = {

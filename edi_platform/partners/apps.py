@@ -7,4 +7,4 @@ class PartnersConfig(AppConfig):
     verbose_name = "Trading partners"
 
     def ready(self) -> None:
-        from . import phi  # noqa: F401  (the PHI classification of the partner registry)
+        from . import phi, roles  # noqa: F401  (PHI classification, the roles' permissions)

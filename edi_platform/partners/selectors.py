@@ -24,3 +24,8 @@ def partner_by_sender(*, qualifier: str, sender_id: str) -> TradingPartner | Non
 def our_isa_ids() -> set[tuple[str, str]]:
     """Every (qualifier, ID) pair we receive under (valid ISA07/ISA08 values)."""
     return set(TradingPartner.objects.values_list("our_isa_qualifier", "our_isa_id").distinct())
+
+
+def partner_codes() -> list[str]:
+    """Every partner code, sorted (list filters and metric labels: the registry, bounded)."""
+    return list(TradingPartner.objects.order_by("code").values_list("code", flat=True))

@@ -1,9 +1,10 @@
 """Admin of inbound: received batches, their sets, upload, reprocess, the raw file.
 
 Other rooms add actions to the batch list through :func:`register_batch_action` (the ledger
-adds "Reverse batch") and sections to a batch's page through :func:`register_batch_panel`
-(outbound: the acknowledgments and responses of the batch), so this module never imports
-them.
+adds "Reverse batch"), sections to a batch's page through :func:`register_batch_panel`
+(outbound: the acknowledgments and responses of the batch; the ledger: its reversal) and
+notes to the status column through :func:`register_batch_note` (the ledger: "reversed by
+batch N"), so this module never imports them.
 """
 
 from __future__ import annotations
@@ -16,29 +17,39 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from edi_platform.core.adminkit import (
     ConfirmRow,
+    EstimatedCountPaginator,
     ReadOnlyAdmin,
     RecordAdmin,
+    choices_filter,
     confirm_action,
     guarded_view,
 )
 from edi_platform.core.params import int_param
+from edi_platform.x12.codes import FUNCTIONAL_GROUPS
 from edi_platform.x12.logsafe import exception_summary
 from eventstore.inbound.models import (
+    BatchChannel,
     BatchStatus,
     RoutingStatus,
     TransactionBatch,
     TransactionHeader,
 )
-from eventstore.inbound.selectors import batch_tree
+from eventstore.inbound.selectors import (
+    ACCEPTED_STATUSES,
+    batch_transaction_types,
+    batch_tree,
+    batches_with_type,
+    functional_ids_for,
+)
 from eventstore.inbound.services.ingest import ingest_upload
 from eventstore.inbound.services.reprocess import (
     ReprocessRefused,
@@ -92,15 +103,85 @@ def register_batch_action(action: Callable[..., Any], *, permission: str) -> Non
 
 
 # Sections other rooms add to a batch's page (outbound: the responses it owes and sent).
-_batch_panels: dict[str, Callable[[HttpRequest, TransactionBatch], str | None]] = {}
+Panel = Callable[[HttpRequest, TransactionBatch], str | None]
+_batch_panels: dict[str, tuple[Panel, str]] = {}
 
 
-def register_batch_panel(
-    name: str, panel: Callable[[HttpRequest, TransactionBatch], str | None]
+def register_batch_panel(name: str, panel: Panel, *, position: str = "bottom") -> None:
+    """Show ``panel(request, batch)`` (safe HTML, or None for nothing) on every batch page:
+    after the set tree (``position="bottom"``) or above the fields (``"top"``). The panel
+    checks the permissions its content needs."""
+    if position not in ("top", "bottom"):
+        raise ValueError("position is top or bottom")
+    _batch_panels[name] = (panel, position)
+
+
+# Notes other rooms add to the status column of the batch list (the ledger: "reversed by
+# batch N"): ``annotate(queryset)`` adds what ``note(batch)`` reads, for the page's rows only.
+_batch_notes: dict[str, tuple[Callable[[QuerySet], QuerySet], Callable[[Any], str]]] = {}
+
+
+def register_batch_note(
+    name: str, *, annotate: Callable[[QuerySet], QuerySet], note: Callable[[Any], str]
 ) -> None:
-    """Show ``panel(request, batch)`` (safe HTML, or None for nothing) on every batch page,
-    after the set tree. The panel checks the permissions its content needs."""
-    _batch_panels[name] = panel
+    _batch_notes[name] = (annotate, note)
+
+
+class BatchOutcomeFilter(admin.SimpleListFilter):
+    """Received files (not the platform's system batches), by how they ended."""
+
+    title = "received files"
+    parameter_name = "outcome"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("files", "All received files"),
+            ("accepted", "Accepted (fully or partially)"),
+            ("rejected", "Rejected or duplicate"),
+            ("open", "Not finished or needing an operator"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value not in ("files", "accepted", "rejected", "open"):
+            return queryset
+        files = queryset.exclude(channel=BatchChannel.SYSTEM)
+        if value == "accepted":
+            return files.filter(status__in=ACCEPTED_STATUSES)
+        if value == "rejected":
+            return files.filter(status__in=[BatchStatus.REJECTED, BatchStatus.DUPLICATE])
+        if value == "open":
+            return files.filter(
+                status__in=[BatchStatus.RECEIVED, BatchStatus.FAILED, BatchStatus.UNKNOWN_PARTNER]
+            )
+        return files
+
+
+class BatchTypeFilter(admin.SimpleListFilter):
+    """The transaction type of a file: what its first functional group (GS01) carries."""
+
+    title = "transaction type"
+    parameter_name = "type"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(t, t) for t in batch_transaction_types()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        codes = functional_ids_for(self.value() or "")
+        if not codes:
+            return queryset
+        return batches_with_type(queryset).filter(first_gs01__in=codes)
+
+
+class UsageFilter(admin.SimpleListFilter):
+    title = "usage (ISA15)"
+    parameter_name = "usage_indicator__exact"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("P", "P production"), ("T", "T test"), ("I", "I information")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(usage_indicator=self.value()) if self.value() else queryset
 
 
 class UploadForm(forms.Form):
@@ -117,16 +198,22 @@ class TransactionBatchAdmin(RecordAdmin):
         "partner",
         "status_badge",
         "isa13",
-        "groups_summary",
         "sets_summary",
-        "channel",
         "received_at",
     )
     list_display_links = ("id", "original_name")
-    list_filter = ("status", "channel", "partner", "usage_indicator", "received_at")
+    list_filter = (
+        BatchOutcomeFilter,
+        "status",
+        BatchTypeFilter,
+        "channel",
+        "partner",
+        UsageFilter,
+        "received_at",
+    )
     search_fields = ("=isa13", "original_name", "^sha256")
     search_help_text = "ISA13 (leading zeros optional), file name, or the start of the sha256."
-    date_hierarchy = "received_at"
+    show_full_result_count = False  # one COUNT per page, not two
     list_select_related = ("partner",)
     actions = ["reprocess_selected"]  # and the registered ones (see get_actions)
     change_form_template = "admin/eventstore/transactionbatch/change_form.html"
@@ -220,11 +307,19 @@ class TransactionBatchAdmin(RecordAdmin):
     # -- list columns ------------------------------------------------------------------------
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: TransactionBatch) -> str:
+        notes = [text for _, note in _batch_notes.values() if (text := note(obj))]
         return format_html(
-            '<strong style="color:{}">{}</strong>',
+            '<strong style="color:{}">{}</strong>{}',
             _STATUS_COLOURS.get(obj.status, "inherit"),
             obj.get_status_display(),
+            format_html_join("", "<br><em class='batch-note'>{}</em>", ((n,) for n in notes)),
         )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TransactionBatch]:
+        queryset = super().get_queryset(request)
+        for annotate, _ in _batch_notes.values():
+            queryset = annotate(queryset)
+        return queryset
 
     @admin.display(description="groups (acc./rej.)")
     def groups_summary(self, obj: TransactionBatch) -> str:
@@ -251,11 +346,16 @@ class TransactionBatchAdmin(RecordAdmin):
                 + f"?batch__id__exact={batch.pk}"
             )
             context["reprocess_refusal"] = reprocess_refusal(batch)
+            context["has_file"] = bool(batch.storage_path)
+            context["is_system"] = batch.channel == BatchChannel.SYSTEM
             context["can_download_raw"] = request.user.has_perm(RAW_FILE_PERMISSION)
             context["raw_url"] = reverse("admin:eventstore_transactionbatch_raw", args=[batch.pk])
-            context["panels"] = [
-                html for panel in _batch_panels.values() if (html := panel(request, batch))
-            ]
+            for where in ("top", "bottom"):
+                context[f"panels_{where}"] = [
+                    html
+                    for panel, position in _batch_panels.values()
+                    if position == where and (html := panel(request, batch))
+                ]
         context.update(
             show_save=False,
             show_save_and_continue=False,
@@ -270,6 +370,8 @@ class TransactionBatchAdmin(RecordAdmin):
         if not request.user.has_perm(RAW_FILE_PERMISSION):
             raise PermissionDenied
         batch = get_object_or_404(TransactionBatch, pk=batch_id)
+        if not batch.storage_path:  # a system batch (e.g. a reversal) has no file
+            raise Http404("This batch has no stored file.")
         return FileResponse(
             raw_open(batch.storage_path),
             as_attachment=True,
@@ -351,6 +453,14 @@ class TransactionBatchAdmin(RecordAdmin):
         )
 
 
+def _set_types() -> list[tuple[str, str]]:
+    return [(t, t) for t in sorted({st for sets in FUNCTIONAL_GROUPS.values() for st in sets})]
+
+
+def _functional_ids() -> list[tuple[str, str]]:
+    return [(g, g) for g in sorted(FUNCTIONAL_GROUPS)]
+
+
 @admin.register(TransactionHeader)
 class TransactionHeaderAdmin(ReadOnlyAdmin):
     """Every transaction set received, with its verdict and routing result."""
@@ -366,8 +476,15 @@ class TransactionHeaderAdmin(ReadOnlyAdmin):
         "routing_badge",
         "routing_result",
     )
-    list_filter = ("routing_status", "verdict", "st01", "gs01")
+    list_filter = (
+        "routing_status",
+        "verdict",
+        choices_filter("st01", "ST01", _set_types),
+        choices_filter("gs01", "GS01", _functional_ids),
+    )
     search_fields = ("=st02", "=isa13", "=gs06")
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
     search_help_text = "ST02, ISA13 or GS06 (exact)."
     list_select_related = ("batch",)
     readonly_fields = [

@@ -84,6 +84,7 @@ class TransactionBatch(models.Model):
     )
 
     class Meta:
+        verbose_name_plural = "transaction batches"
         ordering = ["-received_at", "-id"]
         indexes = [
             models.Index(fields=["partner", "isa13"], name="batch_partner_isa13"),
@@ -117,13 +118,13 @@ class TransactionHeader(models.Model):
     batch = models.ForeignKey(
         TransactionBatch, on_delete=models.PROTECT, related_name="headers", db_constraint=False
     )
-    isa13 = models.CharField(max_length=9, blank=True)
-    gs01 = models.CharField(max_length=2, blank=True)
-    gs06 = models.CharField(max_length=9, blank=True)
-    gs08 = models.CharField(max_length=12, blank=True)
-    st01 = models.CharField(max_length=3, blank=True)  # indexed by header_st01_routing
-    st02 = models.CharField(max_length=9, blank=True)
-    st03 = models.CharField(max_length=35, blank=True)
+    isa13 = models.CharField("ISA13", max_length=9, blank=True)
+    gs01 = models.CharField("GS01", max_length=2, blank=True)
+    gs06 = models.CharField("GS06", max_length=9, blank=True)
+    gs08 = models.CharField("GS08", max_length=12, blank=True)
+    st01 = models.CharField("ST01", max_length=3, blank=True)  # indexed by header_st01_routing
+    st02 = models.CharField("ST02", max_length=9, blank=True)
+    st03 = models.CharField("ST03", max_length=35, blank=True)
     segment_count = models.PositiveIntegerField(default=0)
     start_offset = models.BigIntegerField(
         default=0, help_text="Byte offset of ST in the raw file (handlers re-read the set)."

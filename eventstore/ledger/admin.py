@@ -16,28 +16,36 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from edi_platform.core.adminkit import (
     ConfirmRow,
+    EstimatedCountPaginator,
     ReadOnlyAdmin,
     ReadOnlyInline,
+    change_url,
+    choices_filter,
     confirm_action,
     csv_response,
     guarded_view,
 )
-from eventstore.inbound.admin import register_batch_action
+from edi_platform.partners.selectors import partner_codes
+from eventstore.inbound.admin import register_batch_action, register_batch_note
 from eventstore.ledger import selectors
+from eventstore.ledger.codes import INSURANCE_LINE, label
+from eventstore.ledger.events.schemas import EVENT_TYPES
 from eventstore.ledger.services.reversal import ReversalError, batch_reverse, reversal_blockers
 from eventstore.models import (
     BatchReversal,
@@ -46,6 +54,7 @@ from eventstore.models import (
     Member,
     ProjectionLagAlert,
     ReconciliationReport,
+    TransactionBatch,
 )
 
 VIEW_MEMBER = "eventstore.view_member"
@@ -61,6 +70,12 @@ _member_panels: dict[str, Callable[[HttpRequest, str], str | None]] = {}
 def register_member_panel(name: str, panel: Callable[[HttpRequest, str], str | None]) -> None:
     """Show ``panel(request, aggregate_id)`` (safe HTML, or None) on every member page."""
     _member_panels[name] = panel
+
+
+def member_heading(member: Member) -> str:
+    """A member page's heading: the person (the page needs ``eventstore.view_member``)."""
+    name = ", ".join(p for p in (member.last_name, member.first_name) if p) or "(no name)"
+    return f"{name} — subscriber {member.subscriber_id}, {member.partner_code}"
 
 
 class PhiAdmin(ReadOnlyAdmin):
@@ -86,10 +101,14 @@ class DomainEventAdmin(ReadOnlyAdmin):
         "recorded_at",
         "is_reversal",
     )
-    list_filter = ("event_type", "is_reversal", "schema_version")
+    list_filter = (
+        choices_filter("event_type", "event type", lambda: [(t, t) for t in EVENT_TYPES]),
+        "is_reversal",
+    )
     search_fields = ("=aggregate_id", "=event_id")
     list_select_related = ("batch",)
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     ordering = ("-position",)
     date_hierarchy = None
 
@@ -101,11 +120,8 @@ class DomainEventAdmin(ReadOnlyAdmin):
     def batch_link(self, obj: DomainEvent) -> str:
         if not obj.batch_id:
             return "-"
-        try:
-            url = reverse("admin:eventstore_transactionbatch_change", args=[obj.batch_id])
-        except NoReverseMatch:  # batch admin not installed
-            return str(obj.batch_id)
-        return format_html('<a href="{}">{}</a>', url, obj.batch_id)
+        url = change_url(TransactionBatch, obj.batch_id)
+        return format_html('<a href="{}">{}</a>', url, obj.batch_id) if url else obj.batch_id
 
     # "data" (the payload) is a PHI field of the classification: the kit leaves it out for
     # users without eventstore.view_member
@@ -168,6 +184,10 @@ class EnrollmentInline(ReadOnlyInline):
         return request.user.has_perm(VIEW_MEMBER)
 
 
+def _partners() -> list[tuple[str, str]]:
+    return [(code, code) for code in partner_codes()]
+
+
 @admin.register(Member)
 class MemberAdmin(PhiAdmin):
     list_display = (
@@ -177,14 +197,18 @@ class MemberAdmin(PhiAdmin):
         "first_name",
         "partner_code",
         "current_status",
-        "coverage_begin",
         "coverage_end",
-        "version",
     )
-    list_filter = ("partner_code", "relationship", "terminated")
+    list_filter = (
+        choices_filter("partner_code", "partner", _partners),
+        "relationship",
+        "terminated",
+    )
     search_fields = ("=subscriber_id", "last_name", "first_name", "=member_ref")
     inlines = [EnrollmentInline]
     change_form_template = f"{TEMPLATE_DIR}/member_change_form.html"
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
 
     @admin.display(description="status today")
     def current_status(self, obj: Member) -> str:
@@ -204,8 +228,11 @@ class MemberAdmin(PhiAdmin):
         return extra + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        member = Member.objects.filter(pk=object_id).first()
         extra_context = {
             **(extra_context or {}),
+            # the page is PHI-gated: the heading names the person, not the hashed id
+            **({"title": member_heading(member)} if member else {}),
             "timeline": selectors.member_history(object_id),
             "timeline_csv_url": reverse("admin:eventstore_member_events", args=[object_id])
             + "?format=csv",
@@ -250,14 +277,14 @@ class MemberAdmin(PhiAdmin):
                         e.ins_position or "",
                         "yes" if e.is_reversal else "",
                         e.reversed_by or "",
-                        e.data,
+                        json.dumps(e.data, sort_keys=True, default=str),
                     ]
                     for e in entries
                 ),
             )
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Event history of {member}",
+            "title": f"Event history of {member_heading(member)}",
             "member": member,
             "timeline": entries,
             "timeline_csv_url": "?format=csv",
@@ -269,6 +296,7 @@ class MemberAdmin(PhiAdmin):
 @admin.register(Enrollment)
 class EnrollmentAdmin(PhiAdmin):
     list_display = (
+        "member_link",
         "member_subscriber",
         "coverage_key",
         "plan",
@@ -280,8 +308,23 @@ class EnrollmentAdmin(PhiAdmin):
     list_filter = ("coverage_key", "terminated")
     search_fields = ("=member__subscriber_id", "member__last_name", "member__first_name")
     list_select_related = ("member",)
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
 
-    @admin.display(description="subscriber id")
+    @admin.display(description="member", ordering="member__last_name")
+    def member_link(self, obj: Enrollment) -> str:
+        member = obj.member if obj.member_id else None
+        if member is None:
+            return "—"
+        name = ", ".join(p for p in (member.last_name, member.first_name) if p) or "(no name)"
+        return format_html(
+            '<a href="{}">{}</a> <span class="quiet">{}</span>',
+            change_url(Member, member.pk),
+            name,
+            member.get_relationship_display(),
+        )
+
+    @admin.display(description="subscriber id", ordering="member__subscriber_id")
     def member_subscriber(self, obj: Enrollment) -> str:
         return obj.member.subscriber_id if obj.member_id else ""
 
@@ -377,6 +420,7 @@ def reverse_batch_action(modeladmin, request: HttpRequest, queryset) -> Template
         request,
         action="reverse_batch_action",
         title="Reverse enrollment batches",
+        details=_reversal_details(request, [r.pk for r in rows if not r.blocker]),
         intro=(
             "Each event of these batches gets a compensating <Type>Reversed event (newest "
             "first, one transaction per batch). The projections then look as if the batch had "
@@ -390,4 +434,54 @@ def reverse_batch_action(modeladmin, request: HttpRequest, queryset) -> Template
     )
 
 
+def _reversal_details(request: HttpRequest, batch_ids: list[int]) -> str:
+    """Which members and coverages each reversal changes (names only with view_member)."""
+    batches = []
+    for batch_id in batch_ids:
+        changes, total = selectors.reversal_preview(batch_id)
+        batches.append({"id": batch_id, "changes": changes, "total": total})
+    ids = [c.aggregate_id for b in batches for c in b["changes"]]
+    names = selectors.member_labels(ids) if request.user.has_perm(VIEW_MEMBER) else {}
+    for b in batches:
+        b["rows"] = [
+            {
+                "member": names.get(c.aggregate_id, f"member {c.aggregate_id[:14]}"),
+                "url": change_url(Member, c.aggregate_id) if names else "",
+                "events": ", ".join(f"{t} × {n}" for t, n in sorted(c.events.items())),
+                "coverages": ", ".join(label(INSURANCE_LINE, k) for k in c.coverages) or "—",
+            }
+            for c in b["changes"]
+        ]
+    return render_to_string(
+        f"{TEMPLATE_DIR}/_reversal_preview.html",
+        {"batches": batches, "names_hidden": not names and bool(ids)},
+        request=request,
+    )
+
+
 register_batch_action(reverse_batch_action, permission=REVERSE_BATCH)
+
+
+# --- the batch list says which batches were reversed, and which are reversals -------------
+
+
+def _with_reversals(queryset: QuerySet) -> QuerySet:
+    return queryset.annotate(
+        reversed_by_batch=Subquery(
+            BatchReversal.objects.filter(batch=OuterRef("pk")).values("reversal_batch_id")[:1]
+        ),
+        reverses_batch=Subquery(
+            BatchReversal.objects.filter(reversal_batch=OuterRef("pk")).values("batch_id")[:1]
+        ),
+    )
+
+
+def _reversal_note(batch: Any) -> str:
+    if getattr(batch, "reversed_by_batch", None):
+        return f"reversed by batch {batch.reversed_by_batch}"
+    if getattr(batch, "reverses_batch", None):
+        return f"reversal of batch {batch.reverses_batch}"
+    return ""
+
+
+register_batch_note("reversal", annotate=_with_reversals, note=_reversal_note)

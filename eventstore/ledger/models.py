@@ -24,6 +24,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 
 from eventstore.inbound.models import TransactionBatch, TransactionHeader
+from eventstore.ledger import codes
 
 EVENTS_COUNTER = "events"
 
@@ -165,20 +166,29 @@ class MemberBase(models.Model):
     subscriber_id = models.CharField("subscriber id (REF*0F)", max_length=80, db_index=True)
     member_ref = models.CharField("member ref (REF*23)", max_length=80, blank=True)
     is_subscriber = models.BooleanField(default=True)
-    relationship = models.CharField("relationship (INS02)", max_length=2, blank=True)
+    relationship = models.CharField(
+        "relationship (INS02)", max_length=2, blank=True, choices=codes.RELATIONSHIP_CHOICES
+    )
     last_name = models.CharField(max_length=60, blank=True, db_index=True)
     first_name = models.CharField(max_length=35, blank=True)
     middle_name = models.CharField(max_length=25, blank=True)
     birth_date = models.DateField(null=True, blank=True)
-    gender = models.CharField(max_length=1, blank=True)
+    gender = models.CharField(max_length=1, blank=True, choices=codes.GENDER_CHOICES)
     address_line1 = models.CharField(max_length=55, blank=True)
     address_line2 = models.CharField(max_length=55, blank=True)
     city = models.CharField(max_length=30, blank=True)
     state = models.CharField(max_length=2, blank=True)
     postal_code = models.CharField(max_length=15, blank=True)
     group_policy = models.CharField("group/policy (REF*1L)", max_length=50, blank=True)
-    benefit_status = models.CharField("benefit status (INS05)", max_length=1, blank=True)
-    maintenance_reason = models.CharField("last reason (INS04)", max_length=3, blank=True)
+    benefit_status = models.CharField(
+        "benefit status (INS05)", max_length=1, blank=True, choices=codes.BENEFIT_STATUS_CHOICES
+    )
+    maintenance_reason = models.CharField(
+        "last reason (INS04)",
+        max_length=3,
+        blank=True,
+        choices=codes.MAINTENANCE_REASON_CHOICES,
+    )
     terminated = models.BooleanField(default=False)
     eligibility_begin = models.DateField(null=True, blank=True)
     eligibility_end = models.DateField(null=True, blank=True)
@@ -220,13 +230,22 @@ class MemberRebuild(MemberBase):
 class EnrollmentBase(models.Model):
     """Enrollment projection columns: one coverage (HD03 insurance line) of one member."""
 
-    coverage_key = models.CharField("insurance line (HD03)", max_length=3)
+    coverage_key = models.CharField(
+        "insurance line (HD03)", max_length=3, choices=codes.INSURANCE_LINE_CHOICES
+    )
     plan = models.CharField("plan (HD04)", max_length=50, blank=True)
-    coverage_level = models.CharField("coverage level (HD05)", max_length=3, blank=True)
+    coverage_level = models.CharField(
+        "coverage level (HD05)", max_length=3, blank=True, choices=codes.COVERAGE_LEVEL_CHOICES
+    )
     benefit_begin = models.DateField(null=True, blank=True)
     benefit_end = models.DateField(null=True, blank=True)
     terminated = models.BooleanField(default=False)
-    maintenance_reason = models.CharField(max_length=3, blank=True)
+    maintenance_reason = models.CharField(
+        "last reason (INS04)",
+        max_length=3,
+        blank=True,
+        choices=codes.MAINTENANCE_REASON_CHOICES,
+    )
     version = models.PositiveIntegerField(default=0)
     last_position = models.BigIntegerField(default=0)
 

@@ -85,8 +85,8 @@ def _event_stream(request: HttpRequest) -> tuple[list[str], Iterable[list[Any]]]
             e.batch.partner.code if e.batch_id and e.batch.partner_id else "",
             e.header.st02 if e.header_id else "",
             e.metadata.get("ins_position", ""),
-            e.occurred_at.isoformat(),
-            e.recorded_at.isoformat(),
+            e.occurred_at,
+            e.recorded_at,
             "yes" if e.is_reversal else "",
         ]
         for e in qs.iterator(chunk_size=2000)
@@ -117,7 +117,7 @@ def _batch_summary(request: HttpRequest) -> tuple[list[str], Iterable[list[Any]]
             b.partner.code if b.partner_id else "",
             b.channel,
             b.status,
-            b.received_at.isoformat(),
+            b.received_at,
             b.sets_accepted,
             b.sets_rejected,
             b.event_count,
@@ -138,8 +138,8 @@ def _event_types(request: HttpRequest) -> tuple[list[str], Iterable[list[Any]]]:
             r["event_type"],
             r["count"],
             f"{r['min_schema']}..{r['max_schema']}",
-            r["first_recorded"].isoformat(),
-            r["last_recorded"].isoformat(),
+            r["first_recorded"],
+            r["last_recorded"],
         ]
         for r in selectors.event_type_statistics()
     )
@@ -162,8 +162,8 @@ def _projection_lag(request: HttpRequest) -> tuple[list[str], Iterable[list[Any]
             r.head,
             r.checkpoint,
             r.lag,
-            r.updated_at.isoformat() if r.updated_at else "",
-            r.lag_unchanged_since.isoformat() if r.lag_unchanged_since else "",
+            r.updated_at,
+            r.lag_unchanged_since,
             ", ".join(r.open_alerts),
         ]
         for r in selectors.projection_lag()

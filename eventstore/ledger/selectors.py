@@ -14,6 +14,7 @@ from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
+from eventstore.ledger.codes import RELATIONSHIP, label
 from eventstore.ledger.events.mapping_834 import member_aggregate_id
 from eventstore.ledger.events.upcasting import upcast_event
 from eventstore.ledger.models import EnrollmentStatus, status_expression
@@ -222,5 +223,56 @@ def projection_lag() -> list[ProjectionLag]:
                     ).values_list("kind", flat=True)
                 ),
             )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class ReversalChange:
+    """What reversing a batch changes for one member: its events and coverages."""
+
+    aggregate_id: str
+    events: dict[str, int]  # event type -> how many
+    coverages: tuple[str, ...]  # insurance lines (HD03) whose enrollment changes
+
+
+def reversal_preview(batch_id: int, *, limit: int = 200) -> tuple[list[ReversalChange], int]:
+    """The members (at most ``limit``) whose events reversing ``batch_id`` compensates, and
+    how many members in all."""
+    rows = (
+        DomainEvent.objects.filter(batch_id=batch_id, is_reversal=False)
+        .annotate(coverage=KT("data__coverage_key"))
+        .values_list("aggregate_id", "event_type", "coverage")
+        .order_by("aggregate_id", "position")
+    )
+    events: dict[str, dict[str, int]] = {}
+    coverages: dict[str, dict[str, None]] = {}
+    for aggregate_id, event_type, coverage in rows.iterator(chunk_size=5000):
+        per = events.setdefault(aggregate_id, {})
+        per[event_type] = per.get(event_type, 0) + 1
+        if coverage:
+            coverages.setdefault(aggregate_id, {})[coverage] = None
+    changes = [
+        ReversalChange(
+            aggregate_id=aggregate_id,
+            events=counts,
+            coverages=tuple(coverages.get(aggregate_id, {})),
+        )
+        for aggregate_id, counts in list(events.items())[:limit]
+    ]
+    return changes, len(events)
+
+
+def member_labels(aggregate_ids: list[str]) -> dict[str, str]:
+    """ "LAST, First — subscriber S (19 Child)" per member (PHI: callers check
+    ``eventstore.view_member``)."""
+    out = {}
+    rows = Member.objects.filter(aggregate_id__in=aggregate_ids).values_list(
+        "aggregate_id", "last_name", "first_name", "subscriber_id", "relationship"
+    )
+    for aggregate_id, last, first, subscriber, relationship in rows:
+        name = ", ".join(part for part in (last, first) if part) or "(no name)"
+        out[aggregate_id] = (
+            f"{name} — subscriber {subscriber} ({label(RELATIONSHIP, relationship) or '?'})"
         )
     return out

@@ -42,7 +42,6 @@ class EligibilityInquiryAdmin(ReadOnlyAdmin):
     list_filter = ("result", "partner", "aaa_loop", "level", "answered_at")
     search_fields = ("=trace", "=member_id", "=receiver_npi")
     search_help_text = "Our trace number (TRN*1), a member's aggregate id or a provider NPI."
-    date_hierarchy = "answered_at"
     list_select_related = ("partner", "outcome", "outcome__outbound_file")
     show_full_result_count = False
 

@@ -28,7 +28,7 @@ def _days(request: HttpRequest) -> int:
 def _rejections(request: HttpRequest) -> tuple[list[str], Iterable[list[Any]]]:
     header = ["partner", "loop", "AAA03", "meaning", "AAA04 follow-up", "inquiries", "last seen"]
     rows = (
-        [r.partner, r.loop, r.code, r.meaning, r.follow_up, r.count, r.last_seen.isoformat()]
+        [r.partner, r.loop, r.code, r.meaning, r.follow_up, r.count, r.last_seen]
         for r in rejections_by_code(days=_days(request))
     )
     return header, rows

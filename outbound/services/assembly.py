@@ -41,9 +41,11 @@ from controlnumbers.services import (
 )
 from edi_platform.core.actors import actor_label
 from edi_platform.core.crash import crash_point
+from edi_platform.core.logs import log_context, logged_with
 from edi_platform.core.retry import classify, run_retrying
 from edi_platform.core.tasking import enqueue_on_commit
 from edi_platform.partners.models import TradingPartner
+from outbound.metrics import assembly_observed
 from outbound.models import (
     BatchWindow,
     OutboundFile,
@@ -135,12 +137,14 @@ def outcomes_claim(
     ignore_windows: bool = False,
     limit: int | None = None,
     exclude_ids: set[int] | None = None,
+    batch_ids: Sequence[int] | None = None,
 ) -> list[ClaimedGroup]:
     """Claim due PENDING outcomes (PENDING → CLAIMED) and split them into groups.
 
     ``skip_locked`` makes concurrent workers take disjoint rows: a row another transaction is
     claiming is skipped, and once committed it is CLAIMED so nobody takes it again.
     ``ignore_windows`` takes outcomes that are not due yet (operator "--now").
+    ``batch_ids`` limits the claim to the outcomes of those inbound batches.
     Response types whose window is disabled, or that assembly cannot render, stay PENDING.
     """
     now = now or timezone.now()
@@ -158,6 +162,8 @@ def outcomes_claim(
             qs = qs.filter(partner__code=partner_code)
         if exclude_ids:
             qs = qs.exclude(id__in=exclude_ids)
+        if batch_ids is not None:
+            qs = qs.filter(batch_id__in=list(batch_ids))
         rows = list(
             qs.order_by("due_at", "id")
             .select_for_update(skip_locked=True, of=("self",))
@@ -213,6 +219,7 @@ def outbound_assemble(
     ignore_windows: bool = False,
     acting_user: Any = None,
     threads: int | None = None,
+    batch_ids: Sequence[int] | None = None,
 ) -> AssemblyResult:
     """Claim due outcomes and assemble every group into a persisted (or quarantined) file.
 
@@ -238,6 +245,7 @@ def outbound_assemble(
                 response_type=response_type,
                 ignore_windows=ignore_windows,
                 exclude_ids=failed_ids,
+                batch_ids=batch_ids,
             )
         )
         result.times.claim += time.perf_counter() - started
@@ -283,9 +291,36 @@ def _assemble_claimed(
     in_thread: bool,
 ) -> tuple[ClaimedGroup, OutboundFile | None, StepTimes]:
     times = StepTimes()
+    started = time.perf_counter()
+    partner = partners[group.partner_id]
     try:
-        file = _group_assemble(
-            partner=partners[group.partner_id],
+        with log_context(
+            partner=partner.code, response_type=group.response_type, outcome_ids=group.outcome_ids
+        ):
+            file = _assemble_or_release(group, partner=partner, now=now, actor=actor, times=times)
+    finally:
+        if in_thread:
+            connections.close_all()  # this thread's own connection (back to the pool)
+    assembly_observed(
+        response_type=group.response_type,
+        status=file.status if file is not None else None,
+        outcomes=len(group.outcome_ids),
+        seconds=time.perf_counter() - started,
+    )
+    return group, file, times
+
+
+def _assemble_or_release(
+    group: ClaimedGroup,
+    *,
+    partner: TradingPartner,
+    now: datetime | None,
+    actor: str,
+    times: StepTimes,
+) -> OutboundFile | None:
+    try:
+        return _group_assemble(
+            partner=partner,
             response_type=group.response_type,
             outcome_ids=group.outcome_ids,
             batch_ids=group.batch_ids,
@@ -300,7 +335,7 @@ def _assemble_claimed(
         found = classify(exc)
         logger.error(
             "outbound group partner=%s type=%s (%d outcomes) not assembled: %s",
-            partners[group.partner_id].code,
+            partner.code,
             group.response_type,
             len(group.outcome_ids),
             found.summary(),
@@ -310,11 +345,7 @@ def _assemble_claimed(
             # What an operator can do about it (the next run retries what waiting can fix).
             reason = f"{reason[:300]} — what to do: {found.suggestion}"
         _release(group.outcome_ids, reason=reason[:500])
-        file = None
-    finally:
-        if in_thread:
-            connections.close_all()  # this thread's own connection (back to the pool)
-    return group, file, times
+        return None
 
 
 def _release(outcome_ids: Sequence[int], *, reason: str) -> None:
@@ -436,6 +467,7 @@ class _ClaimLost(Exception):
     pass
 
 
+@logged_with("file_id", "file")
 def file_build_and_store(*, file: OutboundFile, times: StepTimes | None = None) -> OutboundFile:
     """Render, validate and store an ASSEMBLING file, then finish it (or quarantine it).
 
@@ -466,6 +498,14 @@ def file_build_and_store(*, file: OutboundFile, times: StepTimes | None = None) 
     started = time.perf_counter()
     finished = run_retrying(lambda: _finish(file, path=path, data=data))
     times.finish += time.perf_counter() - started
+    logger.info(
+        "outbound file %s %s ISA13 %09d: %s (%d outcomes)",
+        finished.pk,
+        finished.transaction_type,
+        finished.isa13,
+        finished.status,
+        len(finished.outcome_ids),
+    )
     return finished
 
 

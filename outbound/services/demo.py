@@ -18,14 +18,21 @@ class DemoResult:
 
 def demo_loop(*, directory: Path = DEMO_DIR) -> DemoResult:
     """Ingest every ``*.x12`` of ``directory`` (idempotent: the same bytes are registered
-    once) and assemble every pending outcome right away (windows ignored, for the demo)."""
+    once) and assemble the answers of the files it just registered right away (windows
+    ignored, for the demo). Nothing else is touched: outcomes of real files keep waiting for
+    their window, so running it again (a second ``make run``) is safe."""
     from eventstore.inbound.services.ingest import ingest_path
 
     lines = []
+    new_batches = []
     for path in sorted(directory.glob("*.x12")):
         result = ingest_path(path=path)
         lines.append(f"{path.name}: {_describe(result)}")
-    assembled = outbound_assemble(ignore_windows=True)
+        if result.batch is not None and not result.already_received:
+            new_batches.append(result.batch)
+    if not new_batches:
+        return DemoResult(ingested=lines, summary="demo files already loaded: nothing assembled")
+    assembled = outbound_assemble(ignore_windows=True, batch_ids=new_batches)
     return DemoResult(ingested=lines, summary=assembled.summary())
 
 

@@ -96,7 +96,7 @@ def test_a_declared_response_type_gets_its_window_and_is_assembled(tst_type, out
 
 
 def test_the_admin_and_the_command_offer_the_declared_types(tst_type, admin_client_logged_in):
-    from outbound.admin import BatchWindowForm
+    from outbound.windows_admin import BatchWindowForm
 
     assert ("TST", "test response") in BatchWindowForm().fields["response_type"].choices
     from django.core.management import call_command

@@ -51,6 +51,7 @@ import io
 import logging
 import time
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -61,12 +62,14 @@ from django.utils import timezone
 from edi_platform import x12
 from edi_platform.core.crash import crash_point
 from edi_platform.core.gc_pause import gc_paused
+from edi_platform.core.logs import logged_with
 from edi_platform.partners.models import TradingPartner, file_limits
 from edi_platform.partners.selectors import our_isa_ids, partner_by_sender
 from edi_platform.x12.logsafe import exception_summary
 from edi_platform.x12.peek import PEEK_BYTES, IsaHead, peek_isa
 from eventstore.inbound import storage
 from eventstore.inbound.hooks import outcome_sink
+from eventstore.inbound.metrics import ingest_observed
 from eventstore.inbound.models import (
     BatchChannel,
     BatchStatus,
@@ -362,6 +365,7 @@ def batch_resume(*, batch: TransactionBatch, opener: Opener | None = None) -> Tr
     return batch
 
 
+@logged_with("batch_id", "batch")
 def batch_process(
     *,
     batch: TransactionBatch,
@@ -560,6 +564,7 @@ def _duplicate_plan(
 # -- the final transaction -------------------------------------------------------------------
 
 
+@logged_with("batch_id", "batch")
 def _finish(
     *,
     batch: TransactionBatch,
@@ -647,6 +652,8 @@ def _finish(
                 isolated=not one_transaction,
             )
         crash_point("INBOUND_CRASH_AT", "before_commit")
+    # counted in /metrics once the final status is committed (never for a rolled-back try)
+    transaction.on_commit(partial(ingest_observed, batch))
     logger.info(
         "inbound batch %s: %s (%d sets accepted, %d rejected, %d outcomes, %d ms)",
         batch.pk,

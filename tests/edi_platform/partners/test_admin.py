@@ -58,12 +58,6 @@ def test_add_form_shows_field_errors(admin_client_logged_in):
     assert "code" in errors
 
 
-def test_eager_mode_banner_says_schedules_are_not_running(admin_client_logged_in, settings):
-    settings.CELERY_EAGER = True
-    response = admin_client_logged_in.get("/admin/")
-    assert b"Schedules are not running" in response.content
-
-
 def test_the_partner_page_shows_the_snip_level_in_force_and_the_code_list_state(
     admin_client_logged_in,
 ):

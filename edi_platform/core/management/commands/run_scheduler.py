@@ -1,21 +1,92 @@
-"""Run the default schedules in-process, without a broker (the embedded default)."""
+"""Run the periodic tasks in-process, without a broker (the embedded default's scheduler).
+
+It behaves like Celery beat with the database scheduler, on the same rows: it runs every
+enabled periodic task with an interval schedule (the defaults of ``setup_schedules``, which
+it installs first, and any an operator added), at the interval set in the admin, and records
+each run on its row (``last_run_at``, ``total_run_count``), so the admin's "Last run" and the
+scheduler heartbeat are true. A run is claimed with one conditional UPDATE (due and not
+taken), so two runners never run the same task twice for one interval.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import F, Q
+from django.utils import timezone
 
 from edi_platform.celery import app
 from edi_platform.core.commands import PlatformCommand
-from edi_platform.core.schedules import DEFAULT_SCHEDULES
+from edi_platform.core.services import schedules_setup
+from edi_platform.x12.logsafe import exception_summary
 
 logger = logging.getLogger(__name__)
+
+_SECONDS = {"days": 86400, "hours": 3600, "minutes": 60, "seconds": 1, "microseconds": 0}
+
+
+@dataclass(frozen=True)
+class Entry:
+    pk: int
+    name: str
+    task: str
+    every: timedelta
+    kwargs: dict
+    last_run_at: datetime | None
+
+    def due(self, now: datetime) -> bool:
+        return self.last_run_at is None or now - self.last_run_at >= self.every
+
+
+def entries() -> list[Entry]:
+    """The enabled periodic tasks with an interval schedule, as the admin has them."""
+    from django_celery_beat.models import PeriodicTask
+
+    out = []
+    rows = PeriodicTask.objects.filter(enabled=True, interval__isnull=False).values_list(
+        "pk", "name", "task", "interval__every", "interval__period", "kwargs", "last_run_at"
+    )
+    for pk, name, task, every, period, kwargs, last_run_at in rows:
+        seconds = max(int(every) * _SECONDS.get(period, 1), 1)
+        try:
+            parsed = json.loads(kwargs or "{}")
+        except ValueError:
+            parsed = None
+        out.append(
+            Entry(
+                pk=pk,
+                name=name,
+                task=task,
+                every=timedelta(seconds=seconds),
+                kwargs=parsed if isinstance(parsed, dict) else {},
+                last_run_at=last_run_at,
+            )
+        )
+    return sorted(out, key=lambda e: e.name)
+
+
+def run_claim(entry: Entry, now: datetime) -> bool:
+    """Record the run of ``entry`` at ``now`` if it is due and no other runner took it."""
+    from django_celery_beat.models import PeriodicTask
+
+    not_taken = Q(last_run_at__isnull=True) | Q(last_run_at__lte=now - entry.every)
+    return bool(
+        PeriodicTask.objects.filter(not_taken, pk=entry.pk, enabled=True).update(
+            last_run_at=now, total_run_count=F("total_run_count") + 1
+        )
+    )
 
 
 class Command(PlatformCommand):
     help = (
-        "Run the default schedules (outbound batch windows, outbox publisher, recovery, ...) "
-        "in this process. Without --loop: one pass over every task, then exit."
+        "Run the enabled periodic tasks (outbound batch windows, outbox publisher, recovery, "
+        "inbox, checks, heartbeat) in this process, at their admin intervals, recording each "
+        "run like Celery beat. Without --loop: one pass over the due tasks, then exit."
     )
 
     def add_arguments(self, parser) -> None:
@@ -27,14 +98,13 @@ class Command(PlatformCommand):
     def handle(self, *args, **options) -> None:
         # autodiscovery is lazy: import every app's tasks module so the names resolve
         app.loader.import_default_modules()
-        last_run: dict[str, float] = {}
+        schedules_setup()  # the default rows exist (an operator's edits are kept)
+        self._line(f"run_scheduler started (pid {os.getpid()})")
         while True:
-            now = time.monotonic()
-            for spec in DEFAULT_SCHEDULES:
-                if spec.name in last_run and now - last_run[spec.name] < spec.every_seconds:
-                    continue
-                last_run[spec.name] = now
-                self._run(spec)
+            now = timezone.now()
+            for entry in entries():
+                if entry.due(now) and run_claim(entry, now):
+                    self._run(entry)
             if not options["loop"]:
                 return
             try:
@@ -42,15 +112,23 @@ class Command(PlatformCommand):
             except KeyboardInterrupt:
                 return
 
-    def _run(self, spec) -> None:
-        task = app.tasks.get(spec.task)
+    def _line(self, text: str, *, error: bool = False) -> None:
+        stamp = timezone.now().strftime("%Y-%m-%d %H:%M:%S")
+        (self.stderr if error else self.stdout).write(f"{stamp} {text}")
+
+    def _run(self, entry: Entry) -> None:
+        task = app.tasks.get(entry.task)
         if task is None:
-            self.stderr.write(f"{spec.name}: task {spec.task} is not registered")
+            self._line(f"{entry.name}: task {entry.task} is not registered", error=True)
             return
         # apply() runs the task body here, synchronously: no broker involved.
-        outcome = task.apply(kwargs=spec.kwargs)
+        try:
+            outcome = task.apply(kwargs=entry.kwargs)
+        except Exception as exc:  # keep looping: one failing task must not stop the others
+            self._line(f"{entry.name}: failed ({exception_summary(exc)})", error=True)
+            return
         if outcome.failed():
-            # Keep looping: the next tick retries (one failing task must not stop the others).
-            self.stderr.write(f"{spec.name}: failed ({type(outcome.result).__name__})")
+            # The next due time retries it, as beat would send it again.
+            self._line(f"{entry.name}: failed ({type(outcome.result).__name__})", error=True)
         else:
-            self.stdout.write(f"{spec.name}: {outcome.result}")
+            self._line(f"{entry.name}: {outcome.result}")

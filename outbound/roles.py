@@ -1,0 +1,35 @@
+"""What the three permission roles may do in outbound (see :mod:`edi_platform.core.groups`):
+auditors read files, outcomes, the outbox and operator actions without their content;
+operators read contents and reprocess, resubmit and run the schedules; administrators
+edit batch windows and eligibility policies."""
+
+from __future__ import annotations
+
+from edi_platform.core.groups import ADMINISTRATOR, AUDITOR, OPERATOR, grant
+
+grant(
+    AUDITOR,
+    "outbound.view_outboundfile",
+    "outbound.view_quarantinedfile",
+    "outbound.view_processingoutcome",
+    "outbound.view_outboxmessage",
+    "outbound.view_deadletter",
+    "outbound.view_operatoraction",
+    "outbound.view_batchwindow",
+    "outbound.view_eligibilitypolicy",
+    "outbound.view_eligibilityinquiry",  # the rows themselves need view_member too
+)
+grant(
+    OPERATOR,
+    "outbound.view_file_content",  # PHI: file previews, downloads, outcome payloads
+    "outbound.change_outboundfile",  # reprocess quarantined files, "run now"
+    "outbound.change_quarantinedfile",
+    "outbound.change_outboxmessage",  # resubmit dead letters
+    "outbound.change_deadletter",
+)
+grant(
+    ADMINISTRATOR,
+    "outbound.change_batchwindow",
+    "outbound.add_eligibilitypolicy",
+    "outbound.change_eligibilitypolicy",
+)
