@@ -1,7 +1,7 @@
 """What the three permission roles may do in outbound (see :mod:`edi_platform.core.groups`):
 auditors read files, outcomes, the outbox and operator actions without their content;
 operators read contents and reprocess, resubmit and run the schedules; administrators
-edit batch windows and eligibility policies."""
+edit batch windows, eligibility policies and the claim edits per partner."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ grant(
     "outbound.view_batchwindow",
     "outbound.view_eligibilitypolicy",
     "outbound.view_eligibilityinquiry",  # the rows themselves need view_member too
+    "outbound.view_claim",  # counts on batch pages and reports; the rows need view_member
+    "outbound.view_claimeditsetting",
 )
 grant(
     OPERATOR,
@@ -32,4 +34,7 @@ grant(
     "outbound.change_batchwindow",
     "outbound.add_eligibilitypolicy",
     "outbound.change_eligibilitypolicy",
+    "outbound.add_claimeditsetting",  # business edits on / off per partner
+    "outbound.change_claimeditsetting",
+    "outbound.delete_claimeditsetting",
 )

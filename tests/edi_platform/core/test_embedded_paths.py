@@ -66,9 +66,11 @@ def test_inbound_projection_assembly_and_reversal_on_sqlite(tmp_path):
     outcomes = facts["outcomes"]
     assert ["TA1", "ASSEMBLED"] in outcomes and ["999", "ASSEMBLED"] in outcomes
     assert all(status == "ASSEMBLED" for _, status in outcomes)
-    # the TA1s (window 0) were assembled right after their commits, the two 999s in one file
-    assert sorted(t for t, _ in facts["files"]) == ["999", "TA1", "TA1", "TA1"]
-    assert {status for _, status in facts["files"]} == {"PERSISTED"} and facts["persisted"] == 1
+    # the TA1s (window 0) were assembled right after their commits, the two 999s in one
+    # file, and the 837P's claims answered by a 277CA (the claim registry on SQLite)
+    assert sorted(t for t, _ in facts["files"]) == ["277CA", "999", "TA1", "TA1", "TA1"]
+    # the 999 file and the 277CA file were left for the explicit assemble (the TA1s were not)
+    assert {status for _, status in facts["files"]} == {"PERSISTED"} and facts["persisted"] == 2
 
 
 def test_an_abandoned_batch_is_recovered_on_sqlite(tmp_path):

@@ -69,6 +69,8 @@ def test_claims_need_the_member_permission(client, django_user_model, received):
         client, django_user_model, "outbound.view_claim", "eventstore.view_member", name="other"
     )
     page = c.get(reverse("admin:outbound_claim_changelist")).content.decode()
+    assert "JOURNEY1" in page
+    page = c.get(reverse("admin:outbound_claim_change", args=[claim.pk])).content.decode()
     assert "JOURNEY1" in page and "SUB0001" in page
 
 

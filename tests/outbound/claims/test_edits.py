@@ -9,7 +9,8 @@ import datetime as dt
 
 import pytest
 
-from outbound.models import Claim, ClaimEditSetting, ClaimStatus
+from edi_platform.partners.models import SnipLevel
+from outbound.models import Claim, ClaimEditSetting, ClaimStatus, ProcessingOutcome
 from tests.support.synthetic_834 import member
 from tests.support.synthetic_837 import Claim as C
 from tests.support.synthetic_837 import Line, Person, Provider
@@ -165,6 +166,13 @@ def test_business_edits_switched_off_for_a_partner(world):
 
 def test_billing_provider_npi_with_a_wrong_check_digit(world):
     world.enrol()
+    # code sets checked (SNIP 5): the 999 already refuses the NPI, the whole set
+    result = world.send("P", [Provider(npi="1234567890")])
+    (row,) = world.claims(result)
+    assert result.status == "REJECTED" and row.status == ClaimStatus.REJECTED_999
+    # code sets off for this partner: the claim edit answers it in the 277CA
+    world.provider.code_sets = False
+    world.provider.save()
     result = world.send("P", [Provider(npi="1234567890")])
     (row,) = world.claims(result)
     assert edits_of(row) == ["NPI_INVALID"]
@@ -186,3 +194,20 @@ def test_duplicates_across_chunks_of_a_large_file(world, settings):
     rows = world.claims(result)
     assert [r.status for r in rows].count(ClaimStatus.ACCEPTED) == 5
     assert edits_of(rows[-1]) == ["DUPLICATE"] and rows[-1].duplicate_of == rows[-2].pk
+
+
+def test_at_snip_4_an_unbalanced_claim_is_rejected_by_the_999(world):
+    """The partner's SNIP level decides who answers a balancing error: the 999 (the whole
+    set) at 3 and above, the 277CA (that claim) at 2."""
+    world.enrol()
+    world.provider.snip_level = SnipLevel.SITUATIONAL
+    world.provider.save()
+    result = world.send(
+        "P",
+        [Provider(claims=[C(pcn="OK1"), C(pcn="BAD1", charge="1.00")])],
+    )
+    assert result.status == "REJECTED"
+    rows = world.claims(result)
+    assert [r.status for r in rows] == [ClaimStatus.REJECTED_999] * 2
+    assert all(r.payer_claim_control_number is None for r in rows)
+    assert not ProcessingOutcome.objects.filter(batch_id=result.batch, response_type="277CA")

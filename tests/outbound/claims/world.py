@@ -16,6 +16,7 @@ import pytest
 from django.test import override_settings
 
 from edi_platform import x12
+from edi_platform.partners.models import SnipLevel
 from edi_platform.x12.segments import Segment
 from eventstore.inbound.services.ingest import ingest_bytes
 from eventstore.ledger.services.projections import project_pending
@@ -77,11 +78,16 @@ class World:
             their_gs_code=SPONSOR_SENDER,
             our_isa_id="EDIPLATFORM",
         )
+        # The 999 checks syntax and the guide only (SNIP 2), as a payer that answers the
+        # claim-level edits (balancing, REF*F8...) in the 277CA configures it: these tests
+        # exercise those edits. At SNIP 3-4 the 999 rejects such a set first
+        # (test_edits.test_at_snip_4_an_unbalanced_claim_is_rejected_by_the_999).
         self.provider = TradingPartnerFactory(
             code="PROV01",
             their_isa_id=PROVIDER_SENDER,
             their_gs_code=PROVIDER_SENDER,
             our_isa_id="EDIPLATFORM",
+            snip_level=SnipLevel.SYNTAX_AND_GUIDE,
         )
         self._isa13 = 100
 

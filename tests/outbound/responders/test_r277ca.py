@@ -69,5 +69,5 @@ def test_a_277ca_our_x214_guide_refuses_is_quarantined_never_sent(claims_world):
     outcome.refresh_from_db()
     file = outcome.outbound_file
     assert file.status == OutboundFileStatus.QUARANTINED
-    assert "005010X214 guide validation failed" in file.status_reason
+    assert "outbound validation failed" in file.status_reason and "STC" in file.status_reason
     assert "STC" in file.status_reason and "A9" not in file.status_reason  # codes, no values
