@@ -21,7 +21,8 @@ What it does, all in one run:
 4. assembles the 277CAs of the 10,000-claim file (windows ignored) in a child and prints the
    time, with the render / validation (X214 guide) / storage shares.
 
-Nothing is asserted: the figures are printed for people to compare.
+Nothing is asserted: the figures are printed for people to compare. ``BENCH_PROFILE=on``
+(or ``off``) profiles that phase's ingests with cProfile into ``/tmp/bench-claims-*.prof``.
 """
 
 from __future__ import annotations
@@ -103,10 +104,22 @@ def phase(name: str, path: str) -> dict:
         return _assemble()
     if name == "off":
         unregister_handler("837")  # "accepted, no handler": ingest as it was before claims
+    profiler = None
+    if os.environ.get("BENCH_PROFILE") == name:  # e.g. BENCH_PROFILE=on: where the time goes
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     started = time.perf_counter()
     cpu = time.process_time()
     result = ingest_path(path=path, channel="command")
     seconds = time.perf_counter() - started
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        stats = pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative")
+        stats.dump_stats(f"/tmp/bench-claims-{name}-{os.getpid()}.prof")
     claims = Claim.objects.filter(batch_id=result.batch).count()
     accepted = Claim.objects.filter(batch_id=result.batch, status="ACCEPTED").count()
     return {
