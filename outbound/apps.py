@@ -24,13 +24,18 @@ class OutboundConfig(AppConfig):
         )
         from .claims import invariants as _claims_invariants  # noqa: F401
         from .claims import reports as _claims_reports  # noqa: F401
+        from .claims.selectors import register_journey_step
         from .eligibility import reports as _eligibility_reports  # noqa: F401
         from .eligibility import search as _eligibility_search  # noqa: F401
+        from .remittance import reports as _remittance_reports  # noqa: F401
+        from .remittance.selectors import claim_remittance_steps
         from .responders import specs
         from .services.files import file_locate
         from .services.inbound_sink import stage_inbound_outcome
         from .services.windows import batch_windows_ensure
 
+        # a claim's journey shows its adjudications and their 835s after the 277CA
+        register_journey_step("835", claim_remittance_steps)
         register_outcome_sink(stage_inbound_outcome)
         register_file_locator(file_locate)
         for spec in specs():

@@ -18,6 +18,9 @@ grant(
     "outbound.view_batchwindow",
     "outbound.view_eligibilitypolicy",
     "outbound.view_eligibilityinquiry",  # the rows themselves need view_member too
+    "outbound.view_remittanceimport",
+    "outbound.view_remittancepayment",
+    "outbound.view_adjudication",  # the rows themselves need view_member too
 )
 grant(
     OPERATOR,
@@ -26,6 +29,7 @@ grant(
     "outbound.change_quarantinedfile",
     "outbound.change_outboxmessage",  # resubmit dead letters
     "outbound.change_deadletter",
+    "outbound.add_remittanceimport",  # import adjudication results (the admin upload)
 )
 grant(
     ADMINISTRATOR,

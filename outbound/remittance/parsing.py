@@ -299,6 +299,8 @@ class _Reader:
         if not isinstance(raw, dict):
             self.fail(where, "must be an object")
             return None
+        trace = self.text(raw, "trace", where, size=50)
+        where = where + (f" (trace {trace})" if trace else "")
         payee = raw.get("payee") if isinstance(raw.get("payee"), dict) else {}
         if not payee:
             self.fail(where, "payee is missing")
@@ -334,11 +336,10 @@ class _Reader:
         method = self.choice(raw, "method", where, METHODS)
         amount = self.amount(raw, "amount", where)
         date = self.date(raw, "date", where, required=True)
-        trace = self.text(raw, "trace", where, size=50)
         if amount is None or date is None:
             return None
         return Payment(
-            where=where + (f" (trace {trace})" if trace else ""),
+            where=where,
             partner=partner,
             payee_npi=npi,
             payee_tin=self.text(payee, "tin", f"{where}, payee", required=False, size=30),
