@@ -90,7 +90,7 @@ from outbound.services.assembly import outbound_assemble  # noqa: E402
 from tests.factories import TradingPartnerFactory  # noqa: E402
 from tests.support.synthetic_276 import build_276, inquiry  # noqa: E402
 from tests.support.synthetic_837 import Claim as C  # noqa: E402
-from tests.support.synthetic_837 import Line, Provider, build_837  # noqa: E402
+from tests.support.synthetic_837 import Line, Person, Provider, build_837  # noqa: E402
 from tests.support.synthetic_remittance import (  # noqa: E402
     claim_result,
     document,
@@ -109,12 +109,18 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
-def record_claims(count: int) -> list[int]:
-    """``count`` accepted claims (one 837P of 1,000-claim sets); their control numbers."""
+def _member(n: int) -> str:
+    # subscribers take turns: a subscriber loop holds at most 100 claims (2300 repeat)
+    return f"SUB{n % 100:04d}"
+
+
+def record_claims(count: int) -> list[tuple[int, str]]:
+    """``count`` accepted claims (one 837P of 1,000-claim sets); (control number, member)."""
     sets = []
     for start in range(0, count, 1000):
         claims = [
-            C(pcn=f"B{n:08d}", lines=[Line()]) for n in range(start, min(count, start + 1000))
+            C(pcn=f"B{n:08d}", subscriber=Person(id=_member(n)), lines=[Line()])
+            for n in range(start, min(count, start + 1000))
         ]
         sets.append([Provider(claims=claims)])
     started = time.perf_counter()
@@ -122,17 +128,19 @@ def record_claims(count: int) -> list[int]:
     numbers = list(
         Claim.objects.filter(batch_id=result.batch, status="ACCEPTED")
         .order_by("id")
-        .values_list("payer_claim_control_number", flat=True)
+        .values_list("payer_claim_control_number", "subscriber_id")
     )
+    if len(numbers) != count:
+        sys.exit(f"only {len(numbers)} of {count} claims accepted: {result.reason}")
     print(f"recorded {len(numbers):,} accepted claims ({time.perf_counter() - started:.1f}s)")
     return numbers
 
 
-def results_doc(numbers: list[int], per_payment: int) -> bytes:
+def results_doc(numbers: list[tuple[int, str]], per_payment: int) -> bytes:
     payments = []
     for p, start in enumerate(range(0, len(numbers), per_payment)):
         chunk = numbers[start : start + per_payment]
-        claims = [claim_result(n, [line("100.00", co="15.00", pr="5.00")]) for n in chunk]
+        claims = [claim_result(n, [line("100.00", co="15.00", pr="5.00")]) for n, _ in chunk]
         plb = [{"reason": "L6", "amount": "-1.25"}] if p % 10 == 0 else []
         payments.append(payment(claims, trace=f"EFT{p:06d}", plb=plb))
     return encode(document(payments))
@@ -169,6 +177,7 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=10_000)
     parser.add_argument("--per-payment", type=int, default=100)
     parser.add_argument("--realtime", type=int, default=1_000)
+    parser.add_argument("--profile", action="store_true", help="cProfile the import (slower)")
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
@@ -191,7 +200,15 @@ def main() -> None:
 
     # 2. import -> 835s persisted
     started = time.perf_counter()
-    result = remittance_import(data=data, name="bench.json", acting_user=None)
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        result = profiler.runcall(remittance_import, data=data, name="b.json", acting_user=None)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    else:
+        result = remittance_import(data=data, name="bench.json", acting_user=None)
     imported = time.perf_counter() - started
     assembly = outbound_assemble(ignore_windows=True, response_type="835")
     total = time.perf_counter() - started
@@ -218,8 +235,8 @@ def main() -> None:
     found = 0
     for n in range(args.realtime):
         isa13 += 1
-        icn = numbers[(n * 7919) % len(numbers)]
-        payload = build_276([inquiry(icn=icn, trace=f"T{n}")], isa13=isa13)
+        icn, member_id = numbers[(n * 7919) % len(numbers)]
+        payload = build_276([inquiry(icn=icn, member_id=member_id, trace=f"T{n}")], isa13=isa13)
         wall, started = time.time(), time.perf_counter()
         got = ingest_bytes(data=payload, original_name=f"rt{n}.276")
         outcome = ProcessingOutcome.objects.select_related("outbound_file").get(

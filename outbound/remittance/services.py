@@ -34,7 +34,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from edi_platform.core.actors import actor_label
@@ -156,13 +156,24 @@ def _resolve(
     results = [(p, c) for p in remittance.payments for c in p.claims]
     icns = {c.claim_control_number for _, c in results if c.claim_control_number is not None}
     pcns = {c.patient_control_number for _, c in results if c.claim_control_number is None}
+    # every field the 835 takes (:func:`_registry`): one query, no second read
     fields = (
         "id",
         "partner_id",
         "status",
+        "claim_type",
         "payer_claim_control_number",
         "patient_control_number",
         "billing_provider_npi",
+        "patient_last_name",
+        "patient_first_name",
+        "patient_is_subscriber",
+        "subscriber_id",
+        "service_from",
+        "service_to",
+        "facility_code",
+        "frequency_code",
+        "received_at",
     )
     by_icn: dict[int, Claim] = {}
     by_pcn: dict[tuple[str, str], list[Claim]] = defaultdict(list)
@@ -229,9 +240,6 @@ def _resolve(
         if len(results_of) > 1 and not any(r.status == "22" for r in results_of):
             places = " and ".join(r.where for r in results_of)
             messages.append(f"{places}: the same claim twice (only a reversal, status 22, may)")
-    if claims:
-        full = Claim.objects.in_bulk({c.pk for c in claims.values()})
-        claims = {k: full[c.pk] for k, c in claims.items()}
     return partners, claims, messages
 
 
@@ -352,7 +360,7 @@ def _write(
                     adjudicated_at=now,
                 )
             )
-    Adjudication.objects.bulk_create(adjudications, batch_size=2000)
+    _adjudications_insert(adjudications)
     outcome_ids = [staged[o.dedupe_key][0] for o in owed]
     logger.info(
         "remittance import %s: %d payments, %d claims, outcomes %s",
@@ -362,6 +370,56 @@ def _write(
         outcome_ids[:20],
     )
     return ImportResult(row.pk, True, len(payments), len(adjudications), total, outcome_ids)
+
+
+_ADJUDICATION_COLUMNS = (
+    "claim_id",
+    "payment_id",
+    "partner_id",
+    "position",
+    "status",
+    "charge",
+    "paid",
+    "patient_responsibility",
+    "filing_indicator",
+    "payer_claim_id",
+    "adjustments",
+    "remarks",
+    "lines",
+    "paid_on",
+    "adjudicated_at",
+)
+
+
+def _adjudications_insert(rows: list[Adjudication]) -> None:
+    """COPY on PostgreSQL (10^4 rows: a tenth of the ORM's multi-row INSERTs, whose
+    parameter conversion dominates), ``bulk_create`` elsewhere."""
+    if connection.vendor != "postgresql":
+        Adjudication.objects.bulk_create(rows, batch_size=2000)
+        return
+    table = Adjudication._meta.db_table
+    sql = f"COPY {table} ({', '.join(_ADJUDICATION_COLUMNS)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for a in rows:
+            copy.write_row(
+                (
+                    a.claim_id,
+                    a.payment_id,
+                    a.partner_id,
+                    a.position,
+                    a.status,
+                    a.charge,
+                    a.paid,
+                    a.patient_responsibility,
+                    a.filing_indicator,
+                    a.payer_claim_id,
+                    orjson.dumps(a.adjustments).decode(),
+                    orjson.dumps(a.remarks).decode(),
+                    orjson.dumps(a.lines).decode(),
+                    a.paid_on,
+                    a.adjudicated_at,
+                )
+            )
 
 
 def _adjustments(items: list) -> list[list[str]]:
