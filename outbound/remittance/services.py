@@ -427,3 +427,16 @@ def _adjustments(items: list) -> list[list[str]]:
         [a.group, a.reason, str(a.amount), "" if a.quantity is None else str(a.quantity)]
         for a in items
     ]
+
+
+def remittance_inbox_import(path: Any) -> tuple[bool | None, list[str]]:
+    """The inbox folder ``remittance/`` (JSON files; the CSV pair goes through the command
+    or the admin, whose two files arrive together): (imported, reasons) for the poller.
+    A file imported before counts as imported (nothing changes)."""
+    try:
+        remittance_import(
+            data=path.read_bytes(), name=path.name, file_format="json", acting_user=None
+        )
+    except RemittanceRefused as exc:
+        return False, exc.messages
+    return True, []

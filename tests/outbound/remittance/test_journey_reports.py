@@ -79,3 +79,20 @@ def test_admin_upload(world, admin_client_logged_in):
     assert page.status_code == 200 and RemittanceImport.objects.count() == 1
     page = admin_client_logged_in.get(reverse("admin:outbound_claim_change", args=[claim.pk]))
     assert b"CLP02 1" in page.content
+
+
+def test_inbox_folder_imports_and_refuses_with_reasons(world, tmp_path):
+    from eventstore.inbound.services.inbox import inbox_poll
+
+    (claim,) = world.accepted("P1")
+    folder = tmp_path / "inbox" / "remittance"
+    folder.mkdir(parents=True)
+    good = encode(document([payment([claim_result(claim.payer_claim_control_number)])]))
+    (folder / "good.json").write_bytes(good)
+    (folder / "bad.json").write_bytes(encode(document([payment([claim_result(7)], trace="X")])))
+    result = inbox_poll(inbox=tmp_path / "inbox", min_age_seconds=0)
+    assert (result.processed, result.failed) == (1, 1)
+    assert RemittanceImport.objects.count() == 1
+    (reason,) = (folder / "failed").rglob("bad.json.reason.txt")
+    assert "no claim has this claim control number" in reason.read_text()
+    assert list((folder / "processed").rglob("good.json"))

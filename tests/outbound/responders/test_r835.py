@@ -67,7 +67,7 @@ def test_render_is_deterministic_and_valid_with_a_dependent_patient():
     assert one == render([content()], ENV, ["0001"])
     assert file_problems(one, response_type="835") == []
     text = one.decode()
-    assert "NM1*QC*1*DOE*KIM~" in text and "NM1*IL*1*****MI*SUB0001~" in text
+    assert "NM1*QC*1*DOE*KIM~" in text and "NM1*IL*1******MI*SUB0001~" in text
     assert "DTM*232*20250110~DTM*233*20250111~DTM*050*20250112~" in text
 
 
