@@ -76,3 +76,25 @@ def test_an_unbalanced_835_is_refused_before_it_is_stored():
     c["payment"]["amount"] = "99"  # BPR02 no longer the claims paid
     problems = file_problems(render([c], ENV, ["0001"]), response_type="835")
     assert any("BPR" in p and "I12" in p for p in problems), problems
+
+
+def test_pyx12s_x221a1_map_reads_our_835(tmp_path):
+    """The peer's reading of the same file (pyx12's X221A1 map, ``x12valid``): its only
+    finding is ST03, which its map marks "not used" while X221A1 requires it (see
+    ``edi_platform/x12/guides/__init__.py``)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    copy = tmp_path / "remit.x12"
+    copy.write_bytes(render([content(), content()], ENV, ["0001", "0002"]))
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "x12valid"), "-q", str(copy)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    errors = [line for line in run.stderr.splitlines() if " ERROR Line:" in line]
+    assert len(errors) == 2, run.stderr
+    assert all('"Implementation Convention Reference" (ST03) is marked as Not Used' in e
+               for e in errors)  # fmt: skip
