@@ -79,6 +79,7 @@ def read_276(segments: Sequence[Segment]) -> StatusRequest:
     by_number: dict[str, Level] = {}
     current: Level | None = None
     inquiry: Inquiry | None = None
+    in_line = False  # inside a 2210 service line: its REF/DTP are the line's, not the claim's
     for seg in segments:
         sid = seg.id
         if sid == "BHT":
@@ -88,12 +89,19 @@ def read_276(segments: Sequence[Segment]) -> StatusRequest:
             levels.append(current)
             by_number[current.number] = current
             inquiry = None
+            in_line = False
         elif sid == "NM1" and current is not None and not current.nm1:
             current.nm1 = list(seg.elements)
         elif sid == "TRN" and current is not None and current.code in ("22", "23"):
             inquiry = Inquiry(trace=seg.get(2) or "", level=current.code)
+            in_line = False
             _context(inquiry, current, by_number)
             current.inquiries.append(inquiry)
+        elif sid == "SVC":
+            # a service line inquiry (2210): the claim is answered as a whole
+            in_line = True
+        elif in_line:
+            continue
         elif inquiry is not None and sid == "REF":
             if seg.get(1) == "1K":
                 value = (seg.get(2) or "").strip()
@@ -104,9 +112,6 @@ def read_276(segments: Sequence[Segment]) -> StatusRequest:
             inquiry.charge = seg.get(2) or ""
         elif inquiry is not None and sid == "DTP" and seg.get(1) == "472":
             inquiry.dates = _period(seg.get(2) or "", seg.get(3) or "")
-        elif sid == "SVC":
-            # a service line inquiry (2210): the claim is answered as a whole
-            continue
     return StatusRequest(reference=reference, levels=levels)
 
 
