@@ -41,7 +41,6 @@ METHODS = ("ACH", "CHK", "NON")
 FILING_INDICATORS = ("12", "13", "14", "15", "16", "17", "AM", "CH", "DS", "HM", "LM", "MA")
 PROCEDURE_QUALIFIERS = ("AD", "ER", "HC", "HP", "IV", "N4", "N6", "NU", "UI", "WK")
 MAX_ROWS = 200_000  # claims per file: a bigger result set is split by the payer
-_CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -153,11 +152,13 @@ class _Reader:
             self.fail(where, f"{key} must be a string or an integer (floats lose cents)")
             return None
         try:
-            number = Decimal(str(value).strip())
+            number = Decimal(value if isinstance(value, str) else str(value))
         except InvalidOperation:
             self.fail(where, f"{key} is not an amount")
             return None
-        if not number.is_finite() or number.quantize(_CENT) != number or abs(number) >= 10**15:
+        # finite, at most two decimals (an exponent, not a quantize: 10^5 amounts a file)
+        exponent = number.as_tuple().exponent
+        if not isinstance(exponent, int) or exponent < -2 or abs(number) >= 10**15:
             self.fail(where, f"{key} is not an amount with at most two decimals")
             return None
         return number
