@@ -206,7 +206,7 @@ def main() -> None:
 
         profiler = cProfile.Profile()
         result = profiler.runcall(remittance_import, data=data, name="b.json", acting_user=None)
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
     else:
         result = remittance_import(data=data, name="bench.json", acting_user=None)
     imported = time.perf_counter() - started
