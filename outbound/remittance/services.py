@@ -139,11 +139,15 @@ def remittance_import(
                 now=now,
             )
     except IntegrityError:
-        # the same file imported concurrently (sha256 unique): the other import won
+        # the same file imported concurrently (sha256 unique): the other import won; or
+        # another file took one of these trace numbers meanwhile (unique per payee)
         earlier = _existing(sha)
         if earlier is not None:
             return earlier
-        raise
+        raise RemittanceRefused(
+            ["a trace number of this file was imported by another file at the same time: "
+             "import it again to see which"]
+        ) from None  # fmt: skip
 
 
 def _resolve(
