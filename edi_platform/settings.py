@@ -218,6 +218,9 @@ ELIGIBILITY_TRACE_ID = env.str("ELIGIBILITY_TRACE_ID", default="")
 # Claims (837 -> 277CA): how our 277CAs name us (2100A); blank = as the 837 named us (1000B).
 CLAIMS_PAYER_NAME = env.str("CLAIMS_PAYER_NAME", default="")
 CLAIMS_PAYER_ID = env.str("CLAIMS_PAYER_ID", default="")
+# Remittance (835): the payer block (1000A, TRN03) when an import file names none (the CSV
+# pair never does): "name|tin|address|city|state|zip|contact|phone".
+REMITTANCE_PAYER = env.str("REMITTANCE_PAYER", default="")
 # Test-only: kill the assembling / ingesting process at this named step (crash-safety tests).
 OUTBOUND_CRASH_AT = env.str("OUTBOUND_CRASH_AT", default="")
 INBOUND_CRASH_AT = env.str("INBOUND_CRASH_AT", default="")

@@ -53,6 +53,7 @@ from .models import (
     QuarantinedFile,
 )
 from .phi import VIEW_FILE_CONTENT
+from .remittance import admin as _remittance_admin  # noqa: F401  (registers its admins)
 from .responders import response_types
 from .selectors import age_against_sla, pending_summary
 from .services.assembly import outbound_assemble

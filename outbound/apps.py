@@ -11,7 +11,11 @@ class OutboundConfig(AppConfig):
         # stages owed responses through the outcome sink and routes the sets a responder
         # answers to its handlers; controlnumbers finds stored files through the locator.
         from controlnumbers.locator import register_file_locator
-        from eventstore.inbound.hooks import register_handler, register_outcome_sink
+        from eventstore.inbound.hooks import (
+            register_handler,
+            register_inbox_folder,
+            register_outcome_sink,
+        )
 
         from . import (  # noqa: F401
             dashboard,  # its tiles on the home dashboard
@@ -24,13 +28,21 @@ class OutboundConfig(AppConfig):
         )
         from .claims import invariants as _claims_invariants  # noqa: F401
         from .claims import reports as _claims_reports  # noqa: F401
+        from .claims.selectors import register_journey_step
         from .eligibility import reports as _eligibility_reports  # noqa: F401
         from .eligibility import search as _eligibility_search  # noqa: F401
+        from .remittance import reports as _remittance_reports  # noqa: F401
+        from .remittance.selectors import claim_remittance_steps
+        from .remittance.services import remittance_inbox_import
         from .responders import specs
         from .services.files import file_locate
         from .services.inbound_sink import stage_inbound_outcome
         from .services.windows import batch_windows_ensure
 
+        # a claim's journey shows its adjudications and their 835s after the 277CA
+        register_journey_step("835", claim_remittance_steps)
+        # adjudication results dropped in INBOUND_INBOX_DIR/remittance/ are imported
+        register_inbox_folder("remittance", remittance_inbox_import)
         register_outcome_sink(stage_inbound_outcome)
         register_file_locator(file_locate)
         for spec in specs():

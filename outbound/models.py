@@ -242,8 +242,15 @@ from outbound.eligibility.models import (  # noqa: E402
     EligibilityPolicy,
     InquiryResult,
 )
+from outbound.remittance.models import (  # noqa: E402
+    Adjudication,
+    PaymentMethod,
+    RemittanceImport,
+    RemittancePayment,
+)
 
 __all__ = [
+    "Adjudication",
     "BatchWindow",
     "Claim",
     "ClaimEditSetting",
@@ -260,6 +267,9 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "OutcomeStatus",
+    "PaymentMethod",
     "ProcessingOutcome",
     "QuarantinedFile",
+    "RemittanceImport",
+    "RemittancePayment",
 ]

@@ -39,3 +39,12 @@ classify(
 )
 classify("outbound.ClaimEditSetting")  # which edits are on per partner
 classify("outbound.ClaimNumberCounter")  # the last claim control number given
+# remittance: the adjudication of a claim (whose patient it is, what they owe)
+classify(
+    "outbound.Adjudication",
+    permission="eventstore.view_member",
+    fields=("*",),
+    what="adjudications: a claim's payment, the patient's responsibility, payer claim id",
+)
+classify("outbound.RemittanceImport")  # file names, hashes and counts
+classify("outbound.RemittancePayment")  # payee NPI/tax id, amounts, trace numbers

@@ -20,6 +20,9 @@ grant(
     "outbound.view_eligibilityinquiry",  # the rows themselves need view_member too
     "outbound.view_claim",  # counts on batch pages and reports; the rows need view_member
     "outbound.view_claimeditsetting",
+    "outbound.view_remittanceimport",
+    "outbound.view_remittancepayment",
+    "outbound.view_adjudication",  # the rows themselves need view_member too
 )
 grant(
     OPERATOR,
@@ -28,6 +31,7 @@ grant(
     "outbound.change_quarantinedfile",
     "outbound.change_outboxmessage",  # resubmit dead letters
     "outbound.change_deadletter",
+    "outbound.add_remittanceimport",  # import adjudication results (the admin upload)
 )
 grant(
     ADMINISTRATOR,

@@ -34,8 +34,10 @@ __all__ = [
     "SetHeader",
     "SetText",
     "handler_for",
+    "inbox_folders",
     "outcome_sink",
     "register_handler",
+    "register_inbox_folder",
     "register_outcome_sink",
     "unregister_handler",
     "wants_rejected_sets",
@@ -195,3 +197,22 @@ def wants_rejected_sets(st01: str) -> bool:
     """Whether the handler of ``st01`` also takes the sets the 999 rejected."""
     handler = _handlers.get(st01)
     return isinstance(handler, BulkHandler) and handler.rejected_sets
+
+
+# -- inbox folders of non-X12 files ---------------------------------------------------------
+# A sub-folder of the inbox whose files an upper app imports itself (e.g. the payer's
+# adjudication results, ``remittance/``): name -> fn(path) -> (ok, reasons). ``ok`` True
+# moves the file to the folder's processed/, False to failed/ with the reasons beside it
+# (texts without data), None leaves it for the next poll (e.g. a pair still incomplete).
+InboxImporter = Callable[[Any], tuple[bool | None, list[str]]]
+_inbox_folders: dict[str, InboxImporter] = {}
+
+
+def register_inbox_folder(name: str, fn: InboxImporter) -> None:
+    """Files dropped in ``INBOUND_INBOX_DIR/<name>/`` are handed to ``fn`` by the poller."""
+    with _lock:
+        _inbox_folders[name] = fn
+
+
+def inbox_folders() -> dict[str, InboxImporter]:
+    return dict(_inbox_folders)

@@ -18,6 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from eventstore.inbound.hooks import inbox_folders
 from eventstore.inbound.models import BatchChannel, BatchStatus
 from eventstore.inbound.services.ingest_many import ingest_paths
 
@@ -123,4 +124,38 @@ def inbox_poll(
         else:
             failed += 1
         logger.info("inbox file %s -> batch %s (%s)", path.name, result.batch, result.status)
+    for name, importer in sorted(inbox_folders().items()):
+        done = _poll_folder(inbox / name, importer, min_age_seconds=min_age_seconds)
+        processed, failed, left = processed + done[0], failed + done[1], left + done[2]
     return InboxPollResult(processed, failed, left)
+
+
+def _poll_folder(folder: Path, importer, *, min_age_seconds: float) -> tuple[int, int, int]:
+    """Hand each complete file of a registered inbox folder to its importer (see
+    :func:`eventstore.inbound.hooks.register_inbox_folder`); a refused file goes to
+    failed/ with ``<name>.reason.txt`` beside it."""
+    processed = failed = left = 0
+    for path in inbox_candidates(folder, min_age_seconds=min_age_seconds):
+        try:
+            ok, reasons = importer(path)
+        except Exception as exc:  # database down: the file waits for the next poll
+            logger.warning(
+                "inbox file %s/%s not imported (%s); it stays", folder.name, path.name,
+                type(exc).__name__,
+            )  # fmt: skip
+            left += 1
+            continue
+        if ok is None:
+            left += 1
+            continue
+        try:
+            moved = _move(path, folder / (PROCESSED_DIR if ok else FAILED_DIR))
+        except FileNotFoundError:
+            continue
+        if ok:
+            processed += 1
+        else:
+            failed += 1
+            moved.with_name(moved.name + ".reason.txt").write_text("\n".join(reasons) + "\n")
+        logger.info("inbox file %s/%s %s", folder.name, path.name, "imported" if ok else "refused")
+    return processed, failed, left

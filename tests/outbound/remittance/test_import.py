@@ -1,0 +1,154 @@
+"""Importing adjudication results: each claim status, partial payments, denials with
+CARC/RARC, provider adjustments, several payments to one payee; the claims get their
+adjudication and the 835 that carries it; the same file twice changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import override_settings
+
+from outbound.models import Adjudication, ProcessingOutcome, RemittanceImport, RemittancePayment
+from tests.outbound.remittance.world import segs
+from tests.support.synthetic_remittance import claim_result, document, line, payment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("status", ["1", "2", "3", "4", "19", "20", "21", "22", "23"])
+def test_each_claim_status_is_imported_and_sent_in_a_balanced_835(world, status):
+    (claim,) = world.accepted("P1")
+    # a denial pays nothing: the whole charge is adjusted (CARC 96 non-covered)
+    denied = status == "4"
+    lines = [line(co="100.00", carc_co="96")] if denied else [line(co="15.00", pr="5.00")]
+    result = world.remit(
+        document([payment([claim_result(claim.payer_claim_control_number, lines, status=status)])])
+    )
+    assert result.created and result.claims == 1
+    adjudication = Adjudication.objects.get(claim=claim)
+    assert adjudication.status == status
+    _, (remit,) = world.remits(result.outcome_ids)
+    (clp,) = segs(remit, "CLP")
+    assert clp.get(1) == "P1" and clp.get(2) == status
+    assert clp.get(4) == ("0" if status == "4" else "80")
+
+
+def test_partial_payment_with_denied_line_carc_rarc_and_line_detail(world):
+    (claim,) = world.accepted("P1")
+    lines = [
+        line("100.00", co="20.00", pr="10.00", control="LINE1"),
+        line("50.00", co="50.00", carc_co="97", remarks=["M15"], procedure="HC:99214:25"),
+    ]
+    doc = document(
+        [payment([claim_result(claim.payer_claim_control_number, lines, remarks=["N130"])])]
+    )
+    result = world.remit(doc)
+    _, (remit,) = world.remits(result.outcome_ids)
+    (clp,) = segs(remit, "CLP")
+    assert (clp.get(3), clp.get(4), clp.get(5)) == ("150", "70", "10")
+    assert [s.get(1) for s in segs(remit, "SVC")] == ["HC:99213", "HC:99214:25"]
+    assert segs(remit, "REF", "6R")[0].get(2) == "LINE1"
+    assert [s.get(2) for s in segs(remit, "LQ")] == ["M15"]
+    assert segs(remit, "MOA")[0].get(3) == "N130"
+    assert [s.elements[:3] for s in segs(remit, "CAS")] == [
+        ["CO", "45", "20"],
+        ["PR", "2", "10"],
+        ["CO", "97", "50"],
+    ]
+    assert segs(remit, "AMT", "B6")[0].get(2) == "80"
+    assert segs(remit, "DTM", "472")[0].get(2) == "20250110"
+    assert segs(remit, "NM1", "QC")[0].get(9) == "SUB0001"
+
+
+def test_provider_adjustments_interest_levy_and_forwarding_balance(world):
+    (claim,) = world.accepted("P1")
+    plb = [
+        {"reason": "L6", "amount": "-2.50"},
+        {"reason": "WU", "reference": "LEVY01", "amount": "10.00"},
+        {"reason": "FB", "reference": "FWD01", "amount": "5.00"},
+    ]
+    doc = document([payment([claim_result(claim.payer_claim_control_number)], plb=plb)])
+    result = world.remit(doc)
+    assert str(RemittancePayment.objects.get().amount) == "87.50"
+    _, (remit,) = world.remits(result.outcome_ids)
+    (bpr,) = segs(remit, "BPR")
+    assert bpr.get(2) == "87.5" and bpr.get(4) == "ACH"
+    (plb_seg,) = segs(remit, "PLB")
+    assert plb_seg.get(3) == "L6" and plb_seg.get(4) == "-2.5"
+    assert plb_seg.get(5) == "WU:LEVY01" and plb_seg.get(6) == "10"
+
+
+def test_several_payments_to_one_payee_are_one_835_set_each_in_one_file(world):
+    claims = world.accepted("P1", "P2", "P3")
+    doc = document(
+        [
+            payment([claim_result(claims[0].payer_claim_control_number)], trace="EFT1"),
+            payment(
+                [claim_result(c.payer_claim_control_number) for c in claims[1:]],
+                trace="CHK2",
+                method="CHK",
+            ),
+        ]
+    )
+    result = world.remit(doc)
+    assert result.payments == 2
+    files, (first, second) = world.remits(result.outcome_ids)
+    assert len(files) == 1
+    assert segs(first, "TRN")[0].get(2) == "EFT1" and len(segs(first, "CLP")) == 1
+    assert segs(second, "TRN")[0].get(2) == "CHK2" and len(segs(second, "CLP")) == 2
+    assert segs(second, "BPR")[0].get(1) == "C"
+
+
+def test_claim_matched_by_patient_control_number_and_billing_npi(world):
+    world.accepted("P1")
+    item = claim_result(None, patient_control_number="P1", billing_npi="1234567893")
+    result = world.remit(document([payment([item])]))
+    assert Adjudication.objects.get().claim.patient_control_number == "P1"
+    assert result.claims == 1
+
+
+def test_the_same_file_twice_changes_nothing(world):
+    (claim,) = world.accepted("P1")
+    doc = document([payment([claim_result(claim.payer_claim_control_number)])])
+    first = world.remit(doc)
+    again = world.remit(doc)
+    assert first.created and not again.created and again.import_id == first.import_id
+    assert RemittanceImport.objects.count() == 1
+    assert Adjudication.objects.count() == 1
+    assert ProcessingOutcome.objects.filter(response_type="835").count() == 1
+
+
+@override_settings(
+    REMITTANCE_PAYER="TEST PLAN|123456789|1 PLAN WAY|HARTFORD|CT|06101|EDI HELP|8005551212"
+)
+def test_csv_pair_imports_like_json(world):
+    claims = world.accepted("P1", "P2")
+    head = (
+        "payment_trace,payee_partner,payee_npi,payee_tin,payee_name,payment_method,"
+        "payment_amount,payment_date,provider_adjustments,claim_control_number,"
+        "patient_control_number,billing_npi,status,charge,paid,patient_responsibility,"
+        "filing_indicator,payer_claim_id,statement_from,statement_to,adjustments,remarks\n"
+    )
+    rows = "".join(
+        f"CHK9,PROV01,1234567893,,TEST CLINIC,CHK,157.50,2025-02-01,L6::-2.50,"
+        f"{c.payer_claim_control_number},,,1,100.00,{paid},{pr},12,PAY{n},,,,\n"
+        for n, (c, paid, pr) in enumerate(
+            zip(claims, ("80.00", "75.00"), ("20.00", "25.00"), strict=True)
+        )
+    )
+    lines = (
+        "payment_trace,claim_row,procedure,charge,paid,units,date,control_number,allowed,"
+        "adjustments,remarks\n"
+        "CHK9,1,HC:99213,100.00,80.00,1,2025-01-10,L1,100.00,PR:1:20.00,\n"
+        "CHK9,2,HC:99213,100.00,75.00,1,2025-01-10,,100.00,PR:2:25.00,M15\n"
+    )
+    from outbound.remittance.services import remittance_import
+
+    result = remittance_import(
+        data=(head + rows).encode(),
+        lines_data=lines.encode(),
+        name="claims.csv",
+        acting_user=None,
+    )
+    assert result.created and result.claims == 2 and str(result.total_paid) == "157.50"
+    _, (remit,) = world.remits(result.outcome_ids)
+    assert segs(remit, "BPR")[0].get(2) == "157.5"
