@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from outbound.models import OutboundFile
@@ -172,3 +173,27 @@ class ClaimSerializer(serializers.Serializer):
 
 class ClaimDetailSerializer(ClaimSerializer):
     journey = JourneyStepSerializer(many=True)
+
+
+def cursor_page(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+    """The schema of one cursor page of ``serializer_class`` rows."""
+    name = serializer_class.__name__.removesuffix("Serializer")
+    return inline_serializer(
+        name=f"{name}Page",
+        fields={
+            "next": serializers.CharField(allow_null=True),
+            "previous": serializers.CharField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )
+
+
+# The errors every endpoint may answer (JSON ``{"detail", "code"}``).
+ERROR_RESPONSES = {
+    400: ErrorSerializer,
+    401: ErrorSerializer,
+    403: ErrorSerializer,
+    404: ErrorSerializer,
+    413: ErrorSerializer,
+    429: ErrorSerializer,
+}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path, register_converter
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api.views.claims import ClaimDetailView, ClaimListView
 from api.views.files import FileContentView, FileListView, FileReceivedView
@@ -45,7 +45,6 @@ v1 = [
 ]
 
 
-
 def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
     """Any other address under /api/: JSON 404 like the API's own (never an HTML page)."""
     return JsonResponse({"detail": "No such API endpoint.", "code": "not_found"}, status=404)
@@ -54,6 +53,5 @@ def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(**_public), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", **_public), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", **_public), name="redoc"),
 ]
 urlpatterns.append(re_path(r"^(?P<rest>.*)$", not_found))

@@ -12,7 +12,13 @@ from rest_framework.response import Response
 from api.errors import BadInput
 from api.pagination import ById
 from api.selectors import claims_for
-from api.serializers import ClaimDetailSerializer, ClaimSerializer, ErrorSerializer
+from api.serializers import (
+    ERROR_RESPONSES,
+    ClaimDetailSerializer,
+    ClaimSerializer,
+    ErrorSerializer,
+    cursor_page,
+)
 from outbound.claims.selectors import claim_journey
 
 from .base import ApiView
@@ -20,7 +26,7 @@ from .base import ApiView
 __all__ = ["ClaimDetailView", "ClaimListView"]
 
 PERMS = ("outbound.view_claim", "eventstore.view_member")
-ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer}
+ERRORS = ERROR_RESPONSES
 
 
 class ClaimParams(serializers.Serializer):
@@ -43,7 +49,7 @@ class ClaimListView(ApiView):
             OpenApiParameter("cursor", str),
             OpenApiParameter("page_size", int),
         ],
-        responses={200: ClaimSerializer(many=True), **ERRORS},
+        responses={200: cursor_page(ClaimSerializer), **ERRORS},
     )
     def get(self, request: Request) -> Response:
         params = ClaimParams(data=request.query_params)

@@ -16,7 +16,13 @@ from rest_framework.response import Response
 from api.errors import BadInput
 from api.pagination import NewestFirst
 from api.selectors import files_for
-from api.serializers import ErrorSerializer, OutboundFileSerializer, ReceiptSerializer
+from api.serializers import (
+    ERROR_RESPONSES,
+    ErrorSerializer,
+    OutboundFileSerializer,
+    ReceiptSerializer,
+    cursor_page,
+)
 from outbound.models import OutboundFile, OutboundFileStatus
 from outbound.services.receipts import file_receipt_record
 from outbound.services.storage import read_bytes
@@ -25,7 +31,7 @@ from .base import ApiView
 
 __all__ = ["FileContentView", "FileListView", "FileReceivedView"]
 
-ERRORS = {401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
+ERRORS = ERROR_RESPONSES
 SENT = (OutboundFileStatus.PERSISTED, OutboundFileStatus.PUBLISHED)
 
 
@@ -58,7 +64,7 @@ class FileListView(ApiView):
             OpenApiParameter("cursor", str),
             OpenApiParameter("page_size", int),
         ],
-        responses={200: OutboundFileSerializer(many=True), 400: ErrorSerializer, **ERRORS},
+        responses={200: cursor_page(OutboundFileSerializer), 400: ErrorSerializer, **ERRORS},
     )
     def get(self, request: Request) -> Response:
         filters = FileFilters(data=request.query_params)

@@ -12,7 +12,12 @@ from rest_framework.response import Response
 
 from api.errors import BadInput
 from api.selectors import batch_for, batch_responses, batch_sets
-from api.serializers import ErrorSerializer, IngestResultSerializer, InterchangeSerializer
+from api.serializers import (
+    ERROR_RESPONSES,
+    ErrorSerializer,
+    IngestResultSerializer,
+    InterchangeSerializer,
+)
 from edi_platform.partners.selectors import partner_by_sender
 from edi_platform.x12.peek import PEEK_BYTES, peek_isa
 from eventstore.inbound.models import BatchChannel
@@ -22,7 +27,7 @@ from .base import ApiView, read_body
 
 __all__ = ["InterchangeDetailView", "InterchangeSubmitView", "RawParser", "sender_check"]
 
-ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 413: ErrorSerializer}
+ERRORS = ERROR_RESPONSES
 
 
 class RawParser(BaseParser):

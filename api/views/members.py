@@ -17,10 +17,12 @@ from api.errors import BadInput
 from api.pagination import ById
 from api.selectors import enrollments_active
 from api.serializers import (
+    ERROR_RESPONSES,
     EnrollmentSerializer,
     ErrorSerializer,
     EventSerializer,
     MemberLookupSerializer,
+    cursor_page,
 )
 from eventstore.ledger.lookup import MemberFacts, members_by_identifier, projection_freshness
 from eventstore.ledger.models import Member
@@ -31,7 +33,7 @@ from .base import ApiView
 __all__ = ["ActiveEnrollmentsView", "MemberEventsView", "MemberLookupView"]
 
 VIEW_MEMBER = "eventstore.view_member"
-ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer}
+ERRORS = ERROR_RESPONSES
 
 
 class LookupParams(serializers.Serializer):
@@ -152,7 +154,7 @@ class ActiveEnrollmentsView(ApiView):
             OpenApiParameter("cursor", str),
             OpenApiParameter("page_size", int),
         ],
-        responses={200: EnrollmentSerializer(many=True), **ERRORS},
+        responses={200: cursor_page(EnrollmentSerializer), **ERRORS},
     )
     def get(self, request: Request) -> Response:
         p = _params(EnrollmentParams, request)

@@ -15,7 +15,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 
 from api.realtime.envelope import RAW, CoreRequest, EnvelopeError, envelope_parse, envelope_render
-from api.serializers import ErrorSerializer
+from api.serializers import ERROR_RESPONSES
 from outbound.services.realtime import realtime_exchange
 
 from .base import ApiView, read_body
@@ -67,10 +67,12 @@ def _schema(operation_id: str, summary: str):
             (200, "application/edi-x12"): OpenApiResponse(OpenApiTypes.BINARY),
             (200, "application/soap+xml"): OpenApiResponse(OpenApiTypes.STR),
             (200, "multipart/form-data"): OpenApiResponse(OpenApiTypes.STR),
-            400: ErrorSerializer,
-            401: ErrorSerializer,
-            403: ErrorSerializer,
-            413: ErrorSerializer,
+            **ERROR_RESPONSES,
+            (400, "application/soap+xml"): OpenApiResponse(OpenApiTypes.STR),
+            (400, "multipart/form-data"): OpenApiResponse(OpenApiTypes.STR),
+            (403, "application/soap+xml"): OpenApiResponse(OpenApiTypes.STR),
+            (403, "multipart/form-data"): OpenApiResponse(OpenApiTypes.STR),
+            503: OpenApiResponse(OpenApiTypes.STR),
             501: OpenApiResponse(OpenApiTypes.STR),
         },
     )

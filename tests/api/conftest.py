@@ -55,7 +55,9 @@ def other_provider():
 
 
 def partner_key(partner, **kwargs: Any) -> ApiClient:
-    return ApiClient(api_key_create(name="test", partner=partner, acting_user=None, **kwargs).secret)
+    return ApiClient(
+        api_key_create(name="test", partner=partner, acting_user=None, **kwargs).secret
+    )
 
 
 def staff_token(django_user_model, *perms: str, username: str = "api-staff", **kw) -> ApiClient:

@@ -71,9 +71,7 @@ def test_an_unknown_interchange_is_404(world, provider_api, path):
 
 
 @pytest.mark.parametrize("body", [b"", b"hello", b'{"json": true}', b"\x00\x01\x02"])
-def test_bytes_that_are_not_x12_are_refused_with_400_and_nothing_stored(
-    world, provider_api, body
-):
+def test_bytes_that_are_not_x12_are_refused_with_400_and_nothing_stored(world, provider_api, body):
     response = provider_api.post("/api/v1/interchanges", body)
     assert response.status_code == 400
     assert "not an X12 interchange" in response.json()["detail"]
