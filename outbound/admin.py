@@ -137,6 +137,7 @@ class OutboundFileAdmin(RecordAdmin):
         "outcome_count",
         "size",
         "created_at",
+        "received_at",
     )
     list_filter = (
         FileStateFilter,
@@ -188,6 +189,7 @@ class OutboundFileAdmin(RecordAdmin):
             {"fields": ("answers", "batch_links", "outcome_links", "reprocessed_from", "envelope")},
         ),
         ("Preview", {"fields": ("preview",)}),
+        ("Delivery", {"fields": ("received_at", "received_by")}),
         ("History", {"fields": ("created_at", "updated_at")}),
     )
 
