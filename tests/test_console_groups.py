@@ -106,6 +106,8 @@ LISTS = {
     "outbound.batchwindow": (A, O, D),
     "outbound.eligibilitypolicy": (A, O, D),
     "outbound.eligibilityinquiry": (O, D),
+    "api.apikey": (A, O, D),  # auditors list keys (prefixes, owners); administrators add
+    "api.apiaccessrecord": (A, O, D),
     "partners.tradingpartner": (A, O, D),
     "django_celery_beat.periodictask": (A, O, D),
     "django_celery_beat.intervalschedule": (A, O, D),
