@@ -10,7 +10,8 @@ What it does, on a database of its own:
    enrollment projections with COPY (one coverage each; 1 in 10 ended 30 days ago; plans
    GOLD / SILVER / BRONZE), then ANALYZE — the projections as the projector leaves them,
    without the events (the read side never replays them);
-2. starts gunicorn (``--workers``, default 2) on a free loopback port, with a staff token
+2. starts gunicorn (``--workers``, default 2; each with the connection pool, as in
+   production) on a free loopback port, with a staff token
    and a partner key (throttle off for the run; its counts in Redis when ``TEST_REDIS_URL``
    is set, else the database table);
 3. member lookup with ``as_of``: ``GET /api/v1/members?subscriber_id=&as_of=`` over HTTP
@@ -272,7 +273,8 @@ def main() -> None:
             "warning",
         ],
         cwd=ROOT,
-        env={**os.environ, **ENV},
+        # the web processes use the connection pool, as in production (README: DATABASE_POOL)
+        env={**os.environ, **ENV, "DATABASE_POOL": "true", "DATABASE_POOL_MAX_SIZE": "4"},
         stdout=log,
         stderr=log,
     )

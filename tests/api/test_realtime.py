@@ -213,3 +213,35 @@ def test_a_276_without_a_responder_gets_its_999_and_not_implemented(world, provi
     assert answer["ErrorCode"] == "NotImplemented"
     assert answer["PayloadType"].startswith(("X12_999_", "X12_TA1_"))
     assert TransactionBatch.objects.get().channel == BatchChannel.API
+
+
+def test_mime_payload_may_come_as_a_file_part(world, provider_api):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    enrol_jane(world)
+    upload = SimpleUploadedFile("270.x12", inquiry_270(), content_type="application/edi-x12")
+    response = provider_api.post_form(URL, {**CORE, "Payload": upload})
+    assert response.status_code == 200, response.content
+    assert mime_answer(response)["ErrorCode"] == "Success"
+
+
+def test_a_multipart_body_that_cannot_be_read_is_a_json_400(world, provider_api):
+    response = provider_api.post(
+        URL, b"--x\r\nnot a part", content_type="multipart/form-data; boundary=x"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_input"
+    assert not TransactionBatch.objects.exists()
+
+
+def test_an_oversized_inquiry_is_413(world, provider_api, settings):
+    settings.API_MAX_BODY_BYTES = 100
+    response = provider_api.post(URL, soap(CORE, inquiry_270()), content_type="text/xml")
+    assert response.status_code == 413
+    assert not TransactionBatch.objects.exists()
+
+
+def test_an_empty_raw_inquiry_is_payload_required(world, provider_api):
+    response = provider_api.post(URL, b"  ", content_type="application/edi-x12")
+    assert response.status_code == 400
+    assert response.json()["code"] == "PayloadRequired"
