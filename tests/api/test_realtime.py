@@ -225,10 +225,17 @@ def test_mime_payload_may_come_as_a_file_part(world, provider_api):
     assert mime_answer(response)["ErrorCode"] == "Success"
 
 
-def test_a_multipart_body_that_cannot_be_read_is_a_json_400(world, provider_api):
+def test_a_multipart_body_without_parts_is_a_core_error_in_multipart(world, provider_api):
     response = provider_api.post(
         URL, b"--x\r\nnot a part", content_type="multipart/form-data; boundary=x"
     )
+    assert response.status_code == 400
+    assert mime_answer(response)["ErrorCode"] == "PayloadTypeRequired"
+    assert not TransactionBatch.objects.exists()
+
+
+def test_a_multipart_request_without_a_boundary_is_a_json_400(world, provider_api):
+    response = provider_api.post(URL, b"whatever", content_type="multipart/form-data")
     assert response.status_code == 400
     assert response.json()["code"] == "bad_input"
     assert not TransactionBatch.objects.exists()
