@@ -30,7 +30,8 @@ __all__ = [
 ]
 
 RAW, SOAP, MIME = "raw", "soap", "mime"
-SOAP_NS = "http://www.w3.org/2003/05/soap-envelope"
+SOAP_NS = "http://www.w3.org/2003/05/soap-envelope"  # SOAP 1.2 (application/soap+xml)
+SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"  # SOAP 1.1 (text/xml)
 CORE_NS = "http://www.caqh.org/SOAP/WSDL/CORERule2.2.0.xsd"
 REALTIME = "RealTime"
 RULE_VERSIONS = ("2.2.0", "3.0.0", "4.0.0")
@@ -76,6 +77,7 @@ class CoreRequest:
     style: str
     payload: bytes
     fields: dict[str, str] = field(default_factory=dict)
+    soap11: bool = False  # answered in SOAP 1.1 (text/xml) as asked
 
 
 def response_payload_type(transaction_type: str) -> str:
@@ -105,7 +107,9 @@ def envelope_parse(
     values = _soap_fields(body or b"") if style == SOAP else _mime_fields(form or {})
     _check(values, expected=expected, style=style)
     payload = values["Payload"]
-    return CoreRequest(style, payload.strip().encode("latin-1", "replace"), values)
+    request = CoreRequest(style, payload.strip().encode("latin-1", "replace"), values)
+    request.soap11 = style == SOAP and content_type.split(";")[0].strip().lower() == "text/xml"
+    return request
 
 
 def _soap_fields(body: bytes) -> dict[str, str]:
@@ -203,16 +207,18 @@ def envelope_render(
         "ErrorMessage": error_message,
     }
     if style == SOAP:
+        soap11 = bool(request and request.soap11)
+        ns, ctype = (SOAP11_NS, "text/xml") if soap11 else (SOAP_NS, "application/soap+xml")
         parts = "".join(
             f"<ns1:{k}>{_cdata(v) if k == 'Payload' else escape(v)}</ns1:{k}>"
             for k, v in response.items()
         )
         xml = (
-            f'<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="{SOAP_NS}">'
+            f'<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="{ns}">'
             f'<soapenv:Body><ns1:COREEnvelopeRealTimeResponse xmlns:ns1="{CORE_NS}">{parts}'
             "</ns1:COREEnvelopeRealTimeResponse></soapenv:Body></soapenv:Envelope>"
         )
-        return xml.encode("utf-8"), "application/soap+xml; charset=utf-8"
+        return xml.encode("utf-8"), f"{ctype}; charset=utf-8"
     boundary = f"core-{uuid.uuid4().hex}"
     lines = []
     for name, value in response.items():

@@ -54,18 +54,21 @@ def _schema(operation_id: str, summary: str):
         operation_id=operation_id,
         summary=summary,
         description="Body: raw X12 (`application/edi-x12` or `text/plain`), a CORE SOAP "
-        "envelope (`application/soap+xml`) or CORE MIME multipart (`multipart/form-data`). "
+        "envelope (`application/soap+xml`, or SOAP 1.1 `text/xml`) or CORE MIME multipart (`multipart/form-data`). "
         "The answer comes in the same style; envelope problems carry the CORE ErrorCode "
         "(PayloadTypeRequired, ProcessingModeIllegal, VersionMismatch...).",
         request={
             "text/plain": OpenApiTypes.STR,
             "application/edi-x12": OpenApiTypes.BINARY,
             "application/soap+xml": OpenApiTypes.STR,
+            "text/xml": OpenApiTypes.STR,
             "multipart/form-data": _CORE_FIELDS,
         },
         responses={
             (200, "application/edi-x12"): OpenApiResponse(OpenApiTypes.BINARY),
             (200, "application/soap+xml"): OpenApiResponse(OpenApiTypes.STR),
+            (200, "text/xml"): OpenApiResponse(OpenApiTypes.STR),
+            (400, "text/xml"): OpenApiResponse(OpenApiTypes.STR),
             (200, "multipart/form-data"): OpenApiResponse(OpenApiTypes.STR),
             **ERROR_RESPONSES,
             (400, "application/soap+xml"): OpenApiResponse(OpenApiTypes.STR),

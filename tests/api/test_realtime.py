@@ -252,3 +252,15 @@ def test_an_empty_raw_inquiry_is_payload_required(world, provider_api):
     response = provider_api.post(URL, b"  ", content_type="application/edi-x12")
     assert response.status_code == 400
     assert response.json()["code"] == "PayloadRequired"
+
+
+def test_a_soap_1_1_request_is_answered_in_soap_1_1(world, provider_api):
+    enrol_jane(world)
+    body = soap(CORE, inquiry_270()).replace(
+        b"http://www.w3.org/2003/05/soap-envelope", b"http://schemas.xmlsoap.org/soap/envelope/"
+    )
+    response = provider_api.post(URL, body, content_type="text/xml")
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("text/xml")
+    assert b"http://schemas.xmlsoap.org/soap/envelope/" in response.content
+    assert soap_answer(response)["ErrorCode"] == "Success"
