@@ -54,7 +54,8 @@ def _schema(operation_id: str, summary: str):
         operation_id=operation_id,
         summary=summary,
         description="Body: raw X12 (`application/edi-x12` or `text/plain`), a CORE SOAP "
-        "envelope (`application/soap+xml`, or SOAP 1.1 `text/xml`) or CORE MIME multipart (`multipart/form-data`). "
+        "envelope (`application/soap+xml`, or SOAP 1.1 `text/xml`) or CORE MIME multipart "
+        "(`multipart/form-data`). "
         "The answer comes in the same style; envelope problems carry the CORE ErrorCode "
         "(PayloadTypeRequired, ProcessingModeIllegal, VersionMismatch...).",
         request={
