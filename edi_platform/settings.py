@@ -47,12 +47,17 @@ INSTALLED_APPS = [
     "controlnumbers",
     "eventstore",
     "outbound",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "api.middleware.ApiBodyLimitMiddleware",
     "edi_platform.core.middleware.RefuseNulMiddleware",
     "edi_platform.core.middleware.RequestIdMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -277,3 +282,55 @@ LOGGING = {
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Client addresses (CIDR) that may read /metrics without the token; empty: the token only.
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+
+# --- HTTP API (/api/v1/, README "HTTP API") -----------------------------------------------------
+# Requests per key (partner key or staff token) per period: "120/min", "10/s", "5000/hour".
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
+# Largest request body the API reads (submissions, real-time inquiries): past it, 413.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=10 * 1024 * 1024)
+# How long a real-time inquiry waits for its answer file (CORE allows 20 s in all).
+API_REALTIME_WAIT_SECONDS = env.float("API_REALTIME_WAIT_SECONDS", default=15.0)
+# Days a new key or token is valid unless its creator sets another expiry.
+API_KEY_DEFAULT_DAYS = env.int("API_KEY_DEFAULT_DAYS", default=365)
+# Where the throttle counts live: shared by every process (Redis when given, else a table).
+API_CACHE_URL = (
+    env.str("API_CACHE_URL", default="")
+    or OUTBOUND_REDIS_URL
+    or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
+)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": API_CACHE_URL}
+        if API_CACHE_URL
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "api_throttle_cache",
+        }
+    ),
+}
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ApiAccess"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.KeyRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_VERSIONING_CLASS": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "EDI platform API",
+    "DESCRIPTION": (
+        "Partner submissions and downloads, CAQH CORE real-time 270/276, and the read side "
+        "(members, enrollments, claims). Authenticate with `Authorization: Api-Key <key>` "
+        "(a partner key or a staff token)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}

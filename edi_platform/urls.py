@@ -6,6 +6,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from api import urls as api_urls
 from edi_platform.core import health, metrics, reports, search
 from edi_platform.core.adminkit import guarded_view
 
@@ -28,6 +29,9 @@ urlpatterns = [
     path("admin/search/", guarded_view(admin.site, search.search_view), name="console-search"),
     path("admin/", admin.site.urls),
     # for load balancers and monitors (README "Operations console")
+    # the HTTP API: /api/v1/... and its schema and documentation (README "HTTP API")
+    path("api/v1/", include((api_urls.v1, "api-v1"))),
+    path("api/", include((api_urls.urlpatterns, "api"))),
     path("healthz", health.healthz_view, name="healthz"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("favicon.ico", favicon, name="favicon"),

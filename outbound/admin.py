@@ -138,6 +138,7 @@ class OutboundFileAdmin(RecordAdmin):
         "outcome_count",
         "size",
         "created_at",
+        "received_at",
     )
     list_filter = (
         FileStateFilter,
@@ -189,6 +190,7 @@ class OutboundFileAdmin(RecordAdmin):
             {"fields": ("answers", "batch_links", "outcome_links", "reprocessed_from", "envelope")},
         ),
         ("Preview", {"fields": ("preview",)}),
+        ("Delivery", {"fields": ("received_at", "received_by")}),
         ("History", {"fields": ("created_at", "updated_at")}),
     )
 

@@ -133,6 +133,9 @@ class OutboundFile(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # the partner said it has the file (POST /api/v1/files/{id}/received): first time only
+    received_at = models.DateTimeField("received by partner", null=True, blank=True)
+    received_by = models.CharField("receipt from", max_length=150, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -111,6 +111,8 @@ LISTS = {
     "outbound.remittanceimport": (A, O, D),
     "outbound.remittancepayment": (A, O, D),
     "outbound.adjudication": (O, D),
+    "api.apikey": (A, O, D),  # auditors list keys (prefixes, owners); administrators add
+    "api.apiaccessrecord": (A, O, D),
     "partners.tradingpartner": (A, O, D),
     "django_celery_beat.periodictask": (A, O, D),
     "django_celery_beat.intervalschedule": (A, O, D),

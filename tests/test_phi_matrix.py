@@ -23,7 +23,7 @@ from tests.eventstore.inbound.samples import onboard_partner, sample
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inbound_storage_dir")]
 
-OUR_APPS = ("core", "partners", "controlnumbers", "eventstore", "outbound")
+OUR_APPS = ("core", "partners", "controlnumbers", "eventstore", "outbound", "api")
 PHI_PERMISSIONS = ("view_member", "view_raw_file", "view_file_content")
 # distinctive values planted in the files: a last name, a member id, a birth date, and a bad
 # date that the 999 copies back (IK404) next to the member id (CTX)
@@ -130,3 +130,52 @@ def test_with_the_phi_permissions_the_same_pages_show_it(client, django_user_mod
         text = body(c.get(url))
         seen.update(value for value in PHI if value in text)
     assert seen == set(PHI)
+
+
+def api_urls() -> list[str]:
+    """Every GET of the HTTP API, with the planted member's ids in its lookups."""
+    urls = ["/api/v1/files", "/api/v1/enrollments/active", "/api/v1/claims"]
+    for identifier in ("PHIMEMBER77", "SYNTH00001"):
+        urls.append(f"/api/v1/members?subscriber_id={identifier}")
+        urls.append(f"/api/v1/members?member_id={identifier}")
+        urls.append(f"/api/v1/claims?subscriber_id={identifier}")
+    for member in Member.objects.all():
+        urls.append(f"/api/v1/members/{member.pk}/events")
+    for batch in TransactionBatch.objects.all():
+        urls.append(f"/api/v1/interchanges/{batch.pk}")
+    for file in OutboundFile.objects.all():
+        urls.append(f"/api/v1/files/{file.pk}/content")
+    for claim in Claim.objects.all():
+        urls.append(f"/api/v1/claims/{claim.pk}")
+    return urls
+
+
+@pytest.mark.parametrize("phi", [False, True])
+def test_the_api_shows_phi_only_with_the_phi_permissions(
+    client, django_user_model, planted, phi, settings
+):
+    settings.API_THROTTLE_RATE = "100000/min"
+    from api.access import ApiAccessRecord
+    from api.keys.services import api_key_create
+
+    staff(client, django_user_model, phi=phi)
+    user = django_user_model.objects.get(username="viewer")
+    secret = api_key_create(name="matrix", user=user, acting_user=None).secret
+    seen, statuses = set(), set()
+    for url in api_urls():
+        response = client.get(url, HTTP_AUTHORIZATION=f"Api-Key {secret}")
+        assert response.status_code < 500, url
+        statuses.add(response.status_code)
+        text = response.content.decode("latin-1")
+        if "?" in url:  # what the caller asked for is not shown back, but may be in the URL
+            text = text.replace(url.split("=", 1)[1], "")
+        seen.update(value for value in (*PHI, "1977-07-07") if value in text)  # JSON dates
+    records = ApiAccessRecord.objects.all()
+    if phi:
+        assert {"ZZPHILAST", "PHIMEMBER77", "1977-07-07"} <= seen
+        assert records.exists() and all(r.username == "viewer" for r in records)
+        # the access records themselves carry no PHI
+        assert not any(v in str(r.resource_ids) for r in records for v in PHI)
+    else:
+        assert seen == set() and 403 in statuses
+        assert not records.exists()

@@ -2,7 +2,8 @@
 the engine is pure, inbound never reaches into the ledger, no god modules.
 
 Layers, lower first: ``edi_platform.x12`` <- ``edi_platform.core`` <- ``edi_platform.ops`` <-
-``edi_platform.partners`` <- ``controlnumbers`` <- ``eventstore`` <- ``outbound``. ``ops``
+``edi_platform.partners`` <- ``controlnumbers`` <- ``eventstore`` <- ``outbound`` <- ``api``
+(the HTTP API calls the apps' services; nothing below it imports it). ``ops``
 (migrate, back up, restore) addresses the apps above it only generically and through its
 invariant registry, which they fill; ``edi_platform.celery`` is a leaf every
 layer may load, and the project package (settings, urls) sees everything. Imports are read
@@ -16,7 +17,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("edi_platform", "controlnumbers", "eventstore", "outbound")
+PACKAGES = ("edi_platform", "controlnumbers", "eventstore", "outbound", "api")
 LAYERS = (
     "edi_platform.celery",
     "edi_platform.x12",
@@ -26,6 +27,7 @@ LAYERS = (
     "controlnumbers",
     "eventstore",
     "outbound",
+    "api",
     "edi_platform",
 )
 LONG_MODULE_LINES = 700

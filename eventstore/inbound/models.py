@@ -11,6 +11,7 @@ class BatchChannel(models.TextChoices):
     UPLOAD = "upload", "Admin upload"
     INBOX = "inbox", "Inbox directory"
     SYSTEM = "system", "System"
+    API = "api", "HTTP API"
 
 
 class BatchStatus(models.TextChoices):

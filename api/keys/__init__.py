@@ -1,0 +1,1 @@
+"""API keys: partner keys and staff tokens (random, shown once, stored hashed)."""

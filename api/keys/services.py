@@ -1,0 +1,96 @@
+"""Create, revoke and check API keys. A key is ``edi_<prefix>_<secret>``: the prefix (12
+hex characters) is stored and shown; only the SHA-256 of the whole key is kept (the secret
+is 256 random bits, so a fast hash is enough), compared in constant time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from edi_platform.core.actors import actor_label
+from edi_platform.partners.models import TradingPartner
+
+from .models import ApiKey
+
+__all__ = ["KeyRefused", "NewKey", "api_key_check", "api_key_create", "api_key_revoke"]
+
+KEY_PREFIX = "edi_"
+
+
+class KeyRefused(Exception):
+    """The presented key is unknown, malformed, revoked or expired (the text says which)."""
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key: ApiKey
+    secret: str  # the whole key, shown once
+
+
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode("ascii", "replace")).hexdigest()
+
+
+def api_key_create(
+    *,
+    name: str,
+    acting_user: Any,
+    partner: TradingPartner | None = None,
+    user: Any = None,
+    expires_at: dt.datetime | None = None,
+) -> NewKey:
+    """A new partner key (``partner``) or staff token (``user``); the secret is returned once."""
+    if (partner is None) == (user is None):
+        raise ValueError("a key belongs to a partner or to a user")
+    prefix = secrets.token_hex(6)
+    raw = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey.objects.create(
+        name=name[:100],
+        prefix=prefix,
+        key_hash=_hash(raw),
+        partner=partner,
+        user=user,
+        created_by=actor_label(acting_user),
+        expires_at=expires_at or timezone.now() + dt.timedelta(days=settings.API_KEY_DEFAULT_DAYS),
+    )
+    return NewKey(key=key, secret=raw)
+
+
+def api_key_revoke(*, key: ApiKey, acting_user: Any) -> bool:
+    """Revoke ``key`` now (False when it was revoked already)."""
+    with transaction.atomic():
+        updated = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_by=actor_label(acting_user)
+        )
+    key.refresh_from_db()
+    return bool(updated)
+
+
+def api_key_check(*, raw: str) -> ApiKey:
+    """The usable key ``raw`` is; raises :class:`KeyRefused` (no secret in its text)."""
+    parts = raw.strip().split("_", 2)
+    if len(parts) != 3 or f"{parts[0]}_" != KEY_PREFIX or not parts[1] or not parts[2]:
+        raise KeyRefused("malformed API key")
+    key = ApiKey.objects.select_related("partner", "user").filter(prefix=parts[1][:16]).first()
+    if key is None or not hmac.compare_digest(key.key_hash, _hash(raw.strip())):
+        raise KeyRefused("unknown API key")
+    now = timezone.now()
+    if key.revoked_at is not None:
+        raise KeyRefused("this API key was revoked")
+    if key.expires_at <= now:
+        raise KeyRefused("this API key has expired")
+    if key.user_id and not key.user.is_active:
+        raise KeyRefused("the user of this token is inactive")
+    if key.partner_id and not key.partner.active:
+        raise KeyRefused("the partner of this key is inactive")
+    if key.last_used_at is None or now - key.last_used_at > dt.timedelta(minutes=1):
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)  # at most once a minute
+    return key
