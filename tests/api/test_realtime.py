@@ -1,7 +1,7 @@
 """CAQH CORE real time: a 270 in (raw, SOAP, MIME) → its 271 in the same response and the
-same envelope style; envelope problems get CORE error codes; an invalid interchange gets its
-999/TA1; a 276 with no responder gets its 999 and NotImplemented. Everything is recorded
-like any file (batch, outbound file, control numbers)."""
+same envelope style, a 276 → its 277; envelope problems get CORE error codes; an invalid
+interchange gets its 999/TA1; a 276 with no responder gets its 999 and NotImplemented.
+Everything is recorded like any file (batch, outbound file, control numbers)."""
 
 from __future__ import annotations
 
@@ -192,21 +192,43 @@ def test_a_broken_envelope_inside_the_payload_is_answered_by_a_ta1(world, provid
     assert b"TA1*000000501" in response.content
 
 
-def test_a_276_without_a_responder_gets_its_999_and_not_implemented(world, provider_api):
-    from outbound.services.realtime import answer_types_for
+def _inquiry_276() -> bytes:
+    from tests.support.synthetic_276 import build_276, inquiry
 
-    if answer_types_for("276"):
-        pytest.skip("a 276 responder is registered")
-    data = (
-        f"ISA*00*{'':10}*00*{'':10}*ZZ*{PROVIDER_SENDER:<15}*ZZ*{'EDIPLATFORM':<15}*261201*1200"
-        "*^*00501*000000601*0*T*:~"
-        f"GS*HR*{PROVIDER_SENDER}*EDIPLATFORM*20261201*1200*601*X*005010X212~"
-        "ST*276*0001*005010X212~BHT*0010*13*REF1*20261201*1200~SE*3*0001~GE*1*601~"
-        "IEA*1*000000601~"
-    ).encode()
+    return build_276([inquiry(pcn="NOSUCHCLAIM")], isa13=601, sender=PROVIDER_SENDER)
+
+
+def test_a_276_is_answered_by_its_277_in_the_same_envelope(world, provider_api):
     fields = {**CORE, "PayloadType": "X12_276_Request_005010X212"}
     response = provider_api.post(
-        "/api/v1/realtime/claim-status", soap(fields, data), content_type="application/soap+xml"
+        "/api/v1/realtime/claim-status",
+        soap(fields, _inquiry_276()),
+        content_type="application/soap+xml",
+    )
+    assert response.status_code == 200, response.content
+    answer = soap_answer(response)
+    assert answer["ErrorCode"] == "Success"
+    assert answer["PayloadType"] == "X12_277_Response_005010X212"
+    payload = answer["Payload"].encode("latin-1")
+    assert set_ids(payload) == ["277"] and x12.validate_outbound(payload) == []
+    # no claim of this partner matches: "not found", never silence
+    assert b"STC*A4:35" in payload
+    assert TransactionBatch.objects.get().channel == BatchChannel.API
+    assert OutboundFile.objects.filter(transaction_type="277").count() == 1
+
+
+def test_a_276_without_a_responder_gets_its_999_and_not_implemented(
+    world, provider_api, monkeypatch
+):
+    # an installation whose registry answers no 276 (the responder module removed)
+    from outbound.services import realtime
+
+    monkeypatch.setattr(realtime, "answer_types_for", lambda st01: [])
+    fields = {**CORE, "PayloadType": "X12_276_Request_005010X212"}
+    response = provider_api.post(
+        "/api/v1/realtime/claim-status",
+        soap(fields, _inquiry_276()),
+        content_type="application/soap+xml",
     )
     assert response.status_code == 501
     answer = soap_answer(response)
