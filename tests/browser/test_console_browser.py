@@ -76,6 +76,7 @@ def test_upload_a_file_then_find_and_download_its_999_from_the_batch_page(logged
     data = Path(download.value.path()).read_bytes()
     assert b"ST*999*" in data and b"AK1*BE*1" in data
     row.locator("a.response-file").click()
+    page.wait_for_load_state()  # the click waits for the navigation to commit, not to load
     assert "Answers inbound batch" in page.content() or "enrollment.834" in page.content()
 
 
@@ -184,6 +185,7 @@ def test_the_search_box_finds_a_file_by_its_isa13(logged_in):
     page.wait_for_selector("#console-results")
     page.click("#results-inbound-files a.search-hit")
     assert f"/transactionbatch/{found.batches['claims']}/change/" in page.url
+    page.wait_for_load_state()
     assert "claims.837" in page.content()
 
 
