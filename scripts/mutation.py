@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""Mutation testing of the core modules with mutmut, one module group at a time.
+
+    scripts/with-test-services.sh .venv/bin/python scripts/mutation.py [GROUP ...]
+    make mutation [GROUPS="x12 controlnumbers"]
+
+Each group mutates only its own modules and runs only its related test files against them
+(the throwaway PostgreSQL and Redis of scripts/with-test-services.sh; never part of
+`make test`). A group works in its own copy of the tracked tree under var/mutation/<group>/,
+so its mutmut state (mutants/, results) survives between runs and can be read there with
+`mutmut results` / `mutmut show NAME`. One test process at a time, niced: the run is long.
+The scores (killed / non-equivalent) are written to var/mutation/summary.json; the reviewed
+survivors and the equivalent mutants are kept in docs/mutation.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "var" / "mutation"
+PACKAGES = ["edi_platform", "controlnumbers", "eventstore", "outbound"]
+
+
+@dataclass(frozen=True)
+class Group:
+    """Modules to mutate (globs relative to the root) and the tests that speak for them."""
+
+    modules: tuple[str, ...]
+    tests: tuple[str, ...]
+
+
+GROUPS: dict[str, Group] = {
+    # the X12 engine's envelope and acknowledgment code: pure, fast tests, no database
+    "x12": Group(
+        modules=(
+            "edi_platform/x12/envelope.py",
+            "edi_platform/x12/acks.py",
+            "edi_platform/x12/ack_values.py",
+        ),
+        tests=(
+            "tests/edi_platform/x12/test_envelope.py",
+            "tests/edi_platform/x12/test_acks.py",
+            "tests/edi_platform/x12/test_ack_values.py",
+            "tests/edi_platform/x12/test_count_boundaries.py",
+            "tests/edi_platform/x12/test_validate.py",
+            "tests/edi_platform/x12/test_robustness.py",
+            "tests/edi_platform/x12/test_structure_checks.py",
+            "tests/edi_platform/x12/test_snip.py",
+            "tests/edi_platform/x12/test_numbers.py",
+            "tests/edi_platform/x12/test_conformance.py",
+        ),
+    ),
+    # control-number allocation, reset, lifecycle, alerts, remediation, gap detection
+    "controlnumbers": Group(
+        modules=("controlnumbers/services/*.py", "controlnumbers/gaps.py"),
+        tests=(
+            "tests/controlnumbers/test_services.py",
+            "tests/controlnumbers/test_reset.py",
+            "tests/controlnumbers/test_gaps.py",
+            "tests/controlnumbers/test_tasks.py",
+        ),
+    ),
+    # ingest: duplicate detection and routing
+    "ingest": Group(
+        modules=(
+            "eventstore/inbound/services/routing.py",
+            "eventstore/inbound/services/route_status.py",
+            "eventstore/inbound/services/bulk_routing.py",
+        ),
+        tests=(
+            "tests/eventstore/inbound/test_ingest_service.py",
+            "tests/eventstore/inbound/test_bulk_routing.py",
+        ),
+    ),
+    # projections, snapshots and reversal of the event ledger
+    "ledger": Group(
+        modules=(
+            "eventstore/ledger/services/snapshots.py",
+            "eventstore/ledger/services/reversal.py",
+        ),
+        tests=(
+            "tests/eventstore/ledger/test_snapshots.py",
+            "tests/eventstore/ledger/test_reversal.py",
+            "tests/eventstore/ledger/test_projections.py",
+        ),
+    ),
+    # outbound assembly, recovery and the outbox
+    "outbound": Group(
+        modules=("outbound/services/outbox.py", "outbound/services/recovery.py"),
+        tests=(
+            "tests/outbound/services/test_outbox.py",
+            "tests/outbound/services/test_recovery.py",
+            "tests/outbound/test_crash_safety.py",
+        ),
+    ),
+    # the admin's permission checks
+    "adminkit": Group(
+        modules=("edi_platform/core/adminkit.py",),
+        tests=(
+            "tests/edi_platform/core/test_adminkit.py",
+            "tests/test_admin_permissions.py",
+        ),
+    ),
+}
+
+# mutmut's result names, and which count as killed
+KILLED = {"killed", "timeout", "segfault", "caught by type check"}
+STATUSES = (
+    "killed",
+    "survived",
+    "no tests",
+    "timeout",
+    "suspicious",
+    "skipped",
+    "segfault",
+    "caught by type check",
+    "not checked",
+    "check was interrupted by user",
+)
+
+
+def toml_list(values) -> str:
+    return "[" + ", ".join(json.dumps(v) for v in values) + "]"
+
+
+def prepare(name: str, group: Group) -> Path:
+    """Copy the tracked tree (as it is now) to var/mutation/<name>/ with mutmut's config."""
+    dest = WORK / name
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout.split(b"\0")
+    for raw in filter(None, files):
+        rel = raw.decode()
+        src, dst = ROOT / rel, dest / rel
+        if not src.is_file():
+            continue
+        if dst.exists() and dst.read_bytes() == src.read_bytes():
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst)
+        # a changed source or test: its mutants (and the stats) are made again
+        stale = dest / "mutants" / rel
+        if stale.exists():
+            stale.unlink()
+    config = "\n".join(
+        [
+            "",
+            "[tool.mutmut]",
+            f"source_paths = {toml_list(PACKAGES)}",
+            f"only_mutate = {toml_list(group.modules)}",
+            f"pytest_add_cli_args_test_selection = {toml_list(group.tests)}",
+            'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',
+            'also_copy = ["templates", "manage.py", "scripts"]',
+            "",
+        ]
+    )
+    pyproject = dest / "pyproject.toml"
+    pyproject.write_text((ROOT / "pyproject.toml").read_text() + config)
+    return dest
+
+
+def results(dest: Path, mutmut: str) -> dict[str, str]:
+    out = subprocess.run(
+        [mutmut, "results", "--all", "true"], cwd=dest, capture_output=True, text=True
+    ).stdout
+    found = {}
+    for line in out.splitlines():
+        m = re.match(r"\s*(\S+): (.+)$", line)
+        if m and m.group(2) in STATUSES:
+            found[m.group(1)] = m.group(2)
+    return found
+
+
+def equivalent_names() -> set[str]:
+    """Mutants listed as equivalent in docs/mutation.md (a line starting `- `name``)."""
+    doc = ROOT / "docs" / "mutation.md"
+    if not doc.exists():
+        return set()
+    return set(re.findall(r"^- `([^`]+)`", doc.read_text(), flags=re.M))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("groups", nargs="*", help=f"default: all of {', '.join(GROUPS)}")
+    args = parser.parse_args()
+    names = args.groups or list(GROUPS)
+    unknown = [n for n in names if n not in GROUPS]
+    if unknown:
+        parser.error(f"unknown group(s) {unknown}; known: {', '.join(GROUPS)}")
+    if not os.environ.get("DATABASE_URL"):
+        print("run me under scripts/with-test-services.sh (no DATABASE_URL)", file=sys.stderr)
+        return 2
+    mutmut = str(Path(sys.executable).parent / "mutmut")
+    summary_path = WORK / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    equivalent = equivalent_names()
+    for name in names:
+        dest = prepare(name, GROUPS[name])
+        print(f"== mutation group {name}: {', '.join(GROUPS[name].modules)}", flush=True)
+        started = time.monotonic()
+        subprocess.run(["nice", "-n", "10", mutmut, "run", "--max-children", "1"], cwd=dest)
+        seconds = round(time.monotonic() - started)
+        found = results(dest, mutmut)
+        counts = {s: sum(1 for v in found.values() if v == s) for s in STATUSES}
+        eq = sorted(n for n, s in found.items() if s != "killed" and n in equivalent)
+        killed = sum(1 for s in found.values() if s in KILLED)
+        live = sorted(n for n, s in found.items() if s not in KILLED and n not in equivalent)
+        scored = len(found) - len(eq)
+        summary[name] = {
+            "total": len(found),
+            "killed": killed,
+            "equivalent": len(eq),
+            "not_killed": live,
+            "score": f"{killed}/{scored}",
+            "percent": round(100 * killed / scored, 1) if scored else None,
+            "seconds": seconds,
+            "statuses": {k: v for k, v in counts.items() if v},
+        }
+        print(
+            f"== {name}: {killed} killed of {scored} non-equivalent "
+            f"({summary[name]['percent']} %), {len(eq)} equivalent, {len(found)} mutants, "
+            f"{seconds} s; {len(live)} not killed (listed in {summary_path})",
+            flush=True,
+        )
+        summary_path.parent.mkdir(parents=True, exist_ok=True)
+        summary_path.write_text(json.dumps(summary, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
