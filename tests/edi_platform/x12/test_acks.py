@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -271,3 +272,145 @@ def test_a_set_outside_any_group_cannot_be_answered_with_a_999(fixture_bytes):
     assert ic.ta1_note == "024"
     assert [g.acknowledgeable for g in ic.groups] == [False]
     assert _group(FIXTURES / "834.x12").acknowledgeable
+
+
+# -- what the mutation run found unpinned (docs/mutation.md) ---------------------------------
+
+
+def test_ta1_never_means_never_even_when_isa14_asks_for_one(fixture_bytes):
+    data = fixture_bytes("834.x12").replace(b"*000000101*0*T*", b"*000000101*1*T*")
+    ic = validate(data).interchanges[0]
+    assert ta1_wanted(ic, "on_request") and not ta1_wanted(ic, "never")
+
+
+def test_ta1_content_is_the_whole_json_record():
+    ic = validate(MUTATIONS / "ta1_021_iea01_count.x12").interchanges[0]
+    assert ta1_content(ic, received=datetime(2030, 5, 6, 7, 8)) == {
+        "type": "TA1",
+        "control_number": "000000101",
+        "date": "260101",
+        "time": "1200",
+        "ack_code": "R",
+        "note_code": "021",
+        "original_sender": [ic.header.sender_qualifier, ic.header.sender_id],
+        "original_receiver": [ic.header.receiver_qualifier, ic.header.receiver_id],
+    }
+    assert ic.header.sender_id and ic.header.receiver_id
+
+
+def test_a_ta1_for_a_bad_isa_date_carries_the_received_date_or_today_in_utc(monkeypatch):
+    ic = validate(MUTATIONS / "ta1_014_date.x12").interchanges[0]
+    given = ta1_content(ic, received=datetime(2030, 5, 6, 7, 8))
+    assert (given["date"], given["time"]) == ("300506", "1200")  # ISA10 was fine
+    # a zone whose date differs from UTC's right now (UTC+14 late in the UTC day, UTC-11 early)
+    zone = "Pacific/Kiritimati" if datetime.now(UTC).hour >= 10 else "Pacific/Pago_Pago"
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        before = datetime.now(UTC).strftime("%y%m%d")
+        assert datetime.now().strftime("%y%m%d") != before  # the zone does differ
+        content = ta1_content(ic)
+        after = datetime.now(UTC).strftime("%y%m%d")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert content["date"] in {before, after}
+
+
+def _ctx_group(*contexts: Context, element_level: bool = False) -> list[str]:
+    if element_level:
+        issue = SegmentIssue(
+            "DMG", 11, "2010BA", "8", elements=[ElementIssue(2, "8", contexts=list(contexts))]
+        )
+    else:
+        issue = SegmentIssue("DMG", 11, "2010BA", "8", contexts=list(contexts))
+    segs = _segments(build_999(_group_with(issue), envelope=ENV, st02="0001"))
+    return [s for s in segs if s.startswith("CTX")]
+
+
+def _trigger(n: int = 1, **kw) -> Context:
+    kw.setdefault("segment_id", "CLM")
+    kw.setdefault("position", n)
+    kw.setdefault("loop_id", "2300")
+    return Context("SITUATIONAL TRIGGER", **kw)
+
+
+def test_at_most_nine_trigger_ctx_follow_an_ik3_and_ten_an_ik4_then_the_business_unit():
+    many = [_trigger(n) for n in range(1, 13)]
+    business = Context("CLM01", "CLAIM0001")
+    after_ik3 = _ctx_group(*many, business)
+    assert after_ik3[:9] == [f"CTX*SITUATIONAL TRIGGER*CLM*{n}*2300" for n in range(1, 10)]
+    assert after_ik3[9:] == ["CTX*CLM01:CLAIM0001"]  # the overflow skipped, not the rest
+    after_ik4 = _ctx_group(*many, element_level=True)
+    assert after_ik4 == [f"CTX*SITUATIONAL TRIGGER*CLM*{n}*2300" for n in range(1, 11)]
+
+
+def test_a_trigger_ctx_without_a_segment_id_is_not_written():
+    assert _ctx_group(_trigger(segment_id=None), _trigger(2)) == [
+        "CTX*SITUATIONAL TRIGGER*CLM*2*2300"
+    ]
+
+
+def test_trigger_ctx_fields_keep_to_their_bounds():
+    ctx = _ctx_group(
+        _trigger(1_000_000, loop_id="2300A"),  # CTX03 N0 1/6, CTX04 AN 1/4: left out, not cut
+        _trigger(5, loop_id="2*0", element_position=3),  # no delimiter in a copied value
+    )
+    assert ctx == [
+        "CTX*SITUATIONAL TRIGGER*CLM*999999",
+        "CTX*SITUATIONAL TRIGGER*CLM*5*20*3",
+    ]
+
+
+def test_a_context_without_segment_or_loop_is_empty_strings_in_the_content():
+    issue = SegmentIssue("CLM", 3, "2300", "8", contexts=[Context("CLM01", "C1")])
+    content = ack_999_content(_group_with(issue))
+    assert content["sets"][0]["ik3"][0]["contexts"] == [
+        {
+            "name": "CLM01",
+            "reference": "C1",
+            "segment_id": "",
+            "position": None,
+            "loop_id": "",
+            "element_position": None,
+        }
+    ]
+
+
+def _one_set(st01: str, st02: str, st03: str, functional_id: str = "HC") -> GroupReport:
+    s = SetReport(st01, st02, st03, 3, 0)
+    header = GroupHeader(functional_id, "A", "B", "20260101", "1200", "9", "X", st03)
+    return GroupReport(header, [s], "A", 1, 1, 1)
+
+
+@pytest.mark.parametrize("encode", [False, True], ids=["content", "json"])
+def test_an_unlisted_st01_is_answered_with_the_set_the_functional_id_stands_for(encode):
+    group = _one_set("83X", "0001", "005010X222A1")
+    content = json.loads(ack_999_json(group)) if encode else ack_999_content(group)
+    (response,) = content["sets"]
+    assert response["ak2"] == ["837", "0001", "005010X222A1"]
+    assert response["ik3"][0]["elements"][0]["bad_value"] == "83X"
+
+
+@pytest.mark.parametrize(
+    ("st02", "ak202"),
+    [("12", "0012"), ("1234", "1234"), ("1234567890", "123456789"), ("12-4", "12-4")],
+)
+def test_ak202_is_an_4_to_9_padded_or_cut(st02, ak202):
+    (response,) = ack_999_content(_one_set("837", st02, "005010X222A1"))["sets"]
+    assert response["ak2"][1] == ak202
+
+
+@pytest.mark.parametrize(
+    ("st03", "ak203"),
+    [
+        ("005010X222A1", "005010X222A1"),
+        (" ", ""),  # nothing X12 could write: left out
+        ("X\x07", ""),  # an unprintable character: not echoed
+        ("X" * 35, "X" * 35),
+        ("X" * 36, ""),  # AN 1/35
+    ],
+)
+def test_ak203_echoes_st03_only_when_it_can_be_written_as_is(st03, ak203):
+    (response,) = ack_999_content(_one_set("837", "0001", st03))["sets"]
+    assert response["ak2"][2] == ak203
