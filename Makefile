@@ -39,14 +39,16 @@ test: install
 
 # Mutation testing of the core modules (slow; not part of `make test`): each group mutates its
 # modules and runs only its related tests, against the same throwaway PostgreSQL and Redis.
-# GROUPS="x12 controlnumbers" picks groups (default: all); state in var/mutation/<group>/,
+# GROUPS="x12 controlnumbers" picks groups (default: all); MUTATION_ARGS=--recheck tries the
+# survivors of an earlier run again (after adding tests); state in var/mutation/<group>/,
 # scores in var/mutation/summary.json, reviewed survivors in docs/mutation.md.
 GROUPS ?=
+MUTATION_ARGS ?=
 mutation: export SECRET_KEY ?= test-secret-key-not-for-production-0123456789-abcdefghij
 mutation: export SECURE_SSL_REDIRECT ?= false
 mutation: export STATICFILES_MANIFEST ?= false
 mutation: install
-	scripts/with-test-services.sh $(PY) scripts/mutation.py $(GROUPS)
+	scripts/with-test-services.sh $(PY) scripts/mutation.py $(MUTATION_ARGS) $(GROUPS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -195,6 +195,11 @@ def equivalent_names() -> set[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("groups", nargs="*", help=f"default: all of {', '.join(GROUPS)}")
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="run the surviving mutants of earlier runs again (after tests were added)",
+    )
     args = parser.parse_args()
     names = args.groups or list(GROUPS)
     unknown = [n for n in names if n not in GROUPS]
@@ -211,7 +216,14 @@ def main() -> int:
         dest = prepare(name, GROUPS[name])
         print(f"== mutation group {name}: {', '.join(GROUPS[name].modules)}", flush=True)
         started = time.monotonic()
-        subprocess.run(["nice", "-n", "10", mutmut, "run", "--max-children", "1"], cwd=dest)
+        run = ["nice", "-n", "10", mutmut, "run", "--max-children", "1"]
+        subprocess.run(run, cwd=dest)
+        if args.recheck:
+            # mutmut keeps a verdict once given: survivors are only tried again when named
+            again = sorted(n for n, s in results(dest, mutmut).items() if s not in KILLED)
+            if again:
+                print(f"== {name}: re-checking {len(again)} survivors", flush=True)
+                subprocess.run(run + again, cwd=dest, stdout=subprocess.DEVNULL)
         seconds = round(time.monotonic() - started)
         found = results(dest, mutmut)
         counts = {s: sum(1 for v in found.values() if v == s) for s in STATUSES}

@@ -414,3 +414,64 @@ def test_ak202_is_an_4_to_9_padded_or_cut(st02, ak202):
 def test_ak203_echoes_st03_only_when_it_can_be_written_as_is(st03, ak203):
     (response,) = ack_999_content(_one_set("837", "0001", st03))["sets"]
     assert response["ak2"][2] == ak203
+
+
+def _rendered(content: dict) -> list[str]:
+    data = render_999_interchange([content], envelope=ENV, st02s=["0001"])
+    return [s for s in _segments(data) if s.split("*")[0] in {"AK1", "AK2", "IK3", "IK4"}]
+
+
+def _stored(ak1: list, *ak2s: list) -> dict:
+    # content as stored earlier (JSON): rendering fits it again, whatever it holds
+    sets = [{"ak2": ak2, "ik3": [], "ik5": ["A"]} for ak2 in ak2s]
+    return {"type": "999", "ak1": ak1, "sets": sets, "ak9": ["A", 1, 1, 1]}
+
+
+@pytest.mark.parametrize(
+    ("ak1", "expected"),
+    [
+        (["HC", "1", "005010X222A1"], "AK1*HC*1*005010X222A1"),
+        (["HC", "123456789", "005010X222A1"], "AK1*HC*123456789*005010X222A1"),
+        (["HCX", "1234567890", "005010X222A1"], "AK1*HC*0*005010X222A1"),  # ID 2/2, N0 1/9
+        (["HC", "", "005010X222A1X"], "AK1*HC*0*005010X222A1"),  # AN 1/12
+        (["HC", "12A", "0050*10X:2"], "AK1*HC*0*005010X2"),  # no delimiter in a copy
+        (["HC", "7", "***"], "AK1*HC*7*UNKNOWN"),
+    ],
+)
+def test_a_stored_ak1_is_fitted_when_rendered(ak1, expected):
+    assert _rendered(_stored(ak1, ["837", "0001", "X"]))[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("ak2", "expected"),
+    [
+        (["837", "0001", "005010X222A1"], "AK2*837*0001*005010X222A1"),
+        (["837", "0001"], "AK2*837*0001"),  # a short stored AK2: the rest empty
+        (["837", "12"], "AK2*837*0012"),  # AN 4/9: padded
+        (["837", "1234"], "AK2*837*1234"),
+        (["837", "123456789"], "AK2*837*123456789"),
+        (["837", "1234567890"], "AK2*837*123456789"),  # cut
+        (["837", "12*4"], "AK2*837*0124"),  # a delimiter dropped, then padded
+        (["837", "1234*"], "AK2*837*1234"),
+        (["8370", "0001", "X" * 36], "AK2*837*0001*" + "X" * 35),  # ID 3/3, AN 1/35
+        (["837", "0001", "0050*10X"], "AK2*837*0001*005010X"),
+    ],
+)
+def test_a_stored_ak2_is_fitted_when_rendered(ak2, expected):
+    assert _rendered(_stored(["HC", "1", "005010X222A1"], ak2))[1] == expected
+
+
+def test_each_stored_ak2_of_a_group_is_fitted_on_its_own():
+    content = _stored(
+        ["HC", "1", "005010X222A1"],
+        ["837", "0001", "005010X222A1"],
+        ["837", "0002", "005010X222A1"],
+        ["8370", "0003", "005010X222A1"],
+        ["837", "0004", "X*Y"],
+    )
+    assert _rendered(content)[1:] == [
+        "AK2*837*0001*005010X222A1",
+        "AK2*837*0002*005010X222A1",
+        "AK2*837*0003*005010X222A1",
+        "AK2*837*0004*XY",
+    ]
