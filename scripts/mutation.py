@@ -68,6 +68,8 @@ GROUPS: dict[str, Group] = {
             "tests/controlnumbers/test_reset.py",
             "tests/controlnumbers/test_gaps.py",
             "tests/controlnumbers/test_tasks.py",
+            "tests/controlnumbers/test_models.py",
+            "tests/controlnumbers/test_admin.py",
         ),
     ),
     # ingest: duplicate detection and routing

@@ -475,3 +475,26 @@ def test_each_stored_ak2_of_a_group_is_fitted_on_its_own():
         "AK2*837*0003*005010X222A1",
         "AK2*837*0004*XY",
     ]
+
+
+def test_stored_ik3_and_ik4_numbers_and_loop_are_fitted_when_rendered():
+    element = {
+        "position": 100,
+        "component": 100,
+        "repetition": 10_000,
+        "reference": "66",
+        "code": "7",
+        "bad_value": "A*B",
+        "contexts": [],
+    }
+    ik3 = {
+        "segment_id": "NM1",
+        "position": 1_000_000,
+        "loop_id": "2*0",
+        "code": "8",
+        "contexts": [],
+        "elements": [element],
+    }
+    content = _stored(["HC", "1", "005010X222A1"], ["837", "0001", "005010X222A1"])
+    content["sets"][0]["ik3"] = [ik3]
+    assert _rendered(content)[2:] == ["IK3*NM1*999999*20*8", "IK4*99:99:9999*66*7*AB"]
