@@ -498,3 +498,50 @@ def test_stored_ik3_and_ik4_numbers_and_loop_are_fitted_when_rendered():
     content = _stored(["HC", "1", "005010X222A1"], ["837", "0001", "005010X222A1"])
     content["sets"][0]["ik3"] = [ik3]
     assert _rendered(content)[2:] == ["IK3*NM1*999999*20*8", "IK4*99:99:9999*66*7*AB"]
+
+
+def _flagged(st01: str, st03: str, *issues: SegmentIssue, codes=("5",)) -> dict:
+    s = SetReport(st01, "0001", st03, 3, 0)
+    s.issues = list(issues)
+    s.ack_code, s.codes = "R", list(codes)
+    header = GroupHeader("HC", "A", "B", "20260101", "1200", "9", "X", "005010X222A1")
+    (response,) = ack_999_content(GroupReport(header, [s], "R", 1, 1, 0))["sets"]
+    return response
+
+
+_BHT = SegmentIssue("BHT", 2, None, None, elements=[ElementIssue(2, "7", reference="353")])
+
+
+def test_a_flagged_set_keeps_its_listed_st01_in_the_functional_id_s_group():
+    assert _flagged("270", "005010X279A1", _BHT)["ak2"] == ["270", "0001", "005010X279A1"]
+
+
+def test_what_ak2_could_not_echo_is_a_first_ik3_on_the_st_of_its_own():
+    response = _flagged("83X", "X" * 36, _BHT)
+    st, bht = response["ik3"]
+    notes = [(e["position"], e["reference"], e["code"]) for e in st["elements"]]
+    assert {k: v for k, v in st.items() if k != "elements"} == {
+        "segment_id": "ST",
+        "position": 1,
+        "loop_id": "",
+        "code": "8",
+        "snip": 1,
+        "contexts": [],
+    }
+    assert notes == [(1, "143", "7"), (3, "1705", "5")]
+    # a finding without loop or IK304 code: no loop, IK304 8; no ST note on another segment
+    assert (bht["segment_id"], bht["loop_id"], bht["code"]) == ("BHT", "", "8")
+    assert [e["reference"] for e in bht["elements"]] == ["353"]
+
+
+def test_st_notes_join_the_ik3_the_set_already_has_on_its_st():
+    st_issue = SegmentIssue("ST", 1, None, "8", elements=[ElementIssue(3, "7", reference="1705")])
+    response = _flagged("83X", "005010X222A1", st_issue, _BHT)
+    assert [i["segment_id"] for i in response["ik3"]] == ["ST", "BHT"]
+    st_elements = response["ik3"][0]["elements"]
+    assert [(e["position"], e["reference"]) for e in st_elements] == [(3, "1705"), (1, "143")]
+
+
+def test_ik5_carries_at_most_five_listed_codes():
+    response = _flagged("837", "005010X222A1", _BHT, codes=("5", "ZZ", "1", "2", "3", "4", "6"))
+    assert response["ik5"] == ["R", "5", "1", "2", "3", "4"]
