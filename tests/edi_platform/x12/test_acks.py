@@ -545,3 +545,8 @@ def test_st_notes_join_the_ik3_the_set_already_has_on_its_st():
 def test_ik5_carries_at_most_five_listed_codes():
     response = _flagged("837", "005010X222A1", _BHT, codes=("5", "ZZ", "1", "2", "3", "4", "6"))
     assert response["ik5"] == ["R", "5", "1", "2", "3", "4"]
+
+
+def test_an_st01_nothing_can_stand_for_is_an_empty_ak201_in_the_content():
+    (response,) = ack_999_content(_one_set("836", "0001", "X", functional_id="ZQ"))["sets"]
+    assert response["ak2"] == ["", "0001", "X"]
