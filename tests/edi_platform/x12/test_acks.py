@@ -550,3 +550,11 @@ def test_ik5_carries_at_most_five_listed_codes():
 def test_an_st01_nothing_can_stand_for_is_an_empty_ak201_in_the_content():
     (response,) = ack_999_content(_one_set("836", "0001", "X", functional_id="ZQ"))["sets"]
     assert response["ak2"] == ["", "0001", "X"]
+
+
+def test_999_content_is_typed_and_ak9_carries_at_most_five_listed_codes():
+    group = _one_set("837", "0001", "005010X222A1")
+    group.ack_code, group.codes = "R", ["1", "ZZ", "2", "3", "4", "5", "6"]
+    content = ack_999_content(group)
+    assert content["type"] == "999"
+    assert content["ak9"] == ["R", 1, 1, 1, "1", "2", "3", "4", "5"]

@@ -178,3 +178,29 @@ def test_a_gs_finding_is_a_ta1_024_issue_at_the_gs_line_and_offset():
         ("024", _024 + "GS04 Date is not a valid CCYYMMDD date", 3, 120),
         ("024", _024 + "GS07 Responsible Agency Code is not X", 3, 120),
     ]
+
+
+def test_every_gs_problem_is_named_and_gs06_is_one_to_nine_digits():
+    seg = Segment("GS", ["HC", "", "", "20260101", "12", "1234567890", "X"], 4, 200)
+    header = GroupHeader("HC", "", "", "20260101", "12", "1234567890", "X", "005010X222A1")
+    codes, issues = check_gs(seg, header)
+    assert codes == ["6"]
+    assert [i.message.removeprefix(_024) for i in issues] == [
+        "the GS has 7 elements instead of 8",
+        "GS02 Application Sender's Code is missing",
+        "GS03 Application Receiver's Code is missing",
+        "GS05 Time is not a valid HHMM[SS[D..]] time",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("gs05", "valid"), [("1200", True), ("12000099", True), ("120000999", False), ("12", False)]
+)
+def test_gs05_is_hhmm_with_up_to_four_more_digits(gs05, valid):
+    seg = Segment("GS", ["HC", "A", "B", "20260101", gs05, "1", "X", "005010X222A1"])
+    header = GroupHeader("HC", "A", "B", "20260101", gs05, "1", "X", "005010X222A1")
+    codes, issues = check_gs(seg, header)
+    assert codes == []
+    assert [i.message for i in issues] == (
+        [] if valid else [_024 + "GS05 Time is not a valid HHMM[SS[D..]] time"]
+    )
