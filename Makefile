@@ -39,7 +39,7 @@ test: install
 
 # Mutation testing of the core modules (slow; not part of `make test`): each group mutates its
 # modules and runs only its related tests, against the same throwaway PostgreSQL and Redis.
-# GROUPS="x12 controlnumbers" picks groups (default: all); MUTATION_ARGS=--recheck tries the
+# GROUPS="x12 controlnumbers" picks groups (default: all); MUTATION_ARGS=--recheck tries only the
 # survivors of an earlier run again (after adding tests); state in var/mutation/<group>/,
 # scores in var/mutation/summary.json, reviewed survivors in docs/mutation.md.
 GROUPS ?=

@@ -74,6 +74,7 @@ GROUPS: dict[str, Group] = {
             "tests/controlnumbers/test_tasks.py",
             "tests/controlnumbers/test_models.py",
             "tests/controlnumbers/test_admin.py",
+            "tests/outbound/test_close_gap.py",
         ),
     ),
     # ingest: duplicate detection and routing
