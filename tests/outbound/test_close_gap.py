@@ -3,6 +3,9 @@ outbound registers with controlnumbers), through the admin action and the servic
 
 from __future__ import annotations
 
+import getpass
+import uuid
+
 import pytest
 
 from controlnumbers.locator import file_locate
@@ -117,3 +120,40 @@ def test_closing_a_gap_needs_the_permission_in_the_service_and_the_admin(
     assert set(ControlNumberAudit.objects.filter(id__in=ids).values_list("status", flat=True)) == {
         AuditStatus.PERSISTED
     }
+
+
+def _failed_copy(row: ControlNumberAudit, *, outbound_file_id, shift: int) -> int:
+    row.pk = None
+    row.number += shift
+    row.seq += shift
+    row.outbound_file_id = outbound_file_id
+    row.save()
+    return row.pk
+
+
+def test_close_gap_service_closes_each_found_file_and_lists_the_rest(written_but_failed):
+    rows = ControlNumberAudit.objects.filter(outbound_file_id=written_but_failed.id)
+    found_ids = sorted(rows.values_list("id", flat=True))
+    template = rows.first()
+    lost = _failed_copy(template, outbound_file_id=uuid.uuid4(), shift=1000)  # no such file
+    done = _failed_copy(template, outbound_file_id=uuid.uuid4(), shift=3000)
+    ControlNumberAudit.objects.filter(pk=done).update(status=AuditStatus.PERSISTED)
+    asked = [lost, done, *found_ids]
+    path = file_path(written_but_failed)
+
+    preview = gaps_close(audit_ids=asked, acting_user=None, dry_run=True)
+    assert (preview.closed, preview.files_found) == (4, [path])
+    assert preview.not_found == [lost]
+    assert set(rows.values_list("status", flat=True)) == {AuditStatus.FAILED}  # only a preview
+
+    result = gaps_close(audit_ids=asked, acting_user=None)
+    assert (result.closed, result.files_found) == (4, [path])
+    assert result.not_found == [lost]
+    assert set(rows.values_list("status", flat=True)) == {AuditStatus.PERSISTED}
+    assert {r.file_name for r in rows} == {path}
+    assert all(
+        f"gap closed by cli:{getpass.getuser()}: file found in outbound storage ({path})" in r.notes
+        for r in rows
+    )
+    assert ControlNumberAudit.objects.get(pk=lost).status == AuditStatus.FAILED
+    assert ControlNumberAudit.objects.get(pk=done).notes == template.notes  # not touched
