@@ -187,6 +187,10 @@ def prepare(name: str, group: Group) -> Path:
             # (false kills); each mutant's run creates its test database (~5 s)
             'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',
             'also_copy = ["templates", "manage.py", "scripts"]',
+            # fork each mutant's run from a server that only collected the tests: forked from
+            # mutmut's own process, a run inherits what the stats run left in memory (the AK2
+            # memo of acks.py hid 20 mutants that a fresh process kills)
+            'process_isolation = "forkserver"',
             "",
         ]
     )

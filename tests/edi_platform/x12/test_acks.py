@@ -394,7 +394,13 @@ def test_an_unlisted_st01_is_answered_with_the_set_the_functional_id_stands_for(
 
 @pytest.mark.parametrize(
     ("st02", "ak202"),
-    [("12", "0012"), ("1234", "1234"), ("1234567890", "123456789"), ("12-4", "12-4")],
+    [
+        ("12", "0012"),
+        ("X12", "0X12"),
+        ("1234", "1234"),
+        ("1234567890", "123456789"),
+        ("12-4", "12-4"),
+    ],
 )
 def test_ak202_is_an_4_to_9_padded_or_cut(st02, ak202):
     (response,) = ack_999_content(_one_set("837", st02, "005010X222A1"))["sets"]
@@ -558,3 +564,53 @@ def test_999_content_is_typed_and_ak9_carries_at_most_five_listed_codes():
     content = ack_999_content(group)
     assert content["type"] == "999"
     assert content["ak9"] == ["R", 1, 1, 1, "1", "2", "3", "4", "5"]
+
+
+def test_a_copy_loses_its_delimiters_before_it_is_cut_to_length():
+    # cut first, the cleaned value would come out one character short
+    assert _rendered(_stored(["HC", "1", "X"], ["837", "0001", "*" + "X" * 35]))[1] == (
+        "AK2*837*0001*" + "X" * 35
+    )
+    element = {"position": 3, "component": None, "repetition": None, "reference": "66"}
+    element |= {"code": "7", "bad_value": "*" + "X" * 99, "contexts": []}
+    ik3 = {"segment_id": "NM1", "position": 5, "loop_id": "2100", "code": "8"}
+    ik3 |= {"contexts": [_context_dict("CLM01", "*" + "C" * 35)], "elements": [element]}
+    content = _stored(["HC", "1", "X"], ["837", "0001", "X"])
+    content["sets"][0]["ik3"] = [ik3]
+    rendered = render_999_interchange([content], envelope=ENV, st02s=["0001"])
+    segs = _segments(rendered)
+    assert "IK4*3*66*7*" + "X" * 99 in segs and "CTX*CLM01:" + "C" * 35 in segs
+
+
+def _context_dict(name: str, reference: str = "", **kw) -> dict:
+    return {
+        "name": name,
+        "reference": reference,
+        "segment_id": kw.get("segment_id", ""),
+        "position": kw.get("position"),
+        "loop_id": kw.get("loop_id", ""),
+        "element_position": kw.get("element_position"),
+    }
+
+
+def test_a_stored_ak2_with_only_st01_is_padded():
+    assert _rendered(_stored(["HC", "1", "X"], ["837"]))[1] == "AK2*837*0000"
+
+
+def test_a_business_unit_ctx_needs_a_value_and_never_follows_an_ik4():
+    assert _ctx_group(Context("CLM01", ""), Context("CLM01", "C2")) == ["CTX*CLM01:C2"]
+    assert _ctx_group(Context("CLM01", "C1"), _trigger(1), element_level=True) == [
+        "CTX*SITUATIONAL TRIGGER*CLM*1*2300"
+    ]
+
+
+def test_a_trigger_ctx_element_position_is_at_most_99():
+    assert _ctx_group(_trigger(4, element_position=100)) == [
+        "CTX*SITUATIONAL TRIGGER*CLM*4*2300*99"
+    ]
+
+
+def test_the_content_keeps_a_bad_value_as_received_less_trailing_blanks():
+    issue = SegmentIssue("NM1", 5, "2100A", "8", elements=[ElementIssue(3, "6", bad_value="AB\t ")])
+    content = ack_999_content(_group_with(issue))
+    assert content["sets"][0]["ik3"][0]["elements"][0]["bad_value"] == "AB\t"

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from edi_platform.x12 import validate
+from edi_platform.x12 import Delimiters, validate
 from edi_platform.x12.envelope import (
     check_gs,
+    check_isa,
     check_ta1,
     is_valid_ccyymmdd,
     is_valid_hhmm,
     is_valid_yymmdd,
 )
-from edi_platform.x12.model import GroupHeader
+from edi_platform.x12.model import GroupHeader, InterchangeHeader
 from edi_platform.x12.segments import Segment
 
 from .conftest import FIXTURES, MUTATIONS
@@ -204,3 +205,32 @@ def test_gs05_is_hhmm_with_up_to_four_more_digits(gs05, valid):
     assert [i.message for i in issues] == (
         [] if valid else [_024 + "GS05 Time is not a valid HHMM[SS[D..]] time"]
     )
+
+
+def _isa(elements: list[str]) -> list[tuple[str, str, int, int]]:
+    seg = Segment("ISA", elements, 1, 0)
+    issues = check_isa(seg, InterchangeHeader.from_segment(seg), Delimiters())
+    return [(i.code, i.message, i.line, i.offset) for i in issues]
+
+
+_GOOD_ISA = (FIXTURES / "834.x12").read_text().split("~")[0].split("*")[1:]
+
+
+def test_a_good_isa_has_no_finding():
+    assert len(_GOOD_ISA) == 16 and _isa(list(_GOOD_ISA)) == []
+
+
+@pytest.mark.parametrize("count", [15, 10, 1])
+def test_an_isa_with_too_few_elements_is_a_022_first_and_is_still_checked(count):
+    found = _isa(list(_GOOD_ISA[:count]))
+    assert found[0] == (
+        "022",
+        f"Invalid Control Structure: the ISA has {count} elements instead of 16",
+        1,
+        0,
+    )
+    assert len(found) == 1 + (16 - count)  # and each missing element is named
+
+
+def test_an_isa_with_too_many_elements_is_a_022():
+    assert [f[0] for f in _isa([*_GOOD_ISA, "X"])] == ["022"]
