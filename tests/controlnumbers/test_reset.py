@@ -91,3 +91,12 @@ def test_reset_to_exactly_one_below_current_is_refused_and_to_current_is_allowed
     row = counter_reset(counter_id=counter.id, new_value=10, reason="same", acting_user=operator)
     counter.refresh_from_db()
     assert (row.number, counter.current_value, counter.epoch) == (10, 10, 2)
+
+
+@pytest.mark.parametrize("reason", [None, "", "   "])
+def test_a_missing_or_blank_reason_is_refused_by_name(counter, operator, reason):
+    with pytest.raises(ResetRefused) as refused:
+        counter_reset(counter_id=counter.id, new_value=20, reason=reason, acting_user=operator)
+    assert str(refused.value) == "a reason is required"
+    counter.refresh_from_db()
+    assert counter.current_value == 10

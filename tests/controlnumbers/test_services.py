@@ -279,3 +279,52 @@ def test_a_block_may_fill_exactly_up_to_the_maximum_and_not_one_more(partner):
             outbound_file_id=uuid.uuid4(),
         )
     assert ControlNumberCounter.objects.get(counter_type="ISA").current_value == 5
+
+
+# -- found unpinned by the mutation run (docs/mutation.md) -----------------------------------
+
+
+def _block(partner_code="PARTNERA", transaction_type="271", counter_type="ST", count=1, **kw):
+    return allocate_block(
+        partner_code=partner_code,
+        transaction_type=transaction_type,
+        counter_type=counter_type,
+        count=count,
+        outbound_file_id=uuid.uuid4(),
+        **kw,
+    )
+
+
+def test_a_block_follows_the_partner_scope_and_records_system_and_no_file_name():
+    TradingPartnerFactory(code="PARTNERT", control_number_scope="transaction")
+    assert _block("PARTNERT", counter_type="ISA", count=2) == [1, 2]
+    counter = ControlNumberCounter.objects.get()
+    assert (counter.partner_code, counter.transaction_type) == ("PARTNERT", "271")
+    assert counter.last_file_name == ""
+    rows = ControlNumberAudit.objects.filter(counter=counter)
+    assert set(rows.values_list("actor", "file_name")) == {("system", "")}
+    assert _block("PARTNERT", counter_type="ISA", actor="ops-7") == [3]
+    assert ControlNumberAudit.objects.get(counter=counter, number=3).actor == "ops-7"
+
+
+def test_exhaustion_names_the_counter_what_is_left_and_what_to_do(partner):
+    ControlNumberCounterFactory(
+        transaction_type="271", counter_type="ST", current_value=8, max_value=9
+    )
+    with pytest.raises(ControlNumberExhausted) as refused:
+        _block(count=2)
+    assert str(refused.value) == (
+        "counter PARTNERA/271/ST is exhausted: 1 number(s) left, 2 requested "
+        "(reset or roll it over after coordinating with the partner)"
+    )
+
+
+def test_a_first_allocation_is_not_confused_by_counters_of_other_keys(partner):
+    TradingPartnerFactory(code="PARTNERB")
+    ControlNumberCounterFactory(
+        partner_code="PARTNERB", transaction_type="271", counter_type="ST", current_value=5
+    )
+    ControlNumberCounterFactory(transaction_type="837", counter_type="ST", current_value=7)
+    assert _block() == [1]  # PARTNERA/271/ST did not exist: created, starts at 1
+    assert _block(transaction_type="837") == [8]
+    assert _block("PARTNERB") == [6]
