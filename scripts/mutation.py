@@ -134,8 +134,9 @@ GROUPS: dict[str, Group] = {
     ),
 }
 
-# mutmut's result names, and which count as killed
-KILLED = {"killed", "timeout", "segfault", "caught by type check"}
+# mutmut's result names, and which count as killed (a timeout is not: on shared cores it was
+# as often the machine as the mutant; timeouts are re-checked like survivors)
+KILLED = {"killed", "segfault", "caught by type check"}
 STATUSES = (
     "killed",
     "survived",
@@ -191,6 +192,9 @@ def prepare(name: str, group: Group) -> Path:
             # mutmut's own process, a run inherits what the stats run left in memory (the AK2
             # memo of acks.py hid 20 mutants that a fresh process kills)
             'process_isolation = "forkserver"',
+            # a mutant's run creates its test database (seconds of CPU that mutmut's estimate
+            # of the tests' time leaves out): without slack, busy cores made false timeouts
+            "timeout_constant = 10.0",
             "",
         ]
     )
@@ -246,7 +250,9 @@ def main() -> int:
         run = ["nice", "-n", "10", mutmut, "run", "--max-children", "1"]
         if args.recheck:
             # mutmut keeps a verdict once given: survivors are only tried again when named
-            again = sorted(n for n, s in results(dest, mutmut).items() if s == "survived")
+            again = sorted(
+                n for n, s in results(dest, mutmut).items() if s in ("survived", "timeout")
+            )
             print(f"== {name}: re-checking {len(again)} survivors", flush=True)
             if again:
                 subprocess.run(run + again, cwd=dest, stdout=subprocess.DEVNULL)
