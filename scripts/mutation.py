@@ -261,24 +261,35 @@ def main() -> int:
         seconds = round(time.monotonic() - started)
         found = results(dest, mutmut)
         counts = {s: sum(1 for v in found.values() if v == s) for s in STATUSES}
-        eq = sorted(n for n, s in found.items() if s != "killed" and n in equivalent)
+        eq = sorted(n for n, s in found.items() if s not in KILLED and n in equivalent)
+        # not in the score: not run yet (time), or run only by tests in a child process,
+        # which mutmut's in-process coverage cannot see ("no tests")
+        unscored = {"not checked", "no tests", "check was interrupted by user"}
         killed = sum(1 for s in found.values() if s in KILLED)
-        live = sorted(n for n, s in found.items() if s not in KILLED and n not in equivalent)
-        scored = len(found) - len(eq)
+        live = sorted(
+            n
+            for n, s in found.items()
+            if s not in KILLED and s not in unscored and n not in equivalent
+        )
+        scored = killed + len(live)
         summary[name] = {
             "total": len(found),
             "killed": killed,
+            "not_killed": len(live),
             "equivalent": len(eq),
-            "not_killed": live,
+            "not_run": counts["not checked"] + counts["check was interrupted by user"],
+            "no_tests": counts["no tests"],
             "score": f"{killed}/{scored}",
             "percent": round(100 * killed / scored, 1) if scored else None,
             "seconds": seconds,
             "statuses": {k: v for k, v in counts.items() if v},
+            "not_killed_names": live,
         }
         print(
             f"== {name}: {killed} killed of {scored} non-equivalent "
-            f"({summary[name]['percent']} %), {len(eq)} equivalent, {len(found)} mutants, "
-            f"{seconds} s; {len(live)} not killed (listed in {summary_path})",
+            f"({summary[name]['percent']} %), {len(eq)} equivalent, {len(found)} mutants "
+            f"({summary[name]['not_run']} not run, {counts['no tests']} without in-process "
+            f"tests), {seconds} s; not killed: {' '.join(live) or 'none'}",
             flush=True,
         )
         summary_path.parent.mkdir(parents=True, exist_ok=True)
