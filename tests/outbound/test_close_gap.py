@@ -106,8 +106,9 @@ def test_closing_a_gap_needs_the_permission_in_the_service_and_the_admin(
     )
     clerk = django_user_model.objects.create_user("clerk", password="pw-clerk-1", is_staff=True)
     clerk.user_permissions.add(Permission.objects.get(codename="view_controlnumberaudit"))
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as denied:
         gaps_close(audit_ids=ids, acting_user=clerk)
+    assert str(denied.value) == "closing gaps needs the permission controlnumbers.close_gap"
     client.force_login(clerk)
     page = client.post(AUDIT, {"action": "close_gap", "_selected_action": ids, "confirm": "yes"})
     assert page.status_code in (200, 302) and b"Close gaps" not in page.content
