@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
@@ -141,3 +143,15 @@ def test_a_reset_to_exactly_the_max_value_is_allowed(counter, operator):
     )
     counter.refresh_from_db()
     assert row.number == counter.current_value == 999_999_999
+
+
+def test_a_reset_is_logged_as_a_warning_naming_counter_values_epoch_and_operator(
+    counter, operator, caplog
+):
+    with caplog.at_level(logging.WARNING, logger="controlnumbers.services.reset"):
+        counter_reset(counter_id=counter.id, new_value=20, reason="skip", acting_user=operator)
+    (record,) = [r for r in caplog.records if r.name == "controlnumbers.services.reset"]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == (
+        f"control-number counter {counter} reset from 10 to 20 (epoch 2) by operator"
+    )
