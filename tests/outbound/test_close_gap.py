@@ -145,6 +145,8 @@ def test_close_gap_service_closes_each_found_file_and_lists_the_rest(written_but
     preview = gaps_close(audit_ids=asked, acting_user=None, dry_run=True)
     assert (preview.closed, preview.files_found) == (4, [path])
     assert preview.not_found == [lost]
+    only_found = gaps_close(audit_ids=found_ids, acting_user=None, dry_run=True)
+    assert only_found.not_found == []  # only the rows asked about are looked at
     assert set(rows.values_list("status", flat=True)) == {AuditStatus.FAILED}  # only a preview
 
     result = gaps_close(audit_ids=asked, acting_user=None)
