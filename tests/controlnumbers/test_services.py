@@ -328,3 +328,25 @@ def test_a_first_allocation_is_not_confused_by_counters_of_other_keys(partner):
     assert _block() == [1]  # PARTNERA/271/ST did not exist: created, starts at 1
     assert _block(transaction_type="837") == [8]
     assert _block("PARTNERB") == [6]
+
+
+def test_an_envelope_follows_the_partner_scope_and_records_system_and_no_file_name():
+    TradingPartnerFactory(code="PARTNERT", control_number_scope="transaction")
+    numbers = _envelope(partner_code="PARTNERT", st_count=2)
+    keys = set(
+        ControlNumberCounter.objects.values_list("partner_code", "transaction_type", "counter_type")
+    )
+    assert keys == {
+        ("PARTNERT", "271", "ISA"),
+        ("PARTNERT", "271", "GS"),
+        ("PARTNERT", "271", "ST"),
+    }
+    rows = ControlNumberAudit.objects.filter(outbound_file_id=numbers.outbound_file_id)
+    assert set(rows.values_list("actor", "file_name")) == {("system", "")}
+
+
+def test_a_group_without_sets_is_refused_by_name(partner):
+    with pytest.raises(ValueError) as refused:
+        _envelope(st_count=0)
+    assert str(refused.value) == "a functional group needs st_count >= 1"
+    assert not ControlNumberAudit.objects.exists()
