@@ -350,3 +350,30 @@ def test_a_group_without_sets_is_refused_by_name(partner):
         _envelope(st_count=0)
     assert str(refused.value) == "a functional group needs st_count >= 1"
     assert not ControlNumberAudit.objects.exists()
+
+
+def test_counters_ensure_creates_only_the_missing_ones_and_says_how_many(partner):
+    from controlnumbers.domain import CounterKey
+
+    ControlNumberCounterFactory()  # PARTNERA/*/ISA exists
+    keys = [
+        CounterKey("PARTNERA", "*", "ISA"),
+        CounterKey("PARTNERA", "*", "GS"),
+        CounterKey("PARTNERA", "271", "ST"),
+        CounterKey("PARTNERA", "271", "ST"),  # asked twice, created once
+    ]
+    assert services.counters_ensure(keys=keys) == 2
+    assert services.counters_ensure(keys=keys) == 0
+    assert ControlNumberCounter.objects.count() == 3
+
+
+def test_a_scope_changed_behind_the_cache_is_seen_once_the_cache_time_is_up(settings):
+    from edi_platform.partners.models import TradingPartner
+
+    settings.CONTROL_NUMBER_SCOPE_CACHE_SECONDS = 0.0
+    TradingPartnerFactory(code="PARTNERT")
+    assert _block("PARTNERT", counter_type="ISA") == [1]  # partner scope: PARTNERT/*/ISA
+    # changed without the model's signals (a bulk update): only the cache time tells
+    TradingPartner.objects.filter(code="PARTNERT").update(control_number_scope="transaction")
+    assert _block("PARTNERT", counter_type="ISA") == [1]  # now PARTNERT/271/ISA
+    assert ControlNumberCounter.objects.filter(transaction_type="271").exists()
