@@ -4,6 +4,7 @@ outbound registers with controlnumbers), through the admin action and the servic
 from __future__ import annotations
 
 import getpass
+import logging
 import uuid
 
 import pytest
@@ -145,7 +146,7 @@ def _twin(file: OutboundFile, outbound_root) -> OutboundFile:
 
 
 def test_close_gap_service_closes_each_found_file_and_lists_the_rest(
-    written_but_failed, outbound_root
+    written_but_failed, outbound_root, caplog
 ):
     rows = ControlNumberAudit.objects.filter(outbound_file_id=written_but_failed.id)
     found_ids = sorted(rows.values_list("id", flat=True))
@@ -169,7 +170,12 @@ def test_close_gap_service_closes_each_found_file_and_lists_the_rest(
     assert set(rows.values_list("status", flat=True)) == {AuditStatus.FAILED, "PERSISTED"}
     assert rows.filter(status=AuditStatus.FAILED).count() == 4  # only a preview
 
-    result = gaps_close(audit_ids=asked, acting_user=None)
+    with caplog.at_level(logging.INFO, logger="controlnumbers.services.remediation"):
+        result = gaps_close(audit_ids=asked, acting_user=None)
+    logged = sorted(r.getMessage() for r in caplog.records if "gap closed" in r.getMessage())
+    assert logged == sorted(
+        f"control-number gap closed for outbound file {f.id}" for f in (written_but_failed, twin)
+    )
     assert (result.closed, sorted(result.files_found)) == (5, paths)
     assert sorted(result.not_found) == sorted([lost, lost2])
     closed = ControlNumberAudit.objects.filter(pk__in=[*found_ids, twin_row])
