@@ -414,6 +414,7 @@ def test_ak202_is_an_4_to_9_padded_or_cut(st02, ak202):
         (" ", ""),  # nothing X12 could write: left out
         ("X ", ""),  # a trailing blank X12 suppresses: not as received
         ("X\x07", ""),  # an unprintable character: not echoed
+        ("X\xe9", "X\xe9"),  # extended character set (Latin-1): echoed
         ("X" * 35, "X" * 35),
         ("X" * 36, ""),  # AN 1/35
     ],
