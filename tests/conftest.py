@@ -98,6 +98,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(
             f"corpus suite: ran, {len(corpus)} cases over the files of {CORPUS_DIR}"
         )
+    elif CORPUS_DIR.is_dir():
+        terminalreporter.write_line(
+            f"corpus suite: NOT RUN (none of its modules was selected; {CORPUS_DIR} is present)"
+        )
     else:
         terminalreporter.write_line(
             f"corpus suite: NOT RUN ({CORPUS_DIR} is absent); the project's own fixtures ran"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
@@ -91,3 +93,65 @@ def test_reset_to_exactly_one_below_current_is_refused_and_to_current_is_allowed
     row = counter_reset(counter_id=counter.id, new_value=10, reason="same", acting_user=operator)
     counter.refresh_from_db()
     assert (row.number, counter.current_value, counter.epoch) == (10, 10, 2)
+
+
+@pytest.mark.parametrize("reason", [None, "", "   "])
+def test_a_missing_or_blank_reason_is_refused_by_name(counter, operator, reason):
+    with pytest.raises(ResetRefused) as refused:
+        counter_reset(counter_id=counter.id, new_value=20, reason=reason, acting_user=operator)
+    assert str(refused.value) == "a reason is required"
+    counter.refresh_from_db()
+    assert counter.current_value == 10
+
+
+def test_the_reset_row_says_what_happened_and_anchors_the_epoch_s_seq(counter, operator):
+    issued = counter.issued_count
+    assert issued == 10
+    row = counter_reset(counter_id=counter.id, new_value=20, reason="skip", acting_user=operator)
+    assert row.notes == "reset from 10 (epoch 1) to 20: skip"
+    assert (row.seq, row.outbound_file_id) == (issued, None)
+    again = counter_reset(
+        counter_id=counter.id, new_value=3, reason="told", acting_user=operator, rollover=True
+    )
+    assert again.notes == "rollover from 20 (epoch 2) to 3: told"
+    envelope()
+    nxt = ControlNumberAudit.objects.get(counter=counter, epoch=3, number=4)
+    assert nxt.seq == again.seq + 1  # the next row of the epoch follows its anchor
+
+
+def test_refusals_say_why_in_words(counter, operator, django_user_model):
+    clerk = django_user_model.objects.create_user("clerk", password="pw", is_staff=True)
+    with pytest.raises(PermissionDenied) as denied:
+        counter_reset(counter_id=counter.id, new_value=20, reason="try", acting_user=clerk)
+    assert str(denied.value) == (
+        "resetting a counter needs the permission controlnumbers.reset_counter"
+    )
+    with pytest.raises(ResetRefused) as too_big:
+        counter_reset(counter_id=counter.id, new_value=-1, reason="x", acting_user=operator)
+    assert str(too_big.value) == "the new value must be between 0 and 999,999,999"
+    with pytest.raises(ResetRefused) as reissue:
+        counter_reset(counter_id=counter.id, new_value=8, reason="x", acting_user=operator)
+    assert str(reissue.value) == (
+        f"counter {counter}: setting 8 would re-issue numbers 9–10 of epoch 1; choose a value "
+        ">= the current one, or an explicit rollover after coordinating with the partner"
+    )
+
+
+def test_a_reset_to_exactly_the_max_value_is_allowed(counter, operator):
+    row = counter_reset(
+        counter_id=counter.id, new_value=counter.max_value, reason="end", acting_user=operator
+    )
+    counter.refresh_from_db()
+    assert row.number == counter.current_value == 999_999_999
+
+
+def test_a_reset_is_logged_as_a_warning_naming_counter_values_epoch_and_operator(
+    counter, operator, caplog
+):
+    with caplog.at_level(logging.WARNING, logger="controlnumbers.services.reset"):
+        counter_reset(counter_id=counter.id, new_value=20, reason="skip", acting_user=operator)
+    (record,) = [r for r in caplog.records if r.name == "controlnumbers.services.reset"]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == (
+        f"control-number counter {counter} reset from 10 to 20 (epoch 2) by operator"
+    )

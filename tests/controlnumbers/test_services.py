@@ -279,3 +279,101 @@ def test_a_block_may_fill_exactly_up_to_the_maximum_and_not_one_more(partner):
             outbound_file_id=uuid.uuid4(),
         )
     assert ControlNumberCounter.objects.get(counter_type="ISA").current_value == 5
+
+
+# -- found unpinned by the mutation run (docs/mutation.md) -----------------------------------
+
+
+def _block(partner_code="PARTNERA", transaction_type="271", counter_type="ST", count=1, **kw):
+    return allocate_block(
+        partner_code=partner_code,
+        transaction_type=transaction_type,
+        counter_type=counter_type,
+        count=count,
+        outbound_file_id=uuid.uuid4(),
+        **kw,
+    )
+
+
+def test_a_block_follows_the_partner_scope_and_records_system_and_no_file_name():
+    TradingPartnerFactory(code="PARTNERT", control_number_scope="transaction")
+    assert _block("PARTNERT", counter_type="ISA", count=2) == [1, 2]
+    counter = ControlNumberCounter.objects.get()
+    assert (counter.partner_code, counter.transaction_type) == ("PARTNERT", "271")
+    assert counter.last_file_name == ""
+    rows = ControlNumberAudit.objects.filter(counter=counter)
+    assert set(rows.values_list("actor", "file_name")) == {("system", "")}
+    assert _block("PARTNERT", counter_type="ISA", actor="ops-7") == [3]
+    assert ControlNumberAudit.objects.get(counter=counter, number=3).actor == "ops-7"
+
+
+def test_exhaustion_names_the_counter_what_is_left_and_what_to_do(partner):
+    ControlNumberCounterFactory(
+        transaction_type="271", counter_type="ST", current_value=8, max_value=9
+    )
+    with pytest.raises(ControlNumberExhausted) as refused:
+        _block(count=2)
+    assert str(refused.value) == (
+        "counter PARTNERA/271/ST is exhausted: 1 number(s) left, 2 requested "
+        "(reset or roll it over after coordinating with the partner)"
+    )
+
+
+def test_a_first_allocation_is_not_confused_by_counters_of_other_keys(partner):
+    TradingPartnerFactory(code="PARTNERB")
+    ControlNumberCounterFactory(
+        partner_code="PARTNERB", transaction_type="271", counter_type="ST", current_value=5
+    )
+    ControlNumberCounterFactory(transaction_type="837", counter_type="ST", current_value=7)
+    assert _block() == [1]  # PARTNERA/271/ST did not exist: created, starts at 1
+    assert _block(transaction_type="837") == [8]
+    assert _block("PARTNERB") == [6]
+
+
+def test_an_envelope_follows_the_partner_scope_and_records_system_and_no_file_name():
+    TradingPartnerFactory(code="PARTNERT", control_number_scope="transaction")
+    numbers = _envelope(partner_code="PARTNERT", st_count=2)
+    keys = set(
+        ControlNumberCounter.objects.values_list("partner_code", "transaction_type", "counter_type")
+    )
+    assert keys == {
+        ("PARTNERT", "271", "ISA"),
+        ("PARTNERT", "271", "GS"),
+        ("PARTNERT", "271", "ST"),
+    }
+    rows = ControlNumberAudit.objects.filter(outbound_file_id=numbers.outbound_file_id)
+    assert set(rows.values_list("actor", "file_name")) == {("system", "")}
+
+
+def test_a_group_without_sets_is_refused_by_name(partner):
+    with pytest.raises(ValueError) as refused:
+        _envelope(st_count=0)
+    assert str(refused.value) == "a functional group needs st_count >= 1"
+    assert not ControlNumberAudit.objects.exists()
+
+
+def test_counters_ensure_creates_only_the_missing_ones_and_says_how_many(partner):
+    from controlnumbers.domain import CounterKey
+
+    ControlNumberCounterFactory()  # PARTNERA/*/ISA exists
+    keys = [
+        CounterKey("PARTNERA", "*", "ISA"),
+        CounterKey("PARTNERA", "*", "GS"),
+        CounterKey("PARTNERA", "271", "ST"),
+        CounterKey("PARTNERA", "271", "ST"),  # asked twice, created once
+    ]
+    assert services.counters_ensure(keys=keys) == 2
+    assert services.counters_ensure(keys=keys) == 0
+    assert ControlNumberCounter.objects.count() == 3
+
+
+def test_a_scope_changed_behind_the_cache_is_seen_once_the_cache_time_is_up(settings):
+    from edi_platform.partners.models import TradingPartner
+
+    settings.CONTROL_NUMBER_SCOPE_CACHE_SECONDS = 0.0
+    TradingPartnerFactory(code="PARTNERT")
+    assert _block("PARTNERT", counter_type="ISA") == [1]  # partner scope: PARTNERT/*/ISA
+    # changed without the model's signals (a bulk update): only the cache time tells
+    TradingPartner.objects.filter(code="PARTNERT").update(control_number_scope="transaction")
+    assert _block("PARTNERT", counter_type="ISA") == [1]  # now PARTNERT/271/ISA
+    assert ControlNumberCounter.objects.filter(transaction_type="271").exists()

@@ -3,6 +3,10 @@ outbound registers with controlnumbers), through the admin action and the servic
 
 from __future__ import annotations
 
+import getpass
+import logging
+import uuid
+
 import pytest
 
 from controlnumbers.locator import file_locate
@@ -103,8 +107,9 @@ def test_closing_a_gap_needs_the_permission_in_the_service_and_the_admin(
     )
     clerk = django_user_model.objects.create_user("clerk", password="pw-clerk-1", is_staff=True)
     clerk.user_permissions.add(Permission.objects.get(codename="view_controlnumberaudit"))
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as denied:
         gaps_close(audit_ids=ids, acting_user=clerk)
+    assert str(denied.value) == "closing gaps needs the permission controlnumbers.close_gap"
     client.force_login(clerk)
     page = client.post(AUDIT, {"action": "close_gap", "_selected_action": ids, "confirm": "yes"})
     assert page.status_code in (200, 302) and b"Close gaps" not in page.content
@@ -117,3 +122,70 @@ def test_closing_a_gap_needs_the_permission_in_the_service_and_the_admin(
     assert set(ControlNumberAudit.objects.filter(id__in=ids).values_list("status", flat=True)) == {
         AuditStatus.PERSISTED
     }
+
+
+def _failed_copy(row: ControlNumberAudit, *, outbound_file_id, shift: int) -> int:
+    row.pk = None
+    row.number += shift
+    row.seq += shift
+    row.outbound_file_id = outbound_file_id
+    row.save()
+    return row.pk
+
+
+def _twin(file: OutboundFile, outbound_root) -> OutboundFile:
+    """Another file of the same kind, written where outbound writes it, its finish lost too."""
+    source = outbound_root / file_path(file)
+    twin = OutboundFile.objects.get(pk=file.pk)
+    twin.pk, twin.isa13 = uuid.uuid4(), file.isa13 + 100
+    twin.save(force_insert=True)
+    target = outbound_root / file_path(twin)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(source.read_bytes())
+    return twin
+
+
+def test_close_gap_service_closes_each_found_file_and_lists_the_rest(
+    written_but_failed, outbound_root, caplog
+):
+    rows = ControlNumberAudit.objects.filter(outbound_file_id=written_but_failed.id)
+    found_ids = sorted(rows.values_list("id", flat=True))
+    template = rows.first()
+    twin = _twin(written_but_failed, outbound_root)
+    twin_row = _failed_copy(template, outbound_file_id=twin.id, shift=500)
+    lost = _failed_copy(template, outbound_file_id=uuid.uuid4(), shift=1000)  # no such file
+    lost2 = _failed_copy(template, outbound_file_id=uuid.uuid4(), shift=1500)
+    done = _failed_copy(template, outbound_file_id=uuid.uuid4(), shift=3000)
+    # a number of the found file already PERSISTED: not FAILED, so not closed again
+    kept = _failed_copy(template, outbound_file_id=written_but_failed.id, shift=4000)
+    ControlNumberAudit.objects.filter(pk__in=[done, kept]).update(status=AuditStatus.PERSISTED)
+    asked = [lost, lost2, done, twin_row, *found_ids]
+    paths = sorted([file_path(written_but_failed), file_path(twin)])
+
+    preview = gaps_close(audit_ids=asked, acting_user=None, dry_run=True)
+    assert (preview.closed, sorted(preview.files_found)) == (5, paths)
+    assert sorted(preview.not_found) == sorted([lost, lost2])
+    only_found = gaps_close(audit_ids=found_ids, acting_user=None, dry_run=True)
+    assert only_found.not_found == []  # only the rows asked about are looked at
+    assert set(rows.values_list("status", flat=True)) == {AuditStatus.FAILED, "PERSISTED"}
+    assert rows.filter(status=AuditStatus.FAILED).count() == 4  # only a preview
+
+    with caplog.at_level(logging.INFO, logger="controlnumbers.services.remediation"):
+        result = gaps_close(audit_ids=asked, acting_user=None)
+    logged = sorted(r.getMessage() for r in caplog.records if "gap closed" in r.getMessage())
+    assert logged == sorted(
+        f"control-number gap closed for outbound file {f.id}" for f in (written_but_failed, twin)
+    )
+    assert (result.closed, sorted(result.files_found)) == (5, paths)
+    assert sorted(result.not_found) == sorted([lost, lost2])
+    closed = ControlNumberAudit.objects.filter(pk__in=[*found_ids, twin_row])
+    assert set(closed.values_list("status", flat=True)) == {AuditStatus.PERSISTED}
+    path = file_path(written_but_failed)
+    assert {r.file_name for r in closed.exclude(pk=twin_row)} == {path}
+    assert all(
+        f"gap closed by cli:{getpass.getuser()}: file found in outbound storage ({path})" in r.notes
+        for r in closed.exclude(pk=twin_row)
+    )
+    assert ControlNumberAudit.objects.get(pk=lost).status == AuditStatus.FAILED
+    untouched = ControlNumberAudit.objects.filter(pk__in=[done, kept])
+    assert {r.notes for r in untouched} == {template.notes}

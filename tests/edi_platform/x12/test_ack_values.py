@@ -15,6 +15,16 @@ from edi_platform.x12 import (
     validate,
     validate_outbound,
 )
+from edi_platform.x12.ack_values import (
+    ak101,
+    ak201,
+    fit_an,
+    fit_id,
+    fit_n0,
+    ik402,
+    segment_id,
+    st_element_notes,
+)
 from edi_platform.x12.issues import Context, ElementIssue, SegmentIssue
 from edi_platform.x12.model import GroupHeader
 from edi_platform.x12.report import GroupReport, SetReport
@@ -114,3 +124,162 @@ def test_every_finding_carries_its_snip_type_in_the_content():
     content = ack_999_content(group.groups[0])
     ik3 = content["sets"][0]["ik3"][0]
     assert ik3["snip"] == 1 and ik3["elements"][0]["snip"] == 1  # an invalid date: syntax
+
+
+# -- each fitting function on both sides of its bounds (mutation run, docs/mutation.md) ------
+
+
+@pytest.mark.parametrize(
+    ("gs01", "st01s", "expected"),
+    [
+        ("BE", ["837"], "BE"),  # a listed GS01 wins over what the sets imply
+        ("ZQ", ["999", "836", "837"], "HC"),  # the first set ID that implies one
+        ("ZQ", ["836"], None),
+        ("FA", ["999"], None),  # FA is not an X231A1 AK101 code
+        ("PI", ["275"], None),
+        ("ZQ", [], None),
+    ],
+)
+def test_ak101_is_gs01_when_listed_else_what_the_first_known_set_implies(gs01, st01s, expected):
+    assert ak101(gs01, st01s) == expected
+
+
+@pytest.mark.parametrize(
+    ("st01", "functional_id", "expected"),
+    [
+        ("270", "HC", "270"),  # a listed ST01 wins over the functional ID
+        ("83X", "HC", "837"),
+        ("83X", "BE", "834"),
+        ("83X", None, None),
+        ("83X", "", None),
+        ("83X", "PI", None),  # 275 is not an X231A1 AK201 code
+        ("83X", "FA", None),  # FA stands for two sets: none implied
+    ],
+)
+def test_ak201_is_st01_when_listed_else_the_set_the_functional_id_stands_for(
+    st01, functional_id, expected
+):
+    assert ak201(st01, functional_id) == expected
+
+
+@pytest.mark.parametrize(
+    ("reference", "expected"),
+    [
+        (None, ""),
+        ("", ""),
+        ("1", "1"),
+        ("1234", "1234"),
+        ("12345", ""),  # N0 1/4
+        (" 725 ", "725"),
+        ("C004", ""),
+        ("\u0661\u0662", ""),  # digits, but not ASCII ones
+    ],
+)
+def test_ik402_is_a_data_element_number_of_one_to_four_ascii_digits(reference, expected):
+    assert ik402(reference) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "max_len", "banned", "expected"),
+    [
+        ("ABC", 3, "", "ABC"),  # exactly max_len: kept whole
+        ("ABCD", 3, "", "ABC"),
+        ("AB  C", 4, "", "AB"),  # cut, then the trailing blanks X12 suppresses
+        ("AB ", 9, "", "AB"),
+        ("A*B:C", 9, "*:", "ABC"),  # the interchange's delimiters never go out
+        ("A\x07B", 9, "", "AB"),  # control characters dropped
+        ("Caf\xe9*", 9, "*", "Caf\xe9"),  # Latin-1 (extended set) kept, delimiter dropped
+        ("A\u0100B", 9, "", "AB"),  # outside Latin-1 dropped
+        ("   ", 9, "", ""),
+    ],
+)
+def test_fit_an_keeps_allowed_characters_within_bounds_without_trailing_blanks(
+    value, max_len, banned, expected
+):
+    assert fit_an(value, max_len, banned) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "min_len", "max_len", "expected"),
+    [
+        ("HC", 2, 3, "HC"),
+        ("ABC", 2, 3, "ABC"),
+        ("ABCD", 2, 3, "ABC"),
+        ("hc", 2, 3, "HC"),
+        ("A-B", 2, 3, "AB"),
+        ("H", 2, 3, ""),
+        ("h-", 2, 3, ""),
+        ("", 1, 1, ""),
+    ],
+)
+def test_fit_id_is_upper_case_letters_and_digits_within_bounds_or_nothing(
+    value, min_len, max_len, expected
+):
+    assert fit_id(value, min_len, max_len) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "maximum", "minimum", "expected"),
+    [
+        (None, 9, 1, ""),
+        (0, 9, 1, "1"),
+        (0, 9, 0, "0"),
+        (5, 9, 1, "5"),
+        (9, 9, 1, "9"),
+        (12, 9, 1, "9"),
+    ],
+)
+def test_fit_n0_keeps_a_number_inside_its_bounds(value, maximum, minimum, expected):
+    assert fit_n0(value, maximum, minimum) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("NM1", "NM1"), ("nm1", "NM1"), ("ZZZZZ", "ZZZ"), ("N-", "UNK"), ("Q", "UNK"), ("", "UNK")],
+)
+def test_segment_id_is_an_id_of_two_or_three_or_unk(value, expected):
+    assert segment_id(value) == expected
+
+
+def _st_notes(st01: str, st02: str, st03: str, ak2=("837", "0001", "005010X222A1")):
+    return [
+        (n["position"], n["reference"], n["code"], n["bad_value"])
+        for n in st_element_notes(st01, st02, st03, ak2=ak2)
+    ]
+
+
+def test_st_elements_echoed_by_ak2_need_no_note():
+    assert _st_notes("837", "0001", "005010X222A1") == []
+    assert _st_notes("837", "0001", "") == []  # no ST03 received: nothing to say about it
+
+
+@pytest.mark.parametrize(
+    ("st01", "st02", "st03", "expected"),
+    [
+        ("", "0001", "", [(1, "143", "1", "")]),  # missing
+        ("83X", "0001", "", [(1, "143", "7", "83X")]),  # not a valid code
+        ("837", "", "", [(2, "329", "1", "")]),
+        ("837", "123", "", [(2, "329", "4", "123")]),  # AN 4/9: three is too short
+        ("837", "12-4", "", [(2, "329", "6", "12-4")]),  # four is long enough: invalid
+        ("837", "123456789", "", [(2, "329", "6", "123456789")]),  # nine: invalid, not long
+        ("837", "1234567890", "", [(2, "329", "5", "1234567890")]),  # ten is too long
+        ("837", "0001", "X" * 35, [(3, "1705", "6", "X" * 35)]),
+        ("837", "0001", "X" * 36, [(3, "1705", "5", "X" * 36)]),  # AN 1/35
+    ],
+)
+def test_each_st_element_ak2_could_not_echo_gets_its_ik4_code(st01, st02, st03, expected):
+    assert _st_notes(st01, st02, st03) == expected
+
+
+def test_an_st_note_is_a_whole_ik4_at_snip_level_1():
+    (note,) = st_element_notes("83X", "0001", "", ak2=("837", "0001", ""))
+    assert note == {
+        "position": 1,
+        "component": None,
+        "repetition": None,
+        "reference": "143",
+        "code": "7",
+        "bad_value": "83X",
+        "snip": 1,
+        "contexts": [],
+    }

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -271,3 +272,347 @@ def test_a_set_outside_any_group_cannot_be_answered_with_a_999(fixture_bytes):
     assert ic.ta1_note == "024"
     assert [g.acknowledgeable for g in ic.groups] == [False]
     assert _group(FIXTURES / "834.x12").acknowledgeable
+
+
+# -- what the mutation run found unpinned (docs/mutation.md) ---------------------------------
+
+
+def test_ta1_never_means_never_even_when_isa14_asks_for_one(fixture_bytes):
+    data = fixture_bytes("834.x12").replace(b"*000000101*0*T*", b"*000000101*1*T*")
+    ic = validate(data).interchanges[0]
+    assert ta1_wanted(ic, "on_request") and not ta1_wanted(ic, "never")
+
+
+def test_ta1_content_is_the_whole_json_record():
+    ic = validate(MUTATIONS / "ta1_021_iea01_count.x12").interchanges[0]
+    assert ta1_content(ic, received=datetime(2030, 5, 6, 7, 8)) == {
+        "type": "TA1",
+        "control_number": "000000101",
+        "date": "260101",
+        "time": "1200",
+        "ack_code": "R",
+        "note_code": "021",
+        "original_sender": [ic.header.sender_qualifier, ic.header.sender_id],
+        "original_receiver": [ic.header.receiver_qualifier, ic.header.receiver_id],
+    }
+    assert ic.header.sender_id and ic.header.receiver_id
+
+
+def test_a_ta1_for_a_bad_isa_date_carries_the_received_date_or_today_in_utc(monkeypatch):
+    ic = validate(MUTATIONS / "ta1_014_date.x12").interchanges[0]
+    given = ta1_content(ic, received=datetime(2030, 5, 6, 7, 8))
+    assert (given["date"], given["time"]) == ("300506", "1200")  # ISA10 was fine
+    # a zone whose date differs from UTC's right now (UTC+14 late in the UTC day, UTC-11 early)
+    zone = "Pacific/Kiritimati" if datetime.now(UTC).hour >= 10 else "Pacific/Pago_Pago"
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        before = datetime.now(UTC).strftime("%y%m%d")
+        assert datetime.now().strftime("%y%m%d") != before  # the zone does differ
+        content = ta1_content(ic)
+        after = datetime.now(UTC).strftime("%y%m%d")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert content["date"] in {before, after}
+
+
+def _ctx_group(*contexts: Context, element_level: bool = False) -> list[str]:
+    if element_level:
+        issue = SegmentIssue(
+            "DMG", 11, "2010BA", "8", elements=[ElementIssue(2, "8", contexts=list(contexts))]
+        )
+    else:
+        issue = SegmentIssue("DMG", 11, "2010BA", "8", contexts=list(contexts))
+    segs = _segments(build_999(_group_with(issue), envelope=ENV, st02="0001"))
+    return [s for s in segs if s.startswith("CTX")]
+
+
+def _trigger(n: int = 1, **kw) -> Context:
+    kw.setdefault("segment_id", "CLM")
+    kw.setdefault("position", n)
+    kw.setdefault("loop_id", "2300")
+    return Context("SITUATIONAL TRIGGER", **kw)
+
+
+def test_at_most_nine_trigger_ctx_follow_an_ik3_and_ten_an_ik4_then_the_business_unit():
+    many = [_trigger(n) for n in range(1, 13)]
+    business = Context("CLM01", "CLAIM0001")
+    after_ik3 = _ctx_group(*many, business)
+    assert after_ik3[:9] == [f"CTX*SITUATIONAL TRIGGER*CLM*{n}*2300" for n in range(1, 10)]
+    assert after_ik3[9:] == ["CTX*CLM01:CLAIM0001"]  # the overflow skipped, not the rest
+    after_ik4 = _ctx_group(*many, element_level=True)
+    assert after_ik4 == [f"CTX*SITUATIONAL TRIGGER*CLM*{n}*2300" for n in range(1, 11)]
+
+
+def test_a_trigger_ctx_without_a_segment_id_is_not_written():
+    assert _ctx_group(_trigger(segment_id=None), _trigger(2)) == [
+        "CTX*SITUATIONAL TRIGGER*CLM*2*2300"
+    ]
+
+
+def test_trigger_ctx_fields_keep_to_their_bounds():
+    ctx = _ctx_group(
+        _trigger(1_000_000, loop_id="2300A"),  # CTX03 N0 1/6, CTX04 AN 1/4: left out, not cut
+        _trigger(5, loop_id="2*0", element_position=3),  # no delimiter in a copied value
+    )
+    assert ctx == [
+        "CTX*SITUATIONAL TRIGGER*CLM*999999",
+        "CTX*SITUATIONAL TRIGGER*CLM*5*20*3",
+    ]
+
+
+def test_a_context_without_segment_or_loop_is_empty_strings_in_the_content():
+    issue = SegmentIssue("CLM", 3, "2300", "8", contexts=[Context("CLM01", "C1")])
+    content = ack_999_content(_group_with(issue))
+    assert content["sets"][0]["ik3"][0]["contexts"] == [
+        {
+            "name": "CLM01",
+            "reference": "C1",
+            "segment_id": "",
+            "position": None,
+            "loop_id": "",
+            "element_position": None,
+        }
+    ]
+
+
+def _one_set(st01: str, st02: str, st03: str, functional_id: str = "HC") -> GroupReport:
+    s = SetReport(st01, st02, st03, 3, 0)
+    header = GroupHeader(functional_id, "A", "B", "20260101", "1200", "9", "X", st03)
+    return GroupReport(header, [s], "A", 1, 1, 1)
+
+
+@pytest.mark.parametrize("encode", [False, True], ids=["content", "json"])
+def test_an_unlisted_st01_is_answered_with_the_set_the_functional_id_stands_for(encode):
+    group = _one_set("83X", "0001", "005010X222A1")
+    content = json.loads(ack_999_json(group)) if encode else ack_999_content(group)
+    (response,) = content["sets"]
+    assert response["ak2"] == ["837", "0001", "005010X222A1"]
+    assert response["ik3"][0]["elements"][0]["bad_value"] == "83X"
+
+
+@pytest.mark.parametrize(
+    ("st02", "ak202"),
+    [
+        ("12", "0012"),
+        ("X12", "0X12"),
+        ("1234", "1234"),
+        ("1234567890", "123456789"),
+        ("12-4", "12-4"),
+    ],
+)
+def test_ak202_is_an_4_to_9_padded_or_cut(st02, ak202):
+    (response,) = ack_999_content(_one_set("837", st02, "005010X222A1"))["sets"]
+    assert response["ak2"][1] == ak202
+
+
+@pytest.mark.parametrize(
+    ("st03", "ak203"),
+    [
+        ("005010X222A1", "005010X222A1"),
+        (" ", ""),  # nothing X12 could write: left out
+        ("X ", ""),  # a trailing blank X12 suppresses: not as received
+        ("X\x07", ""),  # an unprintable character: not echoed
+        ("X\xe9", "X\xe9"),  # extended character set (Latin-1): echoed
+        ("X" * 35, "X" * 35),
+        ("X" * 36, ""),  # AN 1/35
+    ],
+)
+def test_ak203_echoes_st03_only_when_it_can_be_written_as_is(st03, ak203):
+    (response,) = ack_999_content(_one_set("837", "0001", st03))["sets"]
+    assert response["ak2"][2] == ak203
+
+
+def _rendered(content: dict) -> list[str]:
+    data = render_999_interchange([content], envelope=ENV, st02s=["0001"])
+    return [s for s in _segments(data) if s.split("*")[0] in {"AK1", "AK2", "IK3", "IK4"}]
+
+
+def _stored(ak1: list, *ak2s: list) -> dict:
+    # content as stored earlier (JSON): rendering fits it again, whatever it holds
+    sets = [{"ak2": ak2, "ik3": [], "ik5": ["A"]} for ak2 in ak2s]
+    return {"type": "999", "ak1": ak1, "sets": sets, "ak9": ["A", 1, 1, 1]}
+
+
+@pytest.mark.parametrize(
+    ("ak1", "expected"),
+    [
+        (["HC", "1", "005010X222A1"], "AK1*HC*1*005010X222A1"),
+        (["HC", "123456789", "005010X222A1"], "AK1*HC*123456789*005010X222A1"),
+        (["HCX", "1234567890", "005010X222A1"], "AK1*HC*0*005010X222A1"),  # ID 2/2, N0 1/9
+        (["HC", "", "005010X222A1X"], "AK1*HC*0*005010X222A1"),  # AN 1/12
+        (["HC", "12A", "0050*10X:2"], "AK1*HC*0*005010X2"),  # no delimiter in a copy
+        (["HC", "7", "***"], "AK1*HC*7*UNKNOWN"),
+    ],
+)
+def test_a_stored_ak1_is_fitted_when_rendered(ak1, expected):
+    assert _rendered(_stored(ak1, ["837", "0001", "X"]))[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("ak2", "expected"),
+    [
+        (["837", "0001", "005010X222A1"], "AK2*837*0001*005010X222A1"),
+        (["837", "0001"], "AK2*837*0001"),  # a short stored AK2: the rest empty
+        (["837", "12"], "AK2*837*0012"),  # AN 4/9: padded
+        (["837", "1234"], "AK2*837*1234"),
+        (["837", "123456789"], "AK2*837*123456789"),
+        (["837", "1234567890"], "AK2*837*123456789"),  # cut
+        (["837", "12*4"], "AK2*837*0124"),  # a delimiter dropped, then padded
+        (["837", "1234*"], "AK2*837*1234"),
+        (["8370", "0001", "X" * 36], "AK2*837*0001*" + "X" * 35),  # ID 3/3, AN 1/35
+        (["837", "0001", "0050*10X"], "AK2*837*0001*005010X"),
+    ],
+)
+def test_a_stored_ak2_is_fitted_when_rendered(ak2, expected):
+    assert _rendered(_stored(["HC", "1", "005010X222A1"], ak2))[1] == expected
+
+
+def test_each_stored_ak2_of_a_group_is_fitted_on_its_own():
+    content = _stored(
+        ["HC", "1", "005010X222A1"],
+        ["837", "0001", "005010X222A1"],
+        ["837", "0002", "005010X222A1"],
+        ["8370", "0003", "005010X222A1"],
+        ["837", "0004", "X*Y"],
+    )
+    assert _rendered(content)[1:] == [
+        "AK2*837*0001*005010X222A1",
+        "AK2*837*0002*005010X222A1",
+        "AK2*837*0003*005010X222A1",
+        "AK2*837*0004*XY",
+    ]
+
+
+def test_stored_ik3_and_ik4_numbers_and_loop_are_fitted_when_rendered():
+    element = {
+        "position": 100,
+        "component": 100,
+        "repetition": 10_000,
+        "reference": "66",
+        "code": "7",
+        "bad_value": "A*B",
+        "contexts": [],
+    }
+    ik3 = {
+        "segment_id": "NM1",
+        "position": 1_000_000,
+        "loop_id": "2*0",
+        "code": "8",
+        "contexts": [],
+        "elements": [element],
+    }
+    content = _stored(["HC", "1", "005010X222A1"], ["837", "0001", "005010X222A1"])
+    content["sets"][0]["ik3"] = [ik3]
+    assert _rendered(content)[2:] == ["IK3*NM1*999999*20*8", "IK4*99:99:9999*66*7*AB"]
+
+
+def _flagged(st01: str, st03: str, *issues: SegmentIssue, codes=("5",)) -> dict:
+    s = SetReport(st01, "0001", st03, 3, 0)
+    s.issues = list(issues)
+    s.ack_code, s.codes = "R", list(codes)
+    header = GroupHeader("HC", "A", "B", "20260101", "1200", "9", "X", "005010X222A1")
+    (response,) = ack_999_content(GroupReport(header, [s], "R", 1, 1, 0))["sets"]
+    return response
+
+
+_BHT = SegmentIssue("BHT", 2, None, None, elements=[ElementIssue(2, "7", reference="353")])
+
+
+def test_a_flagged_set_keeps_its_listed_st01_in_the_functional_id_s_group():
+    assert _flagged("270", "005010X279A1", _BHT)["ak2"] == ["270", "0001", "005010X279A1"]
+
+
+def test_what_ak2_could_not_echo_is_a_first_ik3_on_the_st_of_its_own():
+    response = _flagged("83X", "X" * 36, _BHT)
+    st, bht = response["ik3"]
+    notes = [(e["position"], e["reference"], e["code"]) for e in st["elements"]]
+    assert {k: v for k, v in st.items() if k != "elements"} == {
+        "segment_id": "ST",
+        "position": 1,
+        "loop_id": "",
+        "code": "8",
+        "snip": 1,
+        "contexts": [],
+    }
+    assert notes == [(1, "143", "7"), (3, "1705", "5")]
+    # a finding without loop or IK304 code: no loop, IK304 8; no ST note on another segment
+    assert (bht["segment_id"], bht["loop_id"], bht["code"]) == ("BHT", "", "8")
+    assert [e["reference"] for e in bht["elements"]] == ["353"]
+
+
+def test_st_notes_join_the_ik3_the_set_already_has_on_its_st():
+    st_issue = SegmentIssue("ST", 1, None, "8", elements=[ElementIssue(3, "7", reference="1705")])
+    response = _flagged("83X", "005010X222A1", st_issue, _BHT)
+    assert [i["segment_id"] for i in response["ik3"]] == ["ST", "BHT"]
+    st_elements = response["ik3"][0]["elements"]
+    assert [(e["position"], e["reference"]) for e in st_elements] == [(3, "1705"), (1, "143")]
+
+
+def test_ik5_carries_at_most_five_listed_codes():
+    response = _flagged("837", "005010X222A1", _BHT, codes=("5", "ZZ", "1", "2", "3", "4", "6"))
+    assert response["ik5"] == ["R", "5", "1", "2", "3", "4"]
+
+
+def test_an_st01_nothing_can_stand_for_is_an_empty_ak201_in_the_content():
+    (response,) = ack_999_content(_one_set("836", "0001", "X", functional_id="ZQ"))["sets"]
+    assert response["ak2"] == ["", "0001", "X"]
+
+
+def test_999_content_is_typed_and_ak9_carries_at_most_five_listed_codes():
+    group = _one_set("837", "0001", "005010X222A1")
+    group.ack_code, group.codes = "R", ["1", "ZZ", "2", "3", "4", "5", "6"]
+    content = ack_999_content(group)
+    assert content["type"] == "999"
+    assert content["ak9"] == ["R", 1, 1, 1, "1", "2", "3", "4", "5"]
+
+
+def test_a_copy_loses_its_delimiters_before_it_is_cut_to_length():
+    # cut first, the cleaned value would come out one character short
+    assert _rendered(_stored(["HC", "1", "X"], ["837", "0001", "*" + "X" * 35]))[1] == (
+        "AK2*837*0001*" + "X" * 35
+    )
+    element = {"position": 3, "component": None, "repetition": None, "reference": "66"}
+    element |= {"code": "7", "bad_value": "*" + "X" * 99, "contexts": []}
+    ik3 = {"segment_id": "NM1", "position": 5, "loop_id": "2100", "code": "8"}
+    ik3 |= {"contexts": [_context_dict("CLM01", "*" + "C" * 35)], "elements": [element]}
+    content = _stored(["HC", "1", "X"], ["837", "0001", "X"])
+    content["sets"][0]["ik3"] = [ik3]
+    rendered = render_999_interchange([content], envelope=ENV, st02s=["0001"])
+    segs = _segments(rendered)
+    assert "IK4*3*66*7*" + "X" * 99 in segs and "CTX*CLM01:" + "C" * 35 in segs
+
+
+def _context_dict(name: str, reference: str = "", **kw) -> dict:
+    return {
+        "name": name,
+        "reference": reference,
+        "segment_id": kw.get("segment_id", ""),
+        "position": kw.get("position"),
+        "loop_id": kw.get("loop_id", ""),
+        "element_position": kw.get("element_position"),
+    }
+
+
+def test_a_stored_ak2_with_only_st01_is_padded():
+    assert _rendered(_stored(["HC", "1", "X"], ["837"]))[1] == "AK2*837*0000"
+
+
+def test_a_business_unit_ctx_needs_a_value_and_never_follows_an_ik4():
+    assert _ctx_group(Context("CLM01", ""), Context("CLM01", "C2")) == ["CTX*CLM01:C2"]
+    assert _ctx_group(Context("CLM01", "C1"), _trigger(1), element_level=True) == [
+        "CTX*SITUATIONAL TRIGGER*CLM*1*2300"
+    ]
+
+
+def test_a_trigger_ctx_element_position_is_at_most_99():
+    assert _ctx_group(_trigger(4, element_position=100)) == [
+        "CTX*SITUATIONAL TRIGGER*CLM*4*2300*99"
+    ]
+
+
+def test_the_content_keeps_a_bad_value_as_received_less_trailing_blanks():
+    issue = SegmentIssue("NM1", 5, "2100A", "8", elements=[ElementIssue(3, "6", bad_value="AB\t ")])
+    content = ack_999_content(_group_with(issue))
+    assert content["sets"][0]["ik3"][0]["elements"][0]["bad_value"] == "AB\t"

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from edi_platform.x12 import validate
-from edi_platform.x12.envelope import is_valid_ccyymmdd, is_valid_hhmm, is_valid_yymmdd
+from edi_platform.x12 import Delimiters, validate
+from edi_platform.x12.envelope import (
+    check_gs,
+    check_isa,
+    check_ta1,
+    is_valid_ccyymmdd,
+    is_valid_hhmm,
+    is_valid_yymmdd,
+)
+from edi_platform.x12.model import GroupHeader, InterchangeHeader
+from edi_platform.x12.segments import Segment
 
 from .conftest import FIXTURES, MUTATIONS
 
@@ -129,3 +138,99 @@ def test_gs_dates_and_times():
     assert is_valid_ccyymmdd("20240229") and not is_valid_ccyymmdd("20230229")
     assert is_valid_hhmm("2359") and not is_valid_hhmm("2400")
     assert is_valid_hhmm("235959", max_len=8) and not is_valid_hhmm("23595", max_len=8)
+
+
+# -- the findings people read: exact texts, codes and positions (mutation run) ----------------
+
+_024 = "Invalid Interchange Content (e.g., Invalid GS Segment): "
+
+
+def test_a_valid_ta1_has_no_problem():
+    assert check_ta1(Segment("TA1", ["000000123", "260101", "1200", "A", "000"])) == []
+
+
+def test_every_problem_of_a_received_ta1_is_named_in_element_order():
+    seg = Segment("TA1", ["12345678X", "261340", "2500", "Q", "999", "EXTRA"])
+    assert check_ta1(seg) == [
+        _024 + "the TA1 has 6 elements instead of 5",
+        _024 + "TA101 Interchange Control Number is not 9 digits",
+        _024 + "TA102 Interchange Date is not a valid YYMMDD date",
+        _024 + "TA103 Interchange Time is not a valid HHMM time",
+        _024 + "TA104 Interchange Acknowledgment Code is not A, E or R",
+        _024 + "TA105 Interchange Note Code is not an X12 I18 code",
+    ]
+
+
+@pytest.mark.parametrize(
+    "ta101", ["12345678", "1234567890", "12345678X", "X23456789", "\u0661" * 9]
+)
+def test_ta101_is_exactly_nine_ascii_digits(ta101):
+    seg = Segment("TA1", [ta101, "260101", "1200", "A", "000"])
+    assert check_ta1(seg) == [_024 + "TA101 Interchange Control Number is not 9 digits"]
+
+
+def test_a_gs_finding_is_a_ta1_024_issue_at_the_gs_line_and_offset():
+    seg = Segment("GS", ["HC", "", "B", "20261340", "1200", "1", "T", "005010X222A1"], 3, 120)
+    header = GroupHeader("HC", "", "B", "20261340", "1200", "1", "T", "005010X222A1")
+    codes, issues = check_gs(seg, header)
+    assert codes == []
+    assert [(i.code, i.message, i.line, i.offset) for i in issues] == [
+        ("024", _024 + "GS02 Application Sender's Code is missing", 3, 120),
+        ("024", _024 + "GS04 Date is not a valid CCYYMMDD date", 3, 120),
+        ("024", _024 + "GS07 Responsible Agency Code is not X", 3, 120),
+    ]
+
+
+def test_every_gs_problem_is_named_and_gs06_is_one_to_nine_digits():
+    seg = Segment("GS", ["HC", "", "", "20260101", "12", "1234567890", "X"], 4, 200)
+    header = GroupHeader("HC", "", "", "20260101", "12", "1234567890", "X", "005010X222A1")
+    codes, issues = check_gs(seg, header)
+    assert codes == ["6"]
+    assert [i.message.removeprefix(_024) for i in issues] == [
+        "the GS has 7 elements instead of 8",
+        "GS02 Application Sender's Code is missing",
+        "GS03 Application Receiver's Code is missing",
+        "GS05 Time is not a valid HHMM[SS[D..]] time",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("gs05", "valid"), [("1200", True), ("12000099", True), ("120000999", False), ("12", False)]
+)
+def test_gs05_is_hhmm_with_up_to_four_more_digits(gs05, valid):
+    seg = Segment("GS", ["HC", "A", "B", "20260101", gs05, "1", "X", "005010X222A1"])
+    header = GroupHeader("HC", "A", "B", "20260101", gs05, "1", "X", "005010X222A1")
+    codes, issues = check_gs(seg, header)
+    assert codes == []
+    assert [i.message for i in issues] == (
+        [] if valid else [_024 + "GS05 Time is not a valid HHMM[SS[D..]] time"]
+    )
+
+
+def _isa(elements: list[str]) -> list[tuple[str, str, int, int]]:
+    seg = Segment("ISA", elements, 1, 0)
+    issues = check_isa(seg, InterchangeHeader.from_segment(seg), Delimiters())
+    return [(i.code, i.message, i.line, i.offset) for i in issues]
+
+
+_GOOD_ISA = (FIXTURES / "834.x12").read_text().split("~")[0].split("*")[1:]
+
+
+def test_a_good_isa_has_no_finding():
+    assert len(_GOOD_ISA) == 16 and _isa(list(_GOOD_ISA)) == []
+
+
+@pytest.mark.parametrize("count", [15, 10, 1])
+def test_an_isa_with_too_few_elements_is_a_022_first_and_is_still_checked(count):
+    found = _isa(list(_GOOD_ISA[:count]))
+    assert found[0] == (
+        "022",
+        f"Invalid Control Structure: the ISA has {count} elements instead of 16",
+        1,
+        0,
+    )
+    assert len(found) == 1 + (16 - count)  # and each missing element is named
+
+
+def test_an_isa_with_too_many_elements_is_a_022():
+    assert [f[0] for f in _isa([*_GOOD_ISA, "X"])] == ["022"]

@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+"""Mutation testing of the core modules with mutmut, one module group at a time.
+
+    scripts/with-test-services.sh .venv/bin/python scripts/mutation.py [GROUP ...]
+    make mutation [GROUPS="x12 controlnumbers"]
+
+Each group mutates only its own modules and runs only its related test files against them
+(the throwaway PostgreSQL and Redis of scripts/with-test-services.sh; never part of
+`make test`). A group works in its own copy of the tracked tree under var/mutation/<group>/,
+so its mutmut state (mutants/, results) survives between runs and can be read there with
+`mutmut results` / `mutmut show NAME`. One test process at a time, niced: the run is long.
+The scores (killed / non-equivalent) are written to var/mutation/summary.json; the reviewed
+survivors and the equivalent mutants are kept in docs/mutation.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "var" / "mutation"
+PACKAGES = ["edi_platform", "controlnumbers", "eventstore", "outbound"]
+
+
+@dataclass(frozen=True)
+class Group:
+    """Modules to mutate (globs relative to the root) and the tests that speak for them."""
+
+    modules: tuple[str, ...]
+    tests: tuple[str, ...]
+
+
+GROUPS: dict[str, Group] = {
+    # the X12 engine's envelope and acknowledgment code: pure, fast tests, no database
+    "x12": Group(
+        modules=(
+            "edi_platform/x12/envelope.py",
+            "edi_platform/x12/acks.py",
+            "edi_platform/x12/ack_values.py",
+        ),
+        tests=(
+            "tests/edi_platform/x12/test_envelope.py",
+            "tests/edi_platform/x12/test_acks.py",
+            "tests/edi_platform/x12/test_ack_values.py",
+            "tests/edi_platform/x12/test_count_boundaries.py",
+            "tests/edi_platform/x12/test_validate.py",
+            "tests/edi_platform/x12/test_robustness.py",
+            "tests/edi_platform/x12/test_structure_checks.py",
+            "tests/edi_platform/x12/test_snip.py",
+            "tests/edi_platform/x12/test_numbers.py",
+            "tests/edi_platform/x12/test_conformance.py",
+        ),
+    ),
+    # control-number allocation, reset/rollover and gap closing (remediation)
+    "controlnumbers": Group(
+        modules=(
+            "controlnumbers/services/allocation.py",
+            "controlnumbers/services/reset.py",
+            "controlnumbers/services/remediation.py",
+        ),
+        tests=(
+            "tests/controlnumbers/test_services.py",
+            "tests/controlnumbers/test_reset.py",
+            "tests/controlnumbers/test_gaps.py",
+            "tests/controlnumbers/test_tasks.py",
+            "tests/controlnumbers/test_models.py",
+            "tests/controlnumbers/test_admin.py",
+            "tests/outbound/test_close_gap.py",
+        ),
+    ),
+    # ingest: duplicate detection and routing
+    "ingest": Group(
+        modules=(
+            "eventstore/inbound/services/routing.py",
+            "eventstore/inbound/services/route_status.py",
+            "eventstore/inbound/services/bulk_routing.py",
+        ),
+        tests=(
+            "tests/eventstore/inbound/test_ingest_service.py",
+            "tests/eventstore/inbound/test_bulk_routing.py",
+        ),
+    ),
+    # projections, snapshots and reversal of the event ledger
+    "ledger": Group(
+        modules=(
+            "eventstore/ledger/services/snapshots.py",
+            "eventstore/ledger/services/reversal.py",
+        ),
+        tests=(
+            "tests/eventstore/ledger/test_snapshots.py",
+            "tests/eventstore/ledger/test_reversal.py",
+            "tests/eventstore/ledger/test_projections.py",
+        ),
+    ),
+    # outbound assembly, recovery and the outbox
+    "outbound": Group(
+        modules=("outbound/services/outbox.py", "outbound/services/recovery.py"),
+        tests=(
+            "tests/outbound/services/test_outbox.py",
+            "tests/outbound/services/test_recovery.py",
+            "tests/outbound/test_crash_safety.py",
+        ),
+    ),
+    # control-number lifecycle, alerts and gap detection (not measured yet: see docs/mutation.md)
+    "controlnumbers-more": Group(
+        modules=(
+            "controlnumbers/services/lifecycle.py",
+            "controlnumbers/services/alerts.py",
+            "controlnumbers/gaps.py",
+        ),
+        tests=(
+            "tests/controlnumbers/test_services.py",
+            "tests/controlnumbers/test_gaps.py",
+            "tests/controlnumbers/test_tasks.py",
+            "tests/controlnumbers/test_models.py",
+        ),
+    ),
+    # the admin's permission checks
+    "adminkit": Group(
+        modules=("edi_platform/core/adminkit.py",),
+        tests=(
+            "tests/edi_platform/core/test_adminkit.py",
+            "tests/test_admin_permissions.py",
+        ),
+    ),
+}
+
+# mutmut's result names, and which count as killed (a timeout is not: on shared cores it was
+# as often the machine as the mutant; timeouts are re-checked like survivors)
+KILLED = {"killed", "segfault", "caught by type check"}
+STATUSES = (
+    "killed",
+    "survived",
+    "no tests",
+    "timeout",
+    "suspicious",
+    "skipped",
+    "segfault",
+    "caught by type check",
+    "not checked",
+    "check was interrupted by user",
+)
+
+
+def toml_list(values) -> str:
+    return "[" + ", ".join(json.dumps(v) for v in values) + "]"
+
+
+def prepare(name: str, group: Group) -> Path:
+    """Copy the tracked tree (as it is now) to var/mutation/<name>/ with mutmut's config."""
+    dest = WORK / name
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout.split(b"\0")
+    for raw in filter(None, files):
+        rel = raw.decode()
+        src, dst = ROOT / rel, dest / rel
+        if not src.is_file():
+            continue
+        if dst.exists() and dst.read_bytes() == src.read_bytes():
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst)
+        # a changed source or test: its mutants (and the stats) are made again
+        stale = dest / "mutants" / rel
+        if stale.exists():
+            stale.unlink()
+    config = "\n".join(
+        [
+            "",
+            "[tool.mutmut]",
+            f"source_paths = {toml_list(PACKAGES)}",
+            f"only_mutate = {toml_list(group.modules)}",
+            f"pytest_add_cli_args_test_selection = {toml_list(group.tests)}",
+            # no --reuse-db: it made mutmut's forked runs fail tests a fresh database passes
+            # (false kills); each mutant's run creates its test database (~5 s)
+            'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',
+            'also_copy = ["templates", "manage.py", "scripts"]',
+            # fork each mutant's run from a server that only collected the tests: forked from
+            # mutmut's own process, a run inherits what the stats run left in memory (the AK2
+            # memo of acks.py hid 20 mutants that a fresh process kills)
+            'process_isolation = "forkserver"',
+            # a mutant's run creates its test database (seconds of CPU that mutmut's estimate
+            # of the tests' time leaves out): without slack, busy cores made false timeouts
+            "timeout_constant = 10.0",
+            "",
+        ]
+    )
+    pyproject = dest / "pyproject.toml"
+    pyproject.write_text((ROOT / "pyproject.toml").read_text() + config)
+    return dest
+
+
+def results(dest: Path, mutmut: str) -> dict[str, str]:
+    out = subprocess.run(
+        [mutmut, "results", "--all", "true"], cwd=dest, capture_output=True, text=True
+    ).stdout
+    found = {}
+    for line in out.splitlines():
+        m = re.match(r"\s*(\S+): (.+)$", line)
+        if m and m.group(2) in STATUSES:
+            found[m.group(1)] = m.group(2)
+    return found
+
+
+def equivalent_names() -> set[str]:
+    """Mutants listed as equivalent in docs/mutation.md (a line starting `- `name``)."""
+    doc = ROOT / "docs" / "mutation.md"
+    if not doc.exists():
+        return set()
+    return set(re.findall(r"^- `([^`]+)`", doc.read_text(), flags=re.M))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("groups", nargs="*", help=f"default: all of {', '.join(GROUPS)}")
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="instead of a run: try the survivors of earlier runs again (after adding tests)",
+    )
+    parser.add_argument(
+        "--report", action="store_true", help="run nothing: score what the groups hold"
+    )
+    args = parser.parse_args()
+    names = args.groups or list(GROUPS)
+    unknown = [n for n in names if n not in GROUPS]
+    if unknown:
+        parser.error(f"unknown group(s) {unknown}; known: {', '.join(GROUPS)}")
+    if not os.environ.get("DATABASE_URL") and not args.report:
+        print("run me under scripts/with-test-services.sh (no DATABASE_URL)", file=sys.stderr)
+        return 2
+    mutmut = str(Path(sys.executable).parent / "mutmut")
+    summary_path = WORK / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    equivalent = equivalent_names()
+    for name in names:
+        dest = WORK / name if args.report else prepare(name, GROUPS[name])
+        print(f"== mutation group {name}: {', '.join(GROUPS[name].modules)}", flush=True)
+        started = time.monotonic()
+        run = ["nice", "-n", "10", mutmut, "run", "--max-children", "1"]
+        if args.report:
+            pass
+        elif args.recheck:
+            # mutmut keeps a verdict once given: survivors are only tried again when named
+            again = sorted(
+                n for n, s in results(dest, mutmut).items() if s in ("survived", "timeout")
+            )
+            print(f"== {name}: re-checking {len(again)} survivors", flush=True)
+            if again:
+                subprocess.run(run + again, cwd=dest, stdout=subprocess.DEVNULL)
+        else:
+            subprocess.run(run, cwd=dest)
+        seconds = round(time.monotonic() - started)
+        found = results(dest, mutmut)
+        counts = {s: sum(1 for v in found.values() if v == s) for s in STATUSES}
+        eq = sorted(n for n, s in found.items() if s not in KILLED and n in equivalent)
+        # not in the score: not run yet (time), or run only by tests in a child process,
+        # which mutmut's in-process coverage cannot see ("no tests")
+        unscored = {"not checked", "no tests", "check was interrupted by user"}
+        killed = sum(1 for s in found.values() if s in KILLED)
+        live = sorted(
+            n
+            for n, s in found.items()
+            if s not in KILLED and s not in unscored and n not in equivalent
+        )
+        scored = killed + len(live)
+        summary[name] = {
+            "total": len(found),
+            "killed": killed,
+            "not_killed": len(live),
+            "equivalent": len(eq),
+            "not_run": counts["not checked"] + counts["check was interrupted by user"],
+            "no_tests": counts["no tests"],
+            "score": f"{killed}/{scored}",
+            "percent": round(100 * killed / scored, 1) if scored else None,
+            "seconds": summary.get(name, {}).get("seconds", 0) if args.report else seconds,
+            "statuses": {k: v for k, v in counts.items() if v},
+            "not_killed_names": live,
+        }
+        print(
+            f"== {name}: {killed} killed of {scored} non-equivalent "
+            f"({summary[name]['percent']} %), {len(eq)} equivalent, {len(found)} mutants "
+            f"({summary[name]['not_run']} not run, {counts['no tests']} without in-process "
+            f"tests), {seconds} s; not killed: {' '.join(live) or 'none'}",
+            flush=True,
+        )
+        summary_path.parent.mkdir(parents=True, exist_ok=True)
+        summary_path.write_text(json.dumps(summary, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
