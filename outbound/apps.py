@@ -28,6 +28,7 @@ class OutboundConfig(AppConfig):
         )
         from .claims import invariants as _claims_invariants  # noqa: F401
         from .claims import reports as _claims_reports  # noqa: F401
+        from .claims import search as _claims_search  # noqa: F401
         from .claims.selectors import register_journey_step
         from .eligibility import reports as _eligibility_reports  # noqa: F401
         from .eligibility import search as _eligibility_search  # noqa: F401

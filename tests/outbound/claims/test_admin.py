@@ -161,3 +161,33 @@ def test_the_rejection_report_counts_by_edit(client, django_user_model, received
     c = client_with(client, django_user_model, "outbound.view_claim")
     page = c.get(reverse("reports:report", args=["claim-rejections"])).content.decode()
     assert "SUBSCRIBER_UNKNOWN" in page and "A7:33" in page and "ZZWHO" not in page
+
+
+def _search(c, q: str) -> dict[str, list]:
+    page = c.get(reverse("console-search"), {"q": q})
+    assert page.status_code == 200
+    return {r.source.slug: r.hits for r in page.context["results"]}
+
+
+def test_the_header_search_finds_a_claim_by_either_control_number(
+    client, django_user_model, received
+):
+    claim = Claim.objects.get(patient_control_number="JOURNEY1")
+    page = reverse("admin:outbound_claim_change", args=[claim.pk])
+    c = client_with(
+        client, django_user_model, "outbound.view_claim", "eventstore.view_member", name="finder"
+    )
+    (hit,) = _search(c, "JOURNEY1")["claims"]
+    assert hit.url == page and hit.matched == "patient control number"
+    (hit,) = _search(c, str(claim.payer_claim_control_number))["claims"]
+    assert hit.url == page and hit.matched == "our claim control number"
+    assert "claims" not in _search(c, "JOURNEY")  # exact keys only
+    # a claim names a patient: without view_member the source is not asked at all
+    c = client_with(
+        client,
+        django_user_model,
+        "outbound.view_claim",
+        "eventstore.view_transactionbatch",  # another source, so the search page answers
+        name="no-phi",
+    )
+    assert "claims" not in _search(c, "JOURNEY1")
