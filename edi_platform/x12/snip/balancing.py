@@ -226,49 +226,34 @@ def _register_835(program: Program) -> None:
         _add(run.scope.find("2110"), "cas", total)
         _add(run.scope.find("2100"), "cas", total)
 
-    def close_2110(run: SnipRun, scope: Scope) -> None:
-        svc = scope.seg
-        if svc is None:
+    def _charge_less_paid(run: SnipRun, scope: Scope, name: str, adjusted: str) -> None:
+        # SVC02 - SVC03 (line) or CLP03 - CLP04 (claim) = the adjustments of that scope
+        seg = scope.seg
+        if seg is None:
             return
-        charge, paid = amount(svc.get(2)), amount(svc.get(3))
+        at = 3 if seg.id == "SVC" else 4
+        charge, paid = amount(seg.get(at - 1)), amount(seg.get(at))
         adjustments = scope.data.get("cas", _ZERO)
         if charge is not None and paid is not None and charge - paid != adjustments:
             run.element_issue(
-                svc,
-                3,
+                seg,
+                at,
                 "I12",
                 snip=3,
                 reference="782",
-                name="Line Item Provider Payment Amount",
-                bad_value=svc.get(3),
+                name=name,
+                bad_value=seg.get(at),
                 what=(
-                    f"charge {_fmt(charge)} minus payment is not the line adjustments "
-                    f"{_fmt(adjustments)}"
+                    f"charge {_fmt(charge)} minus payment is not the {adjusted} {_fmt(adjustments)}"
                 ),
                 scope=scope,
             )
 
+    def close_2110(run: SnipRun, scope: Scope) -> None:
+        _charge_less_paid(run, scope, "Line Item Provider Payment Amount", "line adjustments")
+
     def close_2100(run: SnipRun, scope: Scope) -> None:
-        clp_seg = scope.seg
-        if clp_seg is None:
-            return
-        charge, paid = amount(clp_seg.get(3)), amount(clp_seg.get(4))
-        adjustments = scope.data.get("cas", _ZERO)
-        if charge is not None and paid is not None and charge - paid != adjustments:
-            run.element_issue(
-                clp_seg,
-                4,
-                "I12",
-                snip=3,
-                reference="782",
-                name="Claim Payment Amount",
-                bad_value=clp_seg.get(4),
-                what=(
-                    f"charge {_fmt(charge)} minus payment is not the claim and line "
-                    f"adjustments {_fmt(adjustments)}"
-                ),
-                scope=scope,
-            )
+        _charge_less_paid(run, scope, "Claim Payment Amount", "claim and line adjustments")
 
     def end(run: SnipRun) -> None:
         seg = run.root.data.get("bpr")
