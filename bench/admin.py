@@ -33,45 +33,24 @@ import random
 import re
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BASE_URL = os.environ.get("DATABASE_URL", "")
-if not BASE_URL.startswith("postgres"):
-    sys.exit("DATABASE_URL must point at PostgreSQL (use scripts/with-test-services.sh)")
-BENCH_DB = f"edi_bench_admin_{os.getpid()}"
-_u = urlparse(BASE_URL)
-BENCH_URL = f"{_u.scheme}://{_u.netloc}/{BENCH_DB}"
-STORAGE = tempfile.mkdtemp(prefix="edi-bench-admin-")
+from _own_db import own_database  # noqa: E402  (bench/ is the script's folder)
 
-import psycopg  # noqa: E402
-
-with psycopg.connect(BASE_URL, autocommit=True) as _c:
-    _c.execute(f"CREATE DATABASE {BENCH_DB}")
-
-os.environ.update(
-    DATABASE_URL=BENCH_URL,
-    DATABASE_POOL="false",
-    DEBUG="false",
-    SECRET_KEY=os.environ.get("SECRET_KEY", "bench-secret-key-not-for-production-000000000000"),
-    LOG_LEVEL="WARNING",
+DB = own_database(
+    "admin",
     LOG_FORMAT="text",
     ALLOWED_HOSTS="testserver",
     SECURE_SSL_REDIRECT="false",
     STATICFILES_MANIFEST="false",
-    DJANGO_SETTINGS_MODULE="edi_platform.settings",
-    INBOUND_STORAGE_ROOT=f"{STORAGE}/inbound",
-    OUTBOUND_STORAGE_ROOT=f"{STORAGE}/outbound",
-    INBOUND_INBOX_DIR=f"{STORAGE}/inbox",
 )
-os.environ.pop("CELERY_BROKER_URL", None)
-os.environ.pop("OUTBOUND_REDIS_URL", None)
+BENCH_DB, STORAGE = DB.name, DB.storage
+os.environ["INBOUND_INBOX_DIR"] = f"{STORAGE}/inbox"
 
 import django  # noqa: E402
 
@@ -414,7 +393,7 @@ def generate(args) -> dict[str, int]:
                 fid, partners[p].pk, rtype, isa, gs, st02s,
                 f"outbound/partner=P{p + 1:03d}/transaction={rtype}/date={day}/{name}",
                 2048, 10, uuid.uuid5(uuid.NAMESPACE_URL, str(fid)).hex * 2, at, "PUBLISHED", "",
-                sorted(file_batches[key]), ids, {}, None, at, at,
+                sorted(file_batches[key]), ids, {}, None, at, at, "",
             )  # fmt: skip
 
     counts["files"] = copy(
@@ -422,7 +401,7 @@ def generate(args) -> dict[str, int]:
         ["id", "partner_id", "transaction_type", "isa13", "gs06", "st02s", "storage_path",
          "size", "segment_count", "sha256", "batch_timestamp", "status", "status_reason",
          "ingestion_ids", "outcome_ids", "envelope", "reprocessed_from_id", "created_at",
-         "updated_at"],
+         "updated_at", "received_by"],
         file_rows(),
     )  # fmt: skip
 
@@ -667,5 +646,4 @@ if __name__ == "__main__":
         main()
     finally:
         connection.close()
-        with psycopg.connect(BASE_URL, autocommit=True) as c:
-            c.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        DB.drop()

@@ -30,41 +30,17 @@ shared: run it twice and report both.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BASE_URL = os.environ.get("DATABASE_URL", "")
-if not BASE_URL.startswith("postgres"):
-    sys.exit("DATABASE_URL must point at PostgreSQL (use scripts/with-test-services.sh)")
-BENCH_DB = f"edi_bench_remit_{os.getpid()}"
-_u = urlparse(BASE_URL)
-BENCH_URL = f"{_u.scheme}://{_u.netloc}/{BENCH_DB}"
-STORAGE = tempfile.mkdtemp(prefix="edi-bench-remit-")
+from _own_db import own_database  # noqa: E402  (bench/ is the script's folder)
 
-import psycopg  # noqa: E402
-
-with psycopg.connect(BASE_URL, autocommit=True) as _c:
-    _c.execute(f"CREATE DATABASE {BENCH_DB}")
-
-os.environ.update(
-    DATABASE_URL=BENCH_URL,
-    DATABASE_POOL="false",
-    DEBUG="false",
-    SECRET_KEY=os.environ.get("SECRET_KEY", "bench-secret-key-not-for-production-000000000000"),
-    LOG_LEVEL="WARNING",
-    DJANGO_SETTINGS_MODULE="edi_platform.settings",
-    INBOUND_STORAGE_ROOT=f"{STORAGE}/inbound",
-    OUTBOUND_STORAGE_ROOT=f"{STORAGE}/outbound",
-)
-os.environ.pop("CELERY_BROKER_URL", None)  # eager: on-commit assembly runs inline
-os.environ.pop("OUTBOUND_REDIS_URL", None)
+DB = own_database("remit")
+BENCH_DB, STORAGE = DB.name, DB.storage
 
 import django  # noqa: E402
 
@@ -270,5 +246,4 @@ if __name__ == "__main__":
         from django.db import connections
 
         connections.close_all()
-        with psycopg.connect(BASE_URL, autocommit=True) as _c:
-            _c.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        DB.drop()
