@@ -14,6 +14,15 @@ Every figure is printed beside baselines measured in the same run on the same se
 Appends run in interleaved rounds (``--rounds``, default 3) and the best of each contender is
 printed: the machine is shared, a single pass mostly measures who ran in a quiet moment.
 The last line is: our batched append (1,000) / eventsourcing batched append (1,000).
+A single event is ours in one statement (``eventstore_append_event``, one round trip in
+autocommit); the raw baseline keeps its counter UPDATE + COPY + COMMIT.
+
+``--large`` measures only whether the log's size matters: databases holding 100,000 and
+10,000,000 existing events (``--large-sizes``; filled by INSERT ... SELECT generate_series,
+1,000,000 rows a statement: minutes, and about 4 GB of disk per 10M events), then in
+interleaved rounds on each: single appends (new member; existing member, whose version is
+read from the (aggregate, version) index), batches of 1,000, and a replay read of 50,000
+events from the middle of the log. Each figure is printed with its ratio to the first size.
 
 The 834 figure ingests a generated file through the inbound ingest service (raw copy stored,
 envelope + implementation-guide validation, batch/header rows, routing to the 834 handler:

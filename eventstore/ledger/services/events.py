@@ -6,6 +6,15 @@ UPDATE`` and keeps it until commit), takes the contiguous block ``last+1 .. last
 events, checks aggregate versions under that lock, inserts and commits. A failed append rolls
 the counter back with everything else (no hole), and the next appender can only take the lock
 once this one's commit is visible, so positions become visible in order.
+
+Steps of an append: 1. validate every payload (nothing sent yet); 2. lock the counter and take
+the positions; 3. read or check the aggregates' versions under that lock; 4. insert (COPY);
+5. commit (the caller's, when it holds a transaction); 6. the projector is enqueued on commit.
+On PostgreSQL a single event does 2-4 in one statement (``eventstore_append_event``, migration
+0016): outside a transaction one round trip instead of five; inside one it keeps a savepoint.
+A crash at any step before commit leaves nothing: counter, rows and version checks roll back
+together (no hole, no half-appended batch); after commit the events stand and the projector
+catches up from its checkpoint (the beat schedule runs it too).
 """
 
 from __future__ import annotations
@@ -352,14 +361,22 @@ def events_append(
                 enqueue_on_commit("eventstore.ledger.tasks.project_events")
     except IntegrityError as exc:
         # The atomic block above has already rolled back (positions included: no hole).
-        if getattr(exc.__cause__, "sqlstate", "23505") != "23505":
-            raise  # not a uniqueness conflict (e.g. a missing batch, header or event)
-        # Unique (aggregate, version) or reverses: somebody else got there first.
-        raise ConcurrencyError("concurrent append to the same aggregate or event") from exc
+        if not _someone_came_first(exc):
+            raise
+        raise ConcurrencyError(_CONFLICT) from exc
     logger.info(
         "appended %d events at positions %d..%d", len(events), first, first + len(events) - 1
     )
     return appended
+
+
+_CONFLICT = "concurrent append to the same aggregate or event"
+
+
+def _someone_came_first(exc: IntegrityError) -> bool:
+    """A uniqueness conflict: unique (aggregate, version) or reverses, another append got
+    there first. Anything else (a missing batch, header or event) is not a concurrency error."""
+    return getattr(exc.__cause__, "sqlstate", "23505") == "23505"
 
 
 _APPEND_ONE_SQL = (
@@ -403,9 +420,10 @@ def _append_one(event: NewEvent, expected: Mapping[str, int], project: bool) -> 
             with transaction.atomic():
                 position, version = _call_append_one(params)
     except IntegrityError as exc:
-        if getattr(exc.__cause__, "sqlstate", "23505") != "23505":
-            raise  # not a uniqueness conflict (e.g. a missing batch, header or event)
-        raise ConcurrencyError("concurrent append to the same aggregate or event") from exc
+        # The statement (or its savepoint) has rolled back, counter included: no hole.
+        if not _someone_came_first(exc):
+            raise
+        raise ConcurrencyError(_CONFLICT) from exc
     except DatabaseError as exc:
         if getattr(exc.__cause__, "sqlstate", None) != _BEHIND_SQLSTATE:
             raise
