@@ -409,6 +409,19 @@ def replay_window(first: int, count: int) -> float:
     return seen / (time.perf_counter() - started)
 
 
+def pages_touched() -> tuple[int, int]:
+    """Pages of the event table and its indexes this database has touched so far (all, and
+    those read from outside shared_buffers). This backend's counters are flushed first."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")  # flushed when it goes idle
+        cursor.execute(
+            "SELECT heap_blks_hit + heap_blks_read + idx_blks_hit + idx_blks_read, "
+            "heap_blks_read + idx_blks_read FROM pg_statio_user_tables "
+            "WHERE relname = 'eventstore_domainevent'"
+        )
+        return cursor.fetchone()
+
+
 def large(sizes: list[int], rounds: int, single: int) -> None:
     call_command("migrate", verbosity=0)
     names = [BENCH_DB] + [f"{BENCH_DB}_{i}" for i in range(1, len(sizes))]
@@ -420,33 +433,46 @@ def large(sizes: list[int], rounds: int, single: int) -> None:
         call_command("migrate", verbosity=0)
         large_fill(name, size)
     # Interleaved rounds over the databases, best of each: the sizes are compared in the same
-    # sitting (a shared machine's load moves within minutes).
-    best: dict[int, list[float]] = {size: [0.0] * 4 for size in sizes}
+    # sitting (a shared machine's load moves within minutes). Beside the rates, the pages of
+    # the event table and its indexes each operation touched (PostgreSQL's own counters): a
+    # figure the machine's load does not move, and what a larger log would make grow.
+    measures = (
+        ("append single, new member (1/tx)", lambda size, r: ours_append(1, single), single),
+        (
+            "append single, existing member",
+            lambda size, r: change_existing(size, single, seed=r),
+            single,
+        ),
+        ("append batch of 1,000", lambda size, r: ours_append(1000, 10_000), 10_000),
+        (
+            "replay read (50,000 from middle)",
+            lambda size, r: replay_window(size // 2, 50_000),
+            50_000,
+        ),
+    )
+    best = {size: [0.0] * len(measures) for size in sizes}
+    touched = {size: [[0, 0] for _ in measures] for size in sizes}
     for r in range(rounds):
         for name, size in zip(names, sizes, strict=True):
             use_database(name)
-            figures = (
-                ours_append(1, single),
-                change_existing(size, single, seed=r),
-                ours_append(1000, 10_000),
-                replay_window(size // 2, 50_000),
-            )
+            figures = []
+            for i, (_label, run, count) in enumerate(measures):
+                before = pages_touched()
+                figures.append(run(size, r))
+                after = pages_touched()
+                touched[size][i][0] += (after[0] - before[0]) / count / rounds
+                touched[size][i][1] += (after[1] - before[1]) / count / rounds
             best[size] = [max(a, b) for a, b in zip(best[size], figures, strict=True)]
             print(
                 f"  round {r + 1}, {size:,} events: " + ", ".join(f"{f:,.0f}" for f in figures),
                 flush=True,
             )
-    labels = (
-        "append single, new member (1/tx)",
-        "append single, existing member",
-        "append batch of 1,000",
-        "replay read (50,000 from middle)",
-    )
     base = sizes[0]
-    for i, label in enumerate(labels):
+    for i, (label, _run, _count) in enumerate(measures):
         text = " | ".join(
             f"{size:>12,} existing: {best[size][i]:>9,.0f} ev/s "
-            f"({best[size][i] / best[base][i]:6.1%})"
+            f"({best[size][i] / best[base][i]:6.1%}; {touched[size][i][0]:5.2f} pages/event, "
+            f"{touched[size][i][1]:5.3f} from outside shared_buffers)"
             for size in sizes
         )
         print(f"{label:<34} {text}", flush=True)
