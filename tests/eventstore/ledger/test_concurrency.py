@@ -64,6 +64,18 @@ print(json.dumps({"last": last, "reads": reads, "problems": problems[:20]}))
 """
 
 
+def spawn(env: dict[str, str], script: str, *args: str) -> subprocess.Popen:
+    """A child Python process running ``script`` with ``args`` against the test database."""
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent PostgreSQL")
@@ -71,25 +83,8 @@ def test_concurrent_appenders_never_show_a_reader_a_gap_or_reordering(tmp_path):
     env = child_process_env()
     PositionCounter.objects.get_or_create(name="events")
     stop_file = tmp_path / "stop"
-    reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(stop_file)],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    appenders = [
-        subprocess.Popen(
-            [sys.executable, "-c", APPENDER, str(i), "150"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(4)
-    ]
+    reader = spawn(env, READER, str(stop_file))
+    appenders = [spawn(env, APPENDER, str(i), "150") for i in range(4)]
     try:
         outputs = [p.communicate(timeout=120) for p in appenders]
     finally:
@@ -131,17 +126,7 @@ def test_concurrent_single_appends_to_the_same_aggregates_all_succeed_in_order()
     """The one-statement append reads the version after taking the counter lock (a fresh
     snapshot inside the function): racing appenders of one aggregate never conflict."""
     env = child_process_env()
-    appenders = [
-        subprocess.Popen(
-            [sys.executable, "-c", SINGLE_APPENDER, str(i), "60"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(4)
-    ]
+    appenders = [spawn(env, SINGLE_APPENDER, str(i), "60") for i in range(4)]
     outputs = [p.communicate(timeout=120) for p in appenders]
     for process, (_out, err) in zip(appenders, outputs, strict=True):
         assert process.returncode == 0, err
