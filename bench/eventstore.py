@@ -14,6 +14,15 @@ Every figure is printed beside baselines measured in the same run on the same se
 Appends run in interleaved rounds (``--rounds``, default 3) and the best of each contender is
 printed: the machine is shared, a single pass mostly measures who ran in a quiet moment.
 The last line is: our batched append (1,000) / eventsourcing batched append (1,000).
+A single event is ours in one statement (``eventstore_append_event``, one round trip in
+autocommit); the raw baseline keeps its counter UPDATE + COPY + COMMIT.
+
+``--large`` measures only whether the log's size matters: databases holding 100,000 and
+10,000,000 existing events (``--large-sizes``; filled by INSERT ... SELECT generate_series,
+1,000,000 rows a statement: minutes, and about 4 GB of disk per 10M events), then in
+interleaved rounds on each: single appends (new member; existing member, whose version is
+read from the (aggregate, version) index), batches of 1,000, and a replay read of 50,000
+events from the middle of the log. Each figure is printed with its ratio to the first size.
 
 The 834 figure ingests a generated file through the inbound ingest service (raw copy stored,
 envelope + implementation-guide validation, batch/header rows, routing to the 834 handler:
@@ -65,7 +74,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from eventstore.ledger.services.events import NewEvent, events_append  # noqa: E402
+from eventstore.ledger.services.events import NewEvent, events_append, events_read  # noqa: E402
 from eventstore.ledger.services.projections import project_pending  # noqa: E402
 from eventstore.ledger.services.replay import replay_events  # noqa: E402
 from tests.support import synthetic_834 as synth  # noqa: E402
@@ -293,6 +302,186 @@ def line(label: str, ours: float, raw: float, es: float | None = None) -> None:
     print(text, flush=True)
 
 
+# --- --large: append and replay beside an existing log of 100,000 and of 10,000,000 events ----
+FILL_CHUNK = 1_000_000
+
+
+def member_of(k: int) -> str:
+    """The aggregate id the fill gives member ``k`` (a keyed-hash-like 42 characters)."""
+    import hashlib
+
+    return "m-" + hashlib.md5(str(k).encode()).hexdigest() + f"{k:08d}"
+
+
+def use_database(name: str) -> None:
+    """Point Django's connection at database ``name`` (the next query reconnects)."""
+    connection.close()
+    connection.settings_dict["NAME"] = name
+
+
+def large_fill(name: str, target: int) -> float:
+    """Fill ``name``'s log with ``target`` events, 1,000,000 per INSERT ... SELECT.
+
+    Members of four events each (MemberAdded, then three MemberChanged), as an 834 history
+    grows: the (aggregate, version) index and the partial MemberAdded index take keys all
+    over their range, as in production; positions and event ids (time-ordered) grow. The
+    triggers are off for the fill (session_replication_role): the rows reference nothing.
+    Then the counter, VACUUM ANALYZE (what autovacuum does to a grown table) and CHECKPOINT
+    (the fill's dirty pages are not written during the measurement).
+    """
+    from eventstore.ledger.events.schemas import CURRENT_VERSIONS
+
+    started = time.perf_counter()
+    added = orjson.dumps(payload(0)).decode()
+    with psycopg.connect(f"{_u.scheme}://{_u.netloc}/{name}", autocommit=True) as c:
+        c.execute("SET session_replication_role = replica")
+        for low in range(1, target + 1, FILL_CHUNK):
+            high = min(target, low + FILL_CHUNK - 1)
+            c.execute(
+                f"INSERT INTO eventstore_domainevent ({RAW_COLS}) "
+                "SELECT g, (lpad(to_hex(g), 12, '0') || '70008000' || lpad(to_hex(g), 12, '0'))"
+                "::uuid, 'Member', 'm-' || md5(k::text) || lpad(k::text, 8, '0'), v, "
+                "CASE WHEN v = 1 THEN 'MemberAdded' ELSE 'MemberChanged' END, "
+                "CASE WHEN v = 1 THEN %s ELSE %s END, "
+                "CASE WHEN v = 1 THEN %s::jsonb || jsonb_build_object('subscriber_id', "
+                "'S' || lpad(k::text, 9, '0')) ELSE '{\"changes\": {\"city\": \"X\"}}' END, "
+                "'{}', NULL, NULL, now(), now(), false, NULL "
+                "FROM generate_series(%s::bigint, %s::bigint) AS g, "
+                "LATERAL (SELECT (g - 1) / 4 AS k, ((g - 1) %% 4 + 1)::int AS v) AS m",
+                [
+                    CURRENT_VERSIONS["MemberAdded"],
+                    CURRENT_VERSIONS["MemberChanged"],
+                    added,
+                    low,
+                    high,
+                ],
+            )
+            print(
+                f"  {name}: filled to {high:,} ({time.perf_counter() - started:.0f}s)", flush=True
+            )
+        c.execute(
+            "UPDATE eventstore_positioncounter SET last_position = %s WHERE name = 'events'",
+            [target],
+        )
+        c.execute("VACUUM ANALYZE eventstore_domainevent")
+        c.execute("CHECKPOINT")
+        size = c.execute(
+            "SELECT pg_size_pretty(pg_total_relation_size('eventstore_domainevent'))"
+        ).fetchone()[0]
+    elapsed = time.perf_counter() - started
+    print(f"  {name}: {target:,} events, table + indexes {size}, fill {elapsed:.0f}s", flush=True)
+    return elapsed
+
+
+def change_existing(target: int, total: int, seed: int) -> float:
+    """Single appends (1/tx) to random existing members, current version read by the append
+    (one random probe of the (aggregate, version) index each: the cold part of a large log)."""
+    import random
+
+    rng = random.Random(seed)
+    members = target // 4
+    started = time.perf_counter()
+    for _ in range(total):
+        events_append(
+            events=[
+                NewEvent(
+                    aggregate_id=member_of(rng.randrange(members)),
+                    event_type="MemberChanged",
+                    data={"changes": {"city": "Y"}},
+                )
+            ],
+            project=False,
+        )
+    return total / (time.perf_counter() - started)
+
+
+def replay_window(first: int, count: int) -> float:
+    """Read ``count`` events from position ``first`` as the projector and the rebuild do
+    (``events_read``: keyset by position, 1,000 per query, decoded)."""
+    started = time.perf_counter()
+    after, seen = first - 1, 0
+    while seen < count:
+        batch = events_read(after=after, limit=1000)
+        if not batch:
+            break
+        after = batch[-1].position
+        seen += len(batch)
+    return seen / (time.perf_counter() - started)
+
+
+def pages_touched() -> tuple[int, int]:
+    """Pages of the event table and its indexes this database has touched so far (all, and
+    those read from outside shared_buffers). This backend's counters are flushed first."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")  # flushed when it goes idle
+        cursor.execute(
+            "SELECT heap_blks_hit + heap_blks_read + idx_blks_hit + idx_blks_read, "
+            "heap_blks_read + idx_blks_read FROM pg_statio_user_tables "
+            "WHERE relname = 'eventstore_domainevent'"
+        )
+        return cursor.fetchone()
+
+
+def large(sizes: list[int], rounds: int, single: int) -> None:
+    call_command("migrate", verbosity=0)
+    names = [BENCH_DB] + [f"{BENCH_DB}_{i}" for i in range(1, len(sizes))]
+    with psycopg.connect(BASE_URL, autocommit=True) as c:
+        for name in names[1:]:
+            c.execute(f"CREATE DATABASE {name}")
+    for name, size in zip(names, sizes, strict=True):
+        use_database(name)
+        call_command("migrate", verbosity=0)
+        large_fill(name, size)
+    # Interleaved rounds over the databases, best of each: the sizes are compared in the same
+    # sitting (a shared machine's load moves within minutes). Beside the rates, the pages of
+    # the event table and its indexes each operation touched (PostgreSQL's own counters): a
+    # figure the machine's load does not move, and what a larger log would make grow.
+    measures = (
+        ("append single, new member (1/tx)", lambda size, r: ours_append(1, single), single),
+        (
+            "append single, existing member",
+            lambda size, r: change_existing(size, single, seed=r),
+            single,
+        ),
+        ("append batch of 1,000", lambda size, r: ours_append(1000, 10_000), 10_000),
+        (
+            "replay read (50,000 from middle)",
+            lambda size, r: replay_window(size // 2, 50_000),
+            50_000,
+        ),
+    )
+    best = {size: [0.0] * len(measures) for size in sizes}
+    touched = {size: [[0, 0] for _ in measures] for size in sizes}
+    for r in range(rounds):
+        for name, size in zip(names, sizes, strict=True):
+            use_database(name)
+            figures = []
+            for i, (_label, run, count) in enumerate(measures):
+                before = pages_touched()
+                figures.append(run(size, r))
+                after = pages_touched()
+                touched[size][i][0] += (after[0] - before[0]) / count / rounds
+                touched[size][i][1] += (after[1] - before[1]) / count / rounds
+            best[size] = [max(a, b) for a, b in zip(best[size], figures, strict=True)]
+            print(
+                f"  round {r + 1}, {size:,} events: " + ", ".join(f"{f:,.0f}" for f in figures),
+                flush=True,
+            )
+    base = sizes[0]
+    for i, (label, _run, _count) in enumerate(measures):
+        text = " | ".join(
+            f"{size:>12,} existing: {best[size][i]:>9,.0f} ev/s "
+            f"({best[size][i] / best[base][i]:6.1%}; {touched[size][i][0]:5.2f} pages/event, "
+            f"{touched[size][i][1]:5.3f} from outside shared_buffers)"
+            for size in sizes
+        )
+        print(f"{label:<34} {text}", flush=True)
+    use_database(BENCH_DB)
+    with psycopg.connect(BASE_URL, autocommit=True) as c:
+        for name in names[1:]:
+            c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--single", type=int, default=500)
@@ -300,7 +489,20 @@ def main() -> None:
     parser.add_argument("--batch1000", type=int, default=30_000)
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best kept)")
+    parser.add_argument(
+        "--large",
+        action="store_true",
+        help="append and replay beside existing logs of --large-sizes events (nothing else)",
+    )
+    parser.add_argument(
+        "--large-sizes",
+        default="100000,10000000",
+        help="comma-separated existing-log sizes for --large (the first is the reference)",
+    )
     args = parser.parse_args()
+    if args.large:
+        large([int(n) for n in args.large_sizes.split(",")], args.rounds, args.single // 3)
+        return
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as c:

@@ -6,6 +6,15 @@ UPDATE`` and keeps it until commit), takes the contiguous block ``last+1 .. last
 events, checks aggregate versions under that lock, inserts and commits. A failed append rolls
 the counter back with everything else (no hole), and the next appender can only take the lock
 once this one's commit is visible, so positions become visible in order.
+
+Steps of an append: 1. validate every payload (nothing sent yet); 2. lock the counter and take
+the positions; 3. read or check the aggregates' versions under that lock; 4. insert (COPY);
+5. commit (the caller's, when it holds a transaction); 6. the projector is enqueued on commit.
+On PostgreSQL a single event does 2-4 in one statement (``eventstore_append_event``, migration
+0016): outside a transaction one round trip instead of five; inside one it keeps a savepoint.
+A crash at any step before commit leaves nothing: counter, rows and version checks roll back
+together (no hole, no half-appended batch); after commit the events stand and the projector
+catches up from its checkpoint (the beat schedule runs it too).
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import orjson
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -204,12 +213,21 @@ def _event_ids() -> Iterator[uuid.UUID]:
         head = (time.time_ns() // 1_000_000) << 80 | _UUID_V7_BITS
         pool = os.urandom(10 * _UUID_CHUNK)
         for offset in range(0, 10 * _UUID_CHUNK, 10):
-            r = int.from_bytes(pool[offset : offset + 10], "big")
-            value = head | ((r >> 68) & 0xFFF) << 64 | (r & 0x3FFF_FFFF_FFFF_FFFF)
-            event_id = _new_object(uuid.UUID)
-            _set_attribute(event_id, "int", value)
-            _set_attribute(event_id, "is_safe", uuid.SafeUUID.unknown)
-            yield event_id
+            yield _uuid7(head, pool[offset : offset + 10])
+
+
+def _event_id() -> uuid.UUID:
+    """One time-ordered id (the single-event append: no pool to draw ahead)."""
+    return _uuid7((time.time_ns() // 1_000_000) << 80 | _UUID_V7_BITS, os.urandom(10))
+
+
+def _uuid7(head: int, random_bytes: bytes) -> uuid.UUID:
+    r = int.from_bytes(random_bytes, "big")
+    value = head | ((r >> 68) & 0xFFF) << 64 | (r & 0x3FFF_FFFF_FFFF_FFFF)
+    event_id = _new_object(uuid.UUID)
+    _set_attribute(event_id, "int", value)
+    _set_attribute(event_id, "is_safe", uuid.SafeUUID.unknown)
+    return event_id
 
 
 def _rows(
@@ -265,9 +283,11 @@ def _rows(
 
 def _timestamp_text(value: dt.datetime) -> str:
     """A timestamptz in the text COPY format (formatted once per distinct value)."""
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, dt.UTC)
-    return value.isoformat()
+    return _aware(value).isoformat()
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return timezone.make_aware(value, dt.UTC) if timezone.is_naive(value) else value
 
 
 def _insert_postgresql(rows: Iterable[tuple]) -> None:
@@ -315,6 +335,8 @@ def events_append(
     """
     if not events:
         return []
+    if len(events) == 1 and connection.vendor == "postgresql":
+        return _append_one(events[0], expected_versions or {}, project)
     expected = dict(expected_versions or {})
     now = timezone.now()
     appended: list[AppendedEvent] = []
@@ -339,14 +361,87 @@ def events_append(
                 enqueue_on_commit("eventstore.ledger.tasks.project_events")
     except IntegrityError as exc:
         # The atomic block above has already rolled back (positions included: no hole).
-        if getattr(exc.__cause__, "sqlstate", "23505") != "23505":
-            raise  # not a uniqueness conflict (e.g. a missing batch, header or event)
-        # Unique (aggregate, version) or reverses: somebody else got there first.
-        raise ConcurrencyError("concurrent append to the same aggregate or event") from exc
+        if not _someone_came_first(exc):
+            raise
+        raise ConcurrencyError(_CONFLICT) from exc
     logger.info(
         "appended %d events at positions %d..%d", len(events), first, first + len(events) - 1
     )
     return appended
+
+
+_CONFLICT = "concurrent append to the same aggregate or event"
+
+
+def _someone_came_first(exc: IntegrityError) -> bool:
+    """A uniqueness conflict: unique (aggregate, version) or reverses, another append got
+    there first. Anything else (a missing batch, header or event) is not a concurrency error."""
+    return getattr(exc.__cause__, "sqlstate", "23505") == "23505"
+
+
+_APPEND_ONE_SQL = (
+    "SELECT o_position, o_version FROM eventstore_append_event(%s::varchar, %s::integer, "
+    "%s::uuid, %s::varchar, %s::varchar, %s::smallint, %s::jsonb, %s::jsonb, %s::bigint, "
+    "%s::bigint, %s::timestamptz, %s::timestamptz, %s::bigint)"
+)
+
+
+def _append_one(event: NewEvent, expected: Mapping[str, int], project: bool) -> list[AppendedEvent]:
+    """One event in one statement (PostgreSQL; function of migration 0016).
+
+    Same steps as the general path, run by the server: counter lock and position, version
+    under the lock, insert. Outside a transaction the statement is its own transaction (one
+    round trip); inside one it runs in a savepoint, as the general path, so a conflict leaves
+    the caller's transaction usable. Validated before anything is sent.
+    """
+    schema_version = event.schema_version or CURRENT_VERSIONS.get(event.event_type, 0)
+    _validate(0, event, schema_version)
+    now = timezone.now()
+    event_id = event.event_id or _event_id()
+    params = [
+        event.aggregate_id,
+        expected.get(event.aggregate_id),
+        event_id,
+        event.aggregate_type,
+        event.event_type,
+        schema_version,
+        _to_json(event.data),
+        _to_json(event.metadata) if event.metadata else "{}",
+        event.batch_id,
+        event.header_id,
+        _aware(event.occurred_at) if event.occurred_at else now,
+        now,
+        event.reverses,
+    ]
+    try:
+        if connection.get_autocommit() and not connection.in_atomic_block:
+            position, version = _call_append_one(params)
+        else:
+            with transaction.atomic():
+                position, version = _call_append_one(params)
+    except IntegrityError as exc:
+        # The statement (or its savepoint) has rolled back, counter included: no hole.
+        if not _someone_came_first(exc):
+            raise
+        raise ConcurrencyError(_CONFLICT) from exc
+    except DatabaseError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != _BEHIND_SQLSTATE:
+            raise
+        # The server's message names the aggregate id and version only (keyed hash, no PHI).
+        raise ConcurrencyError(exc.__cause__.diag.message_primary) from exc
+    if project:
+        enqueue_on_commit("eventstore.ledger.tasks.project_events")
+    logger.info("appended 1 event at position %d", position)
+    return [AppendedEvent(position, event_id, event.aggregate_id, version, event.event_type)]
+
+
+_BEHIND_SQLSTATE = "EV001"  # raised by eventstore_append_event: expected version not stored
+
+
+def _call_append_one(params: list[Any]) -> tuple[int, int]:
+    with hot_cursor(prepare=True) as cursor:
+        cursor.execute(_APPEND_ONE_SQL, params)
+        return cursor.fetchone()
 
 
 def events_head() -> int:

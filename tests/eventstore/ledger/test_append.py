@@ -188,3 +188,97 @@ def test_event_ids_made_in_bulk_are_valid_distinct_version_7_uuids():
         assert again == event_id and hash(again) == hash(event_id)
         assert (again.version, again.variant) == (7, uuid.RFC_4122)
     assert ids[0].int >> 80 <= ids[-1].int >> 80
+
+
+# --- a single event: one statement on PostgreSQL (migration 0016), same guarantees --------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_single_event_outside_a_transaction_gets_the_next_position_and_version():
+    # transaction=True: autocommit, and the flush between tests removed the counter row
+    first = events_append(events=[changed("a")], project=False)
+    second = events_append(events=[changed("a")], project=False)
+    third = events_append(events=[changed("b")], expected_versions={"b": 0}, project=False)
+    assert [(e.position, e.aggregate_id, e.aggregate_version) for e in first + second + third] == [
+        (1, "a", 1),
+        (2, "a", 2),
+        (3, "b", 1),
+    ]
+    stored = DomainEvent.objects.get(position=2)
+    assert (stored.event_id, stored.data, stored.is_reversal) == (
+        second[0].event_id,
+        {"changes": {"city": "X"}},
+        False,
+    )
+    assert PositionCounter.objects.get(name="events").last_position == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_conflicting_single_event_outside_a_transaction_leaves_no_hole():
+    events_append(events=[changed("a")], project=False)
+    with pytest.raises(ConcurrencyError):  # version 1 is taken
+        events_append(events=[changed("a")], expected_versions={"a": 0}, project=False)
+    with pytest.raises(ConcurrencyError, match="behind the expected version 5"):
+        events_append(events=[changed("a")], expected_versions={"a": 5}, project=False)
+    with pytest.raises(IntegrityError):
+        events_append(events=[changed("a")._replace(batch_id=999_999)], project=False)
+    after = events_append(events=[changed("a")], expected_versions={"a": 1}, project=False)
+    assert (after[0].position, after[0].aggregate_version) == (2, 2)
+    assert list(DomainEvent.objects.values_list("position", flat=True)) == [1, 2]
+    assert PositionCounter.objects.get(name="events").last_position == 2
+
+
+def test_a_conflicting_single_event_inside_a_transaction_leaves_it_usable():
+    with transaction.atomic():
+        events_append(events=[changed("a")], project=False)
+        with pytest.raises(ConcurrencyError):
+            events_append(events=[changed("a")], expected_versions={"a": 0}, project=False)
+        with pytest.raises(ConcurrencyError):
+            events_append(events=[changed("a")], expected_versions={"a": 3}, project=False)
+        after = events_append(events=[changed("b")], project=False)
+    assert after[0].position == 2
+    assert list(DomainEvent.objects.values_list("position", flat=True)) == [1, 2]
+
+
+def test_a_single_event_keeps_its_given_id_time_and_reversal_link():
+    import datetime as dt
+    import uuid
+
+    (original,) = events_append(events=[changed("a")], project=False)
+    given = uuid.uuid4()
+    occurred = dt.datetime(2026, 1, 2, 3, 4, 5)  # naive: taken as UTC, as in a batch
+    (reversal,) = events_append(
+        events=[
+            NewEvent(
+                aggregate_id="a",
+                event_type="MemberChangedReversed",
+                data={
+                    "reverses_event_id": str(original.event_id),
+                    "reverses_position": original.position,
+                    "reverses_type": "MemberChanged",
+                },
+                reverses=original.position,
+                event_id=given,
+                occurred_at=occurred,
+                metadata={"correlation": "c-1"},
+            )
+        ],
+        project=False,
+    )
+    stored = DomainEvent.objects.get(position=reversal.position)
+    assert (stored.event_id, stored.reverses_id, stored.is_reversal) == (given, 1, True)
+    assert stored.occurred_at == occurred.replace(tzinfo=dt.UTC)
+    assert stored.metadata == {"correlation": "c-1"}
+    with pytest.raises(ConcurrencyError):  # an event is reversed at most once
+        events_append(
+            events=[NewEvent(**{**reversal_fields(stored), "event_id": None})], project=False
+        )
+
+
+def reversal_fields(stored: DomainEvent) -> dict:
+    return {
+        "aggregate_id": stored.aggregate_id,
+        "event_type": stored.event_type,
+        "data": stored.data,
+        "reverses": stored.reverses_id,
+    }
