@@ -1,8 +1,10 @@
 """The 835 (005010X221A1) of one payment: its content when the results are imported, its
 segments when the file is assembled (pure and deterministic: a rebuild has the same bytes).
 
-* BPR: BPR01 C (check with its advice), I (EFT, advice only) or H (no payment), BPR02 the
-  amount, C credit, the method; for ACH the DFI and account data the import gives for the
+* BPR: BPR01 C (check with its advice), I (EFT, advice only) or H (notification only: no
+  payment, BPR02 0, NON), BPR02 the amount, BPR03 C credit, or D debit when the payment is
+  negative (recoupments or reversals above the claims paid: BPR02 is then its absolute
+  value, X221A1 never sends a negative BPR02; by ACH only), the method; for ACH the DFI and account data the import gives for the
   payee (CCP, 01 routing numbers, DA accounts); BPR16 the check / EFT date;
 * TRN*1 the check or EFT trace number, TRN03 1 + the payer's tax id;
 * REF*EV the receiver (the payee partner's id), DTM*405 the production date;
@@ -193,9 +195,12 @@ def remit_segments(content: dict[str, Any]) -> list[list[Any]]:
     """The segments between ST and SE of one 835 (see the module docstring)."""
     pay, payer, payee = content["payment"], content["payer"], content["payee"]
     bank = pay.get("bank") or {}
+    value = pay["amount"]
+    flag = "D" if value.startswith("-") else "C"
+    value = value.lstrip("-")
     if pay["method"] == "ACH":
         bpr = [
-            "BPR", "I", pay["amount"], "C", "ACH", "CCP",
+            "BPR", "I", value, flag, "ACH", "CCP",
             "01", bank.get("payer_routing", ""), "DA", bank.get("payer_account", ""),
             ("1" + payer["tin"])[:10], "",
             "01", bank.get("payee_routing", ""), "DA", bank.get("payee_account", ""),
@@ -203,7 +208,7 @@ def remit_segments(content: dict[str, Any]) -> list[list[Any]]:
         ]  # fmt: skip
     else:
         first = "C" if pay["method"] == "CHK" else "H"
-        bpr = ["BPR", first, pay["amount"], "C", pay["method"], *[""] * 11, pay["date"]]
+        bpr = ["BPR", first, value, flag, pay["method"], *[""] * 11, pay["date"]]
     out: list[list[Any]] = [
         bpr,
         ["TRN", "1", pay["trace"], "1" + payer["tin"]],

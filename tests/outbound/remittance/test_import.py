@@ -77,6 +77,41 @@ def test_provider_adjustments_interest_levy_and_forwarding_balance(world):
     assert plb_seg.get(5) == "WU:LEVY01" and plb_seg.get(6) == "10"
 
 
+def test_a_recoupment_above_the_claims_paid_is_a_debit_by_eft(world):
+    (claim,) = world.accepted("P1")
+    plb = [{"reason": "WO", "reference": "OVERPAID1", "amount": "120.00"}]  # the claim pays 100
+    doc = document([payment([claim_result(claim.payer_claim_control_number)], plb=plb)])
+    result = world.remit(doc)
+    assert str(RemittancePayment.objects.get().amount) == "-20.00"
+    _, (remit,) = world.remits(result.outcome_ids)  # X221A1 + SNIP 3: balanced as a debit
+    (bpr,) = segs(remit, "BPR")
+    # BPR02 is never negative: the flag says the money goes from the payee to the payer
+    assert bpr.elements[:5] == ["I", "20", "D", "ACH", "CCP"]
+    assert bpr.get(13) and bpr.get(15), "the payee's bank data, which the debit takes from"
+
+
+def test_a_reversal_alone_is_a_debit_that_balances(world):
+    (claim,) = world.accepted("P1")
+    reversed_line = line("-100.00", co="-15.00", pr="-5.00")
+    reversal = claim_result(claim.payer_claim_control_number, [reversed_line], status="22")
+    result = world.remit(document([payment([reversal], trace="EFT22")]))
+    _, (remit,) = world.remits(result.outcome_ids)
+    (bpr,) = segs(remit, "BPR")
+    (clp,) = segs(remit, "CLP")
+    assert (bpr.get(2), bpr.get(3)) == ("80", "D")
+    assert (clp.get(2), clp.get(3), clp.get(4), clp.get(5)) == ("22", "-100", "-80", "-5")
+
+
+def test_a_zero_payment_is_notification_only(world):
+    (claim,) = world.accepted("P1")
+    denied = claim_result(claim.payer_claim_control_number, [line(co="100.00", carc_co="96")])
+    denied["status"] = "4"
+    result = world.remit(document([payment([denied])]))
+    _, (remit,) = world.remits(result.outcome_ids)
+    (bpr,) = segs(remit, "BPR")
+    assert bpr.elements[:4] == ["H", "0", "C", "NON"]
+
+
 def test_several_payments_to_one_payee_are_one_835_set_each_in_one_file(world):
     claims = world.accepted("P1", "P2", "P3")
     doc = document(
