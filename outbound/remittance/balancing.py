@@ -5,8 +5,8 @@ Per line: charge − paid = Σ line adjustments. Per claim: charge − paid = Σ
 adjustments; patient responsibility = Σ PR adjustments (claim and lines); with lines,
 the claim's charge is the sum of its lines'. Per payment: amount = Σ claim paid
 − Σ provider adjustments (PLB); a negative amount is a debit of the payee (BPR03 D, by
-ACH only: the 835 carries its absolute value, as BPR02 is never below zero). Every message says where, what was expected and the
-difference, so an analyst can fix the row.
+ACH only: the 835 carries its absolute value, as BPR02 is never below zero). Every
+message says where, what was expected and the difference, so an analyst can fix the row.
 
 Codes: CAS groups, CARC and RARC are judged on the service date (the line's, else the
 claim's first date of service): a code our list does not hold is refused (the shipped

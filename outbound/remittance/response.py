@@ -4,8 +4,9 @@ segments when the file is assembled (pure and deterministic: a rebuild has the s
 * BPR: BPR01 C (check with its advice), I (EFT, advice only) or H (notification only: no
   payment, BPR02 0, NON), BPR02 the amount, BPR03 C credit, or D debit when the payment is
   negative (recoupments or reversals above the claims paid: BPR02 is then its absolute
-  value, X221A1 never sends a negative BPR02; by ACH only), the method; for ACH the DFI and account data the import gives for the
-  payee (CCP, 01 routing numbers, DA accounts); BPR16 the check / EFT date;
+  value, X221A1 never sends a negative BPR02; by ACH only), the method; for ACH the DFI
+  and account data the import gives for the payee (CCP, 01 routing numbers, DA
+  accounts); BPR16 the check / EFT date;
 * TRN*1 the check or EFT trace number, TRN03 1 + the payer's tax id;
 * REF*EV the receiver (the payee partner's id), DTM*405 the production date;
 * 1000A payer: N1*PR, N3, N4, REF*2U payer id, PER*BL technical contact;

@@ -1,8 +1,9 @@
 """Property: any balanced remittance we can generate (claims of any status with lines,
 claim- and line-level adjustments in every group, provider adjustments of either sign,
-recoupments above the claims paid (a debit), several payments) passes our checks, renders to 835s our X221A1 guide accepts with SNIP 3
-balancing, and balances again when the file is read back by our reader. Pure (no
-database): the responder's renderer on the import's own content."""
+recoupments above the claims paid (a debit), several payments) passes our checks,
+renders to 835s our X221A1 guide accepts with SNIP 3 balancing, and balances again when
+the file is read back by our reader. Pure (no database): the responder's renderer on the
+import's own content."""
 
 from __future__ import annotations
 
