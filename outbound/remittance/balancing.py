@@ -109,6 +109,8 @@ def claim_problems(claim: ClaimResult) -> list[str]:
         )
     if claim.status == "4" and claim.paid != 0:
         out.append(f"{claim.where}: a denied claim (status 4) pays nothing")
+    if claim.status == "25" and claim.paid != 0:
+        out.append(f"{claim.where}: predetermination pricing only (status 25) pays nothing")
     return out
 
 

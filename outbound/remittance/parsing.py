@@ -34,12 +34,18 @@ __all__ = [
 
 FORMAT = "edi-platform-remittance/1"
 # CLP02 the import takes (X221A1): processed as primary/secondary/tertiary, denied,
-# processed as primary/secondary/tertiary and forwarded, not our claim, reversal
-CLAIM_STATUSES = ("1", "2", "3", "4", "19", "20", "21", "22", "23")
+# processed as primary/secondary/tertiary and forwarded, not our claim, reversal,
+# predetermination pricing only (no payment)
+CLAIM_STATUSES = ("1", "2", "3", "4", "19", "20", "21", "22", "23", "25")
 METHODS = ("ACH", "CHK", "NON")
 # CLP06 claim filing indicator codes of X221A1
 FILING_INDICATORS = ("12", "13", "14", "15", "16", "17", "AM", "CH", "DS", "HM", "LM", "MA")
 PROCEDURE_QUALIFIERS = ("AD", "ER", "HC", "HP", "IV", "N4", "N6", "NU", "UI", "WK")
+# QTY01 of X221A1: the claim's (2100, up to 14) and the service line's (2110, up to 6)
+CLAIM_QUANTITIES = (
+    "CA", "CD", "LA", "LE", "NE", "NR", "OU", "PS", "VS", "ZK", "ZL", "ZM", "ZN", "ZO"
+)  # fmt: skip
+LINE_QUANTITIES = ("ZK", "ZL", "ZM", "ZN", "ZO")
 MAX_ROWS = 200_000  # claims per file: a bigger result set is split by the payer
 
 
@@ -62,6 +68,7 @@ class LineResult:
     allowed: Decimal | None = None
     adjustments: list[Adjustment] = field(default_factory=list)
     remarks: list[str] = field(default_factory=list)
+    quantities: list[tuple[str, Decimal]] = field(default_factory=list)  # QTY01, QTY02
 
 
 @dataclass
@@ -83,6 +90,7 @@ class ClaimResult:
     adjustments: list[Adjustment] = field(default_factory=list)
     remarks: list[str] = field(default_factory=list)
     lines: list[LineResult] = field(default_factory=list)
+    quantities: list[tuple[str, Decimal]] = field(default_factory=list)  # QTY01, QTY02
 
 
 @dataclass(frozen=True)
@@ -212,6 +220,27 @@ class _Reader:
             out.append(raw.strip().upper())
         return out
 
+    def quantities(
+        self, obj: dict, where: str, qualifiers: tuple[str, ...], most: int
+    ) -> list[tuple[str, Decimal]]:
+        """``[{"qualifier": "CA", "quantity": "3"}, ...]`` -> (QTY01, QTY02) pairs."""
+        out = []
+        items = self.items(obj, "quantities", where)
+        if len(items) > most:
+            self.fail(where, f"at most {most} quantities (QTY)")
+        for n, raw in enumerate(items[:most], 1):
+            here = f"{where}, quantity {n}"
+            if not isinstance(raw, dict):
+                self.fail(here, "must be an object")
+                continue
+            qualifier = self.text(raw, "qualifier", here, size=2).upper()
+            value = self.amount(raw, "quantity", here)
+            if qualifier and qualifier not in qualifiers:
+                self.fail(here, f"qualifier must be one of {', '.join(qualifiers)}")
+            elif qualifier and value is not None:
+                out.append((qualifier, value))
+        return out
+
     def procedure(self, obj: dict, where: str) -> list[str]:
         raw = obj.get("procedure")
         parts = raw.split(":") if isinstance(raw, str) else raw
@@ -246,6 +275,7 @@ class _Reader:
             allowed=self.amount(raw, "allowed", where, required=False),
             adjustments=self.adjustments(raw, where),
             remarks=self.remarks(raw, where),
+            quantities=self.quantities(raw, where, LINE_QUANTITIES, 6),
         )
 
     def claim(self, raw: Any, where: str) -> ClaimResult | None:
@@ -294,6 +324,7 @@ class _Reader:
             adjustments=self.adjustments(raw, where),
             remarks=self.remarks(raw, where),
             lines=lines,
+            quantities=self.quantities(raw, where, CLAIM_QUANTITIES, 14),
         )
 
     def payment(self, raw: Any, where: str) -> Payment | None:
@@ -418,6 +449,8 @@ CLAIM_COLUMNS = (
     "adjustments",
     "remarks",
 )
+# columns a file may leave out (added after the first files were written)
+OPTIONAL_COLUMNS = ("quantities",)
 LINE_COLUMNS = (
     "payment_trace",
     "claim_row",
@@ -460,6 +493,15 @@ def _cas_list(text: str) -> list[dict[str, str]]:
     return out
 
 
+def _qty_list(text: str) -> list[dict[str, str]]:
+    """``CA:3;NE:1`` -> quantities (qualifier:quantity)."""
+    out = []
+    for item in filter(None, (t.strip() for t in (text or "").split(";"))):
+        qualifier, _, value = item.partition(":")
+        out.append({"qualifier": qualifier, "quantity": value})
+    return out
+
+
 def _plb_list(text: str) -> list[dict[str, str]]:
     """``L6::-2.00;WO:REF1:5.00`` -> provider adjustments (reason:reference:amount)."""
     out = []
@@ -486,6 +528,7 @@ def read_csv_pair(claims: bytes, lines: bytes | None) -> Remittance:
                 "allowed": row["allowed"],
                 "adjustments": _cas_list(row["adjustments"]),
                 "remarks": [r for r in (row["remarks"] or "").split(";") if r.strip()],
+                "quantities": _qty_list(row.get("quantities", "")),
             }
         )
     payments: dict[str, dict[str, Any]] = {}
@@ -529,6 +572,7 @@ def read_csv_pair(claims: bytes, lines: bytes | None) -> Remittance:
                 "adjustments": _cas_list(row["adjustments"]),
                 "remarks": [r for r in (row["remarks"] or "").split(";") if r.strip()],
                 "lines": lines_of.pop(str(n), []),
+                "quantities": _qty_list(row.get("quantities", "")),
             }
         )
     if lines_of:

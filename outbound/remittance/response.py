@@ -17,9 +17,11 @@ segments when the file is assembled (pure and deterministic: a rebuild has the s
   reasons each), NM1*QC the patient (and NM1*IL the subscriber when it is someone else),
   MOA with the claim's RARCs (X221A1 has no 2100 REF for our claim control number: the
   provider matches on CLP01 and CLP07), DTM*232/233 statement period, DTM*050 received,
-  AMT*AU coverage amount;
+  AMT*AU coverage amount, QTY per claim quantity (CA covered actual, NE non-covered
+  estimated... up to 14);
 * per line (2110): SVC (procedure and modifiers, charge, paid, units), DTM*472, CAS,
-  REF*6R line item control number, AMT*B6 allowed, LQ*HE per RARC;
+  REF*6R line item control number, AMT*B6 allowed, QTY per line quantity (ZK..ZO, up to
+  6), LQ*HE per RARC;
 * PLB per six provider adjustments (payee NPI, fiscal period end, reason:reference, amount).
 """
 
@@ -160,6 +162,7 @@ def _claim(claim: ClaimResult, known: dict[str, Any]) -> dict[str, Any]:
         if (claim.received or known.get("received"))
         else "",
         "coverage": "" if claim.coverage_amount is None else amount(claim.coverage_amount),
+        "qty": [[q, amount(v)] for q, v in claim.quantities],
         "lines": [
             {
                 "procedure": line.procedure,
@@ -171,6 +174,7 @@ def _claim(claim: ClaimResult, known: dict[str, Any]) -> dict[str, Any]:
                 "control": line.control_number,
                 "allowed": "" if line.allowed is None else amount(line.allowed),
                 "remarks": line.remarks,
+                "qty": [[q, amount(v)] for q, v in line.quantities],
             }
             for line in claim.lines
         ],
@@ -272,6 +276,7 @@ def _claim_segments(c: dict[str, Any]) -> list[list[Any]]:
         out.append(["DTM", "050", c["received"]])
     if c["coverage"]:
         out.append(["AMT", "AU", c["coverage"]])
+    out += [["QTY", q, v] for q, v in c.get("qty", ())]
     for line in c["lines"]:
         svc = ["SVC", line["procedure"], line["charge"], line["paid"], "", line["units"]]
         out.append(svc)
@@ -282,6 +287,7 @@ def _claim_segments(c: dict[str, Any]) -> list[list[Any]]:
             out.append(["REF", "6R", line["control"]])
         if line["allowed"]:
             out.append(["AMT", "B6", line["allowed"]])
+        out += [["QTY", q, v] for q, v in line.get("qty", ())]
         for code in line["remarks"]:
             out.append(["LQ", "HE", code])
     return out

@@ -39,6 +39,7 @@ CLAIM_STATUS_TEXT = {
     "21": "processed as tertiary, forwarded",
     "22": "reversal of previous payment",
     "23": "not our claim, forwarded",
+    "25": "predetermination pricing only, no payment",
 }
 DENIED = ("4",)
 
