@@ -116,7 +116,11 @@ class Adjudication(models.Model):
         default=list, blank=True, help_text="[group, CARC, amount, quantity] per adjustment."
     )
     remarks = models.JSONField(default=list, blank=True, help_text="RARCs of the claim.")
-    lines = models.JSONField(default=list, blank=True, help_text="The service lines paid.")
+    lines = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="[procedure, charge, paid, units, date, line item control number] per line.",
+    )
     paid_on = models.DateField()
     adjudicated_at = models.DateTimeField(default=timezone.now)
 

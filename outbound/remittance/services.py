@@ -365,8 +365,16 @@ def _write(
                     _adjustments(result.adjustments)
                     + [x for line in result.lines for x in _adjustments(line.adjustments)],
                     result.remarks,
+                    # what a 277 answers a service line inquiry with (2220D/E)
                     [
-                        [":".join(line.procedure), str(line.charge), str(line.paid)]
+                        [
+                            ":".join(line.procedure),
+                            str(line.charge),
+                            str(line.paid),
+                            "" if line.units is None else str(line.units),
+                            line.date.isoformat() if line.date else "",
+                            line.control_number,
+                        ]
                         for line in result.lines
                     ],
                     payment.date,
