@@ -180,13 +180,18 @@ def main() -> None:
         import cProfile
         import pstats
 
-        profiler = cProfile.Profile()
+        # CPU time (process_time): the shared machine's load does not count
+        profiler = cProfile.Profile(time.process_time)
         result = profiler.runcall(remittance_import, data=data, name="b.json", acting_user=None)
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        imported = time.perf_counter() - started
+        assembly = profiler.runcall(outbound_assemble, ignore_windows=True, response_type="835")
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("tottime").print_stats(30)
     else:
         result = remittance_import(data=data, name="bench.json", acting_user=None)
-    imported = time.perf_counter() - started
-    assembly = outbound_assemble(ignore_windows=True, response_type="835")
+        imported = time.perf_counter() - started
+        assembly = outbound_assemble(ignore_windows=True, response_type="835")
     total = time.perf_counter() - started
     t = assembly.times
     quarantined = ProcessingOutcome.objects.filter(response_type="835", status="FAILED").count()

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -47,6 +49,12 @@ CLAIM_QUANTITIES = (
 )  # fmt: skip
 LINE_QUANTITIES = ("ZK", "ZL", "ZM", "ZN", "ZO")
 MAX_ROWS = 200_000  # claims per file: a bigger result set is split by the payer
+# the common spelling of an amount ("-12.50"): taken without Decimal's exponent check
+_PLAIN_AMOUNT = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,2})?")
+# amounts and dates repeat across 10^5 rows of a file: one object per distinct spelling
+# (both types are immutable)
+_decimal = functools.lru_cache(maxsize=8192)(Decimal)
+_iso_date = functools.lru_cache(maxsize=4096)(dt.date.fromisoformat)
 
 
 @dataclass(frozen=True)
@@ -132,12 +140,16 @@ class _Reader:
 
     def __init__(self) -> None:
         self.errors: list[str] = []
+        self.procedures: dict[str, tuple[str, ...]] = {}
 
     def fail(self, where: str, what: str) -> None:
         self.errors.append(f"{where}: {what}")
 
     def text(self, obj: dict, key: str, where: str, *, required: bool = True, size: int = 50):
         value = obj.get(key)
+        if type(value) is str and 0 < len(value) <= size and value.isprintable():
+            if value[0] != " " and value[-1] != " ":
+                return value  # the fast path: already stripped and short enough
         if value is None or value == "":
             if required:
                 self.fail(where, f"{key} is missing")
@@ -152,6 +164,8 @@ class _Reader:
 
     def amount(self, obj: dict, key: str, where: str, *, required: bool = True):
         value = obj.get(key)
+        if type(value) is str and _PLAIN_AMOUNT.fullmatch(value):
+            return _decimal(value)  # the fast path: 10^5 amounts a file
         if value is None or value == "":
             if required:
                 self.fail(where, f"{key} is missing")
@@ -178,7 +192,7 @@ class _Reader:
                 self.fail(where, f"{key} is missing")
             return None
         try:
-            return dt.date.fromisoformat(str(value))
+            return _iso_date(str(value))
         except ValueError:
             self.fail(where, f"{key} is not a date (YYYY-MM-DD)")
             return None
@@ -243,6 +257,15 @@ class _Reader:
 
     def procedure(self, obj: dict, where: str) -> list[str]:
         raw = obj.get("procedure")
+        known = self.procedures.get(raw) if type(raw) is str else None
+        if known is not None:
+            return list(known)  # a file names few distinct procedures: read each once
+        parts = self._procedure(raw, where)
+        if parts and type(raw) is str:
+            self.procedures[raw] = tuple(parts)
+        return parts
+
+    def _procedure(self, raw: Any, where: str) -> list[str]:
         parts = raw.split(":") if isinstance(raw, str) else raw
         if not isinstance(parts, list) or not parts or not all(isinstance(p, str) for p in parts):
             self.fail(where, "procedure is missing (e.g. HC:99213:25)")

@@ -28,6 +28,7 @@ segments when the file is assembled (pure and deterministic: a rebuild has the s
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -41,6 +42,7 @@ __all__ = ["payer_defaults", "payer_problems", "payment_content", "remit_segment
 DATE = "%Y%m%d"
 
 
+@functools.lru_cache(maxsize=8192)  # amounts repeat across a file's 10^5 claims
 def amount(value: Decimal | str | None) -> str:
     """An X12 amount (R): no exponent, no trailing fraction zeros."""
     if value is None:
@@ -49,6 +51,11 @@ def amount(value: Decimal | str | None) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text if text not in ("", "-0") else "0"
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(value: dt.date) -> str:
+    return value.strftime(DATE)
 
 
 PAYER_KEYS = ("name", "tin", "address", "city", "state", "zip", "contact", "phone")
@@ -156,9 +163,9 @@ def _claim(claim: ClaimResult, known: dict[str, Any]) -> dict[str, Any]:
         "patient": known["patient"],
         "subscriber": known.get("subscriber"),
         "icn": known.get("icn"),
-        "from": start.strftime(DATE) if start else "",
-        "to": end.strftime(DATE) if end else "",
-        "received": (claim.received or known.get("received")).strftime(DATE)
+        "from": _day(start) if start else "",
+        "to": _day(end) if end else "",
+        "received": _day(claim.received or known.get("received"))
         if (claim.received or known.get("received"))
         else "",
         "coverage": "" if claim.coverage_amount is None else amount(claim.coverage_amount),
@@ -169,7 +176,7 @@ def _claim(claim: ClaimResult, known: dict[str, Any]) -> dict[str, Any]:
                 "charge": amount(line.charge),
                 "paid": amount(line.paid),
                 "units": "" if line.units is None else amount(line.units),
-                "date": line.date.strftime(DATE) if line.date else "",
+                "date": _day(line.date) if line.date else "",
                 "cas": _cas(line.adjustments),
                 "control": line.control_number,
                 "allowed": "" if line.allowed is None else amount(line.allowed),
@@ -183,6 +190,9 @@ def _claim(claim: ClaimResult, known: dict[str, Any]) -> dict[str, Any]:
 
 def _cas_segments(rows: Sequence[Sequence[str]]) -> list[list[str]]:
     """One CAS per group, six reasons each at most (X221A1 CAS02..CAS19)."""
+    if len(rows) == 1:  # the common case, without the grouping
+        group, reason, value, quantity = rows[0]
+        return [["CAS", group, reason, value, quantity]]
     by_group: dict[str, list[Sequence[str]]] = {}
     for row in rows:
         by_group.setdefault(row[0], []).append(row)
