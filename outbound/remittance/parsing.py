@@ -147,9 +147,14 @@ class _Reader:
 
     def text(self, obj: dict, key: str, where: str, *, required: bool = True, size: int = 50):
         value = obj.get(key)
-        if type(value) is str and 0 < len(value) <= size and value.isprintable():
-            if value[0] != " " and value[-1] != " ":
-                return value  # the fast path: already stripped and short enough
+        if (
+            type(value) is str
+            and 0 < len(value) <= size
+            and value.isprintable()
+            and value[0] != " "
+            and value[-1] != " "
+        ):
+            return value  # the fast path: already stripped and short enough
         if value is None or value == "":
             if required:
                 self.fail(where, f"{key} is missing")
