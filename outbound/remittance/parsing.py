@@ -215,13 +215,22 @@ class _Reader:
             return []
         return value
 
-    def adjustments(self, obj: dict, where: str) -> list[Adjustment]:
-        out = []
-        for n, raw in enumerate(self.items(obj, "adjustments", where), 1):
-            here = f"{where}, adjustment {n}"
+    def objects(self, obj: dict, key: str, where: str, label: str, most: int = 0):
+        """(where, item) of each object of the list ``key`` (up to ``most`` when given)."""
+        items = self.items(obj, key, where)
+        if most and len(items) > most:
+            self.fail(where, f"at most {most} {key}")
+            items = items[:most]
+        for n, raw in enumerate(items, 1):
+            here = f"{where}, {label} {n}"
             if not isinstance(raw, dict):
                 self.fail(here, "must be an object")
                 continue
+            yield here, raw
+
+    def adjustments(self, obj: dict, where: str) -> list[Adjustment]:
+        out = []
+        for here, raw in self.objects(obj, "adjustments", where, "adjustment"):
             group = self.text(raw, "group", here, size=2).upper()
             reason = self.text(raw, "reason", here, size=5).upper()
             amount = self.amount(raw, "amount", here)
@@ -244,14 +253,7 @@ class _Reader:
     ) -> list[tuple[str, Decimal]]:
         """``[{"qualifier": "CA", "quantity": "3"}, ...]`` -> (QTY01, QTY02) pairs."""
         out = []
-        items = self.items(obj, "quantities", where)
-        if len(items) > most:
-            self.fail(where, f"at most {most} quantities (QTY)")
-        for n, raw in enumerate(items[:most], 1):
-            here = f"{where}, quantity {n}"
-            if not isinstance(raw, dict):
-                self.fail(here, "must be an object")
-                continue
+        for here, raw in self.objects(obj, "quantities", where, "quantity", most):
             qualifier = self.text(raw, "qualifier", here, size=2).upper()
             value = self.amount(raw, "quantity", here)
             if qualifier and qualifier not in qualifiers:
@@ -369,11 +371,7 @@ class _Reader:
         if npi and (len(npi) != 10 or not npi.isdigit()):
             self.fail(f"{where}, payee", "npi must be 10 digits")
         plbs = []
-        for n, item in enumerate(self.items(raw, "provider_adjustments", where), 1):
-            here = f"{where}, provider adjustment {n}"
-            if not isinstance(item, dict):
-                self.fail(here, "must be an object")
-                continue
+        for here, item in self.objects(raw, "provider_adjustments", where, "provider adjustment"):
             reason = self.text(item, "reason", here, size=2).upper()
             amount = self.amount(item, "amount", here)
             if reason and amount is not None:
