@@ -189,21 +189,23 @@ def _claim(claim: ClaimResult, known: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cas_segments(rows: Sequence[Sequence[str]]) -> list[list[str]]:
-    """One CAS per group, six reasons each at most (X221A1 CAS02..CAS19)."""
-    if len(rows) == 1:  # the common case, without the grouping
-        group, reason, value, quantity = rows[0]
-        return [["CAS", group, reason, value, quantity]]
-    by_group: dict[str, list[Sequence[str]]] = {}
-    for row in rows:
-        by_group.setdefault(row[0], []).append(row)
-    out = []
-    for group, items in by_group.items():
-        for i in range(0, len(items), 6):
-            seg = ["CAS", group]
-            for _, reason, value, quantity in items[i : i + 6]:
-                seg += [reason, value, quantity]
+    """One CAS per group, six reasons each at most (X221A1 CAS02..CAS19), groups in the
+    order they first come."""
+    if not rows:
+        return []
+    out: list[list[str]] = []
+    open_of: dict[str, list[str]] = {}  # the group's CAS being filled
+    for group, reason, value, quantity in rows:
+        seg = open_of.get(group)
+        if seg is None or len(seg) >= 20:  # CAS01 + six triples: the next CAS
+            seg = open_of[group] = ["CAS", group]
             out.append(seg)
-    return out
+        seg += (reason, value, quantity)
+    if len(open_of) == len(out):
+        return out
+    # a group that filled more than one CAS keeps them together, in first-come order
+    order = list(open_of)
+    return sorted(out, key=lambda s: order.index(s[1]))
 
 
 def remit_segments(content: dict[str, Any]) -> list[list[Any]]:
