@@ -33,7 +33,7 @@ class OutboundConfig(AppConfig):
         from .eligibility import reports as _eligibility_reports  # noqa: F401
         from .eligibility import search as _eligibility_search  # noqa: F401
         from .remittance import reports as _remittance_reports  # noqa: F401
-        from .remittance.selectors import claim_remittance_steps
+        from .remittance.selectors import claim_remittance_steps, claim_status_steps
         from .remittance.services import remittance_inbox_import
         from .responders import specs
         from .services.files import file_locate
@@ -42,6 +42,8 @@ class OutboundConfig(AppConfig):
 
         # a claim's journey shows its adjudications and their 835s after the 277CA
         register_journey_step("835", claim_remittance_steps)
+        # ... and the 277s that answered 276 inquiries about it
+        register_journey_step("277", claim_status_steps)
         # adjudication results dropped in INBOUND_INBOX_DIR/remittance/ are imported
         register_inbox_folder("remittance", remittance_inbox_import)
         register_outcome_sink(stage_inbound_outcome)

@@ -250,6 +250,7 @@ from outbound.remittance.models import (  # noqa: E402
     PaymentMethod,
     RemittanceImport,
     RemittancePayment,
+    StatusAnswer,
 )
 
 __all__ = [
@@ -275,4 +276,5 @@ __all__ = [
     "QuarantinedFile",
     "RemittanceImport",
     "RemittancePayment",
+    "StatusAnswer",
 ]

@@ -48,3 +48,10 @@ classify(
 )
 classify("outbound.RemittanceImport")  # file names, hashes and counts
 classify("outbound.RemittancePayment")  # payee NPI/tax id, amounts, trace numbers
+# which claim a 277 answered and with what status: about one patient's claim
+classify(
+    "outbound.StatusAnswer",
+    permission="eventstore.view_member",
+    fields=("*",),
+    what="277 answers: which claim a 276 asked about and the status sent",
+)

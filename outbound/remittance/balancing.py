@@ -4,8 +4,9 @@ results before anything is written (pure: the code lists are the engine's data f
 Per line: charge − paid = Σ line adjustments. Per claim: charge − paid = Σ claim and line
 adjustments; patient responsibility = Σ PR adjustments (claim and lines); with lines,
 the claim's charge is the sum of its lines'. Per payment: amount = Σ claim paid
-− Σ provider adjustments (PLB). Every message says where, what was expected and the
-difference, so an analyst can fix the row.
+− Σ provider adjustments (PLB); a negative amount is a debit of the payee (BPR03 D, by
+ACH only: the 835 carries its absolute value, as BPR02 is never below zero). Every
+message says where, what was expected and the difference, so an analyst can fix the row.
 
 Codes: CAS groups, CARC and RARC are judged on the service date (the line's, else the
 claim's first date of service): a code our list does not hold is refused (the shipped
@@ -108,6 +109,8 @@ def claim_problems(claim: ClaimResult) -> list[str]:
         )
     if claim.status == "4" and claim.paid != 0:
         out.append(f"{claim.where}: a denied claim (status 4) pays nothing")
+    if claim.status == "25" and claim.paid != 0:
+        out.append(f"{claim.where}: predetermination pricing only (status 25) pays nothing")
     return out
 
 
@@ -122,8 +125,13 @@ def payment_problems(payment: Payment) -> list[str]:
             _unbalanced(payment.where, "the payment amount (BPR02)", expected, payment.amount)
             + " = the claims paid − the provider adjustments"
         )
-    if payment.amount < 0:
-        out.append(f"{payment.where}: a negative payment (a debit) is not supported")
+    if payment.amount < 0 and payment.method != "ACH":
+        # X221A1: BPR02 is never below zero; a net-negative payment is a debit (BPR03 D)
+        # of the payee's account, which only an EFT can make
+        out.append(
+            f"{payment.where}: a negative amount is a debit of the payee's account "
+            "(BPR03 D): method ACH with bank data, or carry the balance forward (PLB FB)"
+        )
     if payment.method == "NON" and payment.amount != 0:
         out.append(f"{payment.where}: method NON (no payment) needs an amount of 0")
     if payment.method != "NON" and payment.amount == 0:

@@ -5,8 +5,9 @@ so the 277 answers at the same places; each claim status inquiry (2200D/E, a TRN
 its keys: our claim control number (REF*1K), the patient control number (REF*EJ), the
 charge (AMT*T3) and the dates of service (DTP*472), with the provider (2100C NPI), the
 subscriber's member id (2100D) and, for a dependent, the patient's first name (2100E)
-of the levels above it. Nothing raises on odd data: a key that cannot be read is empty
-and the inquiry is answered "not found".
+of the levels above it; and each service line it asks about (2210D/E: SVC, REF*FJ line
+item control number, DTP*472), answered line by line in 2220D/E. Nothing raises on odd
+data: a key that cannot be read is empty and the inquiry is answered "not found".
 """
 
 from __future__ import annotations
@@ -17,7 +18,19 @@ from dataclasses import dataclass, field
 
 from edi_platform.x12.segments import Segment
 
-__all__ = ["Inquiry", "Level", "StatusRequest", "read_276"]
+__all__ = ["Inquiry", "Level", "LineInquiry", "StatusRequest", "read_276"]
+
+
+@dataclass
+class LineInquiry:
+    """One service line asked about (a 2210D/E loop), as sent."""
+
+    procedure: list[str]  # SVC01 components: qualifier, code, modifiers...
+    charge: str  # SVC02
+    revenue: str = ""  # SVC04 (institutional)
+    units: str = ""  # SVC07
+    control: str = ""  # REF*FJ: the line item control number of the 837 (REF*6R)
+    dates: tuple[dt.date, dt.date] | None = None
 
 
 @dataclass
@@ -33,6 +46,7 @@ class Inquiry:
     npi: str = ""
     member_id: str = ""
     patient_first: str = ""  # the dependent's (2100E), else the subscriber's
+    lines: list[LineInquiry] = field(default_factory=list)
 
 
 @dataclass
@@ -72,14 +86,15 @@ def _period(qualifier: str, value: str) -> tuple[dt.date, dt.date] | None:
     return (day, day) if day else None
 
 
-def read_276(segments: Sequence[Segment]) -> StatusRequest:
-    """The hierarchy and inquiries of one 276 set (ST..SE)."""
+def read_276(segments: Sequence[Segment], *, component: str = ":") -> StatusRequest:
+    """The hierarchy and inquiries of one 276 set (ST..SE); ``component`` is the
+    interchange's component separator (SVC01 is a composite)."""
     reference = ""
     levels: list[Level] = []
     by_number: dict[str, Level] = {}
     current: Level | None = None
     inquiry: Inquiry | None = None
-    in_line = False  # inside a 2210 service line: its REF/DTP are the line's, not the claim's
+    line: LineInquiry | None = None  # inside a 2210: its REF/DTP are the line's, not the claim's
     for seg in segments:
         sid = seg.id
         if sid == "BHT":
@@ -89,19 +104,28 @@ def read_276(segments: Sequence[Segment]) -> StatusRequest:
             levels.append(current)
             by_number[current.number] = current
             inquiry = None
-            in_line = False
+            line = None
         elif sid == "NM1" and current is not None and not current.nm1:
             current.nm1 = list(seg.elements)
         elif sid == "TRN" and current is not None and current.code in ("22", "23"):
             inquiry = Inquiry(trace=seg.get(2) or "", level=current.code)
-            in_line = False
+            line = None
             _context(inquiry, current, by_number)
             current.inquiries.append(inquiry)
-        elif sid == "SVC":
-            # a service line inquiry (2210): the claim is answered as a whole
-            in_line = True
-        elif in_line:
-            continue
+        elif sid == "SVC" and inquiry is not None:
+            procedure = [p.strip().upper() for p in (seg.get(1) or "").split(component)]
+            line = LineInquiry(
+                procedure=procedure[:6],
+                charge=seg.get(2) or "",
+                revenue=seg.get(4) or "",
+                units=seg.get(7) or "",
+            )
+            inquiry.lines.append(line)
+        elif line is not None:
+            if sid == "REF" and seg.get(1) == "FJ":
+                line.control = (seg.get(2) or "").strip()
+            elif sid == "DTP" and seg.get(1) == "472":
+                line.dates = _period(seg.get(2) or "", seg.get(3) or "")
         elif inquiry is not None and sid == "REF":
             if seg.get(1) == "1K":
                 value = (seg.get(2) or "").strip()

@@ -53,7 +53,9 @@ class RemittancePayment(models.Model):
     payee_npi = models.CharField(max_length=10)
     payee_tin = models.CharField(max_length=30, blank=True)
     method = models.CharField(max_length=3, choices=PaymentMethod)
-    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    amount = models.DecimalField(
+        max_digits=18, decimal_places=2, help_text="Negative: a debit of the payee (BPR03 D)."
+    )
     paid_on = models.DateField(help_text="Check issue or EFT effective date (BPR16).")
     trace_number = models.CharField(max_length=50, help_text="Check or EFT trace number (TRN02).")
     provider_adjustments = models.JSONField(
@@ -77,7 +79,10 @@ class RemittancePayment(models.Model):
         constraints = [
             # a trace number identifies one payment to a payee: never reused
             models.UniqueConstraint(fields=["partner", "trace_number"], name="remit_trace"),
-            models.CheckConstraint(condition=Q(amount__gte=0), name="remit_amount_not_negative"),
+            # a negative payment is a debit of the payee's account (BPR03 D): by EFT only
+            models.CheckConstraint(
+                condition=Q(amount__gte=0) | Q(method="ACH"), name="remit_debit_by_ach"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -111,7 +116,11 @@ class Adjudication(models.Model):
         default=list, blank=True, help_text="[group, CARC, amount, quantity] per adjustment."
     )
     remarks = models.JSONField(default=list, blank=True, help_text="RARCs of the claim.")
-    lines = models.JSONField(default=list, blank=True, help_text="The service lines paid.")
+    lines = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="[procedure, charge, paid, units, date, line item control number] per line.",
+    )
     paid_on = models.DateField()
     adjudicated_at = models.DateTimeField(default=timezone.now)
 
@@ -124,3 +133,39 @@ class Adjudication(models.Model):
 
     def __str__(self) -> str:
         return f"adjudication {self.pk} of claim {self.claim_id} (CLP02 {self.status})"
+
+
+class StatusAnswer(models.Model):
+    """One claim a 277 answered (a 276 inquiry that found it): the claim's link to the 277
+    outcome that carried the answer, as ``Claim.outcome`` links its 277CA and
+    ``Adjudication.payment.outcome`` its 835. Written with the 277 outcome, in the routing
+    transaction of the 276; ``(outcome, position)`` is unique, so answering a set again
+    records nothing twice."""
+
+    claim = models.ForeignKey(
+        "outbound.Claim", on_delete=models.PROTECT, related_name="status_answers"
+    )
+    outcome = models.ForeignKey(
+        "outbound.ProcessingOutcome",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # the unique (outcome, position) index serves "answers of a 277"
+        related_name="status_answers",
+        help_text="The 277 outcome.",
+    )
+    position = models.PositiveIntegerField(help_text="The inquiry's place in its 276 set.")
+    category = models.CharField("status category (STC01-1)", max_length=3)
+    status_code = models.CharField("status (STC01-2)", max_length=30, blank=True)
+    lines = models.PositiveIntegerField(default=0, help_text="Service lines answered (2220D/E).")
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "277 answer"
+        constraints = [
+            models.UniqueConstraint(fields=["outcome", "position"], name="status_answer_once"),
+        ]
+        indexes = [models.Index(fields=["claim", "id"], name="status_answer_claim")]
+
+    def __str__(self) -> str:
+        return f"277 answer {self.pk} of claim {self.claim_id} ({self.category})"

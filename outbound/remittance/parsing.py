@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -34,13 +36,25 @@ __all__ = [
 
 FORMAT = "edi-platform-remittance/1"
 # CLP02 the import takes (X221A1): processed as primary/secondary/tertiary, denied,
-# processed as primary/secondary/tertiary and forwarded, not our claim, reversal
-CLAIM_STATUSES = ("1", "2", "3", "4", "19", "20", "21", "22", "23")
+# processed as primary/secondary/tertiary and forwarded, not our claim, reversal,
+# predetermination pricing only (no payment)
+CLAIM_STATUSES = ("1", "2", "3", "4", "19", "20", "21", "22", "23", "25")
 METHODS = ("ACH", "CHK", "NON")
 # CLP06 claim filing indicator codes of X221A1
 FILING_INDICATORS = ("12", "13", "14", "15", "16", "17", "AM", "CH", "DS", "HM", "LM", "MA")
 PROCEDURE_QUALIFIERS = ("AD", "ER", "HC", "HP", "IV", "N4", "N6", "NU", "UI", "WK")
+# QTY01 of X221A1: the claim's (2100, up to 14) and the service line's (2110, up to 6)
+CLAIM_QUANTITIES = (
+    "CA", "CD", "LA", "LE", "NE", "NR", "OU", "PS", "VS", "ZK", "ZL", "ZM", "ZN", "ZO"
+)  # fmt: skip
+LINE_QUANTITIES = ("ZK", "ZL", "ZM", "ZN", "ZO")
 MAX_ROWS = 200_000  # claims per file: a bigger result set is split by the payer
+# the common spelling of an amount ("-12.50"): taken without Decimal's exponent check
+_PLAIN_AMOUNT = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,2})?")
+# amounts and dates repeat across 10^5 rows of a file: one object per distinct spelling
+# (both types are immutable)
+_decimal = functools.lru_cache(maxsize=8192)(Decimal)
+_iso_date = functools.lru_cache(maxsize=4096)(dt.date.fromisoformat)
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,7 @@ class LineResult:
     allowed: Decimal | None = None
     adjustments: list[Adjustment] = field(default_factory=list)
     remarks: list[str] = field(default_factory=list)
+    quantities: list[tuple[str, Decimal]] = field(default_factory=list)  # QTY01, QTY02
 
 
 @dataclass
@@ -83,6 +98,7 @@ class ClaimResult:
     adjustments: list[Adjustment] = field(default_factory=list)
     remarks: list[str] = field(default_factory=list)
     lines: list[LineResult] = field(default_factory=list)
+    quantities: list[tuple[str, Decimal]] = field(default_factory=list)  # QTY01, QTY02
 
 
 @dataclass(frozen=True)
@@ -124,12 +140,21 @@ class _Reader:
 
     def __init__(self) -> None:
         self.errors: list[str] = []
+        self.procedures: dict[str, tuple[str, ...]] = {}
 
     def fail(self, where: str, what: str) -> None:
         self.errors.append(f"{where}: {what}")
 
     def text(self, obj: dict, key: str, where: str, *, required: bool = True, size: int = 50):
         value = obj.get(key)
+        if (
+            type(value) is str
+            and 0 < len(value) <= size
+            and value.isprintable()
+            and value[0] != " "
+            and value[-1] != " "
+        ):
+            return value  # the fast path: already stripped and short enough
         if value is None or value == "":
             if required:
                 self.fail(where, f"{key} is missing")
@@ -144,6 +169,8 @@ class _Reader:
 
     def amount(self, obj: dict, key: str, where: str, *, required: bool = True):
         value = obj.get(key)
+        if type(value) is str and _PLAIN_AMOUNT.fullmatch(value):
+            return _decimal(value)  # the fast path: 10^5 amounts a file
         if value is None or value == "":
             if required:
                 self.fail(where, f"{key} is missing")
@@ -170,7 +197,7 @@ class _Reader:
                 self.fail(where, f"{key} is missing")
             return None
         try:
-            return dt.date.fromisoformat(str(value))
+            return _iso_date(str(value))
         except ValueError:
             self.fail(where, f"{key} is not a date (YYYY-MM-DD)")
             return None
@@ -188,13 +215,22 @@ class _Reader:
             return []
         return value
 
-    def adjustments(self, obj: dict, where: str) -> list[Adjustment]:
-        out = []
-        for n, raw in enumerate(self.items(obj, "adjustments", where), 1):
-            here = f"{where}, adjustment {n}"
+    def objects(self, obj: dict, key: str, where: str, label: str, most: int = 0):
+        """(where, item) of each object of the list ``key`` (up to ``most`` when given)."""
+        items = self.items(obj, key, where)
+        if most and len(items) > most:
+            self.fail(where, f"at most {most} {key}")
+            items = items[:most]
+        for n, raw in enumerate(items, 1):
+            here = f"{where}, {label} {n}"
             if not isinstance(raw, dict):
                 self.fail(here, "must be an object")
                 continue
+            yield here, raw
+
+    def adjustments(self, obj: dict, where: str) -> list[Adjustment]:
+        out = []
+        for here, raw in self.objects(obj, "adjustments", where, "adjustment"):
             group = self.text(raw, "group", here, size=2).upper()
             reason = self.text(raw, "reason", here, size=5).upper()
             amount = self.amount(raw, "amount", here)
@@ -212,8 +248,31 @@ class _Reader:
             out.append(raw.strip().upper())
         return out
 
+    def quantities(
+        self, obj: dict, where: str, qualifiers: tuple[str, ...], most: int
+    ) -> list[tuple[str, Decimal]]:
+        """``[{"qualifier": "CA", "quantity": "3"}, ...]`` -> (QTY01, QTY02) pairs."""
+        out = []
+        for here, raw in self.objects(obj, "quantities", where, "quantity", most):
+            qualifier = self.text(raw, "qualifier", here, size=2).upper()
+            value = self.amount(raw, "quantity", here)
+            if qualifier and qualifier not in qualifiers:
+                self.fail(here, f"qualifier must be one of {', '.join(qualifiers)}")
+            elif qualifier and value is not None:
+                out.append((qualifier, value))
+        return out
+
     def procedure(self, obj: dict, where: str) -> list[str]:
         raw = obj.get("procedure")
+        known = self.procedures.get(raw) if type(raw) is str else None
+        if known is not None:
+            return list(known)  # a file names few distinct procedures: read each once
+        parts = self._procedure(raw, where)
+        if parts and type(raw) is str:
+            self.procedures[raw] = tuple(parts)
+        return parts
+
+    def _procedure(self, raw: Any, where: str) -> list[str]:
         parts = raw.split(":") if isinstance(raw, str) else raw
         if not isinstance(parts, list) or not parts or not all(isinstance(p, str) for p in parts):
             self.fail(where, "procedure is missing (e.g. HC:99213:25)")
@@ -246,6 +305,7 @@ class _Reader:
             allowed=self.amount(raw, "allowed", where, required=False),
             adjustments=self.adjustments(raw, where),
             remarks=self.remarks(raw, where),
+            quantities=self.quantities(raw, where, LINE_QUANTITIES, 6),
         )
 
     def claim(self, raw: Any, where: str) -> ClaimResult | None:
@@ -294,6 +354,7 @@ class _Reader:
             adjustments=self.adjustments(raw, where),
             remarks=self.remarks(raw, where),
             lines=lines,
+            quantities=self.quantities(raw, where, CLAIM_QUANTITIES, 14),
         )
 
     def payment(self, raw: Any, where: str) -> Payment | None:
@@ -310,11 +371,7 @@ class _Reader:
         if npi and (len(npi) != 10 or not npi.isdigit()):
             self.fail(f"{where}, payee", "npi must be 10 digits")
         plbs = []
-        for n, item in enumerate(self.items(raw, "provider_adjustments", where), 1):
-            here = f"{where}, provider adjustment {n}"
-            if not isinstance(item, dict):
-                self.fail(here, "must be an object")
-                continue
+        for here, item in self.objects(raw, "provider_adjustments", where, "provider adjustment"):
             reason = self.text(item, "reason", here, size=2).upper()
             amount = self.amount(item, "amount", here)
             if reason and amount is not None:
@@ -418,6 +475,8 @@ CLAIM_COLUMNS = (
     "adjustments",
     "remarks",
 )
+# columns a file may leave out (added after the first files were written)
+OPTIONAL_COLUMNS = ("quantities",)
 LINE_COLUMNS = (
     "payment_trace",
     "claim_row",
@@ -460,6 +519,15 @@ def _cas_list(text: str) -> list[dict[str, str]]:
     return out
 
 
+def _qty_list(text: str) -> list[dict[str, str]]:
+    """``CA:3;NE:1`` -> quantities (qualifier:quantity)."""
+    out = []
+    for item in filter(None, (t.strip() for t in (text or "").split(";"))):
+        qualifier, _, value = item.partition(":")
+        out.append({"qualifier": qualifier, "quantity": value})
+    return out
+
+
 def _plb_list(text: str) -> list[dict[str, str]]:
     """``L6::-2.00;WO:REF1:5.00`` -> provider adjustments (reason:reference:amount)."""
     out = []
@@ -486,6 +554,7 @@ def read_csv_pair(claims: bytes, lines: bytes | None) -> Remittance:
                 "allowed": row["allowed"],
                 "adjustments": _cas_list(row["adjustments"]),
                 "remarks": [r for r in (row["remarks"] or "").split(";") if r.strip()],
+                "quantities": _qty_list(row.get("quantities", "")),
             }
         )
     payments: dict[str, dict[str, Any]] = {}
@@ -529,6 +598,7 @@ def read_csv_pair(claims: bytes, lines: bytes | None) -> Remittance:
                 "adjustments": _cas_list(row["adjustments"]),
                 "remarks": [r for r in (row["remarks"] or "").split(";") if r.strip()],
                 "lines": lines_of.pop(str(n), []),
+                "quantities": _qty_list(row.get("quantities", "")),
             }
         )
     if lines_of:

@@ -1,9 +1,12 @@
 """The 835 (005010X221A1) of one payment: its content when the results are imported, its
 segments when the file is assembled (pure and deterministic: a rebuild has the same bytes).
 
-* BPR: BPR01 C (check with its advice), I (EFT, advice only) or H (no payment), BPR02 the
-  amount, C credit, the method; for ACH the DFI and account data the import gives for the
-  payee (CCP, 01 routing numbers, DA accounts); BPR16 the check / EFT date;
+* BPR: BPR01 C (check with its advice), I (EFT, advice only) or H (notification only: no
+  payment, BPR02 0, NON), BPR02 the amount, BPR03 C credit, or D debit when the payment is
+  negative (recoupments or reversals above the claims paid: BPR02 is then its absolute
+  value, X221A1 never sends a negative BPR02; by ACH only), the method; for ACH the DFI
+  and account data the import gives for the payee (CCP, 01 routing numbers, DA
+  accounts); BPR16 the check / EFT date;
 * TRN*1 the check or EFT trace number, TRN03 1 + the payer's tax id;
 * REF*EV the receiver (the payee partner's id), DTM*405 the production date;
 * 1000A payer: N1*PR, N3, N4, REF*2U payer id, PER*BL technical contact;
@@ -14,15 +17,18 @@ segments when the file is assembled (pure and deterministic: a rebuild has the s
   reasons each), NM1*QC the patient (and NM1*IL the subscriber when it is someone else),
   MOA with the claim's RARCs (X221A1 has no 2100 REF for our claim control number: the
   provider matches on CLP01 and CLP07), DTM*232/233 statement period, DTM*050 received,
-  AMT*AU coverage amount;
+  AMT*AU coverage amount, QTY per claim quantity (CA covered actual, NE non-covered
+  estimated... up to 14);
 * per line (2110): SVC (procedure and modifiers, charge, paid, units), DTM*472, CAS,
-  REF*6R line item control number, AMT*B6 allowed, LQ*HE per RARC;
+  REF*6R line item control number, AMT*B6 allowed, QTY per line quantity (ZK..ZO, up to
+  6), LQ*HE per RARC;
 * PLB per six provider adjustments (payee NPI, fiscal period end, reason:reference, amount).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -36,6 +42,7 @@ __all__ = ["payer_defaults", "payer_problems", "payment_content", "remit_segment
 DATE = "%Y%m%d"
 
 
+@functools.lru_cache(maxsize=8192)  # amounts repeat across a file's 10^5 claims
 def amount(value: Decimal | str | None) -> str:
     """An X12 amount (R): no exponent, no trailing fraction zeros."""
     if value is None:
@@ -44,6 +51,11 @@ def amount(value: Decimal | str | None) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text if text not in ("", "-0") else "0"
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(value: dt.date) -> str:
+    return value.strftime(DATE)
 
 
 PAYER_KEYS = ("name", "tin", "address", "city", "state", "zip", "contact", "phone")
@@ -151,23 +163,25 @@ def _claim(claim: ClaimResult, known: dict[str, Any]) -> dict[str, Any]:
         "patient": known["patient"],
         "subscriber": known.get("subscriber"),
         "icn": known.get("icn"),
-        "from": start.strftime(DATE) if start else "",
-        "to": end.strftime(DATE) if end else "",
-        "received": (claim.received or known.get("received")).strftime(DATE)
+        "from": _day(start) if start else "",
+        "to": _day(end) if end else "",
+        "received": _day(claim.received or known.get("received"))
         if (claim.received or known.get("received"))
         else "",
         "coverage": "" if claim.coverage_amount is None else amount(claim.coverage_amount),
+        "qty": [[q, amount(v)] for q, v in claim.quantities],
         "lines": [
             {
                 "procedure": line.procedure,
                 "charge": amount(line.charge),
                 "paid": amount(line.paid),
                 "units": "" if line.units is None else amount(line.units),
-                "date": line.date.strftime(DATE) if line.date else "",
+                "date": _day(line.date) if line.date else "",
                 "cas": _cas(line.adjustments),
                 "control": line.control_number,
                 "allowed": "" if line.allowed is None else amount(line.allowed),
                 "remarks": line.remarks,
+                "qty": [[q, amount(v)] for q, v in line.quantities],
             }
             for line in claim.lines
         ],
@@ -175,27 +189,35 @@ def _claim(claim: ClaimResult, known: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cas_segments(rows: Sequence[Sequence[str]]) -> list[list[str]]:
-    """One CAS per group, six reasons each at most (X221A1 CAS02..CAS19)."""
-    by_group: dict[str, list[Sequence[str]]] = {}
-    for row in rows:
-        by_group.setdefault(row[0], []).append(row)
-    out = []
-    for group, items in by_group.items():
-        for i in range(0, len(items), 6):
-            seg = ["CAS", group]
-            for _, reason, value, quantity in items[i : i + 6]:
-                seg += [reason, value, quantity]
+    """One CAS per group, six reasons each at most (X221A1 CAS02..CAS19), groups in the
+    order they first come."""
+    if not rows:
+        return []
+    out: list[list[str]] = []
+    open_of: dict[str, list[str]] = {}  # the group's CAS being filled
+    for group, reason, value, quantity in rows:
+        seg = open_of.get(group)
+        if seg is None or len(seg) >= 20:  # CAS01 + six triples: the next CAS
+            seg = open_of[group] = ["CAS", group]
             out.append(seg)
-    return out
+        seg += (reason, value, quantity)
+    if len(open_of) == len(out):
+        return out
+    # a group that filled more than one CAS keeps them together, in first-come order
+    order = list(open_of)
+    return sorted(out, key=lambda s: order.index(s[1]))
 
 
 def remit_segments(content: dict[str, Any]) -> list[list[Any]]:
     """The segments between ST and SE of one 835 (see the module docstring)."""
     pay, payer, payee = content["payment"], content["payer"], content["payee"]
     bank = pay.get("bank") or {}
+    value = pay["amount"]
+    flag = "D" if value.startswith("-") else "C"
+    value = value.lstrip("-")
     if pay["method"] == "ACH":
         bpr = [
-            "BPR", "I", pay["amount"], "C", "ACH", "CCP",
+            "BPR", "I", value, flag, "ACH", "CCP",
             "01", bank.get("payer_routing", ""), "DA", bank.get("payer_account", ""),
             ("1" + payer["tin"])[:10], "",
             "01", bank.get("payee_routing", ""), "DA", bank.get("payee_account", ""),
@@ -203,7 +225,7 @@ def remit_segments(content: dict[str, Any]) -> list[list[Any]]:
         ]  # fmt: skip
     else:
         first = "C" if pay["method"] == "CHK" else "H"
-        bpr = ["BPR", first, pay["amount"], "C", pay["method"], *[""] * 11, pay["date"]]
+        bpr = ["BPR", first, value, flag, pay["method"], *[""] * 11, pay["date"]]
     out: list[list[Any]] = [
         bpr,
         ["TRN", "1", pay["trace"], "1" + payer["tin"]],
@@ -266,6 +288,7 @@ def _claim_segments(c: dict[str, Any]) -> list[list[Any]]:
         out.append(["DTM", "050", c["received"]])
     if c["coverage"]:
         out.append(["AMT", "AU", c["coverage"]])
+    out += [["QTY", q, v] for q, v in c.get("qty", ())]
     for line in c["lines"]:
         svc = ["SVC", line["procedure"], line["charge"], line["paid"], "", line["units"]]
         out.append(svc)
@@ -276,6 +299,7 @@ def _claim_segments(c: dict[str, Any]) -> list[list[Any]]:
             out.append(["REF", "6R", line["control"]])
         if line["allowed"]:
             out.append(["AMT", "B6", line["allowed"]])
+        out += [["QTY", q, v] for q, v in line.get("qty", ())]
         for code in line["remarks"]:
             out.append(["LQ", "HE", code])
     return out

@@ -1,5 +1,6 @@
-"""Remittance reads: a claim's adjudications as journey steps, its status now (what a 277
-answers), and the reports (paid / denied / pending by partner and period; top CARCs).
+"""Remittance reads: a claim's adjudications and its 277 answers as journey steps, its
+status now (what a 277 answers), and the reports (paid / denied / pending by partner and
+period; top CARCs).
 
 Adjudication rows are PHI through their claim (callers of the journey check
 ``eventstore.view_member``); the reports return partner codes, codes, counts and sums only.
@@ -18,13 +19,14 @@ from django.utils import timezone
 
 from edi_platform.x12.codelists import get_list
 from outbound.claims.selectors import JourneyStep
-from outbound.models import Adjudication, Claim, ClaimStatus
+from outbound.models import Adjudication, Claim, ClaimStatus, StatusAnswer
 
 __all__ = [
     "CLAIM_STATUS_TEXT",
     "CarcRow",
     "PeriodRow",
     "claim_remittance_steps",
+    "claim_status_steps",
     "remittance_by_partner",
     "top_carcs",
 ]
@@ -39,6 +41,7 @@ CLAIM_STATUS_TEXT = {
     "21": "processed as tertiary, forwarded",
     "22": "reversal of previous payment",
     "23": "not our claim, forwarded",
+    "25": "predetermination pricing only, no payment",
 }
 DENIED = ("4",)
 
@@ -66,6 +69,31 @@ def claim_remittance_steps(claim: Claim) -> list[JourneyStep]:
                 + f"; {payment.get_method_display()} {payment.trace_number} of "
                 f"{payment.paid_on:%Y-%m-%d} ({payment.amount}); 835 {state}",
                 outbound_file_id=outcome.outbound_file_id if outcome else None,
+            )
+        )
+    return steps
+
+
+def claim_status_steps(claim: Claim) -> list[JourneyStep]:
+    """One "277" step per 277 answer about ``claim`` (oldest first): the status sent, the
+    service lines answered, and the 277's file."""
+    categories = get_list("claim_status_category")
+    steps = []
+    rows = StatusAnswer.objects.filter(claim=claim).select_related("outcome").order_by("id")
+    for answer in rows:
+        outcome = answer.outcome
+        entry = categories.codes.get(answer.category) if categories else None
+        state = outcome.get_status_display().lower() if outcome else "not staged"
+        steps.append(
+            JourneyStep(
+                "277",
+                outcome.assembled_at if outcome and outcome.assembled_at else answer.answered_at,
+                f"STC {answer.category}:{answer.status_code}"
+                + (f" ({entry[2]})" if entry else "")
+                + (f"; {answer.lines} service line(s) answered" if answer.lines else "")
+                + f"; answer to a 276 (batch {outcome.batch_id if outcome else '?'}); 277 {state}",
+                outbound_file_id=outcome.outbound_file_id if outcome else None,
+                batch_id=outcome.batch_id if outcome else None,
             )
         )
     return steps

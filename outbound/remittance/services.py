@@ -36,6 +36,7 @@ from typing import Any
 
 import orjson
 from django.db import IntegrityError, connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from edi_platform.core.actors import actor_label
@@ -183,11 +184,13 @@ def _resolve(
     by_icn: dict[int, Any] = {}
     by_pcn: dict[tuple[str, str], list[Any]] = defaultdict(list)
     if icns:
-        for claim in _rows(Claim.objects.filter(payer_claim_control_number__in=icns), fields):
+        numbers = _one_parameter(icns, "bigint")
+        for claim in _rows(Claim.objects.filter(payer_claim_control_number__in=numbers), fields):
             by_icn[claim.payer_claim_control_number] = claim
     if pcns:
         accepted = Claim.objects.filter(
-            patient_control_number__in=pcns, status=ClaimStatus.ACCEPTED
+            patient_control_number__in=_one_parameter(pcns, "varchar"),
+            status=ClaimStatus.ACCEPTED,
         )
         for claim in _rows(accepted, fields):
             by_pcn[(claim.patient_control_number, claim.billing_provider_npi)].append(claim)
@@ -247,6 +250,14 @@ def _resolve(
             places = " and ".join(r.where for r in results_of)
             messages.append(f"{places}: the same claim twice (only a reversal, status 22, may)")
     return partners, claims, messages
+
+
+def _one_parameter(values: set, sql_type: str) -> Any:
+    """``values`` for an ``__in`` lookup: on PostgreSQL one array parameter (binding 10^4
+    parameters one by one costs the import a quarter of a second), else the values."""
+    if connection.vendor != "postgresql":
+        return values
+    return RawSQL(f"SELECT unnest(%s::{sql_type}[])", [list(values)])
 
 
 def _rows(queryset: Any, fields: tuple[str, ...]) -> Any:
@@ -365,8 +376,16 @@ def _write(
                     _adjustments(result.adjustments)
                     + [x for line in result.lines for x in _adjustments(line.adjustments)],
                     result.remarks,
+                    # what a 277 answers a service line inquiry with (2220D/E)
                     [
-                        [":".join(line.procedure), str(line.charge), str(line.paid)]
+                        [
+                            ":".join(line.procedure),
+                            str(line.charge),
+                            str(line.paid),
+                            "" if line.units is None else str(line.units),
+                            line.date.isoformat() if line.date else "",
+                            line.control_number,
+                        ]
                         for line in result.lines
                     ],
                     payment.date,

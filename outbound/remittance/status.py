@@ -13,12 +13,17 @@
 3. each found claim's status now: rejected → its 277CA reasons (A3/A7...); accepted and
    not adjudicated → A2:20 on the day its 277CA was sent (A1:19 on the day received
    while the 277CA waits); adjudicated → F1 paid, F2 denied (CLP02 4), F3 revised (a
-   reversal, or adjudicated again) with the 835's charge, payment, date, check/EFT date
-   and trace number (STC04-06, STC08-09);
+   reversal, or adjudicated again), F4 no payment (a predetermination, CLP02 25) with the
+   835's charge, payment, date, check/EFT date and trace number (STC04-06, STC08-09);
+   each service line asked about (2210) is answered in 2220 with its own status: the
+   adjudicated line it names (by line item control number, else procedure and date) with
+   its charge and payment, F0:0 when the adjudication has no such line, else (not
+   adjudicated yet) the claim's status;
 4. ONE 277 outcome per 276 set (dedupe key ``<batch>:277:<header>``) whose content is the
    277's segments: window 0 for one inquiry (assembled right after the commit: real time),
    the 277 window otherwise; the 999 of the batch is brought forward so it is never due
-   after the 277.
+   after the 277; with it, one :class:`StatusAnswer` per found claim (the claim's link to
+   its 277: the claim journey's "277" step), ``ON CONFLICT DO NOTHING``.
 
 A crash before the routing commit leaves nothing (the set stays unrouted; Reprocess
 answers it, never twice). Logs carry ids and counts only.
@@ -41,7 +46,8 @@ from eventstore.inbound.models import TransactionHeader
 from outbound.models import Claim, ClaimStatus, ProcessingOutcome
 from outbound.services.outcomes import outcome_stage, outcomes_expedite, window_minutes_for
 
-from .inquiry import Inquiry, StatusRequest, read_276
+from .inquiry import Inquiry, LineInquiry, StatusRequest, read_276
+from .models import StatusAnswer
 from .response import amount
 from .selectors import adjudication_count, adjudication_totals
 
@@ -152,7 +158,7 @@ def _stc(claim: Claim, adjudication: Any, revised: bool, ack: Any) -> list[list[
     charge = amount(claim.total_charge)
     if adjudication is not None:
         a = adjudication
-        category = "F2" if a.status == "4" else ("F3" if a.status == "22" or revised else "F1")
+        category = _category(a.status, revised)
         day = a.paid_on.strftime(DATE)
         payment = a.payment
         return [
@@ -176,6 +182,75 @@ def _stc(claim: Claim, adjudication: Any, revised: bool, ack: Any) -> list[list[
     return out
 
 
+def _category(status: str, revised: bool) -> str:
+    """STC01-1 of an adjudicated claim: F2 denied, F3 revised, F4 no payment, F1 paid."""
+    if status == "4":
+        return "F2"
+    if status == "22" or revised:
+        return "F3"
+    return "F4" if status == "25" else "F1"
+
+
+def _line_match(asked: LineInquiry, lines: list, used: set[int]) -> int | None:
+    """The adjudicated line a 2210 names: its line item control number, else the same
+    procedure (with modifiers, else the code alone) on the same date when both are known."""
+
+    def day_fits(row: list) -> bool:
+        day = row[4] if len(row) > 4 else ""
+        if not day or asked.dates is None:
+            return True
+        return asked.dates[0].isoformat() <= day <= asked.dates[1].isoformat()
+
+    free = [(n, row) for n, row in enumerate(lines) if n not in used]
+    if asked.control:
+        for n, row in free:
+            if len(row) > 5 and row[5] == asked.control:
+                return n
+    full = ":".join(asked.procedure)
+    code = ":".join(asked.procedure[:2])
+    for same in (lambda p: p == full, lambda p: ":".join(p.split(":")[:2]) == code):
+        for n, row in free:
+            if same(row[0]) and day_fits(row):
+                return n
+    return None
+
+
+def _line_loops(q: Inquiry, claim_stc: list[list[Any]], adjudication: Any, revised: bool):
+    """The 2220 loops answering the service lines of ``q`` (see the module docstring)."""
+    out: list[list[Any]] = []
+    used: set[int] = set()
+    lines = list(adjudication.lines or ()) if adjudication is not None else []
+    for asked in q.lines:
+        charge, paid, dates = asked.charge or "0", "0", asked.dates
+        if adjudication is not None:
+            day = adjudication.paid_on.strftime(DATE)
+            n = _line_match(asked, lines, used)
+            if n is None:
+                stc = ["STC", ["F0", "0"], day, "", charge, "0"]
+            else:
+                used.add(n)
+                row = lines[n]
+                charge, paid = amount(row[1]), amount(row[2])
+                denied = adjudication.status == "4" or (paid == "0" and charge != "0")
+                category = "F2" if denied else _category(adjudication.status, revised)
+                stc = ["STC", [category, "1"], day, "", charge, paid]
+                if not asked.dates and len(row) > 4 and row[4]:
+                    first = dt.date.fromisoformat(row[4])
+                    dates = (first, first)
+        else:
+            # not adjudicated: the line shares the claim's status (first STC)
+            stc = ["STC", claim_stc[0][1], claim_stc[0][2], "", charge]
+        svc = ["SVC", asked.procedure, charge, paid]
+        if asked.revenue or asked.units:
+            svc += [asked.revenue, "", "", asked.units]
+        out += [svc, stc]
+        if asked.control:
+            out.append(["REF", "FJ", asked.control])
+        if dates is not None:
+            out.append(["DTP", "472", *_span(*dates)])
+    return out
+
+
 def _claim_loop(q: Inquiry, claim: Claim | None, facts: dict[str, Any], today: str) -> list:
     out: list[list[Any]] = [["TRN", "2", q.trace or "0"]]
     if claim is None:
@@ -185,18 +260,16 @@ def _claim_loop(q: Inquiry, claim: Claim | None, facts: dict[str, Any], today: s
         if q.dates is not None:
             out.append(["DTP", "472", *_span(*q.dates)])
         return out
-    out += _stc(
-        claim,
-        facts["adjudications"].get(claim.pk),
-        facts["counts"].get(claim.pk, 0) > 1,
-        facts["acks"].get(claim.outcome_id),
-    )
+    adjudication = facts["adjudications"].get(claim.pk)
+    revised = facts["counts"].get(claim.pk, 0) > 1
+    stc = _stc(claim, adjudication, revised, facts["acks"].get(claim.outcome_id))
+    out += stc
     if claim.payer_claim_control_number:
         out.append(["REF", "1K", str(claim.payer_claim_control_number)])
     out.append(["REF", "EJ", claim.patient_control_number])
     if claim.service_from and claim.service_to:
         out.append(["DTP", "472", *_span(claim.service_from, claim.service_to)])
-    return out
+    return out + _line_loops(q, stc, adjudication, revised)
 
 
 def status_segments(
@@ -227,16 +300,21 @@ def status_segments(
 
 
 def claim_status_answer(
-    *, header: TransactionHeader, segments: Sequence[Segment], now: dt.datetime | None = None
+    *,
+    header: TransactionHeader,
+    segments: Sequence[Segment],
+    component: str = ":",
+    now: dt.datetime | None = None,
 ) -> StatusResult:
-    """Answer one accepted 276 set with its 277 (see the module docstring). Call inside a
-    transaction (the routing transaction)."""
+    """Answer one accepted 276 set with its 277 (see the module docstring); ``component``
+    is the 276 interchange's component separator. Call inside a transaction (the routing
+    transaction)."""
     batch = header.batch
     partner = batch.partner
     if partner is None:
         raise StatusInquiryError("the 276's sender is not a known partner")
     now = now or timezone.now()
-    request = read_276(segments)
+    request = read_276(segments, component=component)
     inquiries = request.inquiries
     matched = claims_match(partner_id=partner.pk, inquiries=inquiries)
     ids = [c.pk for c in matched.values() if c is not None]
@@ -261,6 +339,8 @@ def claim_status_answer(
     )
     # the acknowledgment of the same 276 is never due after its answer (as for the 271)
     outcomes_expedite(batch_id=batch.pk, response_type="999", due_at=outcome.due_at)
+    if created:
+        _answers_record(outcome_id=outcome.pk, inquiries=inquiries, matched=matched, body=body)
     result = StatusResult(outcome.pk, created, len(inquiries), len(ids), window)
     logger.info(
         "276 header %s answered: outcome %s, %d inquiries, %d found, window %d min",
@@ -271,3 +351,29 @@ def claim_status_answer(
         window,
     )
     return result
+
+
+def _answers_record(
+    *, outcome_id: int, inquiries: list[Inquiry], matched: dict, body: list[list[Any]]
+) -> None:
+    """One :class:`StatusAnswer` per inquiry that found its claim: the status it was sent
+    (the first STC after its TRN, in order), ON CONFLICT DO NOTHING."""
+    firsts = []
+    for n, seg in enumerate(body):
+        if seg[0] == "TRN":
+            firsts.append(body[n + 1][1])
+    rows = []
+    for position, (q, composite) in enumerate(zip(inquiries, firsts, strict=True), 1):
+        claim = matched.get(id(q))
+        if claim is not None:
+            rows.append(
+                StatusAnswer(
+                    claim_id=claim.pk,
+                    outcome_id=outcome_id,
+                    position=position,
+                    category=composite[0],
+                    status_code=composite[1] if len(composite) > 1 else "",
+                    lines=len(q.lines),
+                )
+            )
+    StatusAnswer.objects.bulk_create(rows, ignore_conflicts=True)

@@ -6,8 +6,10 @@ claim registry among the asking partner's claims (by our claim control number, o
 control number + provider + member + dates; none or several is "not found", never a
 guess), and stages ONE outcome per 276 set whose content is the 277's segments: each
 claim's status now (A1/A2, the 277CA's A3/A7 reasons, F1/F2/F3 with the 835's amounts,
-check/EFT number and date) or A4:35 not found. A set with one inquiry is due at once
-(window 0: real time, assembled right after the inbound transaction commits); a batch 276
+check/EFT number and date; each service line asked about answered in 2220) or A4:35 not
+found; each answer is recorded per claim (the claim journey's "277" step). A set with one
+inquiry is due at once (window 0: real time, assembled right after the inbound transaction
+commits); a batch 276
 waits for the 277 window (5 minutes). Each answered 276 interchange gets its own 277
 interchange (``group_by_batch``); every file is validated by our X212 guide and the
 envelope validator before it is stored, and quarantined with the reason otherwise.
@@ -35,7 +37,11 @@ VERSION = "005010X212"
 def handle_276(routed: RoutedSet) -> str:
     """Answer one accepted 276 set (contract of inbound routing: a short text, no PHI)."""
     try:
-        return claim_status_answer(header=routed.header, segments=routed.segments).text()
+        return claim_status_answer(
+            header=routed.header,
+            segments=routed.segments,
+            component=routed.delimiters.component,
+        ).text()
     except StatusInquiryError as exc:
         raise RoutingError(f"276 not answered: {exc}") from exc
 

@@ -24,8 +24,11 @@ def inquiry(
     dependent: str = "",  # the dependent patient's first name
     trace: str = "TRACE1",
     charge: str = "100",
+    lines: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
+    """One claim inquiry; ``lines`` are 2210 service line inquiries (see :func:`svc`)."""
     return {
+        "lines": lines or [],
         "icn": icn,
         "pcn": pcn,
         "dates": dates,
@@ -38,6 +41,13 @@ def inquiry(
     }
 
 
+def svc(
+    procedure: str = "HC:99213", charge: str = "100", *, control: str = "", date: str = "20250110"
+) -> dict[str, str]:
+    """A service line inquiry (2210D/E): SVC, REF*FJ when ``control``, DTP*472."""
+    return {"procedure": procedure, "charge": charge, "control": control, "date": date}
+
+
 def _claim(q: dict[str, Any]) -> list[str]:
     out = [f"TRN*1*{q['trace']}"]
     if q["icn"] is not None:
@@ -48,6 +58,11 @@ def _claim(q: dict[str, Any]) -> list[str]:
     if q["dates"]:
         qualifier = "RD8" if "-" in q["dates"] else "D8"
         out.append(f"DTP*472*{qualifier}*{q['dates']}")
+    for line in q["lines"]:
+        out.append(f"SVC*{line['procedure']}*{line['charge']}")
+        if line["control"]:
+            out.append(f"REF*FJ*{line['control']}")
+        out.append(f"DTP*472*D8*{line['date']}")
     return out
 
 

@@ -9,7 +9,8 @@
   * each line adjudication (2430): SVD02 = the line charge - its adjustments (2430 CAS)
     (not for a bundled line, SVD06).
 835 (X221A1 section 1.10.2.1):
-  * BPR02 = the sum of CLP04 - the sum of the provider adjustments (PLB04/06/08/10/12/14);
+  * BPR02 = the sum of CLP04 - the sum of the provider adjustments (PLB04/06/08/10/12/14),
+    negated when BPR03 is D (a debit: BPR02 is never below zero, the flag carries the sign);
   * each claim: CLP03 - CLP04 = the claim and line adjustments (CAS in 2100 and 2110);
   * each service line: SVC02 - SVC03 = its adjustments (2110 CAS).
 834 (X220A1 QTY "Transaction Set Control Totals"): QTY*TO = the member loops (INS),
@@ -261,6 +262,8 @@ def _register_835(program: Program) -> None:
         if seg is None or total is None:
             return
         expected = run.root.data.get("clp04", _ZERO) - run.root.data.get("plb", _ZERO)
+        if seg.get(3) == "D":
+            expected = -expected
         if total != expected:
             run.element_issue(
                 seg,

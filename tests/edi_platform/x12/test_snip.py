@@ -123,6 +123,17 @@ def test_835_provider_adjustments_enter_the_payment_total():
     assert snip_findings(data.replace(b"WO:X1*10.00", b"WO:X1*5.00"))[0][0] == "BPR"
 
 
+def test_835_debit_balances_with_bpr02_negated_by_its_flag():
+    # recoupments above the claims paid: 80 - 100 = -20, sent as BPR02 20 with BPR03 D
+    data = edit(
+        "835.x12",
+        (b"BPR*I*80.00*C", b"BPR*I*20.00*D"),
+        (b"SE*16*0001", b"PLB*1234567893*20261231*WO:X1*100.00~\nSE*17*0001"),
+    )
+    assert snip_findings(data) == []
+    assert snip_findings(data.replace(b"BPR*I*20.00*D", b"BPR*I*20.00*C"))[0][0] == "BPR"
+
+
 COB_837P = (
     b"SBR*S*01*******CI~\nAMT*D*60.00~\nOI***Y***Y~\nNM1*IL*1*TESTLAST*TESTFIRST****MI*TESTMEM009~\n"
     b"NM1*PR*2*OTHER PAYER*****PI*OTHERPAY1~\n"

@@ -1,8 +1,8 @@
 """276 → 277 from the claim registry: each claim status (accepted, rejected with our 277CA
 reasons, paid / denied / revised with the 835's figures), by each key (our claim control
 number; patient control number + provider + member + dates), not found, ambiguous (never
-another claim), a dependent's claim, one 277 per 276 set assembled at once (real time) and
-validated by our X212 guide."""
+another claim), a dependent's claim, service lines answered line by line (2220D), one 277
+per 276 set assembled at once (real time) and validated by our X212 guide."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from outbound.models import ProcessingOutcome
 from outbound.services.assembly import outbound_assemble
 from outbound.services.storage import outbound_storage
 from tests.outbound.remittance.world import segs
-from tests.support.synthetic_276 import build_276, inquiry
+from tests.support.synthetic_276 import build_276, inquiry, svc
 from tests.support.synthetic_834 import member
 from tests.support.synthetic_837 import Line, Person
 from tests.support.synthetic_remittance import claim_result, document, line, payment
@@ -172,3 +172,55 @@ def test_dependent_claim_by_patient_first_name(world):
     assert stc(ask(world, inquiry(pcn="K1", dependent="KIM"))) == ["A1:19"]
     assert stc(ask(world, inquiry(pcn="K1", dependent="JIM"))) == ["A4:35"]
     assert stc(ask(world, inquiry(pcn="K1"))) == ["A4:35"]  # asked as the subscriber's claim
+
+
+def line_answers(segments) -> list[tuple]:
+    """(SVC01, SVC02, SVC03, STC01, STC04, STC05, REF*FJ) of each 2220 loop, in order."""
+    out: list[list] = []
+    for seg in segments:
+        if seg.id == "SVC":
+            out.append([seg.get(1), seg.get(2), seg.get(3)])
+        elif out and seg.id == "STC" and len(out[-1]) == 3:
+            out[-1] += [seg.get(1), seg.get(4), seg.get(5), ""]
+        elif out and seg.id == "REF" and seg.get(1) == "FJ":
+            out[-1][6] = seg.get(2)
+    return [tuple(x) for x in out]
+
+
+def test_service_lines_are_answered_each_with_its_adjudicated_status(world):
+    (claim,) = world.accepted("P1")
+    icn = claim.payer_claim_control_number
+    lines = [
+        line("100.00", co="20.00", control="L1"),
+        line("50.00", co="50.00", carc_co="96", procedure="HC:99214:25"),
+    ]
+    world.remit(document([payment([claim_result(icn, lines)], trace="CHK5", method="CHK")]))
+    asked = [
+        svc("HC:99214", "50"),  # by procedure code (the adjudicated line has a modifier)
+        svc("HC:99213", "100", control="L1"),  # by line item control number
+        svc("HC:81000", "10"),  # no such line in the adjudication
+    ]
+    answer = ask(world, inquiry(icn=icn, lines=asked))
+    assert stc(answer)[0] == "F1:1"  # the claim's own status first (2200D)
+    assert line_answers(answer) == [
+        ("HC:99214", "50", "0", "F2:1", "50", "0", ""),
+        ("HC:99213", "100", "80", "F1:1", "100", "80", "L1"),
+        ("HC:81000", "10", "0", "F0:0", "10", "0", ""),
+    ]
+
+
+def test_service_lines_of_a_claim_not_adjudicated_share_its_status(world):
+    (claim,) = world.accepted("P1")
+    world.ack_of(claim)
+    answer = ask(world, inquiry(icn=claim.payer_claim_control_number, lines=[svc(control="LX9")]))
+    assert line_answers(answer) == [("HC:99213", "100", "0", "A2:20", "100", "", "LX9")]
+    assert [s.get(1) for s in segs(answer, "DTP")] == ["472", "472"]  # claim, then line
+
+
+def test_a_predetermination_is_finalized_without_payment(world):
+    (claim,) = world.accepted("P1")
+    icn = claim.payer_claim_control_number
+    world.remit(
+        document([payment([claim_result(icn, [line(co="100.00")], status="25")], trace="N1")])
+    )
+    assert stc(ask(world, inquiry(icn=icn))) == ["F4:1"]

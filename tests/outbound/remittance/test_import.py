@@ -14,11 +14,11 @@ from tests.support.synthetic_remittance import claim_result, document, line, pay
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("status", ["1", "2", "3", "4", "19", "20", "21", "22", "23"])
+@pytest.mark.parametrize("status", ["1", "2", "3", "4", "19", "20", "21", "22", "23", "25"])
 def test_each_claim_status_is_imported_and_sent_in_a_balanced_835(world, status):
     (claim,) = world.accepted("P1")
-    # a denial pays nothing: the whole charge is adjusted (CARC 96 non-covered)
-    denied = status == "4"
+    # a denial, and a predetermination (25), pay nothing: the whole charge is adjusted
+    denied = status in ("4", "25")
     lines = [line(co="100.00", carc_co="96")] if denied else [line(co="15.00", pr="5.00")]
     result = world.remit(
         document([payment([claim_result(claim.payer_claim_control_number, lines, status=status)])])
@@ -29,7 +29,7 @@ def test_each_claim_status_is_imported_and_sent_in_a_balanced_835(world, status)
     _, (remit,) = world.remits(result.outcome_ids)
     (clp,) = segs(remit, "CLP")
     assert clp.get(1) == "P1" and clp.get(2) == status
-    assert clp.get(4) == ("0" if status == "4" else "80")
+    assert clp.get(4) == ("0" if denied else "80")
 
 
 def test_partial_payment_with_denied_line_carc_rarc_and_line_detail(world):
@@ -75,6 +75,41 @@ def test_provider_adjustments_interest_levy_and_forwarding_balance(world):
     (plb_seg,) = segs(remit, "PLB")
     assert plb_seg.get(3) == "L6" and plb_seg.get(4) == "-2.5"
     assert plb_seg.get(5) == "WU:LEVY01" and plb_seg.get(6) == "10"
+
+
+def test_a_recoupment_above_the_claims_paid_is_a_debit_by_eft(world):
+    (claim,) = world.accepted("P1")
+    plb = [{"reason": "WO", "reference": "OVERPAID1", "amount": "120.00"}]  # the claim pays 100
+    doc = document([payment([claim_result(claim.payer_claim_control_number)], plb=plb)])
+    result = world.remit(doc)
+    assert str(RemittancePayment.objects.get().amount) == "-20.00"
+    _, (remit,) = world.remits(result.outcome_ids)  # X221A1 + SNIP 3: balanced as a debit
+    (bpr,) = segs(remit, "BPR")
+    # BPR02 is never negative: the flag says the money goes from the payee to the payer
+    assert bpr.elements[:5] == ["I", "20", "D", "ACH", "CCP"]
+    assert bpr.get(13) and bpr.get(15), "the payee's bank data, which the debit takes from"
+
+
+def test_a_reversal_alone_is_a_debit_that_balances(world):
+    (claim,) = world.accepted("P1")
+    reversed_line = line("-100.00", co="-15.00", pr="-5.00")
+    reversal = claim_result(claim.payer_claim_control_number, [reversed_line], status="22")
+    result = world.remit(document([payment([reversal], trace="EFT22")]))
+    _, (remit,) = world.remits(result.outcome_ids)
+    (bpr,) = segs(remit, "BPR")
+    (clp,) = segs(remit, "CLP")
+    assert (bpr.get(2), bpr.get(3)) == ("80", "D")
+    assert (clp.get(2), clp.get(3), clp.get(4), clp.get(5)) == ("22", "-100", "-80", "-5")
+
+
+def test_a_zero_payment_is_notification_only(world):
+    (claim,) = world.accepted("P1")
+    denied = claim_result(claim.payer_claim_control_number, [line(co="100.00", carc_co="96")])
+    denied["status"] = "4"
+    result = world.remit(document([payment([denied])]))
+    _, (remit,) = world.remits(result.outcome_ids)
+    (bpr,) = segs(remit, "BPR")
+    assert bpr.elements[:4] == ["H", "0", "C", "NON"]
 
 
 def test_several_payments_to_one_payee_are_one_835_set_each_in_one_file(world):
@@ -152,3 +187,61 @@ def test_csv_pair_imports_like_json(world):
     assert result.created and result.claims == 2 and str(result.total_paid) == "157.50"
     _, (remit,) = world.remits(result.outcome_ids)
     assert segs(remit, "BPR")[0].get(2) == "157.5"
+
+
+def test_claim_and_line_quantities_are_sent_as_qty(world):
+    (claim,) = world.accepted("P1")
+    item = line(co="15.00", pr="5.00")
+    item["quantities"] = [{"qualifier": "ZK", "quantity": "2"}]
+    result_ = claim_result(claim.payer_claim_control_number, [item])
+    result_["quantities"] = [
+        {"qualifier": "CA", "quantity": "3"},
+        {"qualifier": "NE", "quantity": "1.5"},
+    ]
+    result = world.remit(document([payment([result_])]))
+    _, (remit,) = world.remits(result.outcome_ids)  # X221A1: claim QTY, then line QTY
+    assert [s.elements[:2] for s in segs(remit, "QTY")] == [["CA", "3"], ["NE", "1.5"], ["ZK", "2"]]
+    ids = [s.id for s in remit]
+    assert ids.index("QTY") > ids.index("DTM") and ids.index("QTY") < ids.index("SVC")
+
+
+def test_a_line_quantity_the_guide_lists_for_claims_only_is_refused(world):
+    from outbound.remittance.services import RemittanceRefused
+
+    (claim,) = world.accepted("P1")
+    item = line()
+    item["quantities"] = [{"qualifier": "CA", "quantity": "1"}]
+    with pytest.raises(RemittanceRefused) as caught:
+        world.remit(document([payment([claim_result(claim.payer_claim_control_number, [item])])]))
+    assert caught.value.messages == [
+        "payment 1 (trace EFT0001), claim 1, line 1, quantity 1: qualifier must be one of "
+        "ZK, ZL, ZM, ZN, ZO"
+    ]
+
+
+def test_csv_pair_carries_claim_and_line_quantities(world):
+    from outbound.remittance.services import remittance_import
+
+    (claim,) = world.accepted("P1")
+    head = (
+        "payment_trace,payee_partner,payee_npi,payee_tin,payee_name,payment_method,"
+        "payment_amount,payment_date,provider_adjustments,claim_control_number,"
+        "patient_control_number,billing_npi,status,charge,paid,patient_responsibility,"
+        "filing_indicator,payer_claim_id,statement_from,statement_to,adjustments,remarks,"
+        "quantities\n"
+        f"CHK7,PROV01,1234567893,,CLINIC,CHK,80.00,2025-02-01,,{claim.payer_claim_control_number},"
+        ",,1,100.00,80.00,20.00,12,PAY1,,,,,CA:1;VS:2\n"
+    )
+    lines = (
+        "payment_trace,claim_row,procedure,charge,paid,units,date,control_number,allowed,"
+        "adjustments,remarks,quantities\n"
+        "CHK7,1,HC:99213,100.00,80.00,1,2025-01-10,,100.00,PR:1:20.00,,ZL:4\n"
+    )
+    with override_settings(
+        REMITTANCE_PAYER="TEST PLAN|123456789|1 PLAN WAY|HARTFORD|CT|06101|EDI HELP|8005551212"
+    ):
+        result = remittance_import(
+            data=head.encode(), lines_data=lines.encode(), name="c.csv", acting_user=None
+        )
+    _, (remit,) = world.remits(result.outcome_ids)
+    assert [s.elements[:2] for s in segs(remit, "QTY")] == [["CA", "1"], ["VS", "2"], ["ZL", "4"]]

@@ -1,5 +1,5 @@
 """Reading a 276 (pure): each inquiry's keys from its own loop and the levels above it; a
-service line's REF and DTP stay the line's; odd values are empty keys, never errors."""
+service line's SVC, REF and DTP stay the line's; odd values are empty keys, never errors."""
 
 from __future__ import annotations
 
@@ -49,6 +49,9 @@ def test_service_line_dates_do_not_replace_the_claims_and_odd_values_are_empty()
     ).replace("SE*16*", "SE*19*")
     (q,) = read_276(segments(text.encode())).inquiries
     assert q.dates == (dt.date(2025, 1, 10), dt.date(2025, 1, 10))
+    (asked,) = q.lines
+    assert (asked.procedure, asked.charge, asked.control) == (["HC", "99213"], "100", "L1")
+    assert asked.dates == (dt.date(2024, 1, 1), dt.date(2024, 1, 1))
     bad = build_276([inquiry(icn=None, pcn="X", dates="2025XX01")]).decode()
     bad = bad.replace("REF*EJ*X~", "REF*1K*NOTANUMBER~REF*EJ*X~")
     (odd,) = read_276(segments(bad.encode())).inquiries

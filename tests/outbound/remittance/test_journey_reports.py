@@ -1,6 +1,6 @@
-"""A claim's journey shows its adjudication and its 835; the reports count paid, denied and
-pending claims per partner and list the top CARCs; the command and the admin upload are
-the same service."""
+"""A claim's journey shows its adjudication and its 835, and each 277 answer; the reports
+count paid, denied and pending claims per partner and list the top CARCs; the command and
+the admin upload are the same service."""
 
 from __future__ import annotations
 
@@ -28,6 +28,41 @@ def test_journey_shows_the_adjudication_and_its_835(world):
     assert "CLP02 1 (processed as primary): charge 100.00, paid 100.00" in last.summary
     assert "ACH (EFT) EFT0001 of 2025-02-01" in last.summary and "835 assembled" in last.summary
     assert last.outbound_file_id == files[0].pk
+
+
+def test_journey_shows_each_277_answer_and_its_file(world):
+    from outbound.models import StatusAnswer
+    from tests.outbound.remittance.test_claim_status import ask
+    from tests.support.synthetic_276 import inquiry, svc
+
+    (claim,) = world.accepted("P1")
+    icn = claim.payer_claim_control_number
+    ask(world, inquiry(icn=icn))
+    world.remit(document([payment([claim_result(icn)])]))
+    ask(world, inquiry(icn=icn, lines=[svc()]))
+    answers = list(StatusAnswer.objects.filter(claim=claim).order_by("id"))
+    assert [(a.category, a.status_code, a.lines) for a in answers] == [
+        ("A1", "19", 0),
+        ("F1", "1", 1),
+    ]
+    steps = [s for s in claim_journey(claim) if s.step == "277"]
+    assert [s.summary.split(";")[0] for s in steps] == [
+        "STC A1:19 (Acknowledgement/Receipt)",
+        "STC F1:1 (Finalized/Payment)",
+    ]
+    assert "1 service line(s) answered" in steps[1].summary and "277 assembled" in steps[1].summary
+    assert [s.outbound_file_id for s in steps] == [a.outcome.outbound_file_id for a in answers]
+    assert all(s.outbound_file_id for s in steps)
+
+
+def test_a_277_answering_nothing_found_links_no_claim(world):
+    from outbound.models import StatusAnswer
+    from tests.outbound.remittance.test_claim_status import ask
+    from tests.support.synthetic_276 import inquiry
+
+    world.accepted("P1")
+    ask(world, inquiry(icn=999999))
+    assert not StatusAnswer.objects.exists()
 
 
 def test_reports_paid_denied_pending_and_top_carc(world):

@@ -1,8 +1,9 @@
 """Property: any balanced remittance we can generate (claims of any status with lines,
 claim- and line-level adjustments in every group, provider adjustments of either sign,
-several payments) passes our checks, renders to 835s our X221A1 guide accepts with SNIP 3
-balancing, and balances again when the file is read back by our reader. Pure (no
-database): the responder's renderer on the import's own content."""
+recoupments above the claims paid (a debit), several payments) passes our checks,
+renders to 835s our X221A1 guide accepts with SNIP 3 balancing, and balances again when
+the file is read back by our reader. Pure (no database): the responder's renderer on the
+import's own content."""
 
 from __future__ import annotations
 
@@ -70,13 +71,20 @@ def a_payment(draw, n: int):
     claims = [draw(a_claim(n * 100 + i)) for i in range(draw(st.integers(1, 5)))]
     paid = sum(Decimal(c["paid"]) for c in claims)
     plb = []
+    method = draw(st.sampled_from(["ACH", "CHK"]))
     for reason in draw(st.lists(st.sampled_from(["L6", "WU", "FB", "WO"]), max_size=3)):
-        value = -draw(CENTS) if reason == "L6" else min(draw(CENTS), paid)
+        # an EFT may recoup more than the claims pay: a debit of the payee (BPR03 D)
+        value = (
+            -draw(CENTS)
+            if reason == "L6"
+            else draw(CENTS)
+            if method == "ACH"
+            else min(draw(CENTS), paid)
+        )
         paid -= value
         plb.append(
             {"reason": reason, "reference": "R1" if reason != "L6" else "", "amount": str(value)}
         )
-    method = draw(st.sampled_from(["ACH", "CHK"]))
     return payment(claims, trace=f"T{n}", method=method, plb=plb)
 
 
@@ -111,7 +119,9 @@ def _read_back_balances(data: bytes) -> int:
                     elif seg.id == "PLB":
                         plb_total += sum(Decimal(seg.get(i)) for i in range(4, 15, 2) if seg.get(i))
                 _close(claim)
-                assert Decimal(bpr.get(2)) == clp_total - plb_total
+                sign = -1 if bpr.get(3) == "D" else 1
+                assert Decimal(bpr.get(2)) >= 0
+                assert sign * Decimal(bpr.get(2)) == clp_total - plb_total
     return sets
 
 

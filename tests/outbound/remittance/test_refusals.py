@@ -72,6 +72,20 @@ def test_unbalanced_payment_names_bpr02(world):
     nothing_written()
 
 
+def test_a_debit_by_check_is_refused(world):
+    (claim,) = world.accepted("P1")
+    plb = [{"reason": "WO", "reference": "OVERPAID1", "amount": "120.00"}]
+    doc = document(
+        [payment([claim_result(claim.payer_claim_control_number)], plb=plb, method="CHK")]
+    )
+    (message,) = refused(world, doc)
+    assert message == (
+        "payment 1 (trace EFT0001): a negative amount is a debit of the payee's account "
+        "(BPR03 D): method ACH with bank data, or carry the balance forward (PLB FB)"
+    )
+    nothing_written()
+
+
 def test_unknown_claims_by_each_key(world):
     world.accepted("P1")
     doc = document(
