@@ -81,6 +81,38 @@ def test_recording_a_set_again_adds_nothing(world):
     assert Claim.objects.filter(header_id=row.header_id).count() == 1
 
 
+def test_a_chunk_with_one_claim_recorded_before_records_the_others_once(world):
+    # the straight COPY is refused by the unique index; the ON CONFLICT way keeps the rest
+    world.enrol()
+    result = world.send("P", [Provider(claims=[C(pcn="KEPT")])])
+    (row,) = world.claims(result)
+    names = [n for n, _ in ROW_COLUMNS]
+    again = [getattr(row, n) for n in names]
+    again[names.index("reasons")] = "[]"
+    again[names.index("payer_claim_control_number")] = None
+    again[names.index("status")] = ClaimStatus.REJECTED
+    new = list(again)
+    new[names.index("position")] = row.position + 100
+    with transaction.atomic():
+        assert claims_insert([again, new]) == 1
+    positions = Claim.objects.filter(header_id=row.header_id).values_list("position", flat=True)
+    assert sorted(positions) == [row.position, row.position + 100]
+
+
+def test_a_row_that_breaks_a_check_constraint_is_refused_not_skipped(world):
+    world.enrol()
+    result = world.send("P", [Provider(claims=[C(pcn="CHECKED")])])
+    (row,) = world.claims(result)
+    names = [n for n, _ in ROW_COLUMNS]
+    wrong = [getattr(row, n) for n in names]
+    wrong[names.index("reasons")] = "[]"
+    wrong[names.index("position")] = row.position + 100
+    wrong[names.index("payer_claim_control_number")] = None  # ACCEPTED without a number
+    with pytest.raises(IntegrityError), transaction.atomic():
+        claims_insert([wrong])
+    assert Claim.objects.filter(header_id=row.header_id).count() == 1
+
+
 def invariants_check_holds() -> bool:
     with connection.cursor() as cursor:
         results = invariants_check(cursor=cursor, tables=connection.introspection.table_names())
