@@ -11,8 +11,9 @@ over up to a few thousand at once) inside the chunk's routing transaction. Steps
 4. one 277CA outcome per accepted set, all in one statement (its content: :mod:`.response`;
    dedupe key ``<batch>:277CA:<header>``: a set is never answered twice), due after the
    277CA window;
-5. every claim in one statement (``ON CONFLICT (header, position) DO NOTHING``); a
-   duplicate of a claim accepted earlier in the chunk is then linked to it (one ``UPDATE``).
+5. every claim in one COPY (:func:`.registry.claims_insert`: a set recorded before makes it
+   fall back to ``ON CONFLICT (header, position) DO NOTHING``); a duplicate of a claim
+   accepted earlier in the chunk is then linked to it (one ``UPDATE``).
 
 A crash (or any exception) anywhere leaves nothing of the chunk: every write is in the
 caller's transaction and the sets stay PENDING (or FAILED, one by one, with a reason that
