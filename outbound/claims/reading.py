@@ -196,10 +196,8 @@ def read_837(text: str, delimiters: Delimiters) -> ClaimSet:
     line: Line | None = None
     in_2300 = in_line = False  # inside a claim: its own segments, a line's own segments
     position = 0
-    for seg in _segments(text, term):
-        if not seg:
-            continue
-        position += 1
+    # positions count the non-empty segments (ST = 1), as the 999 does
+    for position, seg in enumerate(filter(None, _segments(text, term)), 1):
         kind = kinds.get(seg[:3])
         if kind is None:
             continue

@@ -38,7 +38,7 @@ from .facts import ClaimFacts
 from .reading import ClaimSet, ReadClaim
 from .verdicts import JudgedSet
 
-__all__ = ["ack_content", "ack_segments"]
+__all__ = ["ack_content", "ack_segments", "payer_source"]
 
 STATUS_DATE = "%Y%m%d"
 
@@ -158,9 +158,11 @@ def ack_content(
     trace: str,
     received: dt.date,
     now: dt.datetime,
+    source: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """What the 277CA of one accepted 837 set says (``numbers``: claim position -> our
-    claim control number, for the accepted claims; ``now``: local time of the verdict)."""
+    claim control number, for the accepted claims; ``now``: local time of the verdict;
+    ``source``: :func:`payer_source`, read once by a caller that answers many sets)."""
     processed, time = _stamp(now)
     read = judged.read
     provider_of = {id(p): n for n, p in enumerate(read.providers)}
@@ -183,7 +185,7 @@ def ack_content(
         "received": _day(received),
         "processed": processed,
         "time": time,
-        "source": _source(read),
+        "source": _source(read, payer_source() if source is None else source),
         "receiver": [
             submitter.entity_type or "2",
             submitter.last or "UNKNOWN",
@@ -205,10 +207,17 @@ def _stamp(now: dt.datetime) -> tuple[str, str]:
     return now.strftime(STATUS_DATE), now.strftime("%H%M")
 
 
-def _source(read: ClaimSet) -> list[str]:
+def payer_source() -> tuple[str, str]:
+    """(``CLAIMS_PAYER_NAME``, ``CLAIMS_PAYER_ID``): how the settings name us, maybe blank."""
+    return (
+        str(getattr(settings, "CLAIMS_PAYER_NAME", "") or ""),
+        str(getattr(settings, "CLAIMS_PAYER_ID", "") or ""),
+    )
+
+
+def _source(read: ClaimSet, payer: tuple[str, str]) -> list[str]:
     """2100A: us, as the 837 named us (1000B), unless the settings name us otherwise."""
-    name = str(getattr(settings, "CLAIMS_PAYER_NAME", "") or "")
-    ident = str(getattr(settings, "CLAIMS_PAYER_ID", "") or "")
+    name, ident = payer
     if ident:
         return [name or read.receiver.last or "PAYER", ident, "PI"]
     return [name or read.receiver.last or "PAYER", read.receiver.id or "UNKNOWN", "46"]

@@ -11,8 +11,9 @@ over up to a few thousand at once) inside the chunk's routing transaction. Steps
 4. one 277CA outcome per accepted set, all in one statement (its content: :mod:`.response`;
    dedupe key ``<batch>:277CA:<header>``: a set is never answered twice), due after the
    277CA window;
-5. every claim in one statement (``ON CONFLICT (header, position) DO NOTHING``); a
-   duplicate of a claim accepted earlier in the chunk is then linked to it (one ``UPDATE``).
+5. every claim in one COPY (:func:`.registry.claims_insert`: a set recorded before makes it
+   fall back to ``ON CONFLICT (header, position) DO NOTHING``); a duplicate of a claim
+   accepted earlier in the chunk is then linked to it (one ``UPDATE``).
 
 A crash (or any exception) anywhere leaves nothing of the chunk: every write is in the
 caller's transaction and the sets stay PENDING (or FAILED, one by one, with a reason that
@@ -35,7 +36,7 @@ from outbound.services.outcomes import OwedOutcome, outcomes_stage_many
 from .facts import ClaimFacts
 from .reading import period, read_837
 from .registry import claim_numbers_take, claims_insert, claims_link_duplicates
-from .response import ack_content
+from .response import ack_content, payer_source
 from .verdicts import JudgedSet, chunk_judge
 
 __all__ = ["RESPONSE_TYPE", "claims_sets_record", "dedupe_key"]
@@ -57,10 +58,10 @@ def claims_sets_record(*, sets: Sequence[SetText], now: dt.datetime | None = Non
     if not sets:
         return []
     now = now or timezone.now()
-    for s in sets:
-        if s.header.batch.partner_id is None:
-            raise RoutingError("the 837's sender is not a known partner")
-    batches = {s.header.batch_id: s.header.batch for s in sets}  # usually one
+    batches = {id(s.header.batch): s.header.batch for s in sets}  # usually one
+    if any(b.partner_id is None for b in batches.values()):
+        raise RoutingError("the 837's sender is not a known partner")
+    batches = {b.pk: b for b in batches.values()}
     received = {pk: timezone.localdate(b.received_at) for pk, b in batches.items()}
     reads = [read_837(s.text, s.delimiters) for s in sets]
     judged = chunk_judge(sets=sets, reads=reads, received=received)
@@ -71,8 +72,16 @@ def claims_sets_record(*, sets: Sequence[SetText], now: dt.datetime | None = Non
     rows = []
     for one in judged:
         outcome_id = outcomes.get(one.set.header.pk, (None, False))[0]
+        received_at = batches[one.batch_id].received_at
         rows += [
-            _row(one, f, number=numbered.get(id(f)), outcome_id=outcome_id, now=now)
+            _row(
+                one,
+                f,
+                number=numbered.get(id(f)),
+                outcome_id=outcome_id,
+                received_at=received_at,
+                now=now,
+            )
             for f in one.claims
         ]
     inserted = claims_insert(rows)
@@ -107,7 +116,9 @@ def _stage(
 ) -> dict[int, tuple[int, bool]]:
     """One 277CA outcome per accepted set with claims: header id -> (outcome id, created)."""
     owed = []
+    header_of: dict[str, int] = {}  # dedupe key -> header id
     local = timezone.localtime(now)
+    source = payer_source()  # the settings, read once per chunk
     for one in judged:
         header = one.set.header
         if not one.set.accepted or not one.claims:
@@ -116,45 +127,54 @@ def _stage(
             judged=one,
             numbers={f.claim.position: numbered[id(f)] for f in one.claims if id(f) in numbered},
             trace=str(header.pk),
-            received=received[header.batch_id],
+            received=received[one.batch_id],
             now=local,
+            source=source,
         )
+        key = dedupe_key(batch_id=one.batch_id, header_id=header.pk)
+        header_of[key] = header.pk
         owed.append(
             OwedOutcome(
-                partner_id=header.batch.partner_id,
-                dedupe_key=dedupe_key(batch_id=header.batch_id, header_id=header.pk),
+                partner_id=one.partner_id,
+                dedupe_key=key,
                 payload=orjson.dumps(content),
-                batch_id=header.batch_id,
+                batch_id=one.batch_id,
                 isa13=header.isa13,
                 gs06=header.gs06,
                 st02s=(header.st02,),
             )
         )
     staged = outcomes_stage_many(response_type=RESPONSE_TYPE, owed=owed)
-    by_key = {o.dedupe_key: o for o in owed}
-    out = {}
-    for key, value in staged.items():
-        header_id = int(key.rsplit(":", 1)[1])
-        if key in by_key:
-            out[header_id] = value
-    return out
+    return {header_of[key]: value for key, value in staged.items() if key in header_of}
 
 
 def _row(
-    one: JudgedSet, f: ClaimFacts, *, number: int | None, outcome_id: int | None, now: dt.datetime
+    one: JudgedSet,
+    f: ClaimFacts,
+    *,
+    number: int | None,
+    outcome_id: int | None,
+    received_at: dt.datetime,
+    now: dt.datetime,
 ) -> tuple:
     """One registry row (:data:`.registry.ROW_COLUMNS` order)."""
-    header, claim = one.set.header, f.claim
+    claim = f.claim
     person = claim.patient or claim.subscriber
     born = period("D8", person.birth)
-    reasons = [
-        [edit.code, edit.category, edit.status, edit.entity, [n for n in where if n]]
-        for edit, where in f.hits
-    ]
+    reasons = (
+        orjson.dumps(
+            [
+                [edit.code, edit.category, edit.status, edit.entity, [n for n in where if n]]
+                for edit, where in f.hits
+            ]
+        ).decode()
+        if f.hits
+        else "[]"
+    )
     return (
-        header.batch.partner_id,
-        header.batch_id,
-        header.pk,
+        one.partner_id,
+        one.batch_id,
+        one.set.header.pk,
         outcome_id,
         one.kind,
         claim.position,
@@ -177,11 +197,11 @@ def _row(
         len(claim.lines),
         number,
         f.status,
-        orjson.dumps(reasons).decode(),
+        reasons,
         f.reason[:4000],
         f.duplicate_of if f.duplicate_of and f.duplicate_of > 0 else None,
         f.replaces,
-        header.batch.received_at,
+        received_at,
         now,
     )
 

@@ -38,7 +38,7 @@ from outbound.eligibility.matching import npi_valid, same_name
 from outbound.models import Claim, ClaimEditSetting, ClaimStatus
 
 from .codes import claim_type_for
-from .edits import EDITS
+from .edits import EDITS, Edit
 from .facts import ClaimFacts, LineFacts
 from .reading import ClaimSet, ReadClaim, money, period
 from .registry import claim_numbers_lock
@@ -54,12 +54,19 @@ class JudgedSet:
     read: ClaimSet
     kind: str  # P / I / D
     claims: list[ClaimFacts]
+    batch_id: int = 0  # the set's batch and sender, read once (10^5 sets in a large file)
+    partner_id: int = 0
 
 
 @functools.lru_cache(maxsize=4096)
 def _npi_ok(qualifier: str, npi: str) -> bool:
     # a file's claims name a few providers many times
     return qualifier == "XX" and npi_valid(npi)
+
+
+@functools.lru_cache(maxsize=64)
+def _claim_type(version: str) -> str:
+    return claim_type_for(version)
 
 
 def _facts(claim: ReadClaim, today: dt.date) -> ClaimFacts:
@@ -243,12 +250,16 @@ def chunk_judge(
     lock (held until the caller's transaction ends)."""
     judged = []
     for text, read in zip(sets, reads, strict=True):
-        today = received[text.header.batch_id]
+        header = text.header
+        batch = header.batch
+        today = received[batch.pk]
         one = JudgedSet(
             set=text,
             read=read,
-            kind=claim_type_for(text.header.st03 or text.header.gs08),
+            kind=_claim_type(header.st03 or header.gs08),
             claims=[_facts(claim, today) for claim in read.claims],
+            batch_id=batch.pk,
+            partner_id=batch.partner_id,
         )
         if text.header.verdict != "A" or not text.accepted:
             _place_findings(one)
@@ -261,28 +272,33 @@ def chunk_judge(
     claim_numbers_lock()
     seen = _accepted_before(live)
     originals = _originals(live)
-    switched_off = _switched_off(j.set.header.batch.partner_id for j in judged)
+    switched_off = _switched_off(j.partner_id for j in judged)
+    # the edits each sender has on, in table order (worked out once per sender)
+    edits_on: dict[int, tuple[Edit, ...]] = {}
     for one in judged:
         if not one.set.accepted:
             _verdict_999(one)
             continue
-        off = switched_off.get(one.set.header.batch.partner_id, set())
+        edits = edits_on.get(one.partner_id)
+        if edits is None:
+            off = switched_off.get(one.partner_id, set())
+            edits = edits_on[one.partner_id] = tuple(e for e in EDITS if e.code not in off)
         for facts in one.claims:
             key = facts.duplicate_key()
             facts.duplicate_of = seen.get(key) if key is not None else None
             ref = facts.claim.original_reference
             if ref.isdigit() and len(ref) <= 18:
                 facts.replaces = originals.get((int(ref), facts.claim.provider.id))
-            _judge(facts, off)
+            _judge(facts, edits)
             if facts.accepted and key is not None:
                 seen.setdefault(key, -1)  # accepted earlier in this chunk (no id yet)
     return judged
 
 
-def _judge(facts: ClaimFacts, off: set[str]) -> None:
+def _judge(facts: ClaimFacts, edits: Sequence[Edit]) -> None:
     blocked: set[str] = set()
-    for edit in EDITS:
-        if edit.code in off or edit.code in blocked:
+    for edit in edits:
+        if blocked and edit.code in blocked:
             continue
         where = edit.check(facts)
         if not where:

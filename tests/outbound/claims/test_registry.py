@@ -68,16 +68,46 @@ def test_the_database_refuses_a_number_twice_or_on_a_rejected_claim(world):
         Claim.objects.filter(pk=accepted.pk).update(payer_claim_control_number=None)
 
 
-def test_recording_a_set_again_adds_nothing(world):
+def _recorded(world, pcn: str) -> Claim:
+    """One claim sent and recorded (accepted)."""
     world.enrol()
-    result = world.send("P", [Provider(claims=[C(pcn="ONCE")])])
+    result = world.send("P", [Provider(claims=[C(pcn=pcn)])])
     (row,) = world.claims(result)
-    names = [n for n, _ in ROW_COLUMNS]
-    again = [getattr(row, n) for n in names]
-    again[names.index("reasons")] = "[]"
-    again[names.index("payer_claim_control_number")] = None
-    again[names.index("status")] = ClaimStatus.REJECTED
-    assert claims_insert([again]) == 0  # ON CONFLICT (header, position) DO NOTHING
+    return row
+
+
+def _values(row: Claim, **changes) -> list:
+    """``row`` as a :func:`claims_insert` row, with ``changes``."""
+    values = {n: getattr(row, n) for n, _ in ROW_COLUMNS} | {"reasons": "[]"} | changes
+    return [values[n] for n, _ in ROW_COLUMNS]
+
+
+def _rejected_again(row: Claim, **changes) -> list:
+    return _values(row, payer_claim_control_number=None, status=ClaimStatus.REJECTED, **changes)
+
+
+def test_recording_a_set_again_adds_nothing(world):
+    row = _recorded(world, "ONCE")
+    assert claims_insert([_rejected_again(row)]) == 0  # ON CONFLICT (header, position)
+    assert Claim.objects.filter(header_id=row.header_id).count() == 1
+
+
+def test_a_chunk_with_one_claim_recorded_before_records_the_others_once(world):
+    # the straight COPY is refused by the unique index; the ON CONFLICT way keeps the rest
+    row = _recorded(world, "KEPT")
+    again, new = _rejected_again(row), _rejected_again(row, position=row.position + 100)
+    with transaction.atomic():
+        assert claims_insert([again, new]) == 1
+    positions = Claim.objects.filter(header_id=row.header_id).values_list("position", flat=True)
+    assert sorted(positions) == [row.position, row.position + 100]
+
+
+def test_a_row_that_breaks_a_check_constraint_is_refused_not_skipped(world):
+    row = _recorded(world, "CHECKED")
+    # ACCEPTED without a claim control number
+    wrong = _values(row, position=row.position + 100, payer_claim_control_number=None)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        claims_insert([wrong])
     assert Claim.objects.filter(header_id=row.header_id).count() == 1
 
 
