@@ -295,6 +295,9 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=100 * 1024 * 1024)
 API_SYNC_MAX_BYTES = env.int("API_SYNC_MAX_BYTES", default=1024 * 1024)
 # How long a real-time inquiry waits for its answer file (CORE allows 20 s in all).
 API_REALTIME_WAIT_SECONDS = env.float("API_REALTIME_WAIT_SECONDS", default=15.0)
+# Seconds a checked key stays in the shared cache (Redis only): revocation and expiry take
+# effect at once; a partner or user made inactive is refused after at most this long.
+API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=30)
 # Days a new key or token is valid unless its creator sets another expiry.
 API_KEY_DEFAULT_DAYS = env.int("API_KEY_DEFAULT_DAYS", default=365)
 # Where the throttle counts live: shared by every process (Redis when given, else a table).
