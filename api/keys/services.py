@@ -13,9 +13,10 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 
 from edi_platform.core.actors import actor_label
@@ -90,6 +91,43 @@ def _cache_key(digest: str) -> str:
     return f"api-key:{digest}"  # the hash of the whole key: a hit proves the secret
 
 
+def _user_fields() -> tuple[str, ...]:
+    """What a staff token's user needs per request (permission checks, the access record's
+    username); never the password hash, which stays out of the cache."""
+    model = get_user_model()
+    wanted = {"id", model.USERNAME_FIELD, "is_active", "is_superuser", "is_staff"}
+    # in the model's field order: from_db() matches values to fields in that order
+    return tuple(f.attname for f in model._meta.concrete_fields if f.attname in wanted)
+
+
+def _packed(key: ApiKey) -> tuple:
+    """The cached form of a checked key: plain values (unpickling model instances cost more
+    CPU than the query the cache saves)."""
+    partner, user = key.partner if key.partner_id else None, key.user if key.user_id else None
+    return (
+        tuple(getattr(key, f.attname) for f in ApiKey._meta.concrete_fields),
+        None if partner is None else tuple(getattr(partner, f.attname) for f in _PARTNER_FIELDS),
+        None if user is None else tuple(getattr(user, f) for f in _user_fields()),
+    )
+
+
+def _unpacked(packed: tuple) -> ApiKey:
+    values, partner, user = packed
+    names = [f.attname for f in ApiKey._meta.concrete_fields]
+    key = ApiKey.from_db(DEFAULT_DB_ALIAS, names, values)
+    if partner is not None:
+        names = [f.attname for f in _PARTNER_FIELDS]
+        cached = TradingPartner.from_db(DEFAULT_DB_ALIAS, names, partner)
+        ApiKey._meta.get_field("partner").set_cached_value(key, cached)
+    if user is not None:  # the fields not cached are loaded if anything asks for them
+        cached = get_user_model().from_db(DEFAULT_DB_ALIAS, list(_user_fields()), user)
+        ApiKey._meta.get_field("user").set_cached_value(key, cached)
+    return key
+
+
+_PARTNER_FIELDS = TradingPartner._meta.concrete_fields
+
+
 REVOKED = "revoked"  # a tombstone: a request that read the row before the revocation
 # committed cannot put its copy back (keys are cached with ``add``, never over a tombstone)
 
@@ -116,9 +154,10 @@ def api_key_check(*, raw: str) -> ApiKey:
         raise KeyRefused("malformed API key")
     digest = _hash(raw.strip())
     cache = _key_cache()
-    key = cache.get(_cache_key(digest)) if cache is not None else None
-    cached = isinstance(key, ApiKey)
-    if not cached:  # not cached, or revoked a moment ago: the row says
+    packed = cache.get(_cache_key(digest)) if cache is not None else None
+    cached = isinstance(packed, tuple)
+    key = _unpacked(packed) if cached else None
+    if key is None:  # not cached, or revoked a moment ago: the row says
         key = ApiKey.objects.select_related("partner", "user").filter(prefix=parts[1][:16]).first()
     if key is None or not hmac.compare_digest(key.key_hash, digest):
         raise KeyRefused("unknown API key")
@@ -137,5 +176,5 @@ def api_key_check(*, raw: str) -> ApiKey:
             _uncache(digest)  # the next request caches the row anew
         return key
     if cache is not None and not cached:
-        cache.add(_cache_key(digest), key, timeout=int(settings.API_KEY_CACHE_SECONDS))
+        cache.add(_cache_key(digest), _packed(key), timeout=int(settings.API_KEY_CACHE_SECONDS))
     return key

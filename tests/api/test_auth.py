@@ -14,6 +14,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from api.access import ApiAccessRecord
 from api.keys.models import ApiKey
 from api.keys.services import api_key_create, api_key_revoke
 from eventstore.inbound.models import TransactionBatch
@@ -130,3 +131,16 @@ def test_a_cached_key_is_refused_as_soon_as_it_is_revoked(world, redis_api_cache
     api_key_revoke(key=new.key, acting_user=None)
     response = api.get("/api/v1/files")
     assert response.status_code == 401 and "revoked" in response.json()["detail"]
+
+
+def test_a_cached_staff_token_keeps_its_user_permissions_live(
+    world, django_user_model, redis_api_cache
+):
+    api = staff_token(django_user_model, "eventstore.view_member")
+    for _ in range(3):  # the second request caches the checked token (without the password)
+        r = api.get("/api/v1/members", {"subscriber_id": "S1"})
+        assert r.status_code == 200, r.content
+    assert ApiAccessRecord.objects.filter(username="api-staff").count() == 3
+    user = django_user_model.objects.get(username="api-staff")
+    user.user_permissions.clear()  # permissions are checked per request, never cached
+    assert api.get("/api/v1/members", {"subscriber_id": "S1"}).status_code == 403
