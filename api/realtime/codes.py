@@ -26,6 +26,7 @@ from __future__ import annotations
 
 __all__ = [
     "ENVELOPE_ILLEGAL",
+    "METADATA_FIELDS",
     "NOT_IMPLEMENTED",
     "OWN_CODES",
     "RECEIVER_UNABLE_TO_PROCESS",

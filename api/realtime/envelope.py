@@ -39,15 +39,7 @@ CORE_NS = "http://www.caqh.org/SOAP/WSDL/CORERule2.2.0.xsd"
 REALTIME = "RealTime"
 RULE_VERSIONS = ("2.2.0", "3.0.0", "4.0.0")
 FIELDS = METADATA_FIELDS
-REQUIRED = (
-    "PayloadType",
-    "ProcessingMode",
-    "PayloadID",
-    "SenderID",
-    "ReceiverID",
-    "CORERuleVersion",
-    "Payload",
-)
+REQUIRED = tuple(f for f in METADATA_FIELDS if f != "TimeStamp")  # TimeStamp: optional here
 _ID = re.compile(r"^[A-Za-z0-9._:@-]{1,50}$")
 # X12 guides of the answers, by transaction type (PayloadType of a response)
 _GUIDES = {

@@ -15,6 +15,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 
 from api.realtime.codes import (
+    METADATA_FIELDS,
     NOT_IMPLEMENTED,
     RECEIVER_UNABLE_TO_PROCESS,
     SUCCESS,
@@ -40,19 +41,7 @@ class _AnyParser(BaseParser):
 
 _CORE_FIELDS = {
     "type": "object",
-    "properties": {
-        name: {"type": "string"}
-        for name in (
-            "PayloadType",
-            "ProcessingMode",
-            "PayloadID",
-            "TimeStamp",
-            "SenderID",
-            "ReceiverID",
-            "CORERuleVersion",
-            "Payload",
-        )
-    },
+    "properties": {name: {"type": "string"} for name in METADATA_FIELDS},
 }
 
 
