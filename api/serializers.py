@@ -52,7 +52,10 @@ class InterchangeSerializer(serializers.Serializer):
     received_at = serializers.DateTimeField()
     channel = serializers.CharField()
     isa13 = serializers.CharField(allow_blank=True)
-    status = serializers.CharField()
+    status = serializers.CharField(
+        help_text="The batch status (RECEIVED, ACCEPTED, REJECTED…); PROCESSING while a "
+        "worker holds a RECEIVED batch (a large submission being processed)."
+    )
     reason = serializers.CharField(allow_blank=True)
     sets_accepted = serializers.IntegerField()
     sets_rejected = serializers.IntegerField()

@@ -183,6 +183,13 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {q[49]:7.2f}  p95 {q[94]:7.2f}  p99 {q[98]:7.2f} ms  (n={len(ms)})"
 
 
+def ratio(http_times: list[float], orm_times: list[float]) -> str:
+    """The API's overhead as a ratio over the bare query of the same run (p50, p95)."""
+    h = statistics.quantiles(http_times, n=100, method="inclusive")
+    o = statistics.quantiles(orm_times, n=100, method="inclusive")
+    return f"HTTP/ORM  p50 {h[49] / o[49]:5.1f}x  p95 {h[94] / o[94]:5.1f}x"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -323,6 +330,7 @@ def run(args, port: int, staff: str, provider: str) -> None:
         orm_times.append(t)
     print(f"member lookup (as_of)   HTTP  {percentiles(http_times)}")
     print(f"                        ORM   {percentiles(orm_times)}")
+    print(f"                        {ratio(http_times, orm_times)}")
 
     # 2. a page of active enrollments (first pages and cursor pages)
     http_times, orm_times = [], []
@@ -346,6 +354,7 @@ def run(args, port: int, staff: str, provider: str) -> None:
         orm_times.append(t)
     print(f"active enrollments page HTTP  {percentiles(http_times)}")
     print(f"                        ORM   {percentiles(orm_times)}")
+    print(f"                        {ratio(http_times, orm_times)}")
 
     # 3. real time 270 -> 271 over HTTP
     rt = Http(port, provider)
@@ -369,6 +378,7 @@ def run(args, port: int, staff: str, provider: str) -> None:
         orm_times.append(t)
     print(f"real-time 270 -> 271    HTTP  {percentiles(http_times)}")
     print(f"  (bare member lookup)  ORM   {percentiles(orm_times)}")
+    print(f"                        {ratio(http_times, orm_times)}")
     print("machine: shared, 2 cores, other work running: figures are indicative")
 
 

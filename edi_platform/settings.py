@@ -286,10 +286,18 @@ METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.
 # --- HTTP API (/api/v1/, README "HTTP API") -----------------------------------------------------
 # Requests per key (partner key or staff token) per period: "120/min", "10/s", "5000/hour".
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
-# Largest request body the API reads (submissions, real-time inquiries): past it, 413.
-API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=10 * 1024 * 1024)
+# Largest request body the API reads (submissions, real-time inquiries): past it, 413 (before
+# authentication). Large bodies are streamed to a temporary file, never held in memory.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=100 * 1024 * 1024)
+# A submission up to this size is processed before the answer (201 with the verdict); a
+# larger one is stored and answered 202 with the batch to poll (processed by a Celery task).
+# Real-time inquiries are refused (413) past it: they are answered in the same response.
+API_SYNC_MAX_BYTES = env.int("API_SYNC_MAX_BYTES", default=1024 * 1024)
 # How long a real-time inquiry waits for its answer file (CORE allows 20 s in all).
 API_REALTIME_WAIT_SECONDS = env.float("API_REALTIME_WAIT_SECONDS", default=15.0)
+# Seconds a checked key stays in the shared cache (Redis only): revocation and expiry take
+# effect at once; a partner or user made inactive is refused after at most this long.
+API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=30)
 # Days a new key or token is valid unless its creator sets another expiry.
 API_KEY_DEFAULT_DAYS = env.int("API_KEY_DEFAULT_DAYS", default=365)
 # Where the throttle counts live: shared by every process (Redis when given, else a table).

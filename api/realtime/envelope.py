@@ -1,4 +1,5 @@
-"""CORE connectivity envelopes (Phase II/III connectivity rule, real-time mode).
+"""CORE connectivity envelopes (Phase II/III connectivity rule, real-time mode); which ErrorCode
+values are the rule's and which are ours: :mod:`.codes`.
 
 A request comes as raw X12 (``application/edi-x12`` or ``text/plain``), as a SOAP envelope
 (``COREEnvelopeRealTimeRequest``) or as MIME ``multipart/form-data`` with the fields
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
 
+from .codes import ENVELOPE_ILLEGAL, METADATA_FIELDS, VERSION_MISMATCH, illegal, required
+
 __all__ = [
     "RAW",
     "CoreRequest",
@@ -35,25 +38,8 @@ SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"  # SOAP 1.1 (text/xml)
 CORE_NS = "http://www.caqh.org/SOAP/WSDL/CORERule2.2.0.xsd"
 REALTIME = "RealTime"
 RULE_VERSIONS = ("2.2.0", "3.0.0", "4.0.0")
-FIELDS = (
-    "PayloadType",
-    "ProcessingMode",
-    "PayloadID",
-    "TimeStamp",
-    "SenderID",
-    "ReceiverID",
-    "CORERuleVersion",
-    "Payload",
-)
-REQUIRED = (
-    "PayloadType",
-    "ProcessingMode",
-    "PayloadID",
-    "SenderID",
-    "ReceiverID",
-    "CORERuleVersion",
-    "Payload",
-)
+FIELDS = METADATA_FIELDS
+REQUIRED = tuple(f for f in METADATA_FIELDS if f != "TimeStamp")  # TimeStamp: optional here
 _ID = re.compile(r"^[A-Za-z0-9._:@-]{1,50}$")
 # X12 guides of the answers, by transaction type (PayloadType of a response)
 _GUIDES = {
@@ -65,7 +51,8 @@ _GUIDES = {
 
 
 class EnvelopeError(Exception):
-    """An envelope problem: ``code`` is the CORE ErrorCode, ``status`` the HTTP status."""
+    """An envelope problem: ``code`` is the CORE ErrorCode (:mod:`.codes`), ``status`` the
+    HTTP status."""
 
     def __init__(self, code: str, message: str, *, style: str, status: int = 400) -> None:
         super().__init__(message)
@@ -102,7 +89,7 @@ def envelope_parse(
     style = _style(content_type)
     if style == RAW:
         if not body or not body.strip():
-            raise EnvelopeError("PayloadRequired", "The request body is empty.", style=RAW)
+            raise EnvelopeError(required("Payload"), "The request body is empty.", style=RAW)
         return CoreRequest(RAW, body.strip(b"\r\n\t "), {})
     values = _soap_fields(body or b"") if style == SOAP else _mime_fields(form or {})
     _check(values, expected=expected, style=style)
@@ -114,19 +101,17 @@ def envelope_parse(
 
 def _soap_fields(body: bytes) -> dict[str, str]:
     if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():
-        raise EnvelopeError(
-            "EnvelopeIllegal", "Document type declarations are refused.", style=SOAP
-        )
+        raise EnvelopeError(ENVELOPE_ILLEGAL, "Document type declarations are refused.", style=SOAP)
     try:
         root = ET.fromstring(body)
     except ET.ParseError:
         raise EnvelopeError(
-            "EnvelopeIllegal", "The SOAP envelope is not well-formed XML.", style=SOAP
+            ENVELOPE_ILLEGAL, "The SOAP envelope is not well-formed XML.", style=SOAP
         ) from None
     request = next((e for e in root.iter() if _local(e.tag) == "COREEnvelopeRealTimeRequest"), None)
     if request is None:
         raise EnvelopeError(
-            "EnvelopeIllegal", "No COREEnvelopeRealTimeRequest element in the body.", style=SOAP
+            ENVELOPE_ILLEGAL, "No COREEnvelopeRealTimeRequest element in the body.", style=SOAP
         )
     return {
         _local(child.tag): (child.text or "") for child in request if _local(child.tag) in FIELDS
@@ -151,23 +136,23 @@ def _local(tag: str) -> str:
 def _check(values: dict[str, str], *, expected: str, style: str) -> None:
     for name in REQUIRED:
         if not values.get(name, "").strip():
-            raise EnvelopeError(f"{name}Required", f"{name} is required.", style=style)
+            raise EnvelopeError(required(name), f"{name} is required.", style=style)
     if values["PayloadType"].strip() != expected:
         raise EnvelopeError(
-            "PayloadTypeIllegal", f"PayloadType must be {expected} at this endpoint.", style=style
+            illegal("PayloadType"), f"PayloadType must be {expected} at this endpoint.", style=style
         )
     if values["ProcessingMode"].strip() != REALTIME:
         raise EnvelopeError(
-            "ProcessingModeIllegal", "ProcessingMode must be RealTime here.", style=style
+            illegal("ProcessingMode"), "ProcessingMode must be RealTime here.", style=style
         )
     for name in ("PayloadID", "SenderID", "ReceiverID"):
         if not _ID.match(values[name].strip()):
             raise EnvelopeError(
-                f"{name}Illegal", f"{name} must be 1-50 letters, digits or ._:@-", style=style
+                illegal(name), f"{name} must be 1-50 letters, digits or ._:@-", style=style
             )
     if values["CORERuleVersion"].strip() not in RULE_VERSIONS:
         raise EnvelopeError(
-            "VersionMismatch",
+            VERSION_MISMATCH,
             f"CORERuleVersion must be one of {', '.join(RULE_VERSIONS)}.",
             style=style,
         )
@@ -177,7 +162,7 @@ def _check(values: dict[str, str], *, expected: str, style: str) -> None:
             dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
         except ValueError:
             raise EnvelopeError(
-                "TimeStampIllegal", "TimeStamp must be an ISO 8601 date and time.", style=style
+                illegal("TimeStamp"), "TimeStamp must be an ISO 8601 date and time.", style=style
             ) from None
 
 

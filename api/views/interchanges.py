@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import BaseParser
@@ -20,14 +28,16 @@ from api.serializers import (
 )
 from edi_platform.partners.selectors import partner_by_sender
 from edi_platform.x12.peek import PEEK_BYTES, peek_isa
-from eventstore.inbound.models import BatchChannel
-from eventstore.inbound.services.ingest import ingest_bytes
+from eventstore.inbound.models import BatchChannel, BatchStatus
+from eventstore.inbound.services.ingest import ingest_bytes, ingest_register
 
-from .base import ApiView, read_body
+from .base import ApiView, spooled_body
 
 __all__ = ["InterchangeDetailView", "InterchangeSubmitView", "RawParser", "sender_check"]
 
 ERRORS = ERROR_RESPONSES
+API = BatchChannel.API
+PROCESSING = "PROCESSING"  # not a batch status: the API's name for "RECEIVED and leased"
 
 
 class RawParser(BaseParser):
@@ -60,26 +70,54 @@ class InterchangeSubmitView(ApiView):
     @extend_schema(
         operation_id="interchange_submit",
         summary="Submit one X12 file (raw body)",
-        description="The bytes are ingested like an upload: the answer names the batch and "
-        "its verdict. The same bytes again answer the same batch (`already_received`).",
+        description="The bytes are ingested like an upload. Up to `API_SYNC_MAX_BYTES` the "
+        "file is processed before the answer (201 with its verdict); a larger one (up to "
+        "`API_MAX_BODY_BYTES`, else 413) is stored and answered at once with 202 Accepted, "
+        "the batch id and a `Location` to poll (`GET /api/v1/interchanges/{id}`: RECEIVED, "
+        "PROCESSING, then the verdict). The same bytes again answer the same batch "
+        "(`already_received`): 200 when it is finished, 202 while it is processed.",
         request={"text/plain": OpenApiTypes.STR, "application/edi-x12": OpenApiTypes.BINARY},
-        parameters=[OpenApiParameter("name", str, description="The file's name (optional).")],
-        responses={201: IngestResultSerializer, 200: IngestResultSerializer, **ERRORS},
+        parameters=[
+            OpenApiParameter("name", str, description="The file's name (optional)."),
+            OpenApiParameter(
+                "Location",
+                str,
+                OpenApiParameter.HEADER,
+                response=[202],
+                description="The interchange to poll (`/api/v1/interchanges/{id}`).",
+            ),
+        ],
+        responses={
+            201: IngestResultSerializer,
+            200: IngestResultSerializer,
+            202: OpenApiResponse(
+                IngestResultSerializer,
+                description="Stored and queued (status RECEIVED): poll the `Location`.",
+            ),
+            **ERRORS,
+        },
         examples=[OpenApiExample("270", value="ISA*00*...~", request_only=True)],
     )
     def post(self, request: Request) -> Response:
-        data = read_body(request)
         partner = self.partner(request)
-        sender_check(data=data, partner=partner)
         name = (request.query_params.get("name") or "api-submission.x12")[:200]
-        result = ingest_bytes(data=data, original_name=name, channel=BatchChannel.API)
-        body = {
-            **result.to_dict(),
-            "url": f"/api/v1/interchanges/{result.batch}" if result.batch else "",
-        }
-        body.pop("file", None)
+        with spooled_body(request, keep=int(settings.API_SYNC_MAX_BYTES)) as body:
+            sender_check(data=body.head, partner=partner)
+            if body.path is None:  # small: processed now, the verdict in the answer
+                result = ingest_bytes(data=body.data or b"", original_name=name, channel=API)
+            else:  # large: stored and registered now, processed by the queued task
+                result = ingest_register(opener=body.open, original_name=name, channel=API)
+        url = (
+            reverse("api-v1:interchange", kwargs={"batch_id": result.batch}) if result.batch else ""
+        )
+        data = {**result.to_dict(), "url": url}
+        data.pop("file", None)
+        if result.status == BatchStatus.RECEIVED:
+            response = Response(IngestResultSerializer(data).data, status=status.HTTP_202_ACCEPTED)
+            response["Location"] = url
+            return response
         code = status.HTTP_200_OK if result.already_received else status.HTTP_201_CREATED
-        return Response(IngestResultSerializer(body).data, status=code)
+        return Response(IngestResultSerializer(data).data, status=code)
 
 
 class InterchangeDetailView(ApiView):
@@ -102,7 +140,7 @@ class InterchangeDetailView(ApiView):
             "received_at": batch.received_at,
             "channel": batch.channel,
             "isa13": batch.isa13,
-            "status": batch.status,
+            "status": _status(batch),
             "reason": batch.status_reason,
             "sets_accepted": batch.sets_accepted,
             "sets_rejected": batch.sets_rejected,
@@ -110,3 +148,10 @@ class InterchangeDetailView(ApiView):
             "responses": batch_responses(batch=batch),
         }
         return Response(InterchangeSerializer(body).data)
+
+
+def _status(batch) -> str:
+    """The batch's status; a RECEIVED batch that a live worker holds is PROCESSING (the
+    lease says so: see :mod:`eventstore.inbound.services.lease`)."""
+    leased = batch.lease_expires_at is not None and batch.lease_expires_at > timezone.now()
+    return PROCESSING if batch.status == BatchStatus.RECEIVED and leased else batch.status

@@ -14,6 +14,14 @@ from rest_framework.exceptions import APIException
 from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 
+from api.realtime.codes import (
+    METADATA_FIELDS,
+    NOT_IMPLEMENTED,
+    RECEIVER_UNABLE_TO_PROCESS,
+    SUCCESS,
+    UNAUTHORIZED,
+    illegal,
+)
 from api.realtime.envelope import RAW, CoreRequest, EnvelopeError, envelope_parse, envelope_render
 from api.serializers import ERROR_RESPONSES
 from outbound.services.realtime import realtime_exchange
@@ -33,19 +41,7 @@ class _AnyParser(BaseParser):
 
 _CORE_FIELDS = {
     "type": "object",
-    "properties": {
-        name: {"type": "string"}
-        for name in (
-            "PayloadType",
-            "ProcessingMode",
-            "PayloadID",
-            "TimeStamp",
-            "SenderID",
-            "ReceiverID",
-            "CORERuleVersion",
-            "Payload",
-        )
-    },
+    "properties": {name: {"type": "string"} for name in METADATA_FIELDS},
 }
 
 
@@ -107,7 +103,7 @@ class _RealtimeView(ApiView):
         except APIException as exc:
             if core.style == RAW:
                 raise
-            code = "UnAuthorized" if exc.status_code == 403 else "PayloadIllegal"
+            code = UNAUTHORIZED if exc.status_code == 403 else illegal("Payload")
             return self._answer(core, core.style, None, "", code, str(exc.detail), exc.status_code)
         answer = realtime_exchange(
             data=core.payload,
@@ -120,7 +116,7 @@ class _RealtimeView(ApiView):
                 core.style,
                 None,
                 "",
-                "ReceiverUnableToProcess",
+                RECEIVER_UNABLE_TO_PROCESS,
                 "No answer could be produced for this inquiry; see the interchange "
                 f"{answer.batch_id} for why.",
                 503,
@@ -132,12 +128,12 @@ class _RealtimeView(ApiView):
                 core.style,
                 answer.data,
                 answer.response_type,
-                "NotImplemented",
+                NOT_IMPLEMENTED,
                 f"Real-time {self.inquiry_st01} inquiries are not answered here yet; the "
                 "acknowledgment is enclosed.",
                 501,
             )
-        code = "Success"
+        code = SUCCESS
         message = "" if answer.answered else "The inquiry was rejected: see the acknowledgment."
         return self._answer(core, core.style, answer.data, answer.response_type, code, message, 200)
 

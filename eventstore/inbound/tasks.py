@@ -6,7 +6,7 @@ from celery import shared_task
 
 from edi_platform.core.tasking import NO_RETRY, RETRY_SCHEDULED_CHECK
 from eventstore.inbound.services.inbox import inbox_poll
-from eventstore.inbound.services.recovery import batches_recover
+from eventstore.inbound.services.recovery import batch_take_over, batches_recover
 
 
 # The next poll picks up whatever this one could not do: no retry of its own.
@@ -21,3 +21,12 @@ def poll_inbox() -> dict[str, int]:
 def recover_stalled() -> str:
     """Beat task: finish the batches whose worker died (their lease ran out)."""
     return batches_recover().summary()
+
+
+# A lost or failed run costs nothing: the batch stays RECEIVED and unleased, and recovery
+# takes it once it is older than a lease; a few quick retries cover a passing outage.
+@shared_task(name="eventstore.inbound.tasks.process_batch", **RETRY_SCHEDULED_CHECK)
+def process_batch(batch_id: int) -> str:
+    """Process a batch registered without processing (a large API submission): id only."""
+    batch = batch_take_over(batch_id=batch_id)
+    return "taken by another worker or finished" if batch is None else batch.status

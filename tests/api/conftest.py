@@ -114,3 +114,17 @@ def inquiry_270(isa13: int = 501, sender: str = PROVIDER_SENDER, sub: str = "S10
         isa13=isa13,
         sender=sender,
     )
+
+
+@pytest.fixture
+def redis_api_cache(settings, redis_url):
+    """The ``api`` cache on Redis, as in production (the suite's default is the database
+    table): throttle counts and checked keys. A database of its own; its entries are named
+    by each test's random key prefixes, so nothing needs clearing."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "api": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url.rsplit("/", 1)[0] + "/6",
+        },
+    }

@@ -9,11 +9,14 @@ import datetime as dt
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from api.access import ApiAccessRecord
 from api.keys.models import ApiKey
-from api.keys.services import api_key_revoke
+from api.keys.services import api_key_create, api_key_revoke
 from eventstore.inbound.models import TransactionBatch
 from tests.api.conftest import ApiClient, inquiry_270, partner_key, staff_token
 
@@ -103,3 +106,41 @@ def test_throttle_counts_live_where_every_process_sees_them():
         "django.core.cache.backends.db.DatabaseCache",
         "django.core.cache.backends.redis.RedisCache",
     )
+
+
+def test_with_redis_each_key_is_throttled_in_one_round_trip(
+    world, other_provider, redis_api_cache, settings
+):
+    settings.API_THROTTLE_RATE = "3/day"  # one window for the whole test
+    first, second = partner_key(world.provider), partner_key(other_provider)
+    codes = [first.get("/api/v1/files").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    refused = first.get("/api/v1/files")
+    assert "throttled" in refused.json()["code"] and int(refused["Retry-After"]) > 0
+    assert second.get("/api/v1/files").status_code == 200
+
+
+def test_a_cached_key_is_refused_as_soon_as_it_is_revoked(world, redis_api_cache):
+    new = api_key_create(name="cached", partner=world.provider, acting_user=None)
+    api = ApiClient(new.secret)
+    for _ in range(3):  # the second request caches the checked key
+        assert api.get("/api/v1/files").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/api/v1/files").status_code == 200
+    assert not [q for q in queries.captured_queries if "api_apikey" in q["sql"]]  # cached
+    api_key_revoke(key=new.key, acting_user=None)
+    response = api.get("/api/v1/files")
+    assert response.status_code == 401 and "revoked" in response.json()["detail"]
+
+
+def test_a_cached_staff_token_keeps_its_user_permissions_live(
+    world, django_user_model, redis_api_cache
+):
+    api = staff_token(django_user_model, "eventstore.view_member")
+    for _ in range(3):  # the second request caches the checked token (without the password)
+        r = api.get("/api/v1/members", {"subscriber_id": "S1"})
+        assert r.status_code == 200, r.content
+    assert ApiAccessRecord.objects.filter(username="api-staff").count() == 3
+    user = django_user_model.objects.get(username="api-staff")
+    user.user_permissions.clear()  # permissions are checked per request, never cached
+    assert api.get("/api/v1/members", {"subscriber_id": "S1"}).status_code == 403

@@ -127,3 +127,16 @@ def test_staff_read_members_with_view_member_and_claims_with_view_claim(world, d
         django_user_model, "eventstore.view_member", "outbound.view_claim", username="c"
     )
     assert both.get(f"/api/v1/claims/{claim.pk}").status_code == 200
+
+
+def test_a_member_lookup_costs_four_queries_once_its_key_is_cached(
+    world, sponsor_api, redis_api_cache, django_assert_max_num_queries
+):
+    """Members (subscriber ids and member references together), their enrollments, the
+    projection's lag, the access record; the key check and the throttle go to Redis."""
+    enrol_jane(world)
+    for _ in range(2):  # the first use stamps the key, the second caches it
+        sponsor_api.get("/api/v1/members", {"subscriber_id": "S100"})
+    with django_assert_max_num_queries(4):
+        response = sponsor_api.get("/api/v1/members", {"subscriber_id": "S100"})
+    assert response.status_code == 200 and len(response.json()["members"]) == 1

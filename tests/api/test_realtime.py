@@ -11,6 +11,7 @@ from email.parser import BytesParser
 import pytest
 
 from api.access import ApiAccessRecord
+from api.realtime.codes import OWN_CODES, illegal, is_rule_code
 from edi_platform import x12
 from eventstore.inbound.models import BatchChannel, TransactionBatch
 from outbound.models import OutboundFile
@@ -286,3 +287,31 @@ def test_a_soap_1_1_request_is_answered_in_soap_1_1(world, provider_api):
     assert response["Content-Type"].startswith("text/xml")
     assert b"http://schemas.xmlsoap.org/soap/envelope/" in response.content
     assert soap_answer(response)["ErrorCode"] == "Success"
+
+
+def test_every_error_code_is_the_rules_spelling_or_declared_our_own():
+    emitted = {
+        "Success",
+        "PayloadRequired",
+        "PayloadIllegal",
+        "PayloadTypeRequired",
+        "PayloadTypeIllegal",
+        "ProcessingModeRequired",
+        "ProcessingModeIllegal",
+        "PayloadIDRequired",
+        "PayloadIDIllegal",
+        "SenderIDRequired",
+        "SenderIDIllegal",
+        "ReceiverIDRequired",
+        "ReceiverIDIllegal",
+        "CORERuleVersionRequired",
+        "VersionMismatch",
+        "TimeStampIllegal",
+        "UnAuthorized",
+    }
+    assert all(is_rule_code(code) for code in emitted)
+    assert {"EnvelopeIllegal", "NotImplemented", "ReceiverUnableToProcess"} == OWN_CODES
+    assert not any(is_rule_code(code) for code in OWN_CODES)
+    assert not is_rule_code("Unauthorized")  # the rule writes UnAuthorized
+    with pytest.raises(ValueError):
+        illegal("PayloadId")  # not a field of the rule's metadata table: no such code

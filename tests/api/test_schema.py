@@ -38,6 +38,13 @@ def test_the_schema_lists_every_endpoint_under_v1():
     assert "ApiKey" in schema["components"]["securitySchemes"]
 
 
+def test_the_schema_documents_the_202_of_a_large_submission_and_its_location():
+    schema = Client().get("/api/schema/?format=json").json()
+    answers = schema["paths"]["/api/v1/interchanges"]["post"]["responses"]
+    assert {"200", "201", "202", "413"} <= set(answers)
+    assert "Location" in answers["202"]["headers"]
+
+
 def test_the_docs_page_loads_its_assets_from_this_server():
     page = Client().get("/api/docs/")
     assert page.status_code == 200

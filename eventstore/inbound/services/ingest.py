@@ -28,6 +28,8 @@ How the steps map to transactions is the :class:`IngestMode`:
   commits first (visible while a large file is processed); steps 4-5 commit together;
   routing follows, one set per transaction (a failing handler marks only its set FAILED).
   A crash leaves the batch RECEIVED with its raw copy: Reprocess finishes it.
+* :func:`ingest_register` (the API's large submissions): steps 1-3 (:mod:`.register`) and
+  the task ``process_batch`` enqueued on commit, which takes the lease and does 4-6.
 
 A committed batch that is not finished is always leased by a live worker (see :mod:`.lease`):
 if that worker dies, the lease runs out and the recovery schedule (:mod:`.recovery`), a
@@ -50,19 +52,20 @@ import enum
 import io
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from edi_platform import x12
 from edi_platform.core.crash import crash_point
 from edi_platform.core.gc_pause import gc_paused
 from edi_platform.core.logs import logged_with
+from edi_platform.core.tasking import enqueue_on_commit
 from edi_platform.partners.models import TradingPartner, file_limits
 from edi_platform.partners.selectors import our_isa_ids, partner_by_sender
 from edi_platform.x12.logsafe import exception_summary
@@ -77,10 +80,10 @@ from eventstore.inbound.models import (
     TransactionBatch,
     TransactionHeader,
 )
-from eventstore.inbound.storage import Fingerprint, Opener, fingerprint, raw_open, raw_path
+from eventstore.inbound.storage import Fingerprint, Opener, fingerprint, raw_open
 
 from . import sql
-from .lease import lease_seconds, lease_take, leased, max_attempts
+from .lease import lease_take, leased, max_attempts
 from .plan import (
     Plan,
     plan_duplicate,
@@ -88,6 +91,7 @@ from .plan import (
     plan_unknown_partner,
     plan_without_partner,
 )
+from .register import batch_register
 from .result import NOT_OK_STATUSES, IngestResult
 from .routing import HandlerFailed, batch_route_pending, rows_route
 
@@ -99,6 +103,7 @@ __all__ = [
     "batch_resume",
     "ingest_bytes",
     "ingest_path",
+    "ingest_register",
     "ingest_stream",
     "ingest_upload",
     "single_transaction_max_bytes",
@@ -168,15 +173,7 @@ def ingest_stream(
     before. Raises only when the raw copy or the batch row cannot be written (storage or
     database down): then nothing was registered and the caller keeps its file.
     """
-    started = time.monotonic()
-    source = _Source(
-        opener=opener,
-        fp=fingerprint(opener),
-        name=original_name.replace("\x00", "")[:255] or "unnamed",
-        shown=display_name or original_name,
-        channel=channel if channel in BatchChannel.values else BatchChannel.SYSTEM,
-        started=started,
-    )
+    source = _Source.first_pass(opener, original_name, channel, display_name)
     head = peek_isa(source.fp.head)
     if source.fp.size <= single_transaction_max_bytes() and connection.vendor == "postgresql":
         result = _ingest_in_one_transaction(source, head)
@@ -202,6 +199,20 @@ class _Source:
     ) -> None:
         self.opener, self.fp, self.name, self.shown = opener, fp, name, shown
         self.channel, self.started = channel, started
+
+    @classmethod
+    def first_pass(
+        cls, opener: Opener, original_name: str, channel: str, display_name: str | None
+    ) -> _Source:
+        """Step 1: one streaming pass (sha256, size, first bytes) over the source."""
+        return cls(
+            opener=opener,
+            fp=fingerprint(opener),
+            name=original_name.replace("\x00", "")[:255] or "unnamed",
+            shown=display_name or original_name,
+            channel=channel if channel in BatchChannel.values else BatchChannel.SYSTEM,
+            started=time.monotonic(),
+        )
 
     def new_batch(self, head: IsaHead | None) -> TransactionBatch:
         """The RECEIVED batch row of this file (not saved)."""
@@ -307,45 +318,41 @@ def _ingest_in_one_transaction(source: _Source, head: IsaHead | None) -> IngestR
 
 def _ingest_in_two_phases(source: _Source, head: IsaHead | None) -> IngestResult:
     """Store the raw copy, commit the RECEIVED batch, then :func:`batch_process` it."""
-    registered_id, partner = sql.registered_and_partner(source.fp.sha256, head)
-    if registered_id is not None:
-        return source.already()
-    batch = source.new_batch(head)
-    batch.partner = partner
-    batch.storage_path = raw_path(
-        partner_code=partner.code if partner else None,
-        received_at=batch.received_at,
-        sha256=source.fp.sha256,
-        name=source.name,
+    batch = batch_register(
+        candidate=source.new_batch(head), head=head, opener=source.opener, leased=True
     )
-    storage.raw_store(
-        opener=source.opener, path=batch.storage_path
-    )  # before the row: a batch has its file
-    # this worker holds the lease from the start (renewed while it works, see .lease)
-    batch.lease_expires_at = batch.received_at + timedelta(seconds=lease_seconds())
-    batch.processing_attempts = 1
-    try:
-        if connection.in_atomic_block:
-            with transaction.atomic():  # a savepoint keeps the caller's transaction usable
-                batch.save(force_insert=True)
-        else:
-            batch.save(force_insert=True)  # one statement: atomic on its own
-    except IntegrityError:
-        # another process registered the same bytes a moment ago: it owns the processing
+    if batch is None:
         return source.already()
-    logger.info(
-        "inbound batch %s registered (channel %s, %d bytes)",
-        batch.pk,
-        source.channel,
-        source.fp.size,
-    )
     crash_point("INBOUND_CRASH_AT", "after_register")
     with leased(batch.pk) as lease:
         batch = batch_process(
-            batch=batch, opener=source.opener, head=head, partner=partner, started=source.started
+            batch=batch,
+            opener=source.opener,
+            head=head,
+            partner=batch.partner,
+            started=source.started,
         )
         if batch.status == BatchStatus.RECEIVED:
             lease.failed()
+    return IngestResult.from_batch(batch, file=source.shown, already=False)
+
+
+def ingest_register(
+    *, opener: Opener, original_name: str, channel: str, display_name: str | None = None
+) -> IngestResult:
+    """Steps 1-3 only (the API's large submissions): the raw copy stored, the RECEIVED batch
+    committed, the task ``process_batch`` enqueued on commit. Bytes registered before answer
+    their batch as it stands. A crash after the commit or a lost task leaves the batch
+    RECEIVED, unleased: recovery (:mod:`.recovery`) processes it once older than a lease."""
+    source = _Source.first_pass(opener, original_name, channel, display_name)
+    head = peek_isa(source.fp.head)
+    batch = batch_register(
+        candidate=source.new_batch(head), head=head, opener=source.opener, leased=False
+    )
+    if batch is None:
+        existing = TransactionBatch.objects.select_related("partner").get(sha256=source.fp.sha256)
+        return IngestResult.from_batch(existing, file=source.shown, already=True)
+    enqueue_on_commit("eventstore.inbound.tasks.process_batch", batch_id=batch.pk)
     return IngestResult.from_batch(batch, file=source.shown, already=False)
 
 

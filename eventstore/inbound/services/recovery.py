@@ -27,7 +27,7 @@ from eventstore.inbound.models import BatchStatus, TransactionBatch
 from .ingest import batch_resume
 from .lease import lease_take, stalled_batch_ids
 
-__all__ = ["RecoveryResult", "batches_recover"]
+__all__ = ["RecoveryResult", "batch_take_over", "batches_recover"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +51,11 @@ def batches_recover(*, now: datetime | None = None, limit: int = 100) -> Recover
     now = now or timezone.now()
     result = RecoveryResult()
     for batch_id in stalled_batch_ids(now=now, limit=limit):
-        if not lease_take(batch_id=batch_id, now=now):
+        batch = batch_take_over(batch_id=batch_id, now=now)
+        if batch is None:
             result.skipped += 1
             continue
-        batch = TransactionBatch.objects.select_related("partner").get(pk=batch_id)
         logger.info("inbound recovery: batch %s taken over", batch_id)
-        batch = batch_resume(batch=batch)
         if batch.status == BatchStatus.FAILED:
             result.failed.append(batch_id)
         elif batch.status == BatchStatus.RECEIVED:
@@ -66,3 +65,13 @@ def batches_recover(*, now: datetime | None = None, limit: int = 100) -> Recover
     if result.finished or result.failed or result.retrying:
         logger.info("inbound recovery: %s", result.summary())
     return result
+
+
+def batch_take_over(*, batch_id: int, now: datetime | None = None) -> TransactionBatch | None:
+    """Take the lease of an unfinished batch and finish it under that lease (recovery, and
+    the task queued for a large API submission). None when it is finished already, FAILED,
+    or another worker holds its lease: exactly one of them does the work."""
+    if not lease_take(batch_id=batch_id, now=now):
+        return None
+    batch = TransactionBatch.objects.select_related("partner").get(pk=batch_id)
+    return batch_resume(batch=batch)
