@@ -75,6 +75,30 @@ def test_stale_assembling_file_is_finished_with_its_original_numbers(
     assert [p.relative_to(outbound_root).as_posix() for p in stored] == [file.storage_path]
 
 
+@pytest.mark.parametrize("point", ["after_allocation", "after_write", "before_commit"])
+def test_a_real_time_file_left_assembling_is_finished_with_its_original_numbers(
+    point, crash_at, monkeypatch, outbound_root
+):
+    crash_at(point)
+    stage(TradingPartnerFactory(), "TA1", 2)  # window 0: claimed and allocated at once
+    with pytest.raises(Crash):
+        outbound_assemble()
+    file = OutboundFile.objects.get()
+    assert file.status == OutboundFileStatus.ASSEMBLING
+    assert set(ProcessingOutcome.objects.values_list("status", "outbound_file")) == {
+        (OutcomeStatus.CLAIMED, file.id)
+    }
+    monkeypatch.undo()
+    assert outbound_recover(now=_later()).finished == [str(file.id)]
+    file.refresh_from_db()
+    assert (file.status, file.isa13) == (OutboundFileStatus.PERSISTED, 1)
+    assert set(ProcessingOutcome.objects.values_list("status", flat=True)) == {
+        OutcomeStatus.ASSEMBLED
+    }
+    stored = list((outbound_root / "outbound").rglob("*.edi"))
+    assert [p.relative_to(outbound_root).as_posix() for p in stored] == [file.storage_path]
+
+
 def test_rebuild_reproduces_the_file_byte_for_byte(crash_at, monkeypatch, outbound_root):
     crash_at("after_write")
     stage(TradingPartnerFactory(), "999", 4)
