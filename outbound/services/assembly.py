@@ -11,7 +11,8 @@ anywhere loses nothing and never makes two files for one outcome:
    guide for response types that declare one (:mod:`.validation`);
 4. write create-only + atomic to the "outbound" storage;
 5. finish (one transaction): file PERSISTED, numbers PERSISTED, outcomes ASSEMBLED,
-   OutboxMessage created; the publisher is enqueued on commit.
+   OutboxMessage created (the outbound writes in one statement, :mod:`.finishing`); the
+   publisher is enqueued on commit.
 
 A crash after 1 leaves CLAIMED outcomes without a file: recovery puts them back to PENDING.
 A crash after 2, 4 or inside 5 leaves an ASSEMBLING file: recovery rebuilds the same bytes
@@ -72,6 +73,7 @@ from outbound.models import (
 from outbound.responders import response_types, spec_for
 
 from .files import file_path, render_file
+from .finishing import file_finish
 from .quarantine import file_quarantine
 from .rendering import RenderError, envelope_snapshot, segment_count
 from .storage import StorageConflict, sha256_hex, write_create_only
@@ -640,21 +642,16 @@ def _finish(file: OutboundFile, *, path: str, data: bytes) -> OutboundFile:
             "segment_count": segment_count(data, file.envelope),
             "updated_at": now,
         }
-        # The conditional UPDATE locks the row and tells whether we still own the file:
-        # 0 rows means recovery (or a slow twin) finished it meanwhile, nothing to redo.
-        if not OutboundFile.objects.filter(pk=file.pk, status=OutboundFileStatus.ASSEMBLING).update(
-            **fields
-        ):
-            return OutboundFile.objects.select_related("partner").get(pk=file.pk)
         for name, value in fields.items():
-            setattr(file, name, value)
-        numbers_mark_persisted(outbound_file_id=file.id, file_name=file.file_name)
-        ProcessingOutcome.objects.filter(outbound_file=file).update(
-            status=OutcomeStatus.ASSEMBLED, assembled_at=now, failure_reason=""
-        )
-        OutboxMessage.objects.create(
+            setattr(file, name, value)  # the outbox payload names the path
+        outbox = OutboxMessage(
             outbound_file=file, stream=OUTBOX_STREAM, payload=outbox_payload(file)
         )
+        # File PERSISTED, outcomes ASSEMBLED, outbox message: one statement on PostgreSQL.
+        # Nothing written means recovery (or a slow twin) finished the file meanwhile.
+        if not file_finish(file_id=file.pk, fields=fields, now=now, outbox=outbox):
+            return OutboundFile.objects.select_related("partner").get(pk=file.pk)
+        numbers_mark_persisted(outbound_file_id=file.id, file_name=file.file_name)
         crash_point("OUTBOUND_CRASH_AT", "before_commit")
         enqueue_on_commit("outbound.tasks.publish_outbox")
     return file
