@@ -23,7 +23,7 @@ from outbound.services import assembly
 from outbound.services.assembly import outbound_assemble, render_file
 from outbound.services.outcomes import outcome_stage
 from tests.factories import TradingPartnerFactory, TransactionBatchFactory
-from tests.outbound.conftest import content_ta1, stage
+from tests.outbound.conftest import Crash, content_ta1, stage
 from tests.outbound.services.test_storage import PATH_RE
 
 pytestmark = pytest.mark.django_db
@@ -246,20 +246,13 @@ def test_a_due_now_file_takes_two_commits_numbers_with_the_claim_then_the_finish
 
 
 def test_a_crash_inside_the_real_time_claim_leaves_nothing_claimed_issued_or_written(
-    monkeypatch, outbound_root
+    crash_at, monkeypatch, outbound_root
 ):
-    class Crash(BaseException):
-        pass
-
-    def point(setting: str, here: str) -> None:
-        if here == "before_claim_commit":
-            raise Crash(here)
-
     partner = TradingPartnerFactory()
     stage(partner, "TA1", 1)
     outbound_assemble()  # the counter exists and stands at 1
     stage(partner, "TA1", 1)
-    monkeypatch.setattr(assembly, "crash_point", point)
+    crash_at("before_claim_commit")
     with pytest.raises(Crash):
         outbound_assemble()
     assert ProcessingOutcome.objects.filter(status=OutcomeStatus.PENDING).count() == 1
@@ -288,20 +281,13 @@ def test_a_real_time_group_whose_allocation_fails_waits_with_the_reason(monkeypa
 
 
 def test_the_batch_a_caller_waits_for_takes_the_real_time_path_whatever_its_window(
-    monkeypatch, outbound_root
+    crash_at, outbound_root
 ):
-    class Crash(BaseException):
-        pass
-
-    def point(setting: str, here: str) -> None:
-        if here == "after_claim":  # only the step-by-step path passes here
-            raise Crash(here)
-
+    crash_at("after_claim")  # only the step-by-step path passes there
     partner = TradingPartnerFactory()
     batch = TransactionBatchFactory(partner=partner)
     (outcome,) = stage(partner, "999", 1, due_in_minutes=5)  # 999: a 5-minute window
     ProcessingOutcome.objects.filter(pk=outcome.pk).update(batch=batch)
-    monkeypatch.setattr(assembly, "crash_point", point)
     result = outbound_assemble(ignore_windows=True, batch_ids=[batch.pk])
     assert result.outcomes_assembled == 1
     assert OutboundFile.objects.get().ingestion_ids == [batch.pk]

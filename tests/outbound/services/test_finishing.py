@@ -12,25 +12,16 @@ from outbound.models import (
     OutcomeStatus,
     ProcessingOutcome,
 )
-from outbound.services import assembly
 from outbound.services.assembly import outbound_assemble
 from outbound.services.finishing import file_finish
 from tests.factories import TradingPartnerFactory
-from tests.outbound.conftest import stage
+from tests.outbound.conftest import Crash, stage
 
 pytestmark = pytest.mark.django_db
 
 
-class Crash(BaseException):
-    pass
-
-
-def _assembling_file(monkeypatch) -> OutboundFile:
-    def point(setting: str, here: str) -> None:
-        if here == "after_allocation":
-            raise Crash(here)
-
-    monkeypatch.setattr(assembly, "crash_point", point)
+def _assembling_file(crash_at, monkeypatch) -> OutboundFile:
+    crash_at("after_allocation")
     stage(TradingPartnerFactory(), "TA1", 2)
     with pytest.raises(Crash):
         outbound_assemble()
@@ -49,8 +40,10 @@ def _fields(now) -> dict:
     }
 
 
-def test_an_assembling_file_is_finished_with_its_outcomes_and_one_outbox_message(monkeypatch):
-    file = _assembling_file(monkeypatch)
+def test_an_assembling_file_is_finished_with_its_outcomes_and_one_outbox_message(
+    crash_at, monkeypatch
+):
+    file = _assembling_file(crash_at, monkeypatch)
     now = timezone.now()
     outbox = OutboxMessage(outbound_file=file, payload={"file_id": str(file.id)})
     assert file_finish(file_id=file.id, fields=_fields(now), now=now, outbox=outbox)
@@ -64,8 +57,8 @@ def test_an_assembling_file_is_finished_with_its_outcomes_and_one_outbox_message
     assert message.status == "PENDING" and message.attempts == 0
 
 
-def test_a_file_finished_meanwhile_is_left_as_it_is(monkeypatch):
-    file = _assembling_file(monkeypatch)
+def test_a_file_finished_meanwhile_is_left_as_it_is(crash_at, monkeypatch):
+    file = _assembling_file(crash_at, monkeypatch)
     now = timezone.now()
     first = OutboxMessage(outbound_file=file, payload={"n": 1})
     assert file_finish(file_id=file.id, fields=_fields(now), now=now, outbox=first)

@@ -9,29 +9,12 @@ import pytest
 from django.utils import timezone
 
 from outbound.models import OutboundFile, OutboundFileStatus, OutcomeStatus, ProcessingOutcome
-from outbound.services import assembly
 from outbound.services.assembly import file_path, outbound_assemble
 from outbound.services.recovery import outbound_recover
 from tests.factories import TradingPartnerFactory
-from tests.outbound.conftest import stage
+from tests.outbound.conftest import Crash, stage
 
 pytestmark = pytest.mark.django_db
-
-
-class Crash(BaseException):
-    """Stands in for a killed process: nothing after the crash point runs."""
-
-
-@pytest.fixture
-def crash_at(monkeypatch):
-    def arm(name: str) -> None:
-        def point(setting: str, here: str) -> None:
-            if (setting, here) == ("OUTBOUND_CRASH_AT", name):
-                raise Crash(here)
-
-        monkeypatch.setattr(assembly, "crash_point", point)
-
-    return arm
 
 
 def _later():
