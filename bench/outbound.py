@@ -193,6 +193,14 @@ def _answer_now(partner, n: int, tag: str) -> float:
     return elapsed
 
 
+def _due_now_999() -> None:
+    """999 made a due-now type (window 0, like the TA1) of one set per file: assembly takes
+    its real-time path, with the ISA + GS + ST envelope of a real-time 271/277."""
+    from outbound.models import BatchWindow
+
+    BatchWindow.objects.filter(response_type="999").update(max_batch_size=1, window_minutes=0)
+
+
 def _realtime_run(count: int, partners, clients: int, tag: str):
     """``count`` one-set files answered as they come by ``clients`` threads; returns the
     latencies (seconds), the elapsed time and this process's CPU time."""
@@ -200,11 +208,7 @@ def _realtime_run(count: int, partners, clients: int, tag: str):
 
     from django.db import connections
 
-    from outbound.models import BatchWindow
-
-    # 999 made a due-now type (window 0, like the TA1): assembly takes its real-time path,
-    # with the ISA + GS + ST envelope of a real-time 271/277
-    BatchWindow.objects.filter(response_type="999").update(max_batch_size=1, window_minutes=0)
+    _due_now_999()
 
     def client(index: int) -> list[float]:
         mine = partners[index::clients]  # a thread's partners are its own: no stealing
@@ -232,6 +236,7 @@ def _profile(count: int, partners) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    _due_now_999()
     with CaptureQueriesContext(connection) as queries:
         _answer_now(partners[0], 10_000_000, "prof-q")
     print(f"queries of one real-time file (Django cursors): {len(queries.captured_queries)}")
