@@ -17,7 +17,16 @@ What it does, all in one run:
    PERSISTED, numbers PERSISTED, outcomes ASSEMBLED, outbox message);
 4. baseline in the same run: the original design, ONE transaction set per file (max batch
    size 1), on ``--baseline`` outcomes (default 200);
-5. prints outcomes/s, files/s, the share of time per step, and the ratio batched / baseline.
+5. prints outcomes/s, files/s, the share of time per step, and the ratio batched / baseline;
+6. the real-time shape (issue 21: every TA1 and every real-time 271/277 is a file of one
+   transaction set, due at once): ``--realtime`` outcomes (default 2,000) each staged in a
+   commit of its own and assembled right away by ``--realtime-clients`` threads (default 2,
+   each with partners of its own), the way the real-time API answers; prints files/s and
+   p50/p95/p99 of the time from the staging commit to the file persisted (the assembly call
+   returned with its finishing transaction committed);
+7. ``--profile N``: N more real-time files in this thread under cProfile (CPU by function)
+   and the queries one file costs (Django's cursors; the allocation statement runs on a raw
+   psycopg cursor and adds one more).
 
 Nothing is asserted: the figures are printed for people to compare.
 """
@@ -25,7 +34,10 @@ Nothing is asserted: the figures are printed for people to compare.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import os
+import pstats
 import sys
 import tempfile
 import time
@@ -134,7 +146,9 @@ def _run(count: int, partners, tag: str, batch_size: int, threads: int = 1):
     from outbound.models import BatchWindow
     from outbound.services.assembly import outbound_assemble
 
-    BatchWindow.objects.filter(response_type="999").update(max_batch_size=batch_size)
+    BatchWindow.objects.filter(response_type="999").update(
+        max_batch_size=batch_size, window_minutes=5
+    )
     _stage(partners, count, tag)
     started, cpu = time.perf_counter(), time.process_time()
     result = outbound_assemble(ignore_windows=True, threads=threads)
@@ -142,6 +156,103 @@ def _run(count: int, partners, tag: str, batch_size: int, threads: int = 1):
     result.cpu_seconds = time.process_time() - cpu
     assert result.outcomes_assembled == count, result.summary()
     return result, elapsed
+
+
+def _stage_one(partner, n: int, tag: str) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from outbound.models import ProcessingOutcome
+
+    now = timezone.now() - timedelta(seconds=1)
+    ProcessingOutcome.objects.create(
+        partner=partner,
+        response_type="999",
+        payload=_content(n, with_errors=n % 10 == 0),
+        dedupe_key=f"bench:{tag}:{n}",
+        isa13=f"{n:09d}",
+        gs06=str(n),
+        created_at=now,
+        due_at=now,
+    )
+
+
+def _answer_now(partner, n: int, tag: str) -> float:
+    """Stage one outcome (its own commit) and assemble it at once; seconds from the staging
+    commit to the file persisted."""
+    from outbound.services.assembly import outbound_assemble
+
+    _stage_one(partner, n, tag)
+    started = time.perf_counter()
+    result = outbound_assemble(
+        partner_code=partner.code, response_type="999", ignore_windows=True, threads=1
+    )
+    elapsed = time.perf_counter() - started
+    assert result.persisted == 1 and result.outcomes_assembled == 1, result.summary()
+    return elapsed
+
+
+def _due_now_999() -> None:
+    """999 made a due-now type (window 0, like the TA1) of one set per file: assembly takes
+    its real-time path, with the ISA + GS + ST envelope of a real-time 271/277."""
+    from outbound.models import BatchWindow
+
+    BatchWindow.objects.filter(response_type="999").update(max_batch_size=1, window_minutes=0)
+
+
+def _realtime_run(count: int, partners, clients: int, tag: str):
+    """``count`` one-set files answered as they come by ``clients`` threads; returns the
+    latencies (seconds), the elapsed time and this process's CPU time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    _due_now_999()
+
+    def client(index: int) -> list[float]:
+        mine = partners[index::clients]  # a thread's partners are its own: no stealing
+        try:
+            return [
+                _answer_now(mine[k % len(mine)], n, tag)
+                for k, n in enumerate(range(index, count, clients))
+            ]
+        finally:
+            connections.close_all()
+
+    started, cpu = time.perf_counter(), time.process_time()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        latencies = [x for part in pool.map(client, range(clients)) for x in part]
+    return latencies, time.perf_counter() - started, time.process_time() - cpu
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def _profile(count: int, partners) -> None:
+    """CPU by function over ``count`` real-time files, and the queries of one file."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _due_now_999()
+    with CaptureQueriesContext(connection) as queries:
+        _answer_now(partners[0], 10_000_000, "prof-q")
+    print(f"queries of one real-time file (Django cursors): {len(queries.captured_queries)}")
+    for query in queries.captured_queries:
+        print(f"    {query['time']:>6} s  {query['sql'][:150]}")
+    profiler = cProfile.Profile(time.process_time)  # CPU, not waits
+    profiler.enable()
+    for n in range(count):
+        _answer_now(partners[n % len(partners)], 10_000_001 + n, "prof")
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).sort_stats("tottime")
+    stats.print_stats(25)
+    stats.sort_stats("cumulative").print_stats(45)
+    print(f"cProfile over {count} real-time files (CPU of this thread):")
+    print(out.getvalue())
 
 
 def main() -> None:
@@ -153,10 +264,42 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, default=2, help="OUTBOUND_ASSEMBLY_THREADS (default 2)"
     )
+    parser.add_argument(
+        "--realtime", type=int, default=2_000, help="one-set files answered as they come"
+    )
+    parser.add_argument("--realtime-clients", type=int, default=2)
+    parser.add_argument("--profile", type=int, default=0, help="N real-time files profiled")
+    parser.add_argument(
+        "--only-realtime", action="store_true", help="skip the batched and baseline runs"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-outbound-") as storage_root:
         _setup(storage_root)
+        if args.realtime:
+            latencies, rt_s, rt_cpu = _realtime_run(
+                args.realtime,
+                _partners(args.partners, "RT"),
+                args.realtime_clients,
+                "rt",
+            )
+            ms = {q: 1000 * _percentile(latencies, q) for q in (50, 95, 99)}
+            print(
+                f"real-time one-set files: {args.realtime:,} outcomes staged one per commit "
+                f"and answered at once by {args.realtime_clients} client thread(s); load "
+                f"average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+            )
+            print(
+                f"  files/s          {args.realtime / rt_s:8.1f}   (target >= 300)\n"
+                f"  commit-to-file   p50 {ms[50]:.1f} ms  p95 {ms[95]:.1f} ms  "
+                f"p99 {ms[99]:.1f} ms   (target p95 < 100 ms)\n"
+                f"  CPU per file     {1000 * rt_cpu / args.realtime:8.2f} ms (this process; "
+                "PostgreSQL's own CPU not included)"
+            )
+        if args.profile:
+            _profile(args.profile, _partners(2, "PROF"))
+        if args.only_realtime:
+            return
         base, base_s = _run(args.baseline, _partners(args.partners, "BASE"), "base", 1)
         one, one_s = _run(
             args.outcomes, _partners(args.partners, "ONE"), "one", args.batch_size, threads=1

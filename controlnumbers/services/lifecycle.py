@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, F, Max, TextField, Value, When
+from django.db.models import Case, Exists, F, OuterRef, TextField, Value, When
 from django.db.models.functions import Concat
 
 from ..domain import ControlNumberError, EnvelopeNumbers, NumbersNotFound
@@ -43,7 +43,9 @@ def numbers_mark_persisted(
     are left as they are. With ``file_name`` the rows remember the file, and a counter whose
     latest number belongs to this file records it as ``last_file_name``.
     """
-    with transaction.atomic():
+    # No savepoint: callers (assembly's finishing transaction) roll back as a whole anyway,
+    # and a savepoint costs two round trips on every persisted file.
+    with transaction.atomic(savepoint=False):
         rows = ControlNumberAudit.objects.filter(
             outbound_file_id=outbound_file_id,
             status__in=[AuditStatus.ISSUED, AuditStatus.FAILED],
@@ -53,18 +55,21 @@ def numbers_mark_persisted(
             changes["file_name"] = file_name
         moved = rows.update(**changes)
         if file_name and moved:
-            latest = (
-                ControlNumberAudit.objects.filter(outbound_file_id=outbound_file_id)
-                .values("counter_id", "epoch")
-                .annotate(top=Max("number"))
-                .values_list("counter_id", "top", "epoch")
-            )
-            for counter_id, number, epoch in latest:
-                # Conditional: touches (and locks) the counter only when this file carries
-                # its latest number, so it rarely competes with allocations.
-                ControlNumberCounter.objects.filter(
-                    id=counter_id, current_value=number, epoch=epoch
-                ).update(last_file_name=file_name)
+            # One conditional UPDATE: a counter whose current value (same epoch) is one of
+            # this file's numbers has its latest number in this file (numbers only grow).
+            # It touches (and locks) the counter only then, so it rarely competes with
+            # allocations.
+            mine = ControlNumberAudit.objects.filter(outbound_file_id=outbound_file_id)
+            ControlNumberCounter.objects.filter(
+                Exists(
+                    mine.filter(
+                        counter_id=OuterRef("id"),
+                        epoch=OuterRef("epoch"),
+                        number=OuterRef("current_value"),
+                    )
+                ),
+                id__in=mine.values("counter_id"),
+            ).update(last_file_name=file_name)
     return moved
 
 

@@ -11,11 +11,27 @@ anywhere loses nothing and never makes two files for one outcome:
    guide for response types that declare one (:mod:`.validation`);
 4. write create-only + atomic to the "outbound" storage;
 5. finish (one transaction): file PERSISTED, numbers PERSISTED, outcomes ASSEMBLED,
-   OutboxMessage created; the publisher is enqueued on commit.
+   OutboxMessage created (the outbound writes in one statement, :mod:`.finishing`); the
+   publisher is enqueued on commit.
 
 A crash after 1 leaves CLAIMED outcomes without a file: recovery puts them back to PENDING.
 A crash after 2, 4 or inside 5 leaves an ASSEMBLING file: recovery rebuilds the same bytes
 with the same numbers (see :mod:`outbound.services.recovery`).
+
+The real-time path (a claim that makes ONE group of a due-now type, window 0 like the TA1,
+or of the inbound batches a caller waits for, like the API's real-time 271/277) does steps
+1 and 2 in ONE transaction: the claimed rows stay locked (``FOR UPDATE``) while their
+numbers, file row and links are written, and PENDING → CLAIMED + linked is one UPDATE. Two
+commits per file remain, the fewest correctness allows: numbers and file row must be durable
+before the bytes are written (else a crash after the write leaves a stored file no row
+knows, whose numbers are handed out again), and PERSISTED only after the write. A crash
+inside that transaction (crash point ``before_claim_commit``) rolls all of it back: outcomes
+PENDING, no number issued, nothing written. A crash after it is a crash "after 2" above. If
+the allocation fails there for good (exhausted counter, unknown partner), the claim is redone
+the classic way, whose failure handling records the reason on the outcomes.
+
+A claim that took fewer rows than its limit ends the run: everything due was either taken
+or is held by another worker's claim (``skip_locked``), so no empty claim follows.
 """
 
 from __future__ import annotations
@@ -57,6 +73,7 @@ from outbound.models import (
 from outbound.responders import response_types, spec_for
 
 from .files import file_path, render_file
+from .finishing import file_finish
 from .quarantine import file_quarantine
 from .rendering import RenderError, envelope_snapshot, segment_count
 from .storage import StorageConflict, sha256_hex, write_create_only
@@ -147,13 +164,40 @@ def outcomes_claim(
     ``batch_ids`` limits the claim to the outcomes of those inbound batches.
     Response types whose window is disabled, or that assembly cannot render, stay PENDING.
     """
+    groups, _ = _claim(
+        now=now,
+        partner_code=partner_code,
+        response_type=response_type,
+        ignore_windows=ignore_windows,
+        limit=limit,
+        exclude_ids=exclude_ids,
+        batch_ids=batch_ids,
+        allocate_for=None,
+    )
+    return groups
+
+
+def _claim(
+    *,
+    now: datetime | None,
+    partner_code: str | None,
+    response_type: str | None,
+    ignore_windows: bool,
+    limit: int | None,
+    exclude_ids: set[int] | None,
+    batch_ids: Sequence[int] | None,
+    allocate_for: str | None,
+) -> tuple[list[ClaimedGroup], OutboundFile | None]:
+    """:func:`outcomes_claim`; with ``allocate_for`` (the actor) a claim that makes one group
+    also allocates its numbers and file in the same transaction (the real-time path of the
+    module docstring) and returns that ASSEMBLING file."""
     now = now or timezone.now()
     windows = {w.response_type: w for w in BatchWindow.objects.all()}
     types = [t for t in response_types() if t not in windows or windows[t].enabled]
     if response_type:
         types = [t for t in types if t == response_type]
     if not types:
-        return []
+        return [], None
     with transaction.atomic():
         qs = ProcessingOutcome.objects.filter(status=OutcomeStatus.PENDING, response_type__in=types)
         if not ignore_windows:
@@ -170,10 +214,44 @@ def outcomes_claim(
             .values_list("id", "partner_id", "response_type", "batch_id")[: limit or claim_limit()]
         )
         if not rows:
-            return []
+            return [], None
+        groups = _split(rows, windows=windows, types=types)
+        if (
+            allocate_for is not None
+            and len(groups) == 1
+            and (batch_ids is not None or _window_minutes(groups[0].response_type, windows) == 0)
+        ):
+            (group,) = groups
+            file = _allocate(
+                partner=TradingPartner.objects.get(pk=group.partner_id),
+                response_type=group.response_type,
+                outcome_ids=group.outcome_ids,
+                stamp=batch_timestamp(now),
+                actor=allocate_for,
+                reprocessed_from=None,
+                batch_ids=group.batch_ids,
+                claimed_at=now,
+            )
+            crash_point("OUTBOUND_CRASH_AT", "before_claim_commit")
+            return groups, file
         ProcessingOutcome.objects.filter(id__in=[r[0] for r in rows]).update(
             status=OutcomeStatus.CLAIMED, claimed_at=now
         )
+    return groups, None
+
+
+def _window_minutes(response_type: str, windows: dict[str, BatchWindow]) -> int:
+    window = windows.get(response_type)
+    return window.window_minutes if window else spec_for(response_type).window_minutes
+
+
+def _split(
+    rows: list[tuple[int, int, str, int | None]],
+    *,
+    windows: dict[str, BatchWindow],
+    types: list[str],
+) -> list[ClaimedGroup]:
+    """Claimed rows (id, partner, type, batch) → groups, most urgent first."""
     # Response types answering each inbound batch in files of its own split by batch too.
     per_batch = {t for t in types if spec_for(t).group_by_batch}
     by_key: dict[tuple[int, str, int], list[int]] = defaultdict(list)
@@ -238,35 +316,44 @@ def outbound_assemble(
         started = time.perf_counter()
         # the claim is a transaction like the others: a server restart or a lost connection
         # is retried here too (a fresh connection), not raised to the caller
-        groups = run_retrying(
-            lambda: outcomes_claim(
-                now=now,
-                partner_code=partner_code,
-                response_type=response_type,
-                ignore_windows=ignore_windows,
-                exclude_ids=failed_ids,
-                batch_ids=batch_ids,
-            )
+        claim = partial(
+            _claim,
+            now=now,
+            partner_code=partner_code,
+            response_type=response_type,
+            ignore_windows=ignore_windows,
+            limit=None,
+            exclude_ids=failed_ids,
+            batch_ids=batch_ids,
         )
-        result.times.claim += time.perf_counter() - started
-        if not groups:
-            return result
-        crash_point("OUTBOUND_CRASH_AT", "after_claim")
-        partners = run_retrying(
-            partial(TradingPartner.objects.in_bulk, {g.partner_id for g in groups})
-        )
-
-        if threads > 1 and len(groups) > 1:
-            with ThreadPoolExecutor(max_workers=threads) as pool:
-                work = partial(
-                    _assemble_claimed, partners=partners, now=now, actor=actor, in_thread=True
-                )
-                done = list(pool.map(work, groups))
-        else:
+        try:
+            groups, allocated = run_retrying(partial(claim, allocate_for=actor))
+        except Exception as exc:
+            if classify(exc).retryable:
+                raise  # the database stayed unreachable: as any claim would
+            # The allocation of a one-group claim failed for good (exhausted counter, say):
+            # claim them the classic way, whose failure handling records the reason.
+            logger.warning("real-time claim fell back to steps: %s", classify(exc).summary())
+            groups, allocated = run_retrying(partial(claim, allocate_for=None))
+        if allocated is not None:
+            result.times.allocation += time.perf_counter() - started  # claim included
+            crash_point("OUTBOUND_CRASH_AT", "after_allocation")
             done = [
-                _assemble_claimed(g, partners=partners, now=now, actor=actor, in_thread=False)
-                for g in groups
+                _assemble_claimed(
+                    groups[0],
+                    partners={allocated.partner_id: allocated.partner},
+                    now=now,
+                    actor=actor,
+                    in_thread=False,
+                    allocated=allocated,
+                )
             ]
+        else:
+            result.times.claim += time.perf_counter() - started
+            if not groups:
+                return result
+            crash_point("OUTBOUND_CRASH_AT", "after_claim")
+            done = _assemble_groups(groups, now=now, actor=actor, threads=threads)
         for group, file, times in done:
             result.claimed += len(group.outcome_ids)
             result.times.add(times)
@@ -280,6 +367,25 @@ def outbound_assemble(
             else:
                 result.persisted += 1
                 result.outcomes_assembled += len(group.outcome_ids)
+        if sum(len(g.outcome_ids) for g in groups) < claim_limit():
+            return result  # nothing due was left unclaimed (module docstring)
+
+
+def _assemble_groups(
+    groups: list[ClaimedGroup], *, now: datetime | None, actor: str, threads: int
+) -> list[tuple[ClaimedGroup, OutboundFile | None, StepTimes]]:
+    """Steps 2-5 for each claimed group, ``threads`` of them at a time."""
+    partners = run_retrying(partial(TradingPartner.objects.in_bulk, {g.partner_id for g in groups}))
+    if threads > 1 and len(groups) > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            work = partial(
+                _assemble_claimed, partners=partners, now=now, actor=actor, in_thread=True
+            )
+            return list(pool.map(work, groups))
+    return [
+        _assemble_claimed(g, partners=partners, now=now, actor=actor, in_thread=False)
+        for g in groups
+    ]
 
 
 def _assemble_claimed(
@@ -289,6 +395,7 @@ def _assemble_claimed(
     now: datetime | None,
     actor: str,
     in_thread: bool,
+    allocated: OutboundFile | None = None,
 ) -> tuple[ClaimedGroup, OutboundFile | None, StepTimes]:
     times = StepTimes()
     started = time.perf_counter()
@@ -297,7 +404,9 @@ def _assemble_claimed(
         with log_context(
             partner=partner.code, response_type=group.response_type, outcome_ids=group.outcome_ids
         ):
-            file = _assemble_or_release(group, partner=partner, now=now, actor=actor, times=times)
+            file = _assemble_or_release(
+                group, partner=partner, now=now, actor=actor, times=times, allocated=allocated
+            )
     finally:
         if in_thread:
             connections.close_all()  # this thread's own connection (back to the pool)
@@ -317,8 +426,11 @@ def _assemble_or_release(
     now: datetime | None,
     actor: str,
     times: StepTimes,
+    allocated: OutboundFile | None = None,
 ) -> OutboundFile | None:
     try:
+        if allocated is not None:  # claimed and allocated in one transaction
+            return file_build_and_store(file=allocated, times=times)
         return _group_assemble(
             partner=partner,
             response_type=group.response_type,
@@ -422,10 +534,15 @@ def _allocate(
     actor: str,
     reprocessed_from: OutboundFile | None,
     batch_ids: list[int] | None,
+    claimed_at: datetime | None = None,
 ) -> OutboundFile:
+    """Numbers, file row and links in one transaction. ``claimed_at``: the outcomes are
+    PENDING rows the caller's claim transaction holds locked, claimed here by the same UPDATE
+    that links them (the real-time path); otherwise they are CLAIMED already."""
     file_id = uuid.uuid4()
     spec = spec_for(response_type)
-    with transaction.atomic():
+    # no savepoint when joining the claim transaction: any failure rolls back the claim too
+    with transaction.atomic(savepoint=claimed_at is None):
         with_group = spec.uses_group
         numbers = allocate_envelope(
             partner_code=partner.code,
@@ -454,9 +571,14 @@ def _allocate(
             envelope=envelope_snapshot(partner),
             reprocessed_from=reprocessed_from,
         )
-        linked = ProcessingOutcome.objects.filter(
-            id__in=outcome_ids, status=OutcomeStatus.CLAIMED, outbound_file__isnull=True
-        ).update(outbound_file=file)
+        if claimed_at is None:
+            linked = ProcessingOutcome.objects.filter(
+                id__in=outcome_ids, status=OutcomeStatus.CLAIMED, outbound_file__isnull=True
+            ).update(outbound_file=file)
+        else:
+            linked = ProcessingOutcome.objects.filter(
+                id__in=outcome_ids, status=OutcomeStatus.PENDING, outbound_file__isnull=True
+            ).update(outbound_file=file, status=OutcomeStatus.CLAIMED, claimed_at=claimed_at)
         if linked != len(outcome_ids):
             # Another worker or recovery moved them: roll back (numbers included).
             raise _ClaimLost(f"{len(outcome_ids) - linked} outcome(s) no longer claimed")
@@ -520,21 +642,16 @@ def _finish(file: OutboundFile, *, path: str, data: bytes) -> OutboundFile:
             "segment_count": segment_count(data, file.envelope),
             "updated_at": now,
         }
-        # The conditional UPDATE locks the row and tells whether we still own the file:
-        # 0 rows means recovery (or a slow twin) finished it meanwhile, nothing to redo.
-        if not OutboundFile.objects.filter(pk=file.pk, status=OutboundFileStatus.ASSEMBLING).update(
-            **fields
-        ):
-            return OutboundFile.objects.select_related("partner").get(pk=file.pk)
         for name, value in fields.items():
-            setattr(file, name, value)
-        numbers_mark_persisted(outbound_file_id=file.id, file_name=file.file_name)
-        ProcessingOutcome.objects.filter(outbound_file=file).update(
-            status=OutcomeStatus.ASSEMBLED, assembled_at=now, failure_reason=""
-        )
-        OutboxMessage.objects.create(
+            setattr(file, name, value)  # the outbox payload names the path
+        outbox = OutboxMessage(
             outbound_file=file, stream=OUTBOX_STREAM, payload=outbox_payload(file)
         )
+        # File PERSISTED, outcomes ASSEMBLED, outbox message: one statement on PostgreSQL.
+        # Nothing written means recovery (or a slow twin) finished the file meanwhile.
+        if not file_finish(file_id=file.pk, fields=fields, now=now, outbox=outbox):
+            return OutboundFile.objects.select_related("partner").get(pk=file.pk)
+        numbers_mark_persisted(outbound_file_id=file.id, file_name=file.file_name)
         crash_point("OUTBOUND_CRASH_AT", "before_commit")
         enqueue_on_commit("outbound.tasks.publish_outbox")
     return file

@@ -70,6 +70,26 @@ def stage(partner, response_type: str = "999", count: int = 1, *, due_in_minutes
     return ProcessingOutcome.objects.bulk_create(rows)
 
 
+class Crash(BaseException):
+    """Stands in for a killed process: nothing after the crash point runs."""
+
+
+@pytest.fixture
+def crash_at(monkeypatch):
+    """``crash_at("<step>")`` makes assembly's crash point ``<step>`` raise :class:`Crash`
+    (``monkeypatch.undo()`` disarms it)."""
+    from outbound.services import assembly
+
+    def arm(name: str) -> None:
+        def point(setting: str, here: str) -> None:
+            if (setting, here) == ("OUTBOUND_CRASH_AT", name):
+                raise Crash(here)
+
+        monkeypatch.setattr(assembly, "crash_point", point)
+
+    return arm
+
+
 @pytest.fixture(autouse=True)
 def project_celery_app() -> None:
     """Tasks resolve through Celery's *current* app: a test that built a client app

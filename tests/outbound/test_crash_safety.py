@@ -103,6 +103,25 @@ def test_worker_killed_at_any_step_then_recovery_gives_exactly_one_file_per_grou
     _assert_exactly_once(outbound_root, outcome_count=6, groups=3)
 
 
+@pytest.mark.parametrize(
+    "point", ["before_claim_commit", "after_allocation", "after_write", "before_commit"]
+)
+def test_worker_killed_on_the_real_time_path_then_recovery_gives_exactly_one_file(
+    point, outbound_root
+):
+    a, b = TradingPartnerFactory(), TradingPartnerFactory()
+    stage(a, "TA1", 2)  # window 0, one partner: one group, claimed and allocated at once
+    crashed = _manage(
+        subprocess_env(outbound_root, OUTBOUND_CRASH_AT=point), "assemble_outbound", "--now"
+    )
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+    assert ProcessingOutcome.objects.exclude(status="ASSEMBLED").exists()
+    stage(b, "TA1", 1)  # another partner's answer in between
+    outbound_recover(stale_after=timedelta(0))
+    outbound_assemble(ignore_windows=True)
+    _assert_exactly_once(outbound_root, outcome_count=3, groups=2)
+
+
 def test_two_celery_workers_assembling_concurrently_never_take_the_same_outcome(
     redis_url, outbound_root
 ):

@@ -6,8 +6,10 @@ import subprocess
 from datetime import UTC
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
+from controlnumbers.models import ControlNumberAudit, ControlNumberCounter
 from edi_platform import x12
 from outbound.models import (
     BatchWindow,
@@ -20,8 +22,8 @@ from outbound.models import (
 from outbound.services import assembly
 from outbound.services.assembly import outbound_assemble, render_file
 from outbound.services.outcomes import outcome_stage
-from tests.factories import TradingPartnerFactory
-from tests.outbound.conftest import content_ta1, stage
+from tests.factories import TradingPartnerFactory, TransactionBatchFactory
+from tests.outbound.conftest import Crash, content_ta1, stage
 from tests.outbound.services.test_storage import PATH_RE
 
 pytestmark = pytest.mark.django_db
@@ -224,3 +226,76 @@ def test_a_failing_group_is_released_and_does_not_stop_the_others(monkeypatch):
     assert set(left.values_list("status", flat=True)) == {OutcomeStatus.PENDING}
     assert "ControlNumberExhausted" in left.first().failure_reason
     assert OutboundFile.objects.get().partner == b
+
+
+def _counter_values() -> list[int]:
+    return sorted(ControlNumberCounter.objects.values_list("current_value", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_due_now_file_takes_two_commits_numbers_with_the_claim_then_the_finish(outbound_root):
+    stage(TradingPartnerFactory(), "TA1", 2)  # TA1: window 0, one group
+    with CaptureQueriesContext(connection) as queries:
+        result = outbound_assemble()
+    assert (result.persisted, result.outcomes_assembled) == (1, 2)
+    commits = [q["sql"] for q in queries.captured_queries if q["sql"] == "COMMIT"]
+    assert len(commits) == 2  # claim + numbers + file row + links; then the finish
+    file = OutboundFile.objects.get()
+    assert file.status == OutboundFileStatus.PERSISTED and file.isa13 == 1
+    assert set(ProcessingOutcome.objects.values_list("status", flat=True)) == {"ASSEMBLED"}
+
+
+def test_a_crash_inside_the_real_time_claim_leaves_nothing_claimed_issued_or_written(
+    crash_at, monkeypatch, outbound_root
+):
+    partner = TradingPartnerFactory()
+    stage(partner, "TA1", 1)
+    outbound_assemble()  # the counter exists and stands at 1
+    stage(partner, "TA1", 1)
+    crash_at("before_claim_commit")
+    with pytest.raises(Crash):
+        outbound_assemble()
+    assert ProcessingOutcome.objects.filter(status=OutcomeStatus.PENDING).count() == 1
+    assert OutboundFile.objects.count() == 1 and _counter_values() == [1]
+    assert ControlNumberAudit.objects.count() == 1
+    assert len(list((outbound_root / "outbound").rglob("*.edi"))) == 1
+    monkeypatch.undo()
+    outbound_assemble()
+    assert sorted(OutboundFile.objects.values_list("isa13", flat=True)) == [1, 2]  # no gap
+
+
+def test_a_real_time_group_whose_allocation_fails_waits_with_the_reason(monkeypatch):
+    from controlnumbers.domain import ControlNumberExhausted
+
+    def exhausted(**kwargs):
+        raise ControlNumberExhausted("ISA counter at its maximum")
+
+    stage(TradingPartnerFactory(), "TA1", 1)
+    monkeypatch.setattr(assembly, "allocate_envelope", exhausted)
+    result = outbound_assemble()
+    assert (result.persisted, result.failed_groups) == (0, 1)
+    outcome = ProcessingOutcome.objects.get()
+    assert outcome.status == OutcomeStatus.PENDING
+    assert "ControlNumberExhausted" in outcome.failure_reason
+    assert OutboundFile.objects.count() == 0 and ControlNumberAudit.objects.count() == 0
+
+
+def test_the_batch_a_caller_waits_for_takes_the_real_time_path_whatever_its_window(
+    crash_at, outbound_root
+):
+    crash_at("after_claim")  # only the step-by-step path passes there
+    partner = TradingPartnerFactory()
+    batch = TransactionBatchFactory(partner=partner)
+    (outcome,) = stage(partner, "999", 1, due_in_minutes=5)  # 999: a 5-minute window
+    ProcessingOutcome.objects.filter(pk=outcome.pk).update(batch=batch)
+    result = outbound_assemble(ignore_windows=True, batch_ids=[batch.pk])
+    assert result.outcomes_assembled == 1
+    assert OutboundFile.objects.get().ingestion_ids == [batch.pk]
+
+
+def test_a_short_claim_ends_the_run_without_an_empty_claim(outbound_root):
+    stage(TradingPartnerFactory(), "999", 3)
+    with CaptureQueriesContext(connection) as queries:
+        assert outbound_assemble().outcomes_assembled == 3
+    claims = [q for q in queries.captured_queries if "SKIP LOCKED" in q["sql"]]
+    assert len(claims) == 1

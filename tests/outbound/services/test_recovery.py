@@ -9,29 +9,12 @@ import pytest
 from django.utils import timezone
 
 from outbound.models import OutboundFile, OutboundFileStatus, OutcomeStatus, ProcessingOutcome
-from outbound.services import assembly
 from outbound.services.assembly import file_path, outbound_assemble
 from outbound.services.recovery import outbound_recover
 from tests.factories import TradingPartnerFactory
-from tests.outbound.conftest import stage
+from tests.outbound.conftest import Crash, stage
 
 pytestmark = pytest.mark.django_db
-
-
-class Crash(BaseException):
-    """Stands in for a killed process: nothing after the crash point runs."""
-
-
-@pytest.fixture
-def crash_at(monkeypatch):
-    def arm(name: str) -> None:
-        def point(setting: str, here: str) -> None:
-            if (setting, here) == ("OUTBOUND_CRASH_AT", name):
-                raise Crash(here)
-
-        monkeypatch.setattr(assembly, "crash_point", point)
-
-    return arm
 
 
 def _later():
@@ -68,6 +51,30 @@ def test_stale_assembling_file_is_finished_with_its_original_numbers(
     file.refresh_from_db()
     assert file.status == OutboundFileStatus.PERSISTED
     assert (file.isa13, file.gs06, list(file.st02s)) == numbers
+    assert set(ProcessingOutcome.objects.values_list("status", flat=True)) == {
+        OutcomeStatus.ASSEMBLED
+    }
+    stored = list((outbound_root / "outbound").rglob("*.edi"))
+    assert [p.relative_to(outbound_root).as_posix() for p in stored] == [file.storage_path]
+
+
+@pytest.mark.parametrize("point", ["after_allocation", "after_write", "before_commit"])
+def test_a_real_time_file_left_assembling_is_finished_with_its_original_numbers(
+    point, crash_at, monkeypatch, outbound_root
+):
+    crash_at(point)
+    stage(TradingPartnerFactory(), "TA1", 2)  # window 0: claimed and allocated at once
+    with pytest.raises(Crash):
+        outbound_assemble()
+    file = OutboundFile.objects.get()
+    assert file.status == OutboundFileStatus.ASSEMBLING
+    assert set(ProcessingOutcome.objects.values_list("status", "outbound_file")) == {
+        (OutcomeStatus.CLAIMED, file.id)
+    }
+    monkeypatch.undo()
+    assert outbound_recover(now=_later()).finished == [str(file.id)]
+    file.refresh_from_db()
+    assert (file.status, file.isa13) == (OutboundFileStatus.PERSISTED, 1)
     assert set(ProcessingOutcome.objects.values_list("status", flat=True)) == {
         OutcomeStatus.ASSEMBLED
     }
