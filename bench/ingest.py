@@ -20,7 +20,10 @@ What it does, all in one run:
    registering). Targets (issue 5): >= 200 small files/s, bounded memory on the large file,
    registering adds <= 30 % over the engine alone.
 
-Nothing is asserted: the figures are printed for people to compare.
+Nothing is asserted: the figures are printed for people to compare. Commits per file are
+PostgreSQL's own count (every process); statements per file are counted in the one-process
+run. ``BENCH_PROFILE=ingest`` (or ``engine``, ``ingest-workers-2``) profiles that phase with
+cProfile into ``/tmp/bench-ingest-<phase>-<pid>.prof``.
 """
 
 from __future__ import annotations
@@ -115,6 +118,7 @@ def phase(name: str, files: list[str]) -> dict:
     from eventstore.inbound.services.ingest import ingest_path
 
     paths = [Path(f) for f in files]
+    per_file: dict[str, float | None] = {"commits": None, "statements": None}
     segments = 0
     bad = 0
     if name == "engine":
@@ -131,14 +135,30 @@ def phase(name: str, files: list[str]) -> dict:
     else:
         x12.validate(FIXTURES / "834_valid.x12")
         x12.validate(FIXTURES / "837p_valid.x12")
+        from django.db import connection
+
         from eventstore.models import TransactionBatch
 
+        commits = _commits()
+        statements = [0]
+
+        def counted(execute, sql, params, many, context):
+            statements[0] += 1
+            return execute(sql, params, many, context)
+
+        profiler = None
+        if os.environ.get("BENCH_PROFILE") == name:  # e.g. BENCH_PROFILE=ingest: where time goes
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         started = time.perf_counter()
         cpu = time.process_time()
         if name == "ingest":
-            for path in paths:
-                result = ingest_path(path=path, channel="command")
-                bad += result.status != "ACCEPTED" or result.already_received
+            with connection.execute_wrapper(counted):
+                for path in paths:
+                    result = ingest_path(path=path, channel="command")
+                    bad += result.status != "ACCEPTED" or result.already_received
         else:  # "ingest-workers-N": what ``manage.py ingest --workers N`` runs (start-up included)
             from eventstore.inbound.services.ingest_many import ingest_paths
 
@@ -148,6 +168,12 @@ def phase(name: str, files: list[str]) -> dict:
                 bad += r is None or r.status != "ACCEPTED" or r.already_received
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(f"/tmp/bench-ingest-{name}-{os.getpid()}.prof")
+        # every process's commits (the workers' too), from PostgreSQL's own counter
+        per_file["commits"] = (_commits() - commits) / len(paths)
+        per_file["statements"] = statements[0] / len(paths) if name == "ingest" else None
         segments = sum(
             TransactionBatch.objects.filter(original_name__in=[p.name for p in paths]).values_list(
                 "segment_count", flat=True
@@ -161,6 +187,8 @@ def phase(name: str, files: list[str]) -> dict:
         "seconds": seconds,
         "cpu_seconds": cpu,
         "not_accepted": bad,
+        "commits_per_file": per_file["commits"],
+        "statements_per_file": per_file["statements"],
         # the largest of this process and its worker processes (each has its own memory)
         "peak_rss_mb": max(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
@@ -168,6 +196,22 @@ def phase(name: str, files: list[str]) -> dict:
         )
         / 1024,
     }
+
+
+def _commits() -> int:
+    """Transactions committed in this database so far (all backends; the statistics are
+    read in a fresh snapshot)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # this backend's own counts are flushed at the end of the next statement; the
+        # workers' ones when they exit
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        )
+        return int(cursor.fetchone()[0])
 
 
 def run_child(name: str, files: list[Path]) -> dict:
@@ -191,6 +235,16 @@ def _line(label: str, r: dict) -> str:
         f"{r['files'] / r['seconds']:9.1f} files/s  {r['segments'] / r['seconds']:10.0f} seg/s  "
         f"{r['bytes'] / r['seconds'] / 1e6:7.2f} MB/s  peak RSS {r['peak_rss_mb']:7.1f} MB"
         + (f"  ({r['not_accepted']} not accepted!)" if r["not_accepted"] else "")
+        + (
+            f"\n  {'':<18} per file: {r['commits_per_file']:.2f} commits"
+            if r.get("commits_per_file") is not None
+            else ""
+        )
+        + (
+            f", {r['statements_per_file']:.1f} statements"
+            if r.get("statements_per_file") is not None
+            else ""
+        )
     )
 
 
