@@ -29,7 +29,9 @@ migrated database and a fresh backlog):
    fsync, or none of them (then the wait is elsewhere: round trips, the broker, locks).
 
 Prints files/s per worker count for each phase and end to end, the CPU cores each side used,
-and the ratio against the 1-worker run of this same process. Nothing is asserted.
+the CPU time per file (Python, PostgreSQL: what a capacity model needs, and what a busy
+shared machine changes least) and the ratio against the 1-worker run of this same process.
+Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -324,7 +326,10 @@ def _line(label: str, files: int, u: Usage, base: Usage | None) -> str:
         f"{u.postgres_cpu / u.seconds:4.2f}, workers {u.workers_cpu / u.seconds:4.2f}, machine "
         f"{u.machine_busy / u.seconds:4.2f} (iowait {u.machine_iowait / u.seconds:4.2f}); "
         f"WAL flushes {u.wal_syncs / u.seconds:6.0f}/s, {u.wal_sync_seconds / u.seconds:4.0%} "
-        "of the time"
+        f"of the time\n    {'':<12} CPU per file: Python {u.workers_cpu / files * 1000:5.2f} ms, "
+        f"PostgreSQL {u.postgres_cpu / files * 1000:5.2f} ms -> at most "
+        f"{files / (u.workers_cpu + u.postgres_cpu):6.0f} files/s per core of ours "
+        "(load-independent: what a quiet core would do)"
     )
 
 
