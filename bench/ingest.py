@@ -111,6 +111,28 @@ def _django() -> None:
     django.setup()
 
 
+def migrate_and_onboard() -> None:
+    """Migrate the database (Django set up) and onboard the synthetic sender (idempotent)."""
+    from django.core.management import call_command
+
+    from edi_platform.partners.models import TradingPartner
+
+    call_command("migrate", verbosity=0)
+    TradingPartner.objects.get_or_create(
+        code="BENCH",
+        defaults=dict(
+            name="Bench sender",
+            their_isa_qualifier="ZZ",
+            their_isa_id=SENDER,
+            our_isa_qualifier="ZZ",
+            our_isa_id="EDIPLATFORM",
+            their_gs_code=SENDER,
+            our_gs_code="EDIPLATFORM",
+            usage_indicator="P",
+        ),
+    )
+
+
 def phase(name: str, files: list[str]) -> dict:
     """Run one measured phase in this process; returns its figures."""
     _django()
@@ -272,24 +294,7 @@ def main() -> None:
     if "DATABASE_URL" not in os.environ:
         sys.exit("Set DATABASE_URL (run through scripts/with-test-services.sh, see the docstring)")
     _django()
-    from django.core.management import call_command
-
-    from edi_platform.partners.models import TradingPartner
-
-    call_command("migrate", verbosity=0)
-    TradingPartner.objects.get_or_create(
-        code="BENCH",
-        defaults=dict(
-            name="Bench sender",
-            their_isa_qualifier="ZZ",
-            their_isa_id=SENDER,
-            our_isa_qualifier="ZZ",
-            our_isa_id="EDIPLATFORM",
-            their_gs_code=SENDER,
-            our_gs_code="EDIPLATFORM",
-            usage_indicator="P",
-        ),
-    )
+    migrate_and_onboard()
     work = Path(tempfile.mkdtemp(prefix="edi-bench-ingest-"))
     os.environ.setdefault("INBOUND_STORAGE_ROOT", str(work / "storage"))
     nonce = f"{random.randrange(36**6):06d}"

@@ -53,7 +53,7 @@ sys.path.append(str(BENCH))
 sys.path.insert(0, str(REPO_ROOT))
 
 from _own_db import own_database  # noqa: E402  (bench/_own_db.py)
-from ingest import SENDER, generate_small  # noqa: E402  (bench/ingest.py)
+from ingest import generate_small, migrate_and_onboard  # noqa: E402  (bench/ingest.py)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 BEAT_SECONDS = 60  # the inbox poll and the assembly run every minute on beat
@@ -290,25 +290,9 @@ def _setup_template() -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection
 
-    from edi_platform.partners.models import TradingPartner
-
-    call_command("migrate", verbosity=0)
-    TradingPartner.objects.get_or_create(
-        code="BENCH",
-        defaults=dict(
-            name="Bench sender",
-            their_isa_qualifier="ZZ",
-            their_isa_id=SENDER,
-            our_isa_qualifier="ZZ",
-            our_isa_id="EDIPLATFORM",
-            their_gs_code=SENDER,
-            our_gs_code="EDIPLATFORM",
-            usage_indicator="P",
-        ),
-    )
+    migrate_and_onboard()
     with connection.cursor() as cursor:  # WAL flush time in pg_stat_wal (this cluster only)
         try:
             cursor.execute("ALTER SYSTEM SET track_wal_io_timing = on")
