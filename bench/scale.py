@@ -311,9 +311,9 @@ def _line(label: str, files: int, u: Usage, base: Usage | None) -> str:
         f"{u.machine_busy / u.seconds:4.2f} (iowait {u.machine_iowait / u.seconds:4.2f}); "
         f"WAL flushes {u.wal_syncs / u.seconds:6.0f}/s, {u.wal_sync_seconds / u.seconds:4.0%} "
         f"of the time\n    {'':<12} CPU per file: Python {u.workers_cpu / files * 1000:5.2f} ms, "
-        f"PostgreSQL {u.postgres_cpu / files * 1000:5.2f} ms -> at most "
-        f"{files / (u.workers_cpu + u.postgres_cpu):6.0f} files/s per core of ours "
-        "(load-independent: what a quiet core would do)"
+        f"PostgreSQL {u.postgres_cpu / files * 1000:5.2f} ms -> "
+        f"{files / (u.workers_cpu + u.postgres_cpu):6.0f} files per CPU-second of ours "
+        "(contention on a busy machine inflates CPU time: a quiet one does more)"
     )
 
 
