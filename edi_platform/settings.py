@@ -190,6 +190,8 @@ INBOUND_SINGLE_TRANSACTION_MAX_BYTES = env.int(
 )
 # Worker processes the inbox poller uses for a burst of files (1 = in the poller itself).
 INBOUND_INBOX_WORKERS = env.int("INBOUND_INBOX_WORKERS", default=1)
+# With a Celery broker: a poll fans out into this many shard polls run by the worker pool.
+INBOUND_INBOX_SHARDS = env.int("INBOUND_INBOX_SHARDS", default=1)
 INBOUND_INBOX_MIN_AGE_SECONDS = env.int("INBOUND_INBOX_MIN_AGE_SECONDS", default=5)
 # Limits on one received file (a partner may set its own): past them it is rejected with the
 # reason instead of exhausting the machine.

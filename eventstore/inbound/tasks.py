@@ -5,16 +5,22 @@ from __future__ import annotations
 from celery import shared_task
 
 from edi_platform.core.tasking import NO_RETRY, RETRY_SCHEDULED_CHECK
-from eventstore.inbound.services.inbox import inbox_poll
+from eventstore.inbound.services.inbox import inbox_run
 from eventstore.inbound.services.recovery import batch_take_over, batches_recover
 
 
 # The next poll picks up whatever this one could not do: no retry of its own.
 @shared_task(name="eventstore.inbound.tasks.poll_inbox", ignore_result=True, **NO_RETRY)
-def poll_inbox() -> dict[str, int]:
-    """Beat task: poll ``INBOUND_INBOX_DIR`` (no arguments: paths and ids only, never data)."""
-    result = inbox_poll()
-    return {"processed": result.processed, "failed": result.failed, "left": result.left}
+def poll_inbox(shard: int | None = None, shards: int | None = None) -> dict[str, int]:
+    """Beat task: poll ``INBOUND_INBOX_DIR``, or fan out into ``INBOUND_INBOX_SHARDS`` shard
+    polls (this task again with shard numbers; never paths or data)."""
+    result = inbox_run(shard=shard, shards=shards)
+    return {
+        "processed": result.processed,
+        "failed": result.failed,
+        "left": result.left,
+        "dispatched": result.dispatched,
+    }
 
 
 @shared_task(name="eventstore.inbound.tasks.recover_stalled", **RETRY_SCHEDULED_CHECK)

@@ -51,6 +51,7 @@ from __future__ import annotations
 import enum
 import io
 import logging
+import os
 import time
 from datetime import datetime
 from functools import partial
@@ -111,6 +112,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+IN_MEMORY_MAX_BYTES = 1 << 20  # ingest_path reads files up to this size once, into memory
+
 _LOOKUP = object()  # batch_process: "find the partner from the ISA" (None means "no partner")
 
 
@@ -127,10 +130,16 @@ class IngestMode(enum.Enum):
 def ingest_path(
     *, path: str | Path, channel: str = BatchChannel.COMMAND, original_name: str | None = None
 ) -> IngestResult:
-    """Ingest one file from the local file system (command, inbox)."""
+    """Ingest one file from the local file system (command, inbox).
+
+    A small file is read once: hashing, storing, validating and routing read those bytes
+    instead of opening the file four times (each open waits on a busy disk)."""
     file_path = Path(path)
+    with open(file_path, "rb") as stream:
+        small = os.fstat(stream.fileno()).st_size <= IN_MEMORY_MAX_BYTES
+        data = stream.read() if small else b""
     return ingest_stream(
-        opener=lambda: open(file_path, "rb"),
+        opener=partial(io.BytesIO, data) if small else partial(open, file_path, "rb"),
         original_name=original_name or file_path.name,
         channel=channel,
         display_name=str(path),

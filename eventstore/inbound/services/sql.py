@@ -12,8 +12,10 @@ duplicate wait for a transaction that holds an uncommitted batch with that ISA13
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,12 +46,15 @@ __all__ = [
     "find_duplicate",
     "header_set_routing",
     "headers_insert",
+    "inbox_shard_lock",
     "isa13_lock",
     "isa13_lock_key",
     "registered_and_partner",
     "single_transaction_batch_insert",
     "status_update_and_headers_insert",
 ]
+
+logger = logging.getLogger(__name__)
 
 HEADER_BULK_SIZE = 2000
 # Up to this many sets, headers go in with one INSERT ... RETURNING (ids known: routing skips
@@ -267,6 +272,39 @@ def isa13_lock(key: int) -> None:
     """Wait for (and take, until this transaction ends) the ISA13 lock of ``key``."""
     with hot_cursor(prepare=True) as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+# First key of the two-key advisory locks of inbox shards (the second is the shard number);
+# two-key locks never collide with the one-key (bigint) ISA13 locks.
+INBOX_LOCK_CLASS = 834_001
+
+
+@contextlib.contextmanager
+def inbox_shard_lock(shard: int) -> Iterator[bool]:
+    """Try to take the session lock of inbox shard ``shard``; yields whether this process
+    holds it (False: another poller is working through that shard right now).
+
+    A session lock, not a transaction lock: the poll commits once per file. It is released
+    at the end, and by PostgreSQL when the connection ends (a killed worker leaves no lock
+    behind). Elsewhere (SQLite: one process) always True.
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with hot_cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)", [INBOX_LOCK_CLASS, shard])
+        held = bool(cursor.fetchone()[0])
+    try:
+        yield held
+    finally:
+        if held:
+            try:
+                with hot_cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_advisory_unlock(%s::int, %s::int)", [INBOX_LOCK_CLASS, shard]
+                    )
+            except Exception as exc:  # connection gone: the server released the lock with it
+                logger.warning("inbox shard %d: lock not released (%s)", shard, type(exc).__name__)
 
 
 def duplicate_window_days() -> int:

@@ -31,7 +31,7 @@ def test_poll_ingests_and_moves_files_by_result(settings):
 
     counts = tasks.poll_inbox.delay().get()
 
-    assert counts == {"processed": 1, "failed": 1, "left": 0}
+    assert counts == {"processed": 1, "failed": 1, "left": 0, "dispatched": 0}
     assert moved(inbox, "processed") == ["good.x12"]
     assert moved(inbox, "failed") == ["junk.x12"]
     assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == ["upload.part"]
