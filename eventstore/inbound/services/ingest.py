@@ -69,7 +69,6 @@ from edi_platform.core.logs import logged_with
 from edi_platform.core.tasking import enqueue_on_commit
 from edi_platform.partners.models import TradingPartner, file_limits
 from edi_platform.partners.selectors import our_isa_ids, partner_by_sender
-from edi_platform.x12.logsafe import exception_summary
 from edi_platform.x12.peek import PEEK_BYTES, IsaHead, peek_isa
 from eventstore.inbound import storage
 from eventstore.inbound.hooks import outcome_sink
@@ -84,7 +83,7 @@ from eventstore.inbound.models import (
 from eventstore.inbound.storage import Fingerprint, Opener, fingerprint, raw_open
 
 from . import sql
-from .lease import lease_take, leased, max_attempts
+from .lease import attempt_interrupted, lease_take, leased
 from .plan import (
     Plan,
     plan_duplicate,
@@ -424,45 +423,13 @@ def batch_process(
                 mode=mode,
             )
     except Exception as exc:  # never a traceback to the user: the batch says what happened
-        _record_interruption(batch, exc)
+        attempt_interrupted(batch=batch, exc=exc)
         return batch
     if not routed and plan.headers.any_pending():
         # a large file: its sets are routed one transaction each, after the commit
         crash_point("INBOUND_CRASH_AT", "before_routing")
         batch_route_pending(batch=batch, opener=opener)
     return batch
-
-
-def _record_interruption(batch: TransactionBatch, exc: Exception) -> None:
-    """The attempt failed: the batch stays RECEIVED with the reason (recovery tries again
-    after a backoff), or becomes FAILED once it has had its attempts."""
-    # the class and frames only: the message may quote the file's data
-    logger.error("inbound batch %s: processing interrupted: %s", batch.pk, exception_summary(exc))
-    attempts = max(batch.processing_attempts, 1)
-    if attempts >= max_attempts():
-        status = BatchStatus.FAILED
-        reason = (
-            f"Processing failed ({type(exc).__name__}) after {attempts} attempt(s); the raw "
-            "file is stored. Fix the cause, then use Reprocess."
-        )
-    else:
-        status = BatchStatus.RECEIVED
-        reason = (
-            f"Processing was interrupted ({type(exc).__name__}); the raw file is stored. It "
-            "is retried automatically; Reprocess retries it now."
-        )
-    try:
-        TransactionBatch.objects.filter(pk=batch.pk, status=BatchStatus.RECEIVED).update(
-            status=status, status_reason=reason
-        )
-        batch.refresh_from_db()
-    except Exception as down:  # the database itself is down: the caller still gets a result
-        logger.error(
-            "inbound batch %s: could not record the interruption: %s",
-            batch.pk,
-            exception_summary(down),
-        )
-        batch.status, batch.status_reason = BatchStatus.RECEIVED, reason
 
 
 def _partner_for(head: IsaHead | None) -> TradingPartner | None:

@@ -38,6 +38,7 @@ from eventstore.inbound.models import (
 
 __all__ = [
     "Lease",
+    "attempt_interrupted",
     "lease_break",
     "lease_seconds",
     "lease_take",
@@ -185,3 +186,35 @@ def _heartbeat(batch_id: int, seconds: int, stop: threading.Event) -> None:
         logger.warning("inbound batch %s: heartbeat stopped: %s", batch_id, exception_summary(exc))
     finally:
         connections.close_all()  # this thread's own connection
+
+
+def attempt_interrupted(*, batch: TransactionBatch, exc: Exception) -> None:
+    """The attempt failed: the batch stays RECEIVED with the reason (recovery tries again
+    after a backoff), or becomes FAILED once it has had its attempts."""
+    # the class and frames only: the message may quote the file's data
+    logger.error("inbound batch %s: processing interrupted: %s", batch.pk, exception_summary(exc))
+    attempts = max(batch.processing_attempts, 1)
+    if attempts >= max_attempts():
+        status = BatchStatus.FAILED
+        reason = (
+            f"Processing failed ({type(exc).__name__}) after {attempts} attempt(s); the raw "
+            "file is stored. Fix the cause, then use Reprocess."
+        )
+    else:
+        status = BatchStatus.RECEIVED
+        reason = (
+            f"Processing was interrupted ({type(exc).__name__}); the raw file is stored. It "
+            "is retried automatically; Reprocess retries it now."
+        )
+    try:
+        TransactionBatch.objects.filter(pk=batch.pk, status=BatchStatus.RECEIVED).update(
+            status=status, status_reason=reason
+        )
+        batch.refresh_from_db()
+    except Exception as down:  # the database itself is down: the caller still gets a result
+        logger.error(
+            "inbound batch %s: could not record the interruption: %s",
+            batch.pk,
+            exception_summary(down),
+        )
+        batch.status, batch.status_reason = BatchStatus.RECEIVED, reason
