@@ -44,6 +44,7 @@ __all__ = [
 ]
 
 RESPONSE_TYPE = "277CA"
+_NEVER = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def register_journey_step(name: str, fn: Callable[[Claim], list[JourneyStep]]) -
 
 
 def claim_journey(claim: Claim) -> list[JourneyStep]:
-    """Received -> 999 verdict -> 277CA -> later responses, in that order."""
+    """Received -> 999 verdict -> 277CA -> later responses (in time order)."""
     header = claim.header
     batch = claim.batch
     steps = [
@@ -121,9 +122,10 @@ def claim_journey(claim: Claim) -> list[JourneyStep]:
         )
     else:
         steps.append(JourneyStep("277CA", None, "none: the 999 is the answer to this claim"))
-    for fn in _journey_steps.values():
-        steps.extend(fn(claim))
-    return steps
+    later = [step for fn in _journey_steps.values() for step in fn(claim)]
+    # the 835s and 277s as they happened (a step not sent yet, without a time, last)
+    later.sort(key=lambda step: (step.when is None, step.when or _NEVER))
+    return steps + later
 
 
 def batch_claim_summary(batch_id: int) -> dict[str, int]:

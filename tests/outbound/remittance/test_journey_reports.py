@@ -38,7 +38,8 @@ def test_journey_shows_each_277_answer_and_its_file(world):
     (claim,) = world.accepted("P1")
     icn = claim.payer_claim_control_number
     ask(world, inquiry(icn=icn))
-    world.remit(document([payment([claim_result(icn)])]))
+    result = world.remit(document([payment([claim_result(icn)])]))
+    world.remits(result.outcome_ids)
     ask(world, inquiry(icn=icn, lines=[svc()]))
     answers = list(StatusAnswer.objects.filter(claim=claim).order_by("id"))
     assert [(a.category, a.status_code, a.lines) for a in answers] == [
@@ -53,6 +54,9 @@ def test_journey_shows_each_277_answer_and_its_file(world):
     assert "1 service line(s) answered" in steps[1].summary and "277 assembled" in steps[1].summary
     assert [s.outbound_file_id for s in steps] == [a.outcome.outbound_file_id for a in answers]
     assert all(s.outbound_file_id for s in steps)
+    # the later responses in the order they were sent: 277, then the 835, then 277 again
+    later = [s.step for s in claim_journey(claim)][3:]
+    assert later == ["277", "835", "277"]
 
 
 def test_a_277_answering_nothing_found_links_no_claim(world):
