@@ -181,6 +181,10 @@ def _count_trips(one, raw, connection, calls: int) -> dict[str, tuple[float, flo
     from psycopg import pq
 
     def commits() -> int:
+        # Each backend reports its counts when it goes idle, at most once a second unless
+        # told to report at once: tell both.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_force_next_flush()")
         raw.execute("SELECT pg_stat_force_next_flush()")
         return raw.execute(
             "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
@@ -198,9 +202,10 @@ def _count_trips(one, raw, connection, calls: int) -> dict[str, tuple[float, flo
                 one(mode, PARTNERS[i % len(PARTNERS)])
             pgconn.untrace()
             trace.seek(0)
-            sent = [line.split("\t")[2] for line in trace if line.split("\t")[0] == "F"]
-        # the commits() queries themselves: one transaction each, two per measurement
-        spent = commits() - before - 2
+            fields = [line.rstrip("\n").split("\t") for line in trace]
+            sent = [f[2] for f in fields if len(f) > 2 and f[0] == "F"]
+        # commits() itself: the first call's reading query, the second call's two statements
+        spent = commits() - before - 3
         trips = sum(kind in ("Sync", "Query") for kind in sent)
         statements = sum(kind in ("Execute", "Query") for kind in sent)
         out[mode] = (trips / calls, statements / calls, spent / calls)
