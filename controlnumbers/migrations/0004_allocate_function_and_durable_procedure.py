@@ -34,6 +34,16 @@ ARGS = """
     p_actor text,
     p_file_name text"""
 
+# One ISSUED audit row per number of each updated counter (the CTE ``upd``), with its seq.
+INSERT_AUDIT = f"""
+    INSERT INTO {AUDIT}
+        (counter_id, number, epoch, seq, outbound_file_id, issued_at, retry_count, status,
+         notes, actor, file_name)
+    SELECT u.id, s.n, u.epoch, u.first_seq + (s.n - u.first_number), p_file_id,
+           u.last_increment_at, p_retry_count, 'ISSUED', '', p_actor, p_file_name
+    FROM upd u CROSS JOIN LATERAL generate_series(u.first_number, u.last_number) AS s(n)
+"""
+
 CREATE_SQL = f"""
 CREATE OR REPLACE FUNCTION controlnumbers_allocate({ARGS}
 ) RETURNS TABLE (out_ord integer, out_first bigint, out_last bigint)
@@ -70,14 +80,7 @@ BEGIN
                       c.issued_count - p_counts[1] + 1 AS first_seq,
                       c.epoch, c.last_increment_at
         ),
-        ins AS (
-            INSERT INTO {AUDIT}
-                (counter_id, number, epoch, seq, outbound_file_id, issued_at, retry_count,
-                 status, notes, actor, file_name)
-            SELECT u.id, s.n, u.epoch, u.first_seq + (s.n - u.first_number), p_file_id,
-                   u.last_increment_at, p_retry_count, 'ISSUED', '', p_actor, p_file_name
-            FROM upd u CROSS JOIN LATERAL generate_series(u.first_number, u.last_number) AS s(n)
-        )
+        ins AS ({INSERT_AUDIT})
         SELECT 1, u.first_number, u.last_number FROM upd u;
         RETURN;
     END IF;
@@ -118,14 +121,7 @@ BEGIN
                   c.current_value AS last_number, l.issued_count + 1 AS first_seq,
                   c.epoch, c.last_increment_at
     ),
-    ins AS (
-        INSERT INTO {AUDIT}
-            (counter_id, number, epoch, seq, outbound_file_id, issued_at, retry_count,
-             status, notes, actor, file_name)
-        SELECT u.id, s.n, u.epoch, u.first_seq + (s.n - u.first_number), p_file_id,
-               u.last_increment_at, p_retry_count, 'ISSUED', '', p_actor, p_file_name
-        FROM upd u CROSS JOIN LATERAL generate_series(u.first_number, u.last_number) AS s(n)
-    )
+    ins AS ({INSERT_AUDIT})
     SELECT u.ord, u.first_number, u.last_number FROM upd u;
 END;
 $$;

@@ -137,6 +137,13 @@ _SELECT_SQL = f"SELECT out_ord, out_first, out_last FROM controlnumbers_allocate
 _CALL_SQL = f"CALL controlnumbers_allocate_durable({_ARGS}, NULL, NULL)"
 
 
+def _array_literal(values: list[str] | list[int]) -> str:
+    """A PostgreSQL array literal (elements quoted) for a ``%s::text[]`` / ``%s::bigint[]``
+    parameter: psycopg's dumping of Python lists cost a quarter of the client's CPU per call."""
+    quoted = (str(v).replace("\\", "\\\\").replace('"', '\\"') for v in values)
+    return "{" + ",".join(f'"{v}"' for v in quoted) + "}"
+
+
 def _exhausted(key: CounterKey, current: int, maximum: int, count: int) -> ControlNumberExhausted:
     return ControlNumberExhausted(
         f"counter {key} is exhausted: {maximum - current} number(s) left, {count} requested "
@@ -182,9 +189,9 @@ def _allocate_once_postgresql(
     params = [
         partner_code,
         scope,
-        [k.transaction_type for k in keys],
-        [k.counter_type for k in keys],
-        counts,
+        _array_literal([k.transaction_type for k in keys]),
+        _array_literal([k.counter_type for k in keys]),
+        _array_literal(counts),
         outbound_file_id,
         current_retry_count(),
         actor,

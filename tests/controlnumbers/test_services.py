@@ -454,3 +454,12 @@ def test_outside_a_transaction_first_use_exhaustion_and_scope_changes_behave_the
     TradingPartner.objects.filter(code="PARTNERA").update(control_number_scope="transaction")
     assert _block(counter_type="ISA") == [1]
     assert ControlNumberCounter.objects.filter(transaction_type="271", counter_type="ISA").exists()
+
+
+def test_a_transaction_type_with_array_syntax_in_it_gets_its_own_counter(partner):
+    # The counters reach the database as array literals: quoting keeps each element whole.
+    odd = 'a,"b}\\'
+    assert _block(transaction_type=odd, count=2) == [1, 2]
+    assert (
+        ControlNumberCounter.objects.get(transaction_type=odd, counter_type="ST").current_value == 2
+    )
