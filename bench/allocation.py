@@ -17,19 +17,27 @@ bench migrates it and writes millions of rows).
 What it measures:
 
 1. Allocation throughput (allocations/s) and p50/p95 latency, for one hot counter and for 64
-   counters, with 1, 4 and 16 concurrent OS processes:
+   counters (64 partners), with 1, 4 and 16 concurrent OS processes:
    - "service": ``controlnumbers.services.allocate_block(count=1)`` (one ISA13 per call, audit
      row included) through Django, exactly what callers use;
-   - "raw": the limit, one SQL statement per number through psycopg in autocommit (a CTE whose
-     ``UPDATE ... RETURNING`` feeds the audit ``INSERT``), prepared, no Django.
-   Plus the full envelope (ISA13 + GS06 + ST02, three counters) through the service.
+   - "raw": one SQL statement per number through psycopg in autocommit, prepared, no Django:
+     a CTE whose ``UPDATE ... RETURNING`` (max-value guard in its WHERE) feeds the audit
+     ``INSERT`` — the same rows as the service (counter value, issued count and timestamps;
+     audit row with its seq) under the same unique index, committed with the same flush. It
+     holds the counter's row lock through that flush, as a plain statement does; the service
+     releases it before the flush and returns only after it (see
+     ``controlnumbers.services.allocation``), so on one hot counter the service may pass it.
+   Plus the full envelope (ISA13 + GS06 + ST02, three counters) through the service, and the
+   round trips and commits one allocation costs (counted in one process: protocol Syncs on
+   the connection, transactions from pg_stat_database).
 2. Block allocation: numbers/s with ``allocate_block(count=1000)``.
 3. Gap report over --gap-rows audit rows (default 10 million, generated in SQL with
    generate_series) for the default 30-day window and for the whole history, beside a plain
    single-pass LAG query over the same window (the baseline).
 
-The last line prints the service/raw throughput ratio at 16 processes on one hot counter.
-The figures depend on the machine (fsync latency, cores, other load): compare the ratio.
+The last lines print the service/raw throughput ratios at 16 processes (one hot counter, 64
+counters) and the envelope's p95 at 16 processes, beside the machine's load average. The
+figures depend on the machine (fsync latency, cores, other load): compare the ratios.
 """
 
 from __future__ import annotations
@@ -53,14 +61,16 @@ AUDIT_TABLE = "controlnumbers_controlnumberaudit"
 RAW_SQL = f"""
 WITH u AS (
     UPDATE {COUNTER_TABLE}
-    SET current_value = current_value + 1, last_increment_at = clock_timestamp()
-    WHERE id = %s
-    RETURNING id, current_value, epoch, last_increment_at
+    SET current_value = current_value + 1, issued_count = issued_count + 1,
+        last_increment_at = clock_timestamp(), modified_at = clock_timestamp()
+    WHERE id = %s AND current_value + 1 <= max_value
+    RETURNING id, current_value, issued_count, epoch, last_increment_at
 )
 INSERT INTO {AUDIT_TABLE}
-    (counter_id, number, epoch, outbound_file_id, issued_at, retry_count, status, notes,
+    (counter_id, number, epoch, seq, outbound_file_id, issued_at, retry_count, status, notes,
      actor, file_name)
-SELECT id, current_value, epoch, %s, last_increment_at, 0, 'ISSUED', '', 'raw', '' FROM u
+SELECT id, current_value, epoch, issued_count, %s, last_increment_at, 0, 'ISSUED', '', 'raw', ''
+FROM u
 """
 
 
@@ -95,28 +105,58 @@ def _raw_connect():
 def _worker(cmd_q, res_q) -> None:
     """A long-lived process: Django set up once, then runs the measurements it is sent."""
     _django_setup()
+    from django.db import connection
+
     from controlnumbers.services import allocate_block, allocate_envelope
 
     raw = _raw_connect()
     ids = dict(
         raw.execute(f"SELECT partner_code, id FROM {COUNTER_TABLE} WHERE counter_type = 'ISA'")
     )
-    # Warm up both paths (connections open, statements prepared).
-    for _ in range(6):
-        allocate_block(
-            partner_code=HOT,
-            transaction_type="999",
-            counter_type="ISA",
-            count=1,
-            outbound_file_id=uuid.uuid4(),
+
+    def one(mode: str, partner: str) -> int:
+        """One call of ``mode``; the numbers it allocated."""
+        if mode == "raw":
+            raw.execute(RAW_SQL, (ids[partner], uuid.uuid4()))
+            return 1
+        if mode == "service":
+            allocate_block(
+                partner_code=partner,
+                transaction_type="999",
+                counter_type="ISA",
+                count=1,
+                outbound_file_id=uuid.uuid4(),
+            )
+            return 1
+        if mode == "envelope":
+            allocate_envelope(
+                partner_code=partner, transaction_type="999", outbound_file_id=uuid.uuid4()
+            )
+            return 3
+        return len(
+            allocate_block(
+                partner_code=partner,
+                transaction_type="999",
+                counter_type="ST",
+                count=1000,
+                outbound_file_id=uuid.uuid4(),
+            )
         )
-        raw.execute(RAW_SQL, (ids[HOT], uuid.uuid4()))
+
+    # Warm up both paths on every partner (connections open, statements prepared, partner
+    # scopes read): the steady state of a long-lived worker.
+    for partner in PARTNERS:
+        one("service", partner)
+        one("raw", partner)
     res_q.put("ready")
     rng = random.Random(os.getpid())
     while True:
         cmd = cmd_q.get()
         if cmd is None:
             break
+        if cmd[0] == "trips":
+            res_q.put(_count_trips(one, raw, connection, cmd[1]))
+            continue
         mode, scenario, start_at, stop_at = cmd
         partners = [HOT] if scenario == "hot" else PARTNERS
         latencies: list[float] = []
@@ -126,36 +166,50 @@ def _worker(cmd_q, res_q) -> None:
         while time.time() < stop_at:
             partner = partners[rng.randrange(len(partners))]
             t0 = time.perf_counter()
-            if mode == "raw":
-                raw.execute(RAW_SQL, (ids[partner], uuid.uuid4()))
-                numbers += 1
-            elif mode == "service":
-                allocate_block(
-                    partner_code=partner,
-                    transaction_type="999",
-                    counter_type="ISA",
-                    count=1,
-                    outbound_file_id=uuid.uuid4(),
-                )
-                numbers += 1
-            elif mode == "envelope":
-                allocate_envelope(
-                    partner_code=partner, transaction_type="999", outbound_file_id=uuid.uuid4()
-                )
-                numbers += 1
-            elif mode == "block":
-                numbers += len(
-                    allocate_block(
-                        partner_code=partner,
-                        transaction_type="999",
-                        counter_type="ST",
-                        count=1000,
-                        outbound_file_id=uuid.uuid4(),
-                    )
-                )
+            numbers += one(mode, partner)
             latencies.append(time.perf_counter() - t0)
         res_q.put((len(latencies), numbers, latencies))
     raw.close()
+
+
+def _count_trips(one, raw, connection, calls: int) -> dict[str, tuple[float, float, float]]:
+    """Per call of each mode, in this process alone: round trips (protocol Sync or simple
+    Query messages on the connection used), statements (Execute or Query messages) and
+    commits (pg_stat_database, which counts every transaction of the database)."""
+    import tempfile
+
+    from psycopg import pq
+
+    def commits() -> int:
+        # Each backend reports its counts when it goes idle, at most once a second unless
+        # told to report at once: tell both.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_force_next_flush()")
+        raw.execute("SELECT pg_stat_force_next_flush()")
+        return raw.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()[0]
+
+    out = {}
+    for mode in ("raw", "service", "envelope"):
+        connection.ensure_connection()
+        pgconn = raw.pgconn if mode == "raw" else connection.connection.pgconn
+        before = commits()
+        with tempfile.TemporaryFile("w+") as trace:
+            pgconn.trace(trace.fileno())
+            pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+            for i in range(calls):
+                one(mode, PARTNERS[i % len(PARTNERS)])
+            pgconn.untrace()
+            trace.seek(0)
+            fields = [line.rstrip("\n").split("\t") for line in trace]
+            sent = [f[2] for f in fields if len(f) > 2 and f[0] == "F"]
+        # commits() itself: the first call's reading query, the second call's two statements
+        spent = commits() - before - 3
+        trips = sum(kind in ("Sync", "Query") for kind in sent)
+        statements = sum(kind in ("Execute", "Query") for kind in sent)
+        out[mode] = (trips / calls, statements / calls, spent / calls)
+    return out
 
 
 class Pool:
@@ -192,6 +246,11 @@ class Pool:
             "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else float("nan"),
             "p95_ms": 1000 * latencies[int(len(latencies) * 0.95)] if latencies else float("nan"),
         }
+
+    def trips(self, calls: int) -> dict[str, tuple[float, float, float]]:
+        """Round trips, statements and commits per call, counted in one worker alone."""
+        self.cmd_qs[0].put(("trips", calls))
+        return self.res_q.get(timeout=300)
 
     def close(self) -> None:
         for q in self.cmd_qs:
@@ -351,11 +410,19 @@ def main() -> None:
         _allocation_benchmarks(args.seconds, results)
     _gap_benchmark(args.gap_rows)
     if not args.gaps_only:
-        raw16 = results[("hot", "raw", 16)]["calls_per_s"]
-        svc16 = results[("hot", "service", 16)]["calls_per_s"]
+        print()
+        for scenario, label in (("hot", "one hot counter"), ("64", "64 counters")):
+            raw16 = results[(scenario, "raw", 16)]["calls_per_s"]
+            svc16 = results[(scenario, "service", 16)]["calls_per_s"]
+            print(
+                f"service/raw ratio at 16 processes, {label}: {svc16 / raw16:.2f} "
+                f"({svc16:.0f} vs {raw16:.0f} allocations/s)"
+            )
+        envelope = results[("hot", "envelope", 16)]
         print(
-            f"\nservice/raw ratio at 16 processes, one hot counter: {svc16 / raw16:.2f} "
-            f"({svc16:.0f} vs {raw16:.0f} allocations/s)"
+            f"envelope at 16 processes: p95 {envelope['p95_ms']:.1f} ms "
+            f"({envelope['calls_per_s']:.0f} envelopes/s); load average "
+            f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}"
         )
 
 
@@ -384,6 +451,7 @@ def _allocation_benchmarks(seconds: float, results: dict) -> None:
         print("\nenvelope (ISA13 + GS06 + ST02, three counters locked in order), one partner:")
         for procs in (1, 16):
             r = pool.run("envelope", "hot", procs, seconds)
+            results[("hot", "envelope", procs)] = r
             print(
                 f"  {procs:>2} procs: {r['calls_per_s']:.0f} envelopes/s, p50 "
                 f"{r['p50_ms']:.2f} ms, p95 {r['p95_ms']:.2f} ms",
@@ -396,6 +464,12 @@ def _allocation_benchmarks(seconds: float, results: dict) -> None:
                 f"  {procs:>2} procs: {r['numbers_per_s']:.0f} numbers/s "
                 f"({r['calls_per_s']:.1f} blocks/s, p50 {r['p50_ms']:.1f} ms)",
                 flush=True,
+            )
+        print("\none process, per call (protocol messages on its connection, pg_stat_database):")
+        for mode, (trips, statements, commits) in pool.trips(200).items():
+            print(
+                f"  {mode:<9} {trips:.2f} round trips, {statements:.2f} statements, "
+                f"{commits:.2f} commits"
             )
     finally:
         pool.close()

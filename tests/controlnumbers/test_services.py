@@ -377,3 +377,89 @@ def test_a_scope_changed_behind_the_cache_is_seen_once_the_cache_time_is_up(sett
     TradingPartner.objects.filter(code="PARTNERT").update(control_number_scope="transaction")
     assert _block("PARTNERT", counter_type="ISA") == [1]  # now PARTNERT/271/ISA
     assert ControlNumberCounter.objects.filter(transaction_type="271").exists()
+
+
+def test_a_scope_changed_behind_the_cache_is_seen_by_the_very_next_allocation(settings):
+    from edi_platform.partners.models import TradingPartner
+
+    # However long commands may cache it: allocations confirm the scope in their statement.
+    settings.CONTROL_NUMBER_SCOPE_CACHE_SECONDS = 3600.0
+    TradingPartnerFactory(code="PARTNERT")
+    assert _block("PARTNERT", counter_type="ISA") == [1]  # PARTNERT/*/ISA
+    TradingPartner.objects.filter(code="PARTNERT").update(control_number_scope="transaction")
+    env = _envelope(partner_code="PARTNERT")
+    assert (env.isa13, env.gs06) == (1, 1)  # PARTNERT/271/ISA and /GS, new counters
+    assert (
+        ControlNumberCounter.objects.get(
+            partner_code="PARTNERT", transaction_type="*", counter_type="ISA"
+        ).current_value
+        == 1
+    )
+    TradingPartner.objects.filter(code="PARTNERT").delete()
+    with pytest.raises(UnknownPartner):
+        _block("PARTNERT", counter_type="ISA")
+
+
+# -- outside a transaction: the allocation commits itself (locks released before the flush) ---
+
+
+def _session_setting(name: str) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SHOW {name}")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_numbers_are_committed_and_the_session_keeps_its_commit_mode(
+    partner,
+):
+    import psycopg
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = on")  # the test servers run with it off
+    try:
+        first = _envelope(st_count=2)
+        second = _envelope()
+        # off for the allocation's own commit only, never for the session
+        assert _session_setting("synchronous_commit") == "on"
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+    assert (second.isa13, second.gs06, second.st02s) == (2, 2, [3])
+    # Another session sees them: committed by the time the call returned.
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"]
+    ) as other:
+        rows = other.execute(
+            "SELECT count(*) FROM controlnumbers_controlnumberaudit WHERE outbound_file_id = %s",
+            [first.outbound_file_id],
+        ).fetchone()
+    assert rows == (4,)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_first_use_exhaustion_and_scope_changes_behave_the_same(partner):
+    from edi_platform.partners.models import TradingPartner
+
+    assert _block(count=3) == [1, 2, 3]  # counter created on first use, then allocated
+    ControlNumberCounter.objects.filter(counter_type="ST").update(max_value=5)
+    assert _block(count=2) == [4, 5]
+    with pytest.raises(ControlNumberExhausted, match="0 number"):
+        _block()
+    assert ControlNumberAudit.objects.count() == 5
+    TradingPartner.objects.filter(code="PARTNERA").update(control_number_scope="transaction")
+    assert _block(counter_type="ISA") == [1]
+    assert ControlNumberCounter.objects.filter(transaction_type="271", counter_type="ISA").exists()
+
+
+def test_a_transaction_type_with_array_syntax_in_it_gets_its_own_counter(partner):
+    # The counters reach the database as array literals: quoting keeps each element whole.
+    odd = 'a,"b}\\'
+    assert _block(transaction_type=odd, count=2) == [1, 2]
+    assert (
+        ControlNumberCounter.objects.get(transaction_type=odd, counter_type="ST").current_value == 2
+    )
