@@ -20,6 +20,8 @@ from eventstore.ledger.events.upcasting import STATE_VERSION, upcast_state
 from eventstore.models import DomainEvent, EventSnapshot
 
 DEFAULT_EVERY = 50
+# aggregates folded before their snapshots are written (bounds memory on a full pass)
+WRITE_BATCH = 500
 
 
 def snapshot_every() -> int:
@@ -87,7 +89,7 @@ def snapshots_create(*, aggregate_ids: Sequence[str] | None = None, min_new_even
     batch: list[tuple[str, dict[str, Any]]] = []
     for aggregate_id in aggregate_ids:
         batch.append((aggregate_id, aggregate_load(aggregate_id)))
-        if len(batch) >= 500:
+        if len(batch) >= WRITE_BATCH:
             written += snapshots_write(batch)
             batch = []
     written += snapshots_write(batch)

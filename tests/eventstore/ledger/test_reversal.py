@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from io import StringIO
 from pathlib import Path
 
@@ -13,8 +14,15 @@ from eventstore.ledger.services.enrollment_834 import enrollment_834_apply
 from eventstore.ledger.services.events import events_read
 from eventstore.ledger.services.projections import LIVE, load_states, project_pending
 from eventstore.ledger.services.reversal import ReversalError, batch_reverse
-from eventstore.models import BatchChannel, BatchReversal, DomainEvent, Enrollment, Member
-from tests.factories import TradingPartnerFactory
+from eventstore.models import (
+    BatchChannel,
+    BatchReversal,
+    BatchStatus,
+    DomainEvent,
+    Enrollment,
+    Member,
+)
+from tests.factories import TradingPartnerFactory, TransactionBatchFactory
 from tests.support import synthetic_834 as synth
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +144,90 @@ def test_reverse_batch_command_requires_a_reason_and_reports():
     assert "7 events" in out.getvalue()
     project_pending()
     assert comparable() == ([], [])
+
+
+def test_a_reversal_records_its_batch_events_and_operator_exactly(django_user_model, caplog):
+    partner = TradingPartnerFactory(code="ACME")
+    b = apply("834_add_family.edi", partner)
+    operator = django_user_model.objects.create_user("reverser", "", "pw-reverser-1")
+    originals = list(
+        DomainEvent.objects.filter(batch=b)
+        .order_by("-position")
+        .values_list("position", "event_id", "aggregate_id", "event_type")
+    )
+    assert len(originals) == 7
+    caplog.clear()
+    with caplog.at_level("INFO", logger="eventstore.ledger.services.reversal"):
+        record = batch_reverse(batch_id=b.pk, reason="  sent twice  ", acting_user=operator)
+
+    record.refresh_from_db()
+    assert (record.batch_id, record.reason, record.actor) == (b.pk, "sent twice", "reverser")
+    assert record.acting_user_id == operator.pk
+    assert record.events_reversed == 7
+    rev = record.reversal_batch
+    reversals = list(DomainEvent.objects.filter(batch=rev).order_by("position"))
+    assert (record.first_position, record.last_position) == (
+        reversals[0].position,
+        reversals[-1].position,
+    )
+    # the reversal is its own auditable batch of the same partner
+    assert rev.original_name == f"reversal of batch {b.pk}"
+    assert rev.partner_id == partner.pk
+    assert rev.sha256 == hashlib.sha256(f"reversal-of-batch:{b.pk}".encode()).hexdigest()
+    assert (rev.size, rev.channel, rev.status) == (0, BatchChannel.SYSTEM, BatchStatus.ACCEPTED)
+    assert rev.status_reason == f"Reversal of batch {b.pk}: 7 events compensated."
+    assert rev.report == {"reversal_of_batch": b.pk, "events": 7}
+    assert rev.processed_at is not None
+    # one compensating event per original, newest first, each naming what it reverses
+    correlations = {r.metadata["correlation_id"] for r in reversals}
+    assert len(correlations) == 1
+    for r, (position, event_id, aggregate_id, event_type) in zip(reversals, originals, strict=True):
+        assert (r.aggregate_id, r.event_type, r.reverses_id) == (
+            aggregate_id,
+            event_type + "Reversed",
+            position,
+        )
+        assert r.data == {
+            "reverses_event_id": str(event_id),
+            "reverses_position": position,
+            "reverses_type": event_type,
+        }
+        assert r.metadata == {
+            "batch_id": rev.pk,
+            "reversal_of_batch": b.pk,
+            "correlation_id": next(iter(correlations)),
+        }
+        assert r.occurred_at == rev.processed_at
+    assert [m.getMessage() for m in caplog.records if m.name.endswith(".reversal")] == [
+        f"batch {b.pk} reversed by batch {rev.pk}: 7 events, positions "
+        f"{record.first_position}..{record.last_position}"
+    ]
+
+
+def test_reversal_refusals_name_the_batch_and_change_nothing():
+    partner = TradingPartnerFactory(code="ACME")
+    b = apply("834_add_family.edi", partner)
+    for reason in ("", "   ", None):
+        with pytest.raises(ReversalError) as raised:
+            batch_reverse(batch_id=b.pk, reason=reason)
+        assert str(raised.value) == "a reason is required"
+    with pytest.raises(ReversalError) as raised:
+        batch_reverse(batch_id=b.pk + 1000, reason="x")
+    assert str(raised.value) == f"batch {b.pk + 1000} does not exist"
+    empty = TransactionBatchFactory(partner=partner)
+    with pytest.raises(ReversalError) as raised:
+        batch_reverse(batch_id=empty.pk, reason="x")
+    assert str(raised.value) == f"batch {empty.pk} produced no enrollment events"
+    record = batch_reverse(batch_id=b.pk, reason="x")
+    with pytest.raises(ReversalError) as raised:
+        batch_reverse(batch_id=b.pk, reason="again")
+    assert str(raised.value) == f"batch {b.pk} has already been reversed"
+    with pytest.raises(ReversalError) as raised:
+        batch_reverse(batch_id=record.reversal_batch_id, reason="undo")
+    # a reversal is not also reported as "produced no enrollment events" (its events are
+    # all reversals)
+    assert str(raised.value) == (
+        f"batch {record.reversal_batch_id} is itself a reversal and cannot be reversed"
+    )
+    assert BatchReversal.objects.count() == 1
+    assert DomainEvent.objects.filter(is_reversal=True).count() == 7

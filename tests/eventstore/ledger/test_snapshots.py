@@ -140,6 +140,85 @@ def test_create_snapshots_command_snapshots_on_demand():
 
 
 @pytest.mark.django_db
+def test_aggregate_load_starts_from_the_latest_snapshot_unless_told_not_to():
+    from eventstore.ledger.services.snapshots import snapshots_write
+
+    events_append(
+        events=[NewEvent(aggregate_id="x", event_type="MemberAdded", data=ADDED)], project=False
+    )
+    # a snapshot that differs from the fold (city "SNAP"), so the result shows where loading
+    # started; the tail event after it does not touch the city
+    marked = fold(aggregate_events("x"))
+    marked["member"]["city"] = "SNAP"
+    assert snapshots_write([("x", marked)]) == 1
+    events_append(
+        events=[
+            NewEvent(
+                aggregate_id="x",
+                event_type="EnrollmentAdded",
+                data={"coverage_key": "HLT", "benefit_begin": "2026-01-01"},
+            )
+        ],
+        project=False,
+    )
+    loaded = aggregate_load("x")
+    assert loaded["member"]["city"] == "SNAP"
+    assert loaded["version"] == 2 and "HLT" in loaded["enrollments"]
+    assert aggregate_load("x", use_snapshot=False) == fold(aggregate_events("x"))
+    assert aggregate_load("x", use_snapshot=False)["member"]["city"] == "A"
+
+
+@pytest.mark.django_db
+def test_snapshots_create_writes_every_due_aggregate_across_write_batches(monkeypatch):
+    from eventstore.ledger.services import snapshots
+
+    monkeypatch.setattr(snapshots, "WRITE_BATCH", 2)
+    for aggregate in "abcde":
+        events_append(
+            events=[NewEvent(aggregate_id=aggregate, event_type="MemberAdded", data=ADDED)],
+            project=False,
+        )
+    events_append(
+        events=[
+            NewEvent(aggregate_id="a", event_type="MemberChanged", data={"changes": {"city": "B"}})
+        ],
+        project=False,
+    )
+    # five aggregates in batches of two (2 + 2 + a last 1): each written, and counted, once
+    assert snapshots_create() == 5
+    assert sorted(EventSnapshot.objects.values_list("aggregate_id", "aggregate_version")) == [
+        ("a", 2),
+        ("b", 1),
+        ("c", 1),
+        ("d", 1),
+        ("e", 1),
+    ]
+    for aggregate in "abcde":
+        assert latest_snapshot(aggregate)[1] == fold(aggregate_events(aggregate))
+    # only aggregates with at least min_new_events since their snapshot are due
+    for city in "CD":
+        events_append(
+            events=[
+                NewEvent(
+                    aggregate_id="b", event_type="MemberChanged", data={"changes": {"city": city}}
+                )
+            ],
+            project=False,
+        )
+    events_append(
+        events=[
+            NewEvent(aggregate_id="c", event_type="MemberChanged", data={"changes": {"city": "E"}})
+        ],
+        project=False,
+    )
+    assert snapshots_create(min_new_events=3) == 0
+    assert snapshots_create(min_new_events=2) == 1
+    assert latest_snapshot("b")[0] == 3
+    assert latest_snapshot("c")[0] == 1
+    assert snapshots_create(min_new_events=1) == 1  # c, now
+
+
+@pytest.mark.django_db
 def test_snapshots_and_events_of_many_aggregates_come_in_one_read():
     from eventstore.ledger.services.events import aggregates_snapshots_and_events
 
@@ -209,3 +288,27 @@ def test_a_snapshot_is_due_when_a_multiple_is_passed(old, new, due):
     from eventstore.ledger.services.snapshots import crossed_snapshot_boundary
 
     assert crossed_snapshot_boundary(old, new, 3 if new < 50 else 50) is due
+
+
+def test_snapshots_are_off_when_every_is_zero():
+    from eventstore.ledger.services.snapshots import crossed_snapshot_boundary
+
+    assert crossed_snapshot_boundary(2, 3, 0) is False
+    assert crossed_snapshot_boundary(0, 100, 0) is False
+
+
+@pytest.mark.django_db
+def test_snapshots_write_skips_empty_aggregates_and_keeps_one_row_per_version():
+    from eventstore.ledger.services.snapshots import snapshots_write
+
+    assert snapshots_write([("nobody", fold([]))]) == 0
+    assert not EventSnapshot.objects.exists()
+    events_append(
+        events=[NewEvent(aggregate_id="x", event_type="MemberAdded", data=ADDED)], project=False
+    )
+    state = fold(aggregate_events("x"))
+    assert snapshots_write([("x", state)]) == 1
+    snapshots_write([("x", state)])  # the same version again: no error, no second row
+    row = EventSnapshot.objects.get()
+    assert (row.aggregate_id, row.aggregate_version, row.state_version) == ("x", 1, STATE_VERSION)
+    assert row.position == state["last_position"]
