@@ -2,9 +2,12 @@
 
 ``batch_reverse`` appends one ``<Type>Reversed`` event per event of the batch, newest first,
 in ONE transaction, as its own auditable batch (a ``TransactionBatch`` with channel
-"system") and records a :class:`BatchReversal` (once per batch: a unique constraint backs the
-check). The fold voids reversed events, so the projections afterwards equal those of the
-history without the batch (later batches kept).
+"system") and records a :class:`BatchReversal`. Once per batch: checked under the batch's row
+lock and backed by unique constraints (the reversal batch's sha256 is derived from the
+original's id; a batch has at most one reversal record). The fold voids reversed events, so
+the projections afterwards equal those of the history without the batch (later batches kept).
+
+A crash anywhere inside leaves nothing: batch, events and record commit together.
 """
 
 from __future__ import annotations
@@ -70,17 +73,25 @@ def batch_reverse(*, batch_id: int, reason: str, acting_user: Any = None) -> Bat
             .values_list("position", "event_id", "aggregate_id", "event_type")
         )
         now = timezone.now()
-        reversal_batch = TransactionBatch.objects.create(
-            original_name=f"reversal of batch {batch.pk}",
-            partner=batch.partner,
-            sha256=hashlib.sha256(f"reversal-of-batch:{batch.pk}".encode()).hexdigest(),
-            size=0,
-            channel=BatchChannel.SYSTEM,
-            status=BatchStatus.ACCEPTED,
-            status_reason=f"Reversal of batch {batch.pk}: {len(originals)} events compensated.",
-            processed_at=now,
-            report={"reversal_of_batch": batch.pk, "events": len(originals)},
-        )
+        try:
+            with transaction.atomic():
+                reversal_batch = TransactionBatch.objects.create(
+                    original_name=f"reversal of batch {batch.pk}",
+                    partner=batch.partner,
+                    sha256=hashlib.sha256(f"reversal-of-batch:{batch.pk}".encode()).hexdigest(),
+                    size=0,
+                    channel=BatchChannel.SYSTEM,
+                    status=BatchStatus.ACCEPTED,
+                    status_reason=(
+                        f"Reversal of batch {batch.pk}: {len(originals)} events compensated."
+                    ),
+                    processed_at=now,
+                    report={"reversal_of_batch": batch.pk, "events": len(originals)},
+                )
+        except IntegrityError:
+            # the reversal's batch is named after the original (sha256 is unique), so a
+            # second reversal that got past the check above stops here, before any event
+            raise ReversalError(f"batch {batch.pk} has already been reversed") from None
         correlation = str(uuid.uuid4())
         new_events = [
             NewEvent(
@@ -103,20 +114,16 @@ def batch_reverse(*, batch_id: int, reason: str, acting_user: Any = None) -> Bat
             for position, event_id, aggregate_id, event_type in originals
         ]
         appended = events_append(events=new_events)
-        try:
-            with transaction.atomic():
-                record = BatchReversal.objects.create(
-                    batch=batch,
-                    reversal_batch=reversal_batch,
-                    reason=reason,
-                    acting_user=acting_user,
-                    actor=actor_label(acting_user),
-                    events_reversed=len(appended),
-                    first_position=appended[0].position,
-                    last_position=appended[-1].position,
-                )
-        except IntegrityError:
-            raise ReversalError(f"batch {batch.pk} has already been reversed") from None
+        record = BatchReversal.objects.create(
+            batch=batch,
+            reversal_batch=reversal_batch,
+            reason=reason,
+            acting_user=acting_user,
+            actor=actor_label(acting_user),
+            events_reversed=len(appended),
+            first_position=appended[0].position,
+            last_position=appended[-1].position,
+        )
     logger.info(
         "batch %s reversed by batch %s: %d events, positions %d..%d",
         batch.pk,

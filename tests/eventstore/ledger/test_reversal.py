@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from io import StringIO
 from pathlib import Path
 
@@ -181,6 +182,7 @@ def test_a_reversal_records_its_batch_events_and_operator_exactly(django_user_mo
     # one compensating event per original, newest first, each naming what it reverses
     correlations = {r.metadata["correlation_id"] for r in reversals}
     assert len(correlations) == 1
+    assert str(uuid.UUID(next(iter(correlations)))) == next(iter(correlations))
     for r, (position, event_id, aggregate_id, event_type) in zip(reversals, originals, strict=True):
         assert (r.aggregate_id, r.event_type, r.reverses_id) == (
             aggregate_id,
@@ -229,5 +231,21 @@ def test_reversal_refusals_name_the_batch_and_change_nothing():
     assert str(raised.value) == (
         f"batch {record.reversal_batch_id} is itself a reversal and cannot be reversed"
     )
+    assert BatchReversal.objects.count() == 1
+    assert DomainEvent.objects.filter(is_reversal=True).count() == 7
+
+
+def test_the_unique_constraint_backs_the_once_per_batch_check(monkeypatch):
+    # the check runs under the batch's row lock; should a second reversal get past it
+    # anyway, the constraint refuses it with the same words, and nothing of it remains
+    from eventstore.ledger.services import reversal
+
+    partner = TradingPartnerFactory(code="ACME")
+    b = apply("834_add_family.edi", partner)
+    batch_reverse(batch_id=b.pk, reason="first")
+    monkeypatch.setattr(reversal, "reversal_blockers", lambda batch: [])
+    with pytest.raises(ReversalError) as raised:
+        batch_reverse(batch_id=b.pk, reason="second")
+    assert str(raised.value) == f"batch {b.pk} has already been reversed"
     assert BatchReversal.objects.count() == 1
     assert DomainEvent.objects.filter(is_reversal=True).count() == 7
