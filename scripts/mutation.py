@@ -139,6 +139,7 @@ GROUPS: dict[str, Group] = {
         modules=("edi_platform/core/adminkit.py",),
         tests=(
             "tests/edi_platform/core/test_adminkit.py",
+            "tests/edi_platform/core/test_adminkit_parts.py",
             "tests/test_admin_permissions.py",
         ),
     ),

@@ -1,0 +1,244 @@
+"""The admin kit's other parts, each called directly (the admin builds most of them once, at
+URL or class set-up, where a page test cannot tell a broken guard from a working one):
+``guarded_view`` checks login, permissions and ``allowed`` before the view runs;
+``PhiFieldsMixin`` leaves PHI fields out of every kind of field list; a ``RecordAdmin`` page
+changes nothing on POST; read-only inlines allow nothing; ``choices_filter`` filters by its
+parameter; the URL helpers."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import AnonymousUser, Permission
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.urls import reverse
+
+from edi_platform.core.adminkit import (
+    PhiFieldsMixin,
+    ReadOnlyInline,
+    change_url,
+    changelist_url,
+    choices_filter,
+    guarded_view,
+)
+from eventstore.models import EventSnapshot, TransactionBatch, TransactionHeader
+from tests.factories import TradingPartnerFactory, TransactionBatchFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def staff(django_user_model, name: str, *codenames: str):
+    user = django_user_model.objects.create_user(name, password="pw-kit-12345", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return django_user_model.objects.get(pk=user.pk)  # a fresh permission cache
+
+
+# -- guarded_view ----------------------------------------------------------------------------
+
+
+def test_guarded_view_serves_only_after_login_permissions_and_allowed(rf, django_user_model):
+    calls = []
+
+    def report_page(request, *args, **kwargs):
+        calls.append((request, args, kwargs))
+        return HttpResponse("served")
+
+    seen = []
+
+    def allowed(request):
+        seen.append(request)
+        return request.GET.get("open") == "1"
+
+    view = guarded_view(
+        admin.site,
+        report_page,
+        permissions=["partners.view_tradingpartner", "eventstore.view_member"],
+        allowed=allowed,
+    )
+    assert view.__name__ == "report_page"  # the view's own name and attributes are kept
+
+    def call(user, query=""):
+        request = rf.get("/x/" + query)
+        request.user = user
+        return request, view(request, 7, key="k")
+
+    # not logged in: the admin login, nothing run
+    _, response = call(AnonymousUser())
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    # one of the two permissions only: refused before ``allowed`` or the view
+    with pytest.raises(PermissionDenied):
+        call(staff(django_user_model, "half", "view_tradingpartner"), "?open=1")
+    assert seen == [] and calls == []
+    holder = staff(django_user_model, "both", "view_tradingpartner", "view_member")
+    # both permissions, ``allowed`` says no: refused
+    with pytest.raises(PermissionDenied):
+        call(holder)
+    assert calls == []
+    # both, and allowed: the view gets the very request, args and kwargs
+    request, response = call(holder, "?open=1")
+    assert response.content == b"served"
+    assert calls == [(request, (7,), {"key": "k"})]
+    assert seen[-1] is request
+
+
+def test_guarded_view_without_permissions_serves_every_staff_user(rf, django_user_model):
+    view = guarded_view(admin.site, lambda request: HttpResponse("served"))
+    request = rf.get("/x/")
+    request.user = staff(django_user_model, "plain")
+    assert view(request).content == b"served"
+
+
+# -- PhiFieldsMixin --------------------------------------------------------------------------
+
+
+class SnapshotFields(PhiFieldsMixin, admin.ModelAdmin):
+    fields = ("aggregate_id", ("aggregate_version", "state"), ("state",), "position")
+    readonly_fields = ("aggregate_id", "state")
+    list_display = ("aggregate_id", "state", "position")
+
+
+class SnapshotFieldsets(PhiFieldsMixin, admin.ModelAdmin):
+    fieldsets = (
+        ("Ids", {"fields": ("aggregate_id", ("aggregate_version", "state")), "classes": ("c",)}),
+        ("State", {"fields": ("state",)}),
+    )
+
+
+def test_phi_fields_are_left_out_of_every_field_list_without_the_permission(rf, django_user_model):
+    # EventSnapshot.state is PHI (eventstore.view_member)
+    request = rf.get("/")
+    request.user = staff(django_user_model, "no-phi", "view_eventsnapshot")
+    fields = SnapshotFields(EventSnapshot, admin.site)
+    sets = SnapshotFieldsets(EventSnapshot, admin.site)
+    assert fields.get_fields(request) == ["aggregate_id", ("aggregate_version",), "position"]
+    assert fields.get_readonly_fields(request) == ["aggregate_id"]
+    assert fields.get_list_display(request) == ["aggregate_id", "position"]
+    assert sets.get_fieldsets(request) == [
+        ("Ids", {"fields": ["aggregate_id", ("aggregate_version",)], "classes": ("c",)})
+    ]
+
+    request.user = staff(django_user_model, "phi", "view_eventsnapshot", "view_member")
+    assert fields.get_fields(request) == SnapshotFields.fields
+    assert fields.get_readonly_fields(request) == SnapshotFields.readonly_fields
+    assert fields.get_list_display(request) == SnapshotFields.list_display
+    assert sets.get_fieldsets(request) == SnapshotFieldsets.fieldsets
+
+
+# -- RecordAdmin and read-only inlines -------------------------------------------------------
+
+
+def test_a_record_page_offers_no_save_and_a_post_changes_nothing(client, django_user_model):
+    batch = TransactionBatchFactory(partner=TradingPartnerFactory(code="ACME"))
+    url = reverse("admin:eventstore_transactionbatch_change", args=[batch.pk])
+    client.force_login(staff(django_user_model, "viewer", "view_transactionbatch"))
+    page = client.get(url)
+    assert page.status_code == 200
+    for flag in ("show_save", "show_save_and_continue", "show_save_and_add_another"):
+        assert page.context[flag] is False
+    assert page.context["show_delete"] is False
+    answer = client.post(url, {"original_name": "renamed.x12", "status": "REJECTED"}, follow=True)
+    assert answer.redirect_chain == [(url, 302)]
+    assert "Nothing was changed: this record changes only through its actions." in [
+        str(m) for m in answer.context["messages"]
+    ]
+    batch.refresh_from_db()
+    assert (batch.original_name, batch.status) != ("renamed.x12", "REJECTED")
+
+    client.force_login(staff(django_user_model, "outsider"))
+    assert client.post(url, {"original_name": "x"}).status_code == 403
+
+
+def test_read_only_inlines_allow_no_add_change_or_delete(rf, admin_user):
+    class HeadersInline(ReadOnlyInline):
+        model = TransactionHeader
+
+    inline = HeadersInline(TransactionBatch, admin.site)
+    request = rf.get("/")
+    request.user = admin_user  # not even a superuser
+    assert inline.has_add_permission(request) is False
+    assert inline.has_change_permission(request) is False
+    assert inline.has_delete_permission(request) is False
+    assert (inline.extra, inline.can_delete) == (0, False)
+
+
+# -- choices_filter and the URL helpers ------------------------------------------------------
+
+
+def test_choices_filter_offers_its_choices_and_filters_on_its_parameter(rf):
+    acme = TradingPartnerFactory(code="ACME")
+    accepted = TransactionBatchFactory(partner=acme, status="ACCEPTED")
+    rejected = TransactionBatchFactory(partner=acme, status="REJECTED")
+    calls = []
+
+    def choices():
+        calls.append(1)
+        return (("ACCEPTED", "Accepted"), ("REJECTED", "Rejected"))
+
+    Filter = choices_filter("status", "outcome", choices)
+    assert (Filter.__name__, Filter.title, Filter.parameter_name) == (
+        "StatusFilter",
+        "outcome",
+        "status__exact",
+    )
+    model_admin = admin.site._registry[TransactionBatch]
+    request = rf.get("/")
+    picked = Filter(request, {"status__exact": ["REJECTED"]}, TransactionBatch, model_admin)
+    assert picked.lookups(request, model_admin) == [
+        ("ACCEPTED", "Accepted"),
+        ("REJECTED", "Rejected"),
+    ]
+    assert calls  # asked each time, not frozen at class creation
+    everything = TransactionBatch.objects.all()
+    assert list(picked.queryset(request, everything)) == [rejected]
+    unpicked = Filter(request, {}, TransactionBatch, model_admin)
+    assert set(unpicked.queryset(request, everything)) == {accepted, rejected}
+    assert choices_filter("event_type", "type", choices).__name__ == "EventTypeFilter"
+
+
+def test_url_helpers_name_the_admin_pages_and_drop_empty_filters():
+    assert change_url(TransactionBatch, 5) == reverse(
+        "admin:eventstore_transactionbatch_change", args=[5]
+    )
+    batches = reverse("admin:eventstore_transactionbatch_changelist")
+    assert changelist_url(TransactionBatch) == batches
+    assert changelist_url(TransactionBatch, status__exact="REJECTED", partner=None, q="") == (
+        batches + "?status__exact=REJECTED"
+    )
+
+    class Meta:  # a model without an admin
+        app_label = "nowhere"
+        model_name = "thing"
+
+    class Unregistered:
+        _meta = Meta
+
+    assert change_url(Unregistered, 1) == ""
+    assert changelist_url(Unregistered) == reverse("admin:index")
+
+
+def test_an_unfiltered_big_list_is_counted_from_the_statistics_and_a_filtered_one_exactly():
+    from django.db import connection
+
+    from edi_platform.core.adminkit import EstimatedCountPaginator
+
+    acme = TradingPartnerFactory(code="ACME")
+    for _ in range(5):
+        TransactionBatchFactory(partner=acme, status="ACCEPTED")
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {TransactionBatch._meta.db_table}")
+    TransactionBatchFactory(partner=acme, status="REJECTED")
+    TransactionBatchFactory(partner=acme, status="REJECTED")  # 7 rows, the statistics say 5
+
+    class Small(EstimatedCountPaginator):
+        EXACT_BELOW = 5
+
+    everything = TransactionBatch.objects.order_by("pk")
+    assert Small(everything, 2).count == 5  # the estimate, no COUNT(*)
+    assert Small(everything.filter(status="REJECTED"), 2).count == 2
+    assert EstimatedCountPaginator(everything, 2).count == 7  # a small table: exact
+
+    class Above(EstimatedCountPaginator):
+        EXACT_BELOW = 6
+
+    assert Above(everything, 2).count == 7  # statistics below the bound: exact
