@@ -7,6 +7,8 @@ parameter; the URL helpers."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import AnonymousUser, Permission
@@ -105,6 +107,10 @@ class SnapshotFieldsets(PhiFieldsMixin, admin.ModelAdmin):
     )
 
 
+class SnapshotDerived(PhiFieldsMixin, admin.ModelAdmin):
+    readonly_fields = ("created_at",)
+
+
 def test_phi_fields_are_left_out_of_every_field_list_without_the_permission(rf, django_user_model):
     # EventSnapshot.state is PHI (eventstore.view_member)
     request = rf.get("/")
@@ -117,12 +123,17 @@ def test_phi_fields_are_left_out_of_every_field_list_without_the_permission(rf, 
     assert sets.get_fieldsets(request) == [
         ("Ids", {"fields": ["aggregate_id", ("aggregate_version",)], "classes": ("c",)})
     ]
+    # fields derived from the model's form (no ``fields``): the PHI one left out too
+    derived = SnapshotDerived(EventSnapshot, admin.site)
+    assert "state" not in derived.get_fields(request)
+    assert "aggregate_id" in derived.get_fields(request)
 
     request.user = staff(django_user_model, "phi", "view_eventsnapshot", "view_member")
     assert fields.get_fields(request) == SnapshotFields.fields
     assert fields.get_readonly_fields(request) == SnapshotFields.readonly_fields
     assert fields.get_list_display(request) == SnapshotFields.list_display
     assert sets.get_fieldsets(request) == SnapshotFieldsets.fieldsets
+    assert "state" in SnapshotDerived(EventSnapshot, admin.site).get_fields(request)
 
 
 # -- RecordAdmin and read-only inlines -------------------------------------------------------
@@ -131,12 +142,18 @@ def test_phi_fields_are_left_out_of_every_field_list_without_the_permission(rf, 
 def test_a_record_page_offers_no_save_and_a_post_changes_nothing(client, django_user_model):
     batch = TransactionBatchFactory(partner=TradingPartnerFactory(code="ACME"))
     url = reverse("admin:eventstore_transactionbatch_change", args=[batch.pk])
-    client.force_login(staff(django_user_model, "viewer", "view_transactionbatch"))
+    # the change permission (which the record's actions need) would show Save buttons on a
+    # plain ModelAdmin page
+    client.force_login(
+        staff(django_user_model, "editor", "view_transactionbatch", "change_transactionbatch")
+    )
     page = client.get(url)
     assert page.status_code == 200
-    for flag in ("show_save", "show_save_and_continue", "show_save_and_add_another"):
-        assert page.context[flag] is False
-    assert page.context["show_delete"] is False
+    html = page.content.decode()
+    for button in ('name="_save"', 'name="_continue"', 'name="_addanother"', 'class="deletelink"'):
+        assert button not in html
+    form_tag = re.search(r'<form [^>]*id="transactionbatch_form"[^>]*>', html).group(0)
+    assert "action=" not in form_tag  # the form posts back to this page
     answer = client.post(url, {"original_name": "renamed.x12", "status": "REJECTED"}, follow=True)
     assert answer.redirect_chain == [(url, 302)]
     assert "Nothing was changed: this record changes only through its actions." in [
@@ -147,6 +164,16 @@ def test_a_record_page_offers_no_save_and_a_post_changes_nothing(client, django_
 
     client.force_login(staff(django_user_model, "outsider"))
     assert client.post(url, {"original_name": "x"}).status_code == 403
+
+
+def test_a_record_page_keeps_the_extra_context_it_is_given(rf, admin_user):
+    batch = TransactionBatchFactory(partner=TradingPartnerFactory(code="ACME"))
+    request = rf.get("/")
+    request.user = admin_user
+    model_admin = admin.site._registry[TransactionBatch]
+    page = model_admin.change_view(request, str(batch.pk), extra_context={"marker": "Marked"})
+    assert page.context_data["marker"] == "Marked"
+    assert page.context_data["show_save"] is False
 
 
 def test_read_only_inlines_allow_no_add_change_or_delete(rf, admin_user):
