@@ -82,3 +82,80 @@ def test_the_button_is_off_and_nothing_runs_when_no_row_qualifies(rf, admin_user
     assert b'value="Yes, do it" disabled' in page.content
     assert run(rf, admin_user, {"confirm": "yes", "value": "5"}, blocked, performed) is not None
     assert performed == []
+
+
+def test_the_page_shows_what_it_was_given_and_errors_as_errors(rf, admin_user):
+    from django.contrib import messages
+
+    modeladmin = admin.site._registry[TradingPartner]
+    request = post(rf, admin_user, {})
+    page = confirm_action(
+        modeladmin,
+        request,
+        action="close_it",
+        title="Close these",
+        columns=["Item", "State"],
+        rows=ROWS,
+        perform=lambda cleaned, eligible: None,
+        submit_label="Close",
+        warning="Cannot be undone",
+        form_class=ValueForm,
+        initial={"value": 41},
+    )
+    data = page.context_data
+    assert (data["title"], data["action"], data["columns"]) == (
+        "Close these",
+        "close_it",
+        ["Item", "State"],
+    )
+    assert (data["intro"], data["warning"], data["details"]) == ("", "Cannot be undone", "")
+    assert data["form"]["value"].value() == 41  # the initial value is offered
+    assert data["eligible_count"] == 1 and data["rows"] == ROWS
+    page.render()
+    text = page.content.decode()
+    assert "Close these" in text and "Cannot be undone" in text and 'value="close_it"' in text
+    # nothing qualifies: the confirming POST says so, as an error
+    request = post(rf, admin_user, {"confirm": "yes", "value": "1"})
+    confirm_action(
+        modeladmin,
+        request,
+        action="close_it",
+        title="Close these",
+        columns=["Item"],
+        rows=[ConfirmRow(pk=2, cells=["two"], blocker="locked")],
+        perform=lambda cleaned, eligible: None,
+        submit_label="Close",
+        form_class=ValueForm,
+    )
+    assert [(m.message, m.level) for m in request._messages] == [
+        ("None of the selected items qualifies for this action.", messages.ERROR)
+    ]
+
+
+def test_an_action_without_a_form_performs_with_empty_data(rf, admin_user):
+    performed: list = []
+    modeladmin = admin.site._registry[TradingPartner]
+    result = confirm_action(
+        modeladmin,
+        post(rf, admin_user, {"confirm": "yes"}),
+        action="do_it",
+        title="Do it",
+        columns=["Item"],
+        rows=ROWS,
+        perform=lambda cleaned, eligible: performed.append((cleaned, [r.pk for r in eligible])),
+        submit_label="Yes",
+        form_class=None,
+    )
+    assert result is None and performed == [({}, [1])]
+    page = confirm_action(
+        modeladmin,
+        post(rf, admin_user, {}),
+        action="do_it",
+        title="Do it",
+        columns=["Item"],
+        rows=ROWS,
+        perform=lambda cleaned, eligible: performed.append("again"),
+        submit_label="Yes",
+        form_class=None,
+    )
+    assert page.context_data["form"] is None and len(performed) == 1

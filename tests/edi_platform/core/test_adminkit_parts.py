@@ -123,10 +123,14 @@ def test_phi_fields_are_left_out_of_every_field_list_without_the_permission(rf, 
     assert sets.get_fieldsets(request) == [
         ("Ids", {"fields": ["aggregate_id", ("aggregate_version",)], "classes": ("c",)})
     ]
-    # fields derived from the model's form (no ``fields``): the PHI one left out too
+    # fields derived from the model's form (no ``fields``, no ``fieldsets``): the PHI one
+    # left out too
     derived = SnapshotDerived(EventSnapshot, admin.site)
     assert "state" not in derived.get_fields(request)
     assert "aggregate_id" in derived.get_fields(request)
+    [(title, options)] = derived.get_fieldsets(request)
+    assert title is None and "state" not in options["fields"]
+    assert "aggregate_id" in options["fields"]
 
     request.user = staff(django_user_model, "phi", "view_eventsnapshot", "view_member")
     assert fields.get_fields(request) == SnapshotFields.fields
