@@ -12,7 +12,7 @@ from eventstore.inbound.services.plan import (
     plan_unknown_partner,
     plan_without_partner,
 )
-from tests.eventstore.inbound.samples import SENDER, sample, two_sets_one_bad
+from tests.eventstore.inbound.samples import SENDER, many_sets, sample, two_sets_one_bad
 from tests.factories import TradingPartnerFactory
 
 
@@ -89,3 +89,171 @@ def test_no_partner_means_no_answer():
     assert "is not a trading partner" in unknown.reason
     junk = plan_without_partner(x12.validate(b"\x00\x01 not x12"))
     assert junk.status == BatchStatus.REJECTED and junk.reason.startswith("Not a usable X12")
+
+
+def test_a_duplicate_plan_says_what_it_was_and_answers_by_policy():
+    who = partner()
+    plan = plan_duplicate(
+        batch_id=9,
+        partner=who,
+        original_id=3,
+        original_isa13="000000101",
+        isa_report=x12.validate(sample()[:4096]),
+    )
+    assert plan.reason == (
+        "Duplicate interchange: ISA13 000000101 was already received from SYNTH as batch 3; "
+        "answered with TA1 R 025, nothing processed."
+    )
+    (ta1,) = plan.outcomes
+    assert (ta1.partner, ta1.dedupe_key, ta1.isa13) == (who, "9:TA1:000000101", "000000101")
+    assert plan.report == {
+        "verdict": "duplicate",
+        "duplicate_of": 3,
+        "interchanges": [
+            {
+                "isa13": "000000101",
+                "ta1_code": "R",
+                "ta1_note": "025",
+                "ta1_meaning": "Duplicate Interchange Control Number",
+                "groups": [],
+            }
+        ],
+    }
+    assert plan.batch_fields() == {
+        "status": BatchStatus.DUPLICATE,
+        "status_reason": plan.reason,
+        "duplicate_of_id": 3,
+        "groups_accepted": 0,
+        "groups_rejected": 0,
+        "sets_accepted": 0,
+        "sets_rejected": 0,
+        "segment_count": 0,
+        "report": plan.report,
+        "partner_id": 41,
+    }
+    silent = plan_duplicate(
+        batch_id=9,
+        partner=partner(ta1_policy="never"),
+        original_id=3,
+        original_isa13="000000101",
+        isa_report=x12.validate(sample()[:4096]),
+    )
+    assert silent.outcomes == [] and silent.status == BatchStatus.DUPLICATE
+    unreadable = plan_duplicate(
+        batch_id=9,
+        partner=who,
+        original_id=3,
+        original_isa13="000000101",
+        isa_report=x12.validate(b"not x12 at all"),
+    )
+    assert unreadable.outcomes == []  # no ISA to answer
+
+
+def test_plans_without_a_usable_partner_say_why_in_words():
+    head = peek_isa(sample())
+    unknown = plan_unknown_partner(head, None)
+    assert unknown.reason == (
+        "Sender ZZ/SYNTHSENDER (ISA05/ISA06) is not a trading partner. No acknowledgment was "
+        "sent. Onboard the partner, then use Reprocess."
+    )
+    assert unknown.partner is None and "partner_id" not in unknown.batch_fields()
+    inactive = partner(active=False)
+    plan = plan_unknown_partner(head, inactive)
+    assert plan.reason.startswith("Sender ZZ/SYNTHSENDER (ISA05/ISA06) is an inactive partner.")
+    assert plan.partner is inactive
+    garbage = x12.validate(b"\x00\x01 not x12")
+    junk = plan_without_partner(garbage)
+    assert garbage.error and junk.reason == f"Not a usable X12 file: {garbage.error}."
+    assert (junk.status, junk.outcomes, junk.partner) == (BatchStatus.REJECTED, [], None)
+    nobody = sample(sender=" " * 11)
+    report = x12.validate(nobody)
+    plan = plan_without_partner(report)
+    message = report.interchanges[0].issues[0].message
+    assert plan.reason == (
+        f"The sender cannot be identified from ISA05/ISA06 ({message}); no TA1 possible."
+    )
+    assert plan.segment_count == report.segment_count
+    assert plan_without_partner(x12.validate(b"")).reason == (
+        f"Not a usable X12 file: {x12.validate(b'').error or 'no interchange found'}."
+    )
+
+
+def test_reasons_counts_and_keys_of_a_file_with_problems_at_every_level():
+    text = sample().decode()
+    # a group whose GE01 miscounts its sets: the group and its set are rejected
+    plan = planned(text.replace("GE*1*", "GE*3*").encode())
+    assert plan.reason == (
+        "Functional group GS06 1 rejected (AK9 R: 5 Number of Included Transaction Sets Does "
+        "Not Match Actual Count)."
+    )
+    assert (plan.status, plan.groups_accepted, plan.groups_rejected) == (
+        BatchStatus.REJECTED,
+        0,
+        1,
+    )
+    assert (plan.sets_accepted, plan.sets_rejected) == (0, 1)
+    # two groups with one GS06: the second is rejected, each still gets its own 999 key
+    gs, iea = text.index("GS*"), text.index("IEA*")
+    plan = planned((text[:iea] + text[gs:iea] + text[iea:]).replace("IEA*1*", "IEA*2*").encode())
+    assert plan.status == BatchStatus.PARTIALLY_ACCEPTED
+    assert [o.dedupe_key for o in plan.outcomes] == ["7:999:000000101:1", "7:999:000000101:1:2"]
+    assert [(o.isa13, o.gs06, o.st02s) for o in plan.outcomes] == [
+        ("000000101", "1", ["0001"]),
+        ("000000101", "1", ["0001"]),
+    ]
+    assert (plan.groups_accepted, plan.groups_rejected) == (1, 1)
+    # a file without sets is accepted, and says so
+    st, ge = text.index("ST*834"), text.index("GE*")
+    plan = planned((text[:st] + text[ge:]).replace("GE*1*", "GE*0*").encode())
+    assert (plan.status, plan.reason) == (BatchStatus.ACCEPTED, "no transaction sets in the file.")
+    # an interchange with a bad ISA09: rejected at its line, answered with a TA1 only
+    plan = planned(text.replace("*230101*1253*", "*231399*1253*", 1).encode())
+    assert plan.reason == (
+        "Interchange ISA13 000000101 rejected (TA1 R 014) at line 1: Invalid Interchange Date "
+        "Value: ISA09 Interchange Date has an invalid value."
+    )
+    assert [o.response_type for o in plan.outcomes] == ["TA1"]
+    assert (plan.groups_rejected, plan.sets_rejected, plan.sets_accepted) == (1, 1, 0)
+
+
+def test_a_second_interchange_from_an_unknown_sender_is_named_and_not_answered():
+    who = partner(ta1_policy="always")
+    data = sample() + sample(sender="OTHERSENDR1", isa13="000000202")
+    plan = plan_from_report(
+        batch_id=7,
+        report=x12.validate(data),
+        partner=who,
+        lookup=lambda qualifier, sender: who if sender.strip() == SENDER else None,
+    )
+    assert plan.reason == (
+        "Interchange ISA13 000000202 is from an unknown sender ZZ/OTHERSENDR1: not processed."
+    )
+    assert [(o.response_type, o.dedupe_key) for o in plan.outcomes] == [
+        ("TA1", "7:TA1:000000101"),
+        ("999", "7:999:000000101:1"),
+    ]
+    assert plan.status == BatchStatus.PARTIALLY_ACCEPTED
+    assert (plan.groups_accepted, plan.groups_rejected) == (1, 1)
+    assert (plan.sets_accepted, plan.sets_rejected) == (1, 1)
+    statuses = [status for *_, status in plan.headers]
+    assert statuses == [RoutingStatus.PENDING, RoutingStatus.NOT_ROUTED]
+
+
+def test_the_reason_names_five_problems_and_counts_the_rest_after_a_limit():
+    bad = many_sets(7).decode().replace("DMG*D8*19800101", "DMG*D8*19801340").encode()
+    plan = planned(bad)
+    assert plan.reason.count("Transaction set 834 ST02") == 5
+    assert plan.reason.endswith("first: DMG at line 59 (position 9) (and 2 more).")
+    assert (plan.status, plan.sets_rejected, plan.sets_accepted) == (BatchStatus.REJECTED, 7, 0)
+    who = partner()
+    plan = plan_from_report(
+        batch_id=7,
+        report=x12.validate(many_sets(3), max_sets=2),
+        partner=who,
+        lookup=lambda qualifier, sender: who,
+    )
+    assert plan.reason.startswith(
+        "The file is over a limit and was not read further: the file holds more than 2 "
+        "transaction sets (limit max_sets); the rest of the file was not read; Interchange "
+        "ISA13 000000101 rejected (TA1 R 024) at line 27: "
+    )
