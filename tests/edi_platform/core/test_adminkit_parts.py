@@ -18,10 +18,13 @@ from django.urls import reverse
 
 from edi_platform.core.adminkit import (
     PhiFieldsMixin,
+    ReadOnlyAdmin,
     ReadOnlyInline,
+    RecordAdmin,
     change_url,
     changelist_url,
     choices_filter,
+    csv_response,
     guarded_view,
 )
 from eventstore.models import EventSnapshot, TransactionBatch, TransactionHeader
@@ -178,6 +181,35 @@ def test_a_record_page_keeps_the_extra_context_it_is_given(rf, admin_user):
     page = model_admin.change_view(request, str(batch.pk), extra_context={"marker": "Marked"})
     assert page.context_data["marker"] == "Marked"
     assert page.context_data["show_save"] is False
+
+
+def test_read_only_and_record_admins_allow_no_add_or_delete_even_to_a_superuser(rf, admin_user):
+    request = rf.get("/")
+    request.user = admin_user
+    read_only = ReadOnlyAdmin(EventSnapshot, admin.site)
+    record = RecordAdmin(TransactionBatch, admin.site)
+    assert read_only.has_add_permission(request) is False
+    assert read_only.has_change_permission(request) is False
+    assert read_only.has_delete_permission(request) is False
+    assert record.has_add_permission(request) is False
+    assert record.has_delete_permission(request) is False
+    assert record.has_change_permission(request) is True  # its actions need it
+
+
+def test_csv_response_streams_a_header_and_rows_as_an_attachment():
+    produced = []
+
+    def rows():
+        for i in range(3):
+            produced.append(i)
+            yield [i, f"name,{i}"]
+
+    response = csv_response("report.csv", ["id", "name"], rows())
+    assert produced == []  # streamed: no row is built before the response is read
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="report.csv"'
+    body = b"".join(response.streaming_content).decode()
+    assert body == 'id,name\r\n0,"name,0"\r\n1,"name,1"\r\n2,"name,2"\r\n'
 
 
 def test_read_only_inlines_allow_no_add_change_or_delete(rf, admin_user):
