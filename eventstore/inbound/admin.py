@@ -356,13 +356,8 @@ class TransactionBatchAdmin(RecordAdmin):
                     for panel, position in _batch_panels.values()
                     if position == where and (html := panel(request, batch))
                 ]
-        context.update(
-            show_save=False,
-            show_save_and_continue=False,
-            show_save_and_add_another=False,
-            show_delete=False,
-            title=f"Batch {object_id}",
-        )
+        context["title"] = f"Batch {object_id}"
+        # no Save / Delete buttons: RecordAdmin's page
         return super().change_view(request, object_id, form_url, context)
 
     def raw_file_view(self, request: HttpRequest, batch_id: int) -> FileResponse:
