@@ -114,6 +114,9 @@ def test_the_page_shows_what_it_was_given_and_errors_as_errors(rf, admin_user):
     page.render()
     text = page.content.decode()
     assert "Close these" in text and "Cannot be undone" in text and 'value="close_it"' in text
+    # the selection goes back with the confirming POST, under the admin's checkbox name
+    assert '<input type="hidden" name="_selected_action" value="1">' in text
+    assert '<input type="hidden" name="_selected_action" value="2">' in text
     # nothing qualifies: the confirming POST says so, as an error
     request = post(rf, admin_user, {"confirm": "yes", "value": "1"})
     confirm_action(
