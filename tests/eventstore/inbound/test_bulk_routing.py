@@ -12,9 +12,10 @@ import pytest
 
 from edi_platform.x12.segments import Delimiters
 from eventstore.inbound.hooks import BulkHandler, RoutingError, SetHeader, register_handler
-from eventstore.inbound.services.bulk_routing import iter_set_texts
+from eventstore.inbound.services.bulk_routing import iter_set_texts, set_headers
 from eventstore.inbound.services.ingest import ingest_bytes
 from eventstore.inbound.services.reprocess import batch_reprocess, reprocess_refusal
+from eventstore.inbound.services.routing import batch_route_pending
 from eventstore.models import RoutingStatus, TransactionBatch, TransactionHeader
 from tests.eventstore.inbound.samples import SENDER, clean_handlers, onboard_partner
 from tests.eventstore.inbound.samples import inbound_storage as inbound_storage_dir  # noqa: F401
@@ -162,3 +163,61 @@ def test_set_texts_with_crlf_a_missing_se_and_two_delimiter_sets():
     # an offset where no set starts: no text (the set is then FAILED "not found")
     wrong = list(iter_set_texts(io.BytesIO(data.encode()), [_header("0009", 5)], report))
     assert wrong[0][1] is None
+
+
+def test_set_headers_reads_the_pending_sets_of_one_batch_and_type_with_their_errors(
+    clean_handlers,
+):
+    # two batches of 837s, received while no handler was registered, then made PENDING again
+    # (what a crash between registration and routing leaves)
+    onboard_partner()
+    first = ingest_bytes(data=file_of(3, bad=2), original_name="a.837").batch
+    second = ingest_bytes(
+        data=build_837("P", [[Provider()]], isa13=302, sender=SENDER), original_name="b.837"
+    ).batch
+    TransactionHeader.objects.filter(batch_id__in=[first, second]).update(
+        routing_status=RoutingStatus.PENDING
+    )
+    batch = TransactionBatch.objects.get(pk=first)
+    rows = set_headers(batch, st01s={"837"})
+    stored = {h.pk: h for h in TransactionHeader.objects.filter(batch_id=first)}
+    assert [r.st02 for r in rows] == ["0001", "0002", "0003"]  # file order, this batch only
+    for row in rows:
+        h = stored[row.pk]
+        assert row == SetHeader(
+            h.pk,
+            batch,
+            h.isa13,
+            h.gs06,
+            h.gs08,
+            "837",
+            h.st02,
+            h.st03,
+            h.verdict,
+            h.error_summary if h.verdict != "A" else [],
+            h.start_offset,
+        )
+    assert rows[1].verdict == "R" and rows[1].error_summary  # the rejected set's findings
+    assert rows[0].error_summary == [] and rows[2].error_summary == []
+    assert set_headers(batch, st01s={"834"}) == []
+    # routed sets are no longer read
+    TransactionHeader.objects.filter(pk=rows[0].pk).update(routing_status=RoutingStatus.ROUTED)
+    assert [r.st02 for r in set_headers(batch, st01s={"837"})] == ["0002", "0003"]
+
+
+def test_routing_the_pending_sets_of_one_batch_leaves_other_batches_alone(clean_handlers):
+    onboard_partner()
+    first = ingest_bytes(data=file_of(2), original_name="a.837").batch
+    second = ingest_bytes(
+        data=build_837("P", [[Provider()]], isa13=302, sender=SENDER), original_name="b.837"
+    ).batch
+    TransactionHeader.objects.filter(batch_id__in=[first, second]).update(
+        routing_status=RoutingStatus.PENDING
+    )
+    recorder = Recorder()
+    register_handler("837", BulkHandler(handle=recorder))
+    assert batch_route_pending(batch=TransactionBatch.objects.get(pk=first)) == 2
+    assert [st02 for call in recorder.calls for st02, _, _ in call] == ["0001", "0002"]
+    assert set(
+        TransactionHeader.objects.filter(batch_id=second).values_list("routing_status", flat=True)
+    ) == {RoutingStatus.PENDING}
