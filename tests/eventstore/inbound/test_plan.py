@@ -12,8 +12,16 @@ from eventstore.inbound.services.plan import (
     plan_unknown_partner,
     plan_without_partner,
 )
-from tests.eventstore.inbound.samples import SENDER, many_sets, sample, two_sets_one_bad
+from tests.eventstore.inbound.samples import (
+    SENDER,
+    clean_handlers,
+    many_sets,
+    sample,
+    two_sets_one_bad,
+)
 from tests.factories import TradingPartnerFactory
+
+_ = clean_handlers  # (fixture)
 
 
 def partner(**overrides):
@@ -257,3 +265,45 @@ def test_the_reason_names_five_problems_and_counts_the_rest_after_a_limit():
         "transaction sets (limit max_sets); the rest of the file was not read; Interchange "
         "ISA13 000000101 rejected (TA1 R 024) at line 27: "
     )
+
+
+def test_a_sender_id_is_shown_cut_to_forty_characters():
+    from edi_platform.x12.peek import IsaHead
+
+    head = IsaHead("ZZ", "S" * 37 + "\x00TAIL", "ZZ", "EDIPLATFORM", "230101", "1253", "1", "P")
+    plan = plan_unknown_partner(head, None)
+    # 40 characters at most: "ZZ/" and 36 of the id, then the ellipsis (control bytes escaped)
+    assert plan.reason.startswith(f"Sender ZZ/{'S' * 36}… (ISA05/ISA06) is not a trading partner.")
+
+
+def test_a_plan_without_partner_keeps_the_report_summary():
+    from edi_platform.x12.summary import report_summary
+
+    report = x12.validate(sample(sender=" " * 11))
+    assert plan_without_partner(report).report == report_summary(report)
+
+
+def test_pending_sets_need_an_acknowledged_group_and_a_handler_that_takes_them(clean_handlers):
+    from eventstore.inbound.hooks import BulkHandler, register_handler
+    from eventstore.inbound.services.plan import SetHeaders
+
+    group = x12.validate(sample()).interchanges[0].groups[0]  # one accepted 834 set
+
+    def headers(accepted: bool, acknowledged: bool) -> SetHeaders:
+        h = SetHeaders()
+        h.add("000000101", group.header, group.sets, accepted, acknowledged)
+        return h
+
+    # no handler for 834: nothing is routed, whatever the verdicts
+    assert not headers(True, True).any_pending()
+    assert [s for *_, s in headers(True, True)] == [RoutingStatus.NO_HANDLER]
+    register_handler("834", BulkHandler(handle=lambda sets: [], rejected_sets=True))
+    assert headers(True, True).any_pending()
+    # a group the 999 rejects: its sets go to a handler that records rejected sets...
+    assert headers(False, True).any_pending()
+    assert [s for *_, s in headers(False, True)] == [RoutingStatus.PENDING]
+    # ...unless no 999 answers it (its interchange was rejected)
+    assert not headers(False, False).any_pending()
+    assert [s for *_, s in headers(False, False)] == [RoutingStatus.NOT_ROUTED]
+    register_handler("834", BulkHandler(handle=lambda sets: [], rejected_sets=False))
+    assert not headers(False, True).any_pending()
