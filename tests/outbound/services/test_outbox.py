@@ -233,3 +233,49 @@ def test_a_permanent_redis_error_makes_the_message_dead_at_once_with_what_to_do(
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_the_publisher_finds_redis_in_its_own_setting_or_a_redis_broker(settings):
+    from outbound.services.outbox import outbox_redis_url
+
+    settings.OUTBOUND_REDIS_URL = "redis://outbox:6379/3"
+    settings.CELERY_BROKER_URL = "redis://broker:6379/0"
+    assert outbox_redis_url() == "redis://outbox:6379/3"
+    settings.OUTBOUND_REDIS_URL = ""
+    for broker in ("redis://broker:6379/0", "rediss://broker:6380/0", "unix:///run/redis.sock"):
+        settings.CELERY_BROKER_URL = broker
+        assert outbox_redis_url() == broker
+    for broker in ("amqp://guest@rabbit//", "memory://", ""):
+        settings.CELERY_BROKER_URL = broker
+        assert outbox_redis_url() is None
+
+
+def test_publish_results_and_dedupe_keys_read_as_they_should():
+    from outbound.services.outbox import PublishResult, dedupe_key
+
+    assert PublishResult(sent=3, retrying=2, dead=1).summary() == (
+        "3 sent, 2 waiting to retry, 1 dead"
+    )
+    assert PublishResult(skipped_reason="no Redis").summary() == "not published: no Redis"
+    assert dedupe_key("edi-outbound-ready", "42") == "edi-outbound-ready:file:42"
+
+
+def test_resubmitting_records_who_why_and_the_error_it_clears(settings, stream, ops_user):
+    settings.OUTBOUND_OUTBOX_MAX_ATTEMPTS = 1
+    _assembled(stream, count=1)
+    outbox_publish(redis_url=f"redis://127.0.0.1:{_free_port()}/0")
+    message = OutboxMessage.objects.filter(status=OutboxStatus.DEAD).order_by("id").first()
+    assert message.attempts == 1
+    before = timezone.now()
+    outbox_resubmit(message_id=message.id, acting_user=ops_user, reason="redis fixed")
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (OutboxStatus.PENDING, 0)
+    assert message.next_attempt_at >= before  # due now, not at its old retry time
+    action = OperatorAction.objects.get()
+    assert action.outbound_file_id == message.outbound_file_id
+    assert action.reason == "redis fixed"
+    assert action.result == f"previous error: {message.last_error[:300]}"
+    assert action.result.startswith("previous error: ConnectionError")
+    with pytest.raises(ValueError) as refused:
+        outbox_resubmit(message_id=message.id, acting_user=ops_user)
+    assert str(refused.value) == f"outbox message {message.pk} is PENDING, not DEAD"
