@@ -221,3 +221,27 @@ def test_routing_the_pending_sets_of_one_batch_leaves_other_batches_alone(clean_
     assert set(
         TransactionHeader.objects.filter(batch_id=second).values_list("routing_status", flat=True)
     ) == {RoutingStatus.PENDING}
+
+
+def test_a_set_routed_meanwhile_by_someone_else_is_not_handed_over_again(clean_handlers):
+    # committed rows: each chunk locks its headers and re-checks PENDING; here the handler of
+    # the first chunk routes the second set itself, as a concurrent run would have
+    onboard_partner()
+    first = ingest_bytes(data=file_of(3), original_name="a.837").batch
+    TransactionHeader.objects.filter(batch_id=first).update(routing_status=RoutingStatus.PENDING)
+    second_set = TransactionHeader.objects.get(batch_id=first, st02="0002")
+    seen = []
+
+    def handle(sets):
+        seen.extend(s.header.st02 for s in sets)
+        if len(seen) == 1:
+            TransactionHeader.objects.filter(pk=second_set.pk).update(
+                routing_status=RoutingStatus.ROUTED, routing_result="routed elsewhere"
+            )
+        return ["mine"] * len(sets)
+
+    register_handler("837", BulkHandler(handle=handle, chunk_sets=1))
+    assert batch_route_pending(batch=TransactionBatch.objects.get(pk=first)) == 2
+    assert seen == ["0001", "0003"]
+    second_set.refresh_from_db()
+    assert second_set.routing_result == "routed elsewhere"
