@@ -128,3 +128,24 @@ def test_recovery_removes_the_temporary_file_of_a_killed_writer(
     monkeypatch.undo()
     outbound_recover(stale_after=timedelta(0))
     assert sorted(p.name for p in folder.iterdir()) == [file_path(file).rsplit("/", 1)[1]]
+
+
+def test_a_recovery_reports_and_logs_what_it_did(crash_at, caplog):
+    from outbound.services.recovery import RecoveryResult
+
+    assert RecoveryResult(
+        released_outcomes=2, finished=["7"], quarantined=["8", "9"], skipped=[]
+    ).summary() == (
+        "2 stale claimed outcome(s) released; 1 file(s) finished with their original "
+        "numbers; 2 quarantined, 0 skipped (see log)"
+    )
+    crash_at("after_claim")
+    stage(TradingPartnerFactory(), "999", 2)
+    with pytest.raises(Crash):
+        outbound_assemble()
+    with caplog.at_level("INFO", logger="outbound.services.recovery"):
+        assert outbound_recover().released_outcomes == 0
+        assert caplog.records == []  # nothing to do: nothing logged
+        result = outbound_recover(stale_after=timedelta(0), now=timezone.now())
+    assert result.released_outcomes == 2
+    assert [r.getMessage() for r in caplog.records] == [f"outbound recovery: {result.summary()}"]
