@@ -463,3 +463,50 @@ def test_a_transaction_type_with_array_syntax_in_it_gets_its_own_counter(partner
     assert (
         ControlNumberCounter.objects.get(transaction_type=odd, counter_type="ST").current_value == 2
     )
+
+
+def test_an_envelope_names_the_one_counter_that_is_exhausted_in_and_out_of_a_transaction(
+    partner,
+):
+    _envelope()
+    ControlNumberCounter.objects.filter(counter_type="ST").update(max_value=10, current_value=8)
+    message = (
+        "counter PARTNERA/271/ST is exhausted: 2 number(s) left, 3 requested "
+        "(reset or roll it over after coordinating with the partner)"
+    )
+    with pytest.raises(ControlNumberExhausted) as refused:
+        _envelope(st_count=3)
+    assert str(refused.value) == message
+    # joining the caller's transaction: the same refusal
+    with transaction.atomic(), pytest.raises(ControlNumberExhausted) as refused:
+        _envelope(st_count=3)
+    assert str(refused.value) == message
+    assert ControlNumberAudit.objects.count() == 3  # the first envelope's only
+    ControlNumberCounter.objects.filter(counter_type="ISA").update(max_value=2, current_value=2)
+    with pytest.raises(ControlNumberExhausted) as refused:
+        _envelope(st_count=1)
+    # the ISA counter is the partner's (scope "partner"): one for every transaction type
+    assert str(refused.value).startswith("counter PARTNERA/*/ISA is exhausted: 0 number(s)")
+
+
+def test_a_request_is_refused_before_anything_when_it_repeats_a_counter_or_asks_for_none(
+    partner,
+):
+    from controlnumbers.services.allocation import _allocate
+
+    with pytest.raises(ValueError) as refused:
+        _allocate(
+            partner_code="PARTNERA",
+            transaction_type="271",
+            requests=[("ST", 1), ("ST", 2)],
+            outbound_file_id=uuid.uuid4(),
+            file_name="",
+            actor="system",
+        )
+    assert str(refused.value) == "each counter may be requested once per allocation"
+    for count in (0, -1):
+        with pytest.raises(ValueError) as refused:
+            _block(count=count)
+        assert str(refused.value) == "count must be >= 1"
+    assert not ControlNumberCounter.objects.exists()
+    assert not ControlNumberAudit.objects.exists()
