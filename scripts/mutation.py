@@ -196,8 +196,10 @@ def prepare(name: str, group: Group) -> Path:
             f"only_mutate = {toml_list(group.modules)}",
             f"pytest_add_cli_args_test_selection = {toml_list(group.tests)}",
             # no --reuse-db: it made mutmut's forked runs fail tests a fresh database passes
-            # (false kills); each mutant's run creates its test database (~5 s)
-            'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',
+            # (false kills); each mutant's run creates its test database (~3 s), under a name
+            # of its own (runs at once dropped each other's test_edi: tests/support/mutation_db)
+            'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-p", '
+            '"tests.support.mutation_db"]',
             'also_copy = ["templates", "manage.py", "scripts"]',
             # fork each mutant's run from a server that only collected the tests: forked from
             # mutmut's own process, a run inherits what the stats run left in memory (the AK2
@@ -249,7 +251,7 @@ def main() -> int:
         "--children",
         type=int,
         default=1,
-        help="mutants run at once (default 1: on shared cores, more made false timeouts)",
+        help="mutants run at once (default 1; each has its own test database)",
     )
     args = parser.parse_args()
     names = args.groups or list(GROUPS)
