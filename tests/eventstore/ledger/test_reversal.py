@@ -249,3 +249,21 @@ def test_the_unique_constraint_backs_the_once_per_batch_check(monkeypatch):
     assert str(raised.value) == f"batch {b.pk} has already been reversed"
     assert BatchReversal.objects.count() == 1
     assert DomainEvent.objects.filter(is_reversal=True).count() == 7
+
+
+def test_reversal_blockers_say_why_a_batch_cannot_be_reversed():
+    # what the admin's confirmation page lists per selected batch
+    from eventstore.ledger.services.reversal import reversal_blockers
+
+    partner = TradingPartnerFactory(code="ACME")
+    b = apply("834_add_family.edi", partner)
+    other = apply("834_change_address_plan.edi", partner)
+    empty = TransactionBatchFactory(partner=partner)
+    assert reversal_blockers(b) == []
+    assert reversal_blockers(empty) == [f"batch {empty.pk} produced no enrollment events"]
+    record = batch_reverse(batch_id=b.pk, reason="x")
+    assert reversal_blockers(b) == [f"batch {b.pk} has already been reversed"]
+    assert reversal_blockers(record.reversal_batch) == [
+        f"batch {record.reversal_batch_id} is itself a reversal and cannot be reversed"
+    ]
+    assert reversal_blockers(other) == []  # another batch's reversal changes nothing here

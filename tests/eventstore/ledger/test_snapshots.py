@@ -312,3 +312,10 @@ def test_snapshots_write_skips_empty_aggregates_and_keeps_one_row_per_version():
     row = EventSnapshot.objects.get()
     assert (row.aggregate_id, row.aggregate_version, row.state_version) == ("x", 1, STATE_VERSION)
     assert row.position == state["last_position"]
+
+
+def test_every_one_snapshots_every_version():
+    from eventstore.ledger.services.snapshots import crossed_snapshot_boundary
+
+    assert crossed_snapshot_boundary(1, 2, 1) is True
+    assert crossed_snapshot_boundary(0, 1, 1) is True
