@@ -53,8 +53,11 @@ ROWS = [ConfirmRow(pk=1, cells=["one"]), ConfirmRow(pk=2, cells=["two"], blocker
 def test_first_post_shows_the_page_and_does_nothing(rf, admin_user):
     performed: list = []
     page = run(rf, admin_user, {}, ROWS, performed)
+    assert list(page._request._messages) == []  # no error on the first showing
+    assert (page.context_data["warning"], page.context_data["intro"]) == ("", "")
     page.render()
     text = page.content.decode()
+    assert 'href="/admin/partners/tradingpartner/"' in text  # back to the list
     assert performed == [] and "Yes, do it" in text and "locked" in text
     assert "1 of 2 selected items qualifies" in text and 'name="value"' in text
 
