@@ -181,8 +181,12 @@ def test_plans_without_a_usable_partner_say_why_in_words():
         f"The sender cannot be identified from ISA05/ISA06 ({message}); no TA1 possible."
     )
     assert plan.segment_count == report.segment_count
-    assert plan_without_partner(x12.validate(b"")).reason == (
-        f"Not a usable X12 file: {x12.validate(b'').error or 'no interchange found'}."
+    # the defaults, for reports that say nothing more
+    bare = x12.ValidationReport(source="upload")
+    assert plan_without_partner(bare).reason == "Not a usable X12 file: no interchange found."
+    report.interchanges[0].issues.clear()
+    assert plan_without_partner(report).reason == (
+        "The sender cannot be identified from ISA05/ISA06 (the ISA has no sender); no TA1 possible."
     )
 
 
