@@ -60,7 +60,13 @@ def test_allocation_on_sqlite_never_issues_a_number_twice(tmp_path):
 def test_inbound_projection_assembly_and_reversal_on_sqlite(tmp_path):
     facts = run_scenario("inbound", tmp_path)
     assert facts["statuses"] == ["ACCEPTED", True, "DUPLICATE", "ACCEPTED"]
-    assert facts["batches"] == 4  # 3 files (the same bytes twice: one batch) + the reversal
+    # 4 files (the same bytes twice: one batch) + the reversal
+    assert facts["batches"] == 5
+    # the second 837's set routed again from committed rows: found, handed over, and its
+    # 277CA not staged twice
+    routed, headers = facts["two_phase"]
+    assert routed == 1 and headers == [["ROUTED", headers[0][1]]]
+    assert headers[0][1].startswith("277CA already staged (outcome ")
     assert facts["events"] > 0 and facts["members_before"] == 1
     assert facts["reversed"] == facts["events"] and facts["members_after_reversal"] == 0
     outcomes = facts["outcomes"]
@@ -68,7 +74,7 @@ def test_inbound_projection_assembly_and_reversal_on_sqlite(tmp_path):
     assert all(status == "ASSEMBLED" for _, status in outcomes)
     # the TA1s (window 0) were assembled right after their commits, the two 999s in one
     # file, and the 837P's claims answered by a 277CA (the claim registry on SQLite)
-    assert sorted(t for t, _ in facts["files"]) == ["277CA", "999", "TA1", "TA1", "TA1"]
+    assert sorted(t for t, _ in facts["files"]) == ["277CA", "999", "TA1", "TA1", "TA1", "TA1"]
     # the 999 file and the 277CA file were left for the explicit assemble (the TA1s were not)
     assert {status for _, status in facts["files"]} == {"PERSISTED"} and facts["persisted"] == 2
 
