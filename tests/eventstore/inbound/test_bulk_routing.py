@@ -245,3 +245,16 @@ def test_a_set_routed_meanwhile_by_someone_else_is_not_handed_over_again(clean_h
     assert seen == ["0001", "0003"]
     second_set.refresh_from_db()
     assert second_set.routing_result == "routed elsewhere"
+
+
+def test_a_failure_is_logged_by_ids_and_a_routing_error_kept_to_1000_characters(caplog):
+    from eventstore.inbound.services.route_status import failure_reason, mark_failed
+
+    assert failure_reason(RoutingError("z" * 1200)) == ("handler failed: " + "z" * 1200)[:1000]
+    assert len(failure_reason(RoutingError("z" * 1200))) == 1000
+    header = _header("0007", 0)
+    with caplog.at_level("WARNING", logger="eventstore.inbound.services.routing"):
+        mark_failed(header, ValueError("quotes the set"))
+    assert [r.getMessage() for r in caplog.records] == [
+        f"inbound header {header.pk} (ST01 837): routing failed"
+    ]

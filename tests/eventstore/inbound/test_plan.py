@@ -311,3 +311,12 @@ def test_pending_sets_need_an_acknowledged_group_and_a_handler_that_takes_them(c
     assert [s for *_, s in headers(False, False)] == [RoutingStatus.NOT_ROUTED]
     register_handler("834", BulkHandler(handle=lambda sets: [], rejected_sets=False))
     assert not headers(False, True).any_pending()
+
+
+def test_a_batch_reason_is_stored_escaped_and_cut_to_4000_characters():
+    from eventstore.inbound.services.plan import Plan
+
+    plan = Plan(status=BatchStatus.REJECTED, reason="x" * 3999 + "\x00" + "y" * 500)
+    stored = plan.batch_fields()["status_reason"]
+    assert len(stored) == 4000 and stored == "x" * 3999 + "…"
+    assert Plan(status="ACCEPTED", reason="y" * 4000).batch_fields()["status_reason"] == "y" * 4000
