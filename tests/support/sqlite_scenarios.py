@@ -117,7 +117,7 @@ def inbound() -> dict[str, Any]:
     first = ingest_bytes(data=enrollment, original_name="a.834")
     again = ingest_bytes(data=enrollment, original_name="again.834")
     duplicate = ingest_bytes(data=enrollment.replace(b"TESTLAST", b"OTHERLAST"), original_name="d")
-    claim = ingest_bytes(data=claims.replace(b"000000101", b"000000909"), original_name="c.837")
+    claim = ingest_bytes(data=claims.replace(b"000000201", b"000000909"), original_name="c.837")
     # a second 837 whose set is left PENDING (as a crash before its routing leaves it), then
     # routed from committed rows, as Reprocess and recovery do (the bulk handler's plain read
     # of the header rows, on SQLite)
