@@ -320,3 +320,36 @@ def test_a_batch_reason_is_stored_escaped_and_cut_to_4000_characters():
     stored = plan.batch_fields()["status_reason"]
     assert len(stored) == 4000 and stored == "x" * 3999 + "…"
     assert Plan(status="ACCEPTED", reason="y" * 4000).batch_fields()["status_reason"] == "y" * 4000
+
+
+def test_edge_reports_unidentified_senders_long_control_numbers_and_bare_rejections():
+    who = partner(ta1_policy="always")
+
+    def plan_of(report):
+        return plan_from_report(batch_id=7, report=report, partner=who, lookup=lambda q, i: who)
+
+    # a report without interchanges (a known sender's unusable file)
+    bare = plan_of(x12.ValidationReport(source="upload"))
+    assert (bare.status, bare.reason) == (
+        BatchStatus.REJECTED,
+        "Not a usable X12 file: no interchange found.",
+    )
+    said = plan_of(x12.ValidationReport(source="upload", error="no ISA segment"))
+    assert said.reason == "Not a usable X12 file: no ISA segment."
+    # an interchange whose sender cannot be identified is never looked up, never answered
+    blank = x12.validate(sample(sender=" " * 11))
+    plan = plan_of(blank)
+    assert plan.outcomes == [] and plan.status == BatchStatus.REJECTED
+    assert plan.segment_count == blank.segment_count > 0
+    # a 10-digit ISA13: keys and numbers are cut to its 9 characters
+    long = sample().decode().replace("*000000101*0*P*", "*0000001011*0*P*", 1).encode()
+    plan = plan_of(x12.validate(long))
+    assert [(o.response_type, o.dedupe_key, o.isa13) for o in plan.outcomes] == [
+        ("TA1", "7:TA1:000000101", "000000101")
+    ]
+    # a rejection without a finding to quote: the TA1 note's meaning, no line
+    dated = x12.validate(sample().decode().replace("*230101*1253*", "*231399*1253*", 1).encode())
+    dated.interchanges[0].issues.clear()
+    assert plan_of(dated).reason == (
+        "Interchange ISA13 000000101 rejected (TA1 R 014): Invalid Interchange Date Value."
+    )
