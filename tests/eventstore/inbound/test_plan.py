@@ -353,3 +353,48 @@ def test_edge_reports_unidentified_senders_long_control_numbers_and_bare_rejecti
     assert plan_of(dated).reason == (
         "Interchange ISA13 000000101 rejected (TA1 R 014): Invalid Interchange Date Value."
     )
+
+
+def test_counts_add_up_over_groups_and_quoted_values_are_cut_or_stood_in_for():
+    who = partner()
+    text = sample().decode()
+    gs, iea = text.index("GS*"), text.index("IEA*")
+    second = (
+        text[gs:iea]
+        .replace("*1*X*005010X220A1~", "*2*X*005010X220A1~")
+        .replace("GE*1*1~", "GE*1*2~")
+    )
+    plan = planned((text[:iea] + second + text[iea:]).replace("IEA*1*", "IEA*2*").encode(), who)
+    assert (plan.status, plan.groups_accepted, plan.sets_accepted) == (BatchStatus.ACCEPTED, 2, 2)
+    assert [o.gs06 for o in plan.outcomes] == ["1", "2"]
+
+    # a group rejected with a code we have no words for, and a GS06 too long to quote whole
+    report = x12.validate(text.replace("GE*1*", "GE*3*").encode())
+    group = report.interchanges[0].groups[0]
+    group.codes = ["5", "99"]
+    group.header.control_number = "1234567890123"
+    plan = plan_from_report(batch_id=7, report=report, partner=who, lookup=lambda q, i: who)
+    assert plan.reason == (
+        "Functional group GS06 12345678901… rejected (AK9 R: 5 Number of Included Transaction "
+        "Sets Does Not Match Actual Count, 99 group error)."
+    )
+    (ack,) = plan.outcomes
+    assert (ack.gs06, ack.dedupe_key) == ("123456789", "7:999:000000101:123456789")
+    group.header.control_number = ""
+    plan = plan_from_report(batch_id=7, report=report, partner=who, lookup=lambda q, i: who)
+    assert plan.reason.startswith("Functional group GS06 ? rejected (AK9 R: ")
+
+    # an interchange without a control number, and an unknown sender's long id
+    dated = x12.validate(text.replace("*230101*1253*", "*231399*1253*", 1).encode())
+    dated.interchanges[0].header.control_number = ""
+    plan = plan_from_report(batch_id=7, report=dated, partner=who, lookup=lambda q, i: who)
+    assert plan.reason.startswith("Interchange ISA13 ? rejected (TA1 R 014) at line 1: ")
+    report = x12.validate(sample())
+    report.interchanges[0].header.sender_id = "S" * 37 + "\x00X"
+    plan = plan_from_report(batch_id=7, report=report, partner=who, lookup=lambda q, i: None)
+    assert plan.reason == (
+        f"Interchange ISA13 000000101 is from an unknown sender ZZ/{'S' * 36}…: not processed."
+    )
+    report.interchanges[0].header.control_number = ""
+    plan = plan_from_report(batch_id=7, report=report, partner=who, lookup=lambda q, i: None)
+    assert plan.reason.startswith("Interchange ISA13 ? is from an unknown sender ")
