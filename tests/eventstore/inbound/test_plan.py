@@ -398,3 +398,60 @@ def test_counts_add_up_over_groups_and_quoted_values_are_cut_or_stood_in_for():
     report.interchanges[0].header.control_number = ""
     plan = plan_from_report(batch_id=7, report=report, partner=who, lookup=lambda q, i: None)
     assert plan.reason.startswith("Interchange ISA13 ? is from an unknown sender ")
+
+
+def _groups(group_text: str, count: int) -> bytes:
+    """An interchange of ``count`` copies of one group (GS06 1, 2, ...)."""
+    text = sample().decode()
+    gs, iea = text.index("GS*"), text.index("IEA*")
+    groups = "".join(
+        group_text.replace("*1*X*005010X220A1~", f"*{n}*X*005010X220A1~")
+        .replace("GE*1*1~", f"GE*1*{n}~")
+        .replace("GE*2*1~", f"GE*2*{n}~")
+        .replace("GE*3*1~", f"GE*3*{n}~")
+        for n in range(1, count + 1)
+    )
+    return (text[:gs] + groups + text[iea:]).replace("IEA*1*", f"IEA*{count}*").encode()
+
+
+def _group_of(data: bytes) -> str:
+    text = data.decode()
+    return text[text.index("GS*") : text.index("IEA*")]
+
+
+def test_rejected_sets_and_groups_are_counted_over_every_group_and_routed_as_verdicts_say():
+    # two accepted groups, each with one rejected set
+    plan = planned(_groups(_group_of(two_sets_one_bad()), 2))
+    assert (plan.sets_accepted, plan.sets_rejected, plan.groups_accepted) == (2, 2, 2)
+    # two groups rejected by their AK9 (GE01 miscounts): their sets are not routed
+    plan = planned(_groups(_group_of(sample()).replace("GE*1*", "GE*3*"), 2))
+    assert (plan.sets_rejected, plan.groups_rejected, plan.status) == (2, 2, BatchStatus.REJECTED)
+    assert [s for *_, s in plan.headers] == [RoutingStatus.NOT_ROUTED] * 2
+    # a group that claims a set and holds none is rejected, not "a file without sets"
+    text = sample().decode()
+    st, ge = text.index("ST*834"), text.index("GE*")
+    plan = planned((text[:st] + text[ge:]).encode())
+    assert (plan.status, plan.groups_rejected, plan.sets_rejected) == (BatchStatus.REJECTED, 1, 0)
+    # an interchange rejected before any group (a bad ISA09, no GS): rejected
+    isa = text[: text.index("GS*")].replace("*230101*1253*", "*231399*1253*", 1)
+    plan = planned((isa + "IEA*0*000000101~\n").encode())
+    assert (plan.status, plan.groups_rejected) == (BatchStatus.REJECTED, 0)
+
+
+def test_the_sets_of_a_rejected_interchange_reach_no_handler_even_one_for_rejected_sets(
+    clean_handlers,
+):
+    from eventstore.inbound.hooks import BulkHandler, register_handler
+
+    register_handler("834", BulkHandler(handle=lambda sets: [], rejected_sets=True))
+    plan = planned(sample().decode().replace("*230101*1253*", "*231399*1253*", 1).encode())
+    assert [s for *_, s in plan.headers] == [RoutingStatus.NOT_ROUTED]
+    assert not plan.headers.any_pending()
+
+
+def test_five_reasons_are_all_named_and_a_sixth_is_counted():
+    for count, tail in ((5, "(position 9)."), (6, "(position 9) (and 1 more).")):
+        bad = many_sets(count).decode().replace("DMG*D8*19800101", "DMG*D8*19801340")
+        plan = planned(bad.encode())
+        assert plan.reason.count("Transaction set 834 ST02") == 5
+        assert plan.reason.endswith(tail)
