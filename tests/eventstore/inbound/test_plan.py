@@ -423,6 +423,7 @@ def test_rejected_sets_and_groups_are_counted_over_every_group_and_routed_as_ver
     # two accepted groups, each with one rejected set
     plan = planned(_groups(_group_of(two_sets_one_bad()), 2))
     assert (plan.sets_accepted, plan.sets_rejected, plan.groups_accepted) == (2, 2, 2)
+    assert len(plan.headers) == 4 and len(list(plan.headers)) == 4
     # two groups rejected by their AK9 (GE01 miscounts): their sets are not routed
     plan = planned(_groups(_group_of(sample()).replace("GE*1*", "GE*3*"), 2))
     assert (plan.sets_rejected, plan.groups_rejected, plan.status) == (2, 2, BatchStatus.REJECTED)
