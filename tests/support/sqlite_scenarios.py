@@ -103,7 +103,8 @@ def allocation() -> dict[str, Any]:
 
 def inbound() -> dict[str, Any]:
     """Ingest an 834 (events, projection), the same bytes again, the same ISA13 with other
-    bytes (duplicate), an 837P; assemble every answer; reverse the 834 batch."""
+    bytes (duplicate), an 837P, a second 837P whose set is routed again from committed rows;
+    assemble every answer; reverse the 834 batch."""
     from eventstore.inbound.services.ingest import ingest_bytes
     from eventstore.inbound.services.routing import batch_route_pending
     from eventstore.ledger.services.reversal import batch_reverse
@@ -121,22 +122,20 @@ def inbound() -> dict[str, Any]:
     # a second 837 whose set is left PENDING (as a crash before its routing leaves it), then
     # routed from committed rows, as Reprocess and recovery do (the bulk handler's plain read
     # of the header rows, on SQLite)
-    two_phase = ingest_bytes(
-        data=claims.replace(b"000000201", b"000000910"), original_name="big.837"
-    )
-    TransactionHeader.objects.filter(batch_id=two_phase.batch).update(
+    rerouted = ingest_bytes(data=claims.replace(b"000000201", b"000000910"), original_name="e.837")
+    TransactionHeader.objects.filter(batch_id=rerouted.batch).update(
         routing_status="PENDING", routing_result=""
     )
-    routed_again = batch_route_pending(batch=TransactionBatch.objects.get(pk=two_phase.batch))
+    routed_again = batch_route_pending(batch=TransactionBatch.objects.get(pk=rerouted.batch))
     members_before = Member.objects.count()
     assembled = outbound_assemble(ignore_windows=True)
     reversal = batch_reverse(batch_id=first.batch, reason="sent in error", acting_user=None)
     return {
         "statuses": [first.status, again.already_received, duplicate.status, claim.status],
-        "two_phase": [
+        "rerouted": [
             routed_again,
             sorted(
-                TransactionHeader.objects.filter(batch_id=two_phase.batch).values_list(
+                TransactionHeader.objects.filter(batch_id=rerouted.batch).values_list(
                     "routing_status", "routing_result"
                 )
             ),

@@ -64,7 +64,7 @@ def test_inbound_projection_assembly_and_reversal_on_sqlite(tmp_path):
     assert facts["batches"] == 5
     # the second 837's set routed again from committed rows: found, handed over, and its
     # 277CA not staged twice
-    routed, headers = facts["two_phase"]
+    routed, headers = facts["rerouted"]
     assert routed == 1 and headers == [["ROUTED", headers[0][1]]]
     assert headers[0][1].startswith("277CA already staged (outcome ")
     assert facts["events"] > 0 and facts["members_before"] == 1
