@@ -17,6 +17,7 @@ from outbound.models import OutboundFile
 from outbound.services.assembly import outbound_assemble
 from tests.eventstore.inbound.samples import inbound_storage as inbound_storage_dir  # noqa: F401
 from tests.eventstore.inbound.samples import onboard_partner, sample
+from tests.support.users import staff_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inbound_storage_dir")]
 
@@ -27,14 +28,6 @@ def data():
     ingest_bytes(data=sample(), original_name="a.x12")
     project_pending()
     outbound_assemble(ignore_windows=True)
-
-
-def user_with(django_user_model, *codenames: str):
-    user = django_user_model.objects.create_user(
-        f"u{len(codenames)}-{'-'.join(codenames)[:80]}", password="pw-x-12345", is_staff=True
-    )
-    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
-    return user
 
 
 # (name, url builder, method, the permissions that open it)
@@ -122,27 +115,25 @@ PAGES = [
 
 
 @pytest.mark.parametrize(("name", "url", "method", "perms"), PAGES, ids=[p[0] for p in PAGES])
-def test_a_custom_page_needs_its_permissions(
-    client, django_user_model, data, name, url, method, perms
-):
+def test_a_custom_page_needs_its_permissions(client, data, name, url, method, perms):
     target = url()
     # every permission but the needed ones: still refused
     others = Permission.objects.filter(codename__startswith="view_").exclude(codename__in=perms)
-    lacking = user_with(django_user_model)
+    lacking = staff_user(username="lacking")
     lacking.user_permissions.add(*others)
     client.force_login(lacking)
     refused = getattr(client, method)(target)
     assert refused.status_code == 403, (name, refused.status_code)
     # exactly the needed permissions: served
-    client.force_login(user_with(django_user_model, *perms))
+    client.force_login(staff_user(*perms, username="holder"))
     served = getattr(client, method)(target)
     assert served.status_code in (200, 302), (name, served.status_code)
 
 
-def test_the_report_index_needs_at_least_one_report(client, django_user_model, data):
-    client.force_login(user_with(django_user_model))
+def test_the_report_index_needs_at_least_one_report(client, data):
+    client.force_login(staff_user(username="none"))
     assert client.get(reverse("reports:index")).status_code == 403
-    client.force_login(user_with(django_user_model, "view_processingoutcome"))
+    client.force_login(staff_user("view_processingoutcome", username="outcomes"))
     assert client.get(reverse("reports:index")).status_code == 200
 
 
@@ -178,16 +169,14 @@ ACTIONS = [
 @pytest.mark.parametrize(
     ("changelist", "action", "ids", "perms"), ACTIONS, ids=[a[1] for a in ACTIONS]
 )
-def test_a_state_changing_action_needs_its_permission(
-    client, django_user_model, data, changelist, action, ids, perms
-):
+def test_a_state_changing_action_needs_its_permission(client, data, changelist, action, ids, perms):
     url = reverse(changelist)
     payload = {"action": action, "_selected_action": [str(i) for i in ids()]}
     view_only = [p for p in perms if p.startswith("view_")]
-    client.force_login(user_with(django_user_model, *view_only))
+    client.force_login(staff_user(*view_only, username="viewer"))
     page = client.post(url, payload)
     # not offered: Django answers the list again with "No action selected" (or 403)
     assert page.status_code in (302, 403) or b'name="confirm"' not in page.content
-    client.force_login(user_with(django_user_model, *perms))
+    client.force_login(staff_user(*perms, username="actor"))
     confirm = client.post(url, payload)
     assert confirm.status_code == 200 and b'name="confirm"' in confirm.content, action

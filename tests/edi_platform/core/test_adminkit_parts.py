@@ -11,7 +11,7 @@ import re
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import AnonymousUser, Permission
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.urls import reverse
@@ -29,20 +29,15 @@ from edi_platform.core.adminkit import (
 )
 from eventstore.models import EventSnapshot, TransactionBatch, TransactionHeader
 from tests.factories import TradingPartnerFactory, TransactionBatchFactory
+from tests.support.users import staff_user
 
 pytestmark = pytest.mark.django_db
-
-
-def staff(django_user_model, name: str, *codenames: str):
-    user = django_user_model.objects.create_user(name, password="pw-kit-12345", is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
-    return django_user_model.objects.get(pk=user.pk)  # a fresh permission cache
 
 
 # -- guarded_view ----------------------------------------------------------------------------
 
 
-def test_guarded_view_serves_only_after_login_permissions_and_allowed(rf, django_user_model):
+def test_guarded_view_serves_only_after_login_permissions_and_allowed(rf):
     calls = []
 
     def report_page(request, *args, **kwargs):
@@ -73,9 +68,9 @@ def test_guarded_view_serves_only_after_login_permissions_and_allowed(rf, django
     assert response.status_code == 302 and "/login/" in response["Location"]
     # one of the two permissions only: refused before ``allowed`` or the view
     with pytest.raises(PermissionDenied):
-        call(staff(django_user_model, "half", "view_tradingpartner"), "?open=1")
+        call(staff_user("view_tradingpartner", username="half"), "?open=1")
     assert seen == [] and calls == []
-    holder = staff(django_user_model, "both", "view_tradingpartner", "view_member")
+    holder = staff_user("view_tradingpartner", "view_member", username="both")
     # both permissions, ``allowed`` says no: refused
     with pytest.raises(PermissionDenied):
         call(holder)
@@ -87,10 +82,10 @@ def test_guarded_view_serves_only_after_login_permissions_and_allowed(rf, django
     assert seen[-1] is request
 
 
-def test_guarded_view_without_permissions_serves_every_staff_user(rf, django_user_model):
+def test_guarded_view_without_permissions_serves_every_staff_user(rf):
     view = guarded_view(admin.site, lambda request: HttpResponse("served"))
     request = rf.get("/x/")
-    request.user = staff(django_user_model, "plain")
+    request.user = staff_user(username="plain")
     assert view(request).content == b"served"
 
 
@@ -114,10 +109,10 @@ class SnapshotDerived(PhiFieldsMixin, admin.ModelAdmin):
     readonly_fields = ("created_at",)
 
 
-def test_phi_fields_are_left_out_of_every_field_list_without_the_permission(rf, django_user_model):
+def test_phi_fields_are_left_out_of_every_field_list_without_the_permission(rf):
     # EventSnapshot.state is PHI (eventstore.view_member)
     request = rf.get("/")
-    request.user = staff(django_user_model, "no-phi", "view_eventsnapshot")
+    request.user = staff_user("view_eventsnapshot", username="no-phi")
     fields = SnapshotFields(EventSnapshot, admin.site)
     sets = SnapshotFieldsets(EventSnapshot, admin.site)
     assert fields.get_fields(request) == ["aggregate_id", ("aggregate_version",), "position"]
@@ -135,7 +130,7 @@ def test_phi_fields_are_left_out_of_every_field_list_without_the_permission(rf, 
     assert title is None and "state" not in options["fields"]
     assert "aggregate_id" in options["fields"]
 
-    request.user = staff(django_user_model, "phi", "view_eventsnapshot", "view_member")
+    request.user = staff_user("view_eventsnapshot", "view_member", username="phi")
     assert fields.get_fields(request) == SnapshotFields.fields
     assert fields.get_readonly_fields(request) == SnapshotFields.readonly_fields
     assert fields.get_list_display(request) == SnapshotFields.list_display
@@ -146,13 +141,13 @@ def test_phi_fields_are_left_out_of_every_field_list_without_the_permission(rf, 
 # -- RecordAdmin and read-only inlines -------------------------------------------------------
 
 
-def test_a_record_page_offers_no_save_and_a_post_changes_nothing(client, django_user_model):
+def test_a_record_page_offers_no_save_and_a_post_changes_nothing(client):
     batch = TransactionBatchFactory(partner=TradingPartnerFactory(code="ACME"))
     url = reverse("admin:eventstore_transactionbatch_change", args=[batch.pk])
     # the change permission (which the record's actions need) would show Save buttons on a
     # plain ModelAdmin page
     client.force_login(
-        staff(django_user_model, "editor", "view_transactionbatch", "change_transactionbatch")
+        staff_user("view_transactionbatch", "change_transactionbatch", username="editor")
     )
     page = client.get(url)
     assert page.status_code == 200
@@ -169,17 +164,15 @@ def test_a_record_page_offers_no_save_and_a_post_changes_nothing(client, django_
     batch.refresh_from_db()
     assert (batch.original_name, batch.status) != ("renamed.x12", "REJECTED")
 
-    client.force_login(staff(django_user_model, "outsider"))
+    client.force_login(staff_user(username="outsider"))
     assert client.post(url, {"original_name": "x"}).status_code == 403
 
 
-def test_a_record_page_keeps_the_extra_context_it_is_given(rf, django_user_model):
+def test_a_record_page_keeps_the_extra_context_it_is_given(rf):
     # a plain RecordAdmin (no page of its own around it), as the outbound records use it
     batch = TransactionBatchFactory(partner=TradingPartnerFactory(code="ACME"))
     request = rf.get("/")
-    request.user = staff(
-        django_user_model, "editor", "view_transactionbatch", "change_transactionbatch"
-    )
+    request.user = staff_user("view_transactionbatch", "change_transactionbatch", username="editor")
     page = RecordAdmin(TransactionBatch, admin.site).change_view(
         request, str(batch.pk), extra_context={"marker": "Marked"}
     )

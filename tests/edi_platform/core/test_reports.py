@@ -4,25 +4,18 @@ permissions before anything is built (its CSV too)."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from edi_platform.core import reports
 from edi_platform.core.reports import Report, register_report
+from tests.support.users import staff_client
 
 pytestmark = pytest.mark.django_db
 
 
-def staff(client, django_user_model, *codenames):
-    user = django_user_model.objects.create_user("analyst", password="pw-analyst-9", is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
-    client.force_login(user)
-    return client
-
-
-def test_the_index_lists_exactly_the_reports_the_user_may_open(client, django_user_model):
-    c = staff(client, django_user_model, "view_domainevent", "view_controlnumbercounter")
-    page = c.get(reverse("reports:index"))
+def test_the_index_lists_exactly_the_reports_the_user_may_open(client):
+    staff_client(client, "view_domainevent", "view_controlnumbercounter")
+    page = client.get(reverse("reports:index"))
     assert page.status_code == 200
     titles = {r.title for _, entries in page.context["sections"] for r, _ in entries}
     assert "Event type statistics" in titles and "Control-number gap report" in titles
@@ -30,15 +23,16 @@ def test_the_index_lists_exactly_the_reports_the_user_may_open(client, django_us
     assert not any("Pending" in t for t in titles)  # needs view_processingoutcome
 
 
-def test_a_user_with_no_report_gets_403_on_the_index(client, django_user_model):
-    assert staff(client, django_user_model).get(reverse("reports:index")).status_code == 403
+def test_a_user_with_no_report_gets_403_on_the_index(client):
+    staff_client(client)
+    assert client.get(reverse("reports:index")).status_code == 403
 
 
 @pytest.mark.parametrize("query", [{}, {"format": "csv"}])
-def test_a_report_refuses_a_user_without_its_permissions(client, django_user_model, query):
-    c = staff(client, django_user_model, "view_domainevent")
+def test_a_report_refuses_a_user_without_its_permissions(client, query):
+    staff_client(client, "view_domainevent")
     url = reverse("reports:report", args=["active-enrollments"])
-    assert c.get(url, query).status_code == 403
+    assert client.get(url, query).status_code == 403
 
 
 def test_unknown_reports_are_404_and_page_reports_redirect_to_their_page(admin_client_logged_in):

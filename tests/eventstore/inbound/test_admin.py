@@ -13,18 +13,11 @@ from outbound.models import ProcessingOutcome
 from tests.eventstore.inbound.samples import SENDER, onboard_partner, sample, two_sets_one_bad
 from tests.eventstore.inbound.samples import inbound_storage as inbound_storage_dir  # noqa: F401
 from tests.factories import TradingPartnerFactory
+from tests.support.users import staff_client
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inbound_storage_dir")]
 
 CHANGELIST = "admin:eventstore_transactionbatch_changelist"
-
-
-def staff_with(django_user_model, client, *codenames):
-    user = django_user_model.objects.create_user("analyst", password="pw-analyst-1", is_staff=True)
-    for codename in codenames:
-        user.user_permissions.add(Permission.objects.get(codename=codename))
-    client.force_login(user)
-    return user
 
 
 def test_upload_form_ingests_several_files_at_once(admin_client_logged_in):
@@ -49,8 +42,8 @@ def test_upload_form_ingests_several_files_at_once(admin_client_logged_in):
     assert "empty.x12: rejected as batch" in text and "the file is empty" in text
 
 
-def test_upload_needs_the_add_permission(client, django_user_model):
-    staff_with(django_user_model, client, "view_transactionbatch")
+def test_upload_needs_the_add_permission(client):
+    staff_client(client, "view_transactionbatch")
     url = reverse("admin:eventstore_transactionbatch_upload")
     assert client.get(url).status_code == 403
     assert "Upload files" not in client.get(reverse(CHANGELIST)).content.decode()
@@ -89,11 +82,11 @@ def test_detail_page_shows_the_tree_with_readable_errors(admin_client_logged_in)
     assert 'name="_save"' not in text  # the registry is read-only
 
 
-def test_raw_file_download_needs_its_own_permission(client, django_user_model):
+def test_raw_file_download_needs_its_own_permission(client):
     onboard_partner()
     data = sample()
     result = ingest_bytes(data=data, original_name="enroll.x12")
-    user = staff_with(django_user_model, client, "view_transactionbatch")
+    user = staff_client(client, "view_transactionbatch")
     raw = reverse("admin:eventstore_transactionbatch_raw", args=[result.batch])
     detail = reverse("admin:eventstore_transactionbatch_change", args=[result.batch])
 

@@ -17,6 +17,7 @@ from eventstore.ledger.services.projections import project_pending
 from eventstore.models import BatchReversal, DomainEvent, Member, TransactionBatch
 from tests.factories import TradingPartnerFactory
 from tests.support import synthetic_834 as synth
+from tests.support.users import staff_client
 
 pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "events"
@@ -39,16 +40,6 @@ def family(settings, tmp_path):
     return batch
 
 
-def staff_client(client, django_user_model, *perms):
-    user = django_user_model.objects.create_user("analyst", password="pw-analyst-1", is_staff=True)
-    for codename in perms:
-        user.user_permissions.add(
-            Permission.objects.get(codename=codename, content_type__app_label="eventstore")
-        )
-    client.force_login(user)
-    return client, user
-
-
 def test_domain_events_are_read_only_even_for_superusers(admin_client_logged_in, family):
     event = DomainEvent.objects.first()
     add = admin_client_logged_in.get(reverse("admin:eventstore_domainevent_add"))
@@ -65,8 +56,8 @@ def test_domain_events_are_read_only_even_for_superusers(admin_client_logged_in,
     assert DomainEvent.objects.filter(pk=event.pk).exists()
 
 
-def test_event_payload_and_members_need_view_member(client, django_user_model, family):
-    client, _ = staff_client(client, django_user_model, "view_domainevent")
+def test_event_payload_and_members_need_view_member(client, family):
+    staff_client(client, "view_domainevent")
     event = DomainEvent.objects.first()
     page = client.get(reverse("admin:eventstore_domainevent_change", args=[event.pk]))
     assert page.status_code == 200 and b"JANE" not in page.content
@@ -74,8 +65,8 @@ def test_event_payload_and_members_need_view_member(client, django_user_model, f
     assert client.get(reverse("reports:report", args=["active-enrollments"])).status_code == 403
 
 
-def test_member_search_and_timeline_with_file_context(client, django_user_model, family):
-    client, _ = staff_client(client, django_user_model, "view_member", "view_domainevent")
+def test_member_search_and_timeline_with_file_context(client, family):
+    staff_client(client, "view_member", "view_domainevent")
     listing = client.get(reverse("admin:eventstore_member_changelist"), {"q": "SUB0001"})
     assert listing.status_code == 200 and listing.content.count(b"SUB0001") >= 3
     jane = Member.objects.get(relationship="18")
@@ -152,10 +143,9 @@ def test_reverse_action_needs_permission_confirms_then_reverses(rf, django_user_
     assert "reverse_batch_action" in model_admin.get_actions(action_request(rf, user, {}))
 
 
-def test_batch_admin_offers_reverse_batch_with_confirmation(client, django_user_model, family):
-    client, _ = staff_client(
+def test_batch_admin_offers_reverse_batch_with_confirmation(client, family):
+    staff_client(
         client,
-        django_user_model,
         "view_transactionbatch",
         "change_transactionbatch",
         "reverse_batch",
@@ -170,10 +160,8 @@ def test_batch_admin_offers_reverse_batch_with_confirmation(client, django_user_
     assert BatchReversal.objects.get().reason == "sent twice"
 
 
-def test_batch_admin_hides_reverse_batch_without_the_permission(client, django_user_model, family):
-    client, _ = staff_client(
-        client, django_user_model, "view_transactionbatch", "change_transactionbatch"
-    )
+def test_batch_admin_hides_reverse_batch_without_the_permission(client, family):
+    staff_client(client, "view_transactionbatch", "change_transactionbatch")
     page = client.get(reverse("admin:eventstore_transactionbatch_changelist"))
     assert page.status_code == 200
     assert b"reverse_batch_action" not in page.content
