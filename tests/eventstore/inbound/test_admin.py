@@ -13,7 +13,7 @@ from outbound.models import ProcessingOutcome
 from tests.eventstore.inbound.samples import SENDER, onboard_partner, sample, two_sets_one_bad
 from tests.eventstore.inbound.samples import inbound_storage as inbound_storage_dir  # noqa: F401
 from tests.factories import TradingPartnerFactory
-from tests.support.users import staff_client
+from tests.support.users import staff_client, staff_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inbound_storage_dir")]
 
@@ -86,7 +86,8 @@ def test_raw_file_download_needs_its_own_permission(client):
     onboard_partner()
     data = sample()
     result = ingest_bytes(data=data, original_name="enroll.x12")
-    user = staff_client(client, "view_transactionbatch")
+    user = staff_user("view_transactionbatch")
+    client.force_login(user)
     raw = reverse("admin:eventstore_transactionbatch_raw", args=[result.batch])
     detail = reverse("admin:eventstore_transactionbatch_change", args=[result.batch])
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +15,7 @@ from eventstore.models import TransactionBatch, TransactionHeader
 from outbound.models import Claim, ClaimEditSetting, ProcessingOutcome
 from tests.support.synthetic_837 import OTHER_NPI, Line, Person, Provider
 from tests.support.synthetic_837 import Claim as C
+from tests.support.users import staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -40,17 +40,6 @@ def received(world):
     return result, ack
 
 
-def client_with(client, django_user_model, *perms: str, name: str = "analyst"):
-    user = django_user_model.objects.create_user(name, password="pw-analyst-1", is_staff=True)
-    for perm in perms:
-        app, codename = perm.split(".")
-        user.user_permissions.add(
-            Permission.objects.get(codename=codename, content_type__app_label=app)
-        )
-    client.force_login(user)
-    return client
-
-
 def listed(client, **params) -> set[str]:
     response = client.get(reverse("admin:outbound_claim_changelist"), params)
     assert response.status_code == 200
@@ -61,13 +50,11 @@ def listed(client, **params) -> set[str]:
 
 
 def test_claims_need_the_member_permission(client, django_user_model, received):
-    c = client_with(client, django_user_model, "outbound.view_claim")
+    c = staff_client(client, "outbound.view_claim")
     assert c.get(reverse("admin:outbound_claim_changelist")).status_code == 403
     claim = Claim.objects.get(patient_control_number="JOURNEY1")
     assert c.get(reverse("admin:outbound_claim_change", args=[claim.pk])).status_code == 403
-    c = client_with(
-        client, django_user_model, "outbound.view_claim", "eventstore.view_member", name="other"
-    )
+    c = staff_client(client, "outbound.view_claim", "eventstore.view_member", username="other")
     page = c.get(reverse("admin:outbound_claim_changelist")).content.decode()
     assert "JOURNEY1" in page
     page = c.get(reverse("admin:outbound_claim_change", args=[claim.pk])).content.decode()
@@ -112,9 +99,7 @@ def test_a_claims_page_is_its_journey(admin_client_logged_in, received):
 
 def test_the_batch_page_counts_its_claims(client, django_user_model, received):
     result, _ = received
-    c = client_with(
-        client, django_user_model, "eventstore.view_transactionbatch", "outbound.view_claim"
-    )
+    c = staff_client(client, "eventstore.view_transactionbatch", "outbound.view_claim")
     page = c.get(reverse("admin:eventstore_transactionbatch_change", args=[result.batch]))
     text = page.content.decode()
     assert 'id="batch-claims"' in text and "Rejected in the 277CA: 1" in text
@@ -148,7 +133,7 @@ def test_the_sla_board_lists_sets_waiting_past_their_sla(client, django_user_mod
     five_hours_ago = timezone.now() - dt.timedelta(hours=5)
     TransactionBatch.objects.filter(pk=late.batch).update(received_at=five_hours_ago)
     ProcessingOutcome.objects.filter(batch_id=late.batch).update(created_at=five_hours_ago)
-    c = client_with(client, django_user_model, "outbound.view_claim")
+    c = staff_client(client, "outbound.view_claim")
     csv = c.get(reverse("reports:report", args=["claims-past-sla"]), {"format": "csv"})
     lines = b"".join(csv.streaming_content).decode().strip().splitlines()
     assert len(lines) == 2 and "LATE" not in lines[1]  # ids and counts, no claim data
@@ -158,7 +143,7 @@ def test_the_sla_board_lists_sets_waiting_past_their_sla(client, django_user_mod
 
 
 def test_the_rejection_report_counts_by_edit(client, django_user_model, received):
-    c = client_with(client, django_user_model, "outbound.view_claim")
+    c = staff_client(client, "outbound.view_claim")
     page = c.get(reverse("reports:report", args=["claim-rejections"])).content.decode()
     assert "SUBSCRIBER_UNKNOWN" in page and "A7:33" in page and "ZZWHO" not in page
 
@@ -174,20 +159,17 @@ def test_the_header_search_finds_a_claim_by_either_control_number(
 ):
     claim = Claim.objects.get(patient_control_number="JOURNEY1")
     page = reverse("admin:outbound_claim_change", args=[claim.pk])
-    c = client_with(
-        client, django_user_model, "outbound.view_claim", "eventstore.view_member", name="finder"
-    )
+    c = staff_client(client, "outbound.view_claim", "eventstore.view_member", username="finder")
     (hit,) = _search(c, "JOURNEY1")["claims"]
     assert hit.url == page and hit.matched == "patient control number"
     (hit,) = _search(c, str(claim.payer_claim_control_number))["claims"]
     assert hit.url == page and hit.matched == "our claim control number"
     assert "claims" not in _search(c, "JOURNEY")  # exact keys only
     # a claim names a patient: without view_member the source is not asked at all
-    c = client_with(
+    c = staff_client(
         client,
-        django_user_model,
         "outbound.view_claim",
         "eventstore.view_transactionbatch",  # another source, so the search page answers
-        name="no-phi",
+        username="no-phi",
     )
     assert "claims" not in _search(c, "JOURNEY1")

@@ -13,6 +13,7 @@ from outbound.models import ProcessingOutcome
 from tests.outbound.eligibility.world import days
 from tests.support.synthetic_270 import subscriber
 from tests.support.synthetic_834 import member
+from tests.support.users import staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -32,17 +33,6 @@ def answered(world):
     result = world.ask(subscriber("S100"), subscriber("S404", last="NOBODY"))
     answer = world.answer(result)
     return result, answer
-
-
-def client_with(client, django_user_model, *perms: str):
-    user = django_user_model.objects.create_user("analyst", password="pw-analyst-1", is_staff=True)
-    for perm in perms:
-        app, codename = perm.split(".")
-        user.user_permissions.add(
-            Permission.objects.get(codename=codename, content_type__app_label=app)
-        )
-    client.force_login(user)
-    return client
 
 
 def test_the_batch_page_shows_its_271_and_the_271_links_back(admin_client_logged_in, answered):
@@ -75,7 +65,7 @@ def test_the_member_page_shows_who_asked_when_and_what_we_said(admin_client_logg
 
 def test_inquiries_are_phi_and_need_view_member(client, django_user_model, answered):
     url = reverse("admin:outbound_eligibilityinquiry_changelist")
-    without = client_with(client, django_user_model, "outbound.view_eligibilityinquiry")
+    without = staff_client(client, "outbound.view_eligibilityinquiry")
     assert without.get(url).status_code == 403
     user = django_user_model.objects.get(username="analyst")
     user.user_permissions.add(Permission.objects.get(codename="view_member"))
@@ -87,9 +77,7 @@ def test_inquiries_are_phi_and_need_view_member(client, django_user_model, answe
 
 def test_a_271s_content_needs_the_file_content_permission(client, django_user_model, answered):
     _result, answer = answered
-    c = client_with(
-        client, django_user_model, "outbound.view_outboundfile", "outbound.view_processingoutcome"
-    )
+    c = staff_client(client, "outbound.view_outboundfile", "outbound.view_processingoutcome")
     file_url = reverse("admin:outbound_outboundfile_change", args=[answer.file.pk])
     page = c.get(file_url).content.decode()
     assert page.count("NM1*IL") == 0 and "segments (one per line)" not in page
@@ -120,7 +108,7 @@ def test_the_report_counts_rejections_by_aaa_code_per_partner(admin_client_logge
 
 def test_the_report_needs_the_inquiry_view_permission_only(client, django_user_model, answered):
     url = reverse("reports:report", args=["eligibility-rejections"])
-    assert client_with(client, django_user_model).get(url).status_code == 403
+    assert staff_client(client).get(url).status_code == 403
     user = django_user_model.objects.get(username="analyst")
     user.user_permissions.add(Permission.objects.get(codename="view_eligibilityinquiry"))
     assert client.get(url).status_code == 200
