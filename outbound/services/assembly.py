@@ -146,37 +146,6 @@ def batch_timestamp(now: datetime | None = None) -> datetime:
     return (now or timezone.now()).astimezone(UTC).replace(microsecond=0)
 
 
-def outcomes_claim(
-    *,
-    now: datetime | None = None,
-    partner_code: str | None = None,
-    response_type: str | None = None,
-    ignore_windows: bool = False,
-    limit: int | None = None,
-    exclude_ids: set[int] | None = None,
-    batch_ids: Sequence[int] | None = None,
-) -> list[ClaimedGroup]:
-    """Claim due PENDING outcomes (PENDING → CLAIMED) and split them into groups.
-
-    ``skip_locked`` makes concurrent workers take disjoint rows: a row another transaction is
-    claiming is skipped, and once committed it is CLAIMED so nobody takes it again.
-    ``ignore_windows`` takes outcomes that are not due yet (operator "--now").
-    ``batch_ids`` limits the claim to the outcomes of those inbound batches.
-    Response types whose window is disabled, or that assembly cannot render, stay PENDING.
-    """
-    groups, _ = _claim(
-        now=now,
-        partner_code=partner_code,
-        response_type=response_type,
-        ignore_windows=ignore_windows,
-        limit=limit,
-        exclude_ids=exclude_ids,
-        batch_ids=batch_ids,
-        allocate_for=None,
-    )
-    return groups
-
-
 def _claim(
     *,
     now: datetime | None,
@@ -188,9 +157,16 @@ def _claim(
     batch_ids: Sequence[int] | None,
     allocate_for: str | None,
 ) -> tuple[list[ClaimedGroup], OutboundFile | None]:
-    """:func:`outcomes_claim`; with ``allocate_for`` (the actor) a claim that makes one group
-    also allocates its numbers and file in the same transaction (the real-time path of the
-    module docstring) and returns that ASSEMBLING file."""
+    """Claim due PENDING outcomes (PENDING → CLAIMED) and split them into groups.
+
+    ``skip_locked`` makes concurrent workers take disjoint rows: a row another transaction is
+    claiming is skipped, and once committed it is CLAIMED so nobody takes it again.
+    ``ignore_windows`` takes outcomes that are not due yet (operator "--now").
+    ``batch_ids`` limits the claim to the outcomes of those inbound batches.
+    Response types whose window is disabled, or that assembly cannot render, stay PENDING.
+    With ``allocate_for`` (the actor) a claim that makes one group also allocates its numbers
+    and file in the same transaction (the real-time path of the module docstring) and
+    returns that ASSEMBLING file."""
     now = now or timezone.now()
     windows = {w.response_type: w for w in BatchWindow.objects.all()}
     types = [t for t in response_types() if t not in windows or windows[t].enabled]

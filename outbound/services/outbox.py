@@ -168,8 +168,8 @@ def _record_failure(
     now: datetime,
     result: PublishResult,
     *,
-    permanent: bool = False,
-):
+    permanent: bool,
+) -> None:
     message.attempts += 1
     message.last_error = reason
     # A permanent error will not pass by waiting: dead at once, for an operator to act on.

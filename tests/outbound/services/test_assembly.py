@@ -299,3 +299,38 @@ def test_a_short_claim_ends_the_run_without_an_empty_claim(outbound_root):
         assert outbound_assemble().outcomes_assembled == 3
     claims = [q for q in queries.captured_queries if "SKIP LOCKED" in q["sql"]]
     assert len(claims) == 1
+
+
+def test_a_run_summary_names_failed_groups_only_when_there_are_some():
+    result = assembly.AssemblyResult(claimed=3, persisted=1, outcomes_assembled=2, quarantined=1)
+    assert result.summary() == (
+        "claimed 3 outcome(s); 1 file(s) persisted (2 outcome(s)), 1 quarantined"
+    )
+    result.failed_groups = 2
+    assert result.summary().endswith(", 1 quarantined, 2 group(s) failed and wait")
+
+
+def test_releasing_a_group_puts_back_only_its_claimed_outcomes_without_a_claim_time():
+    partner = TradingPartnerFactory()
+    claimed, pending, failed = stage(partner, "999", 3)
+    ProcessingOutcome.objects.filter(pk=claimed.pk).update(
+        status=OutcomeStatus.CLAIMED, claimed_at=claimed.created_at
+    )
+    ProcessingOutcome.objects.filter(pk=failed.pk).update(status=OutcomeStatus.FAILED)
+    assembly._release([claimed.pk, pending.pk, failed.pk], reason="not assembled: why")
+    rows = {
+        o.pk: (o.status, o.claimed_at, o.failure_reason) for o in ProcessingOutcome.objects.all()
+    }
+    assert rows == {
+        claimed.pk: (OutcomeStatus.PENDING, None, "not assembled: why"),
+        pending.pk: (OutcomeStatus.PENDING, None, ""),
+        failed.pk: (OutcomeStatus.FAILED, None, ""),
+    }
+
+
+def test_a_release_the_database_refuses_is_logged_for_recovery_and_not_raised(caplog):
+    with caplog.at_level("ERROR", logger="outbound.services.assembly"):
+        assembly._release(["not-an-id"], reason="x")  # the update itself fails
+    assert [r.getMessage() for r in caplog.records] == [
+        "could not release claimed outcomes; recovery will"
+    ]

@@ -279,3 +279,15 @@ def test_resubmitting_records_who_why_and_the_error_it_clears(settings, stream, 
     with pytest.raises(ValueError) as refused:
         outbox_resubmit(message_id=message.id, acting_user=ops_user)
     assert str(refused.value) == f"outbox message {message.pk} is PENDING, not DEAD"
+
+
+def test_a_resubmission_keeps_300_characters_of_a_long_error_and_needs_no_reason(stream, ops_user):
+    _assembled(stream, count=1)
+    message = OutboxMessage.objects.order_by("id").first()
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=OutboxStatus.DEAD, last_error="E" * 299 + "12"
+    )
+    outbox_resubmit(message_id=message.pk, acting_user=ops_user)
+    action = OperatorAction.objects.get()
+    assert action.result == "previous error: " + "E" * 299 + "1"
+    assert action.reason == ""
