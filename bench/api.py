@@ -39,7 +39,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
@@ -47,37 +46,17 @@ from urllib.parse import urlencode, urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BASE_URL = os.environ.get("DATABASE_URL", "")
-if not BASE_URL.startswith("postgres"):
-    sys.exit("DATABASE_URL must point at PostgreSQL (use scripts/with-test-services.sh)")
-BENCH_DB = f"edi_bench_api_{os.getpid()}"
-_u = urlparse(BASE_URL)
-BENCH_URL = f"{_u.scheme}://{_u.netloc}/{BENCH_DB}"
-STORAGE = tempfile.mkdtemp(prefix="edi-bench-api-")
+from _own_db import own_database  # noqa: E402  (bench/ is the script's folder)
 
-import psycopg  # noqa: E402
-
-with psycopg.connect(BASE_URL, autocommit=True) as _c:
-    _c.execute(f"CREATE DATABASE {BENCH_DB}")
-
-ENV = {
-    "DATABASE_URL": BENCH_URL,
-    "DATABASE_POOL": "false",
-    "DEBUG": "false",
-    "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-secret-key-not-for-production-0000000000"),
-    "LOG_LEVEL": "WARNING",
-    "DJANGO_SETTINGS_MODULE": "edi_platform.settings",
-    "INBOUND_STORAGE_ROOT": f"{STORAGE}/inbound",
-    "OUTBOUND_STORAGE_ROOT": f"{STORAGE}/outbound",
-    "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    "SECURE_SSL_REDIRECT": "false",
-    "STATICFILES_MANIFEST": "false",
-    "API_THROTTLE_RATE": "1000000/s",
-    "API_CACHE_URL": os.environ.get("TEST_REDIS_URL", ""),
-}
-os.environ.update(ENV)
-os.environ.pop("CELERY_BROKER_URL", None)  # eager: the on-commit assembly runs inline
-os.environ.pop("OUTBOUND_REDIS_URL", None)
+DB = own_database(
+    "api",
+    ALLOWED_HOSTS="127.0.0.1,localhost",
+    SECURE_SSL_REDIRECT="false",
+    STATICFILES_MANIFEST="false",
+    API_THROTTLE_RATE="1000000/s",
+    API_CACHE_URL=os.environ.get("TEST_REDIS_URL", ""),
+)
+STORAGE = DB.storage
 
 import django  # noqa: E402
 
@@ -281,7 +260,7 @@ def main() -> None:
         ],
         cwd=ROOT,
         # the web processes use the connection pool, as in production (README: DATABASE_POOL)
-        env={**os.environ, **ENV, "DATABASE_POOL": "true", "DATABASE_POOL_MAX_SIZE": "4"},
+        env={**os.environ, "DATABASE_POOL": "true", "DATABASE_POOL_MAX_SIZE": "4"},
         stdout=log,
         stderr=log,
     )
@@ -300,9 +279,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-        with psycopg.connect(BASE_URL, autocommit=True) as c:
-            connection.close()
-            c.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        connection.close()
+        DB.drop()
 
 
 def run(args, port: int, staff: str, provider: str) -> None:

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 import uuid
@@ -44,30 +43,15 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BASE_URL = os.environ.get("DATABASE_URL", "")
-if not BASE_URL.startswith("postgres"):
-    sys.exit("DATABASE_URL must point at PostgreSQL (use scripts/with-test-services.sh)")
-BENCH_DB = f"edi_bench_{os.getpid()}"
-_u = urlparse(BASE_URL)
-BENCH_URL = f"{_u.scheme}://{_u.netloc}/{BENCH_DB}"
+from _own_db import own_database  # noqa: E402  (bench/ is the script's folder)
 
-import orjson  # noqa: E402
-import psycopg  # noqa: E402
-
-with psycopg.connect(BASE_URL, autocommit=True) as _c:
-    _c.execute(f"CREATE DATABASE {BENCH_DB}")
-
-os.environ.update(
-    DATABASE_URL=BENCH_URL,
-    DATABASE_POOL="false",
-    DEBUG="false",
-    SECRET_KEY=os.environ.get("SECRET_KEY", "bench-secret-key-not-for-production-000000000000"),
-    LOG_LEVEL="WARNING",
-    DJANGO_SETTINGS_MODULE="edi_platform.settings",
-)
-os.environ.pop("CELERY_BROKER_URL", None)
+DB = own_database("es")
+BASE_URL, BENCH_DB, BENCH_URL = DB.base_url, DB.name, DB.url
+_u = urlparse(DB.url)
 
 import django  # noqa: E402
+import orjson  # noqa: E402
+import psycopg  # noqa: E402
 
 django.setup()
 
@@ -633,5 +617,4 @@ if __name__ == "__main__":
         main()
     finally:
         connection.close()
-        with psycopg.connect(BASE_URL, autocommit=True) as c:
-            c.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        DB.drop()
