@@ -37,6 +37,10 @@ class Group:
 
     modules: tuple[str, ...]
     tests: tuple[str, ...]
+    # Tests of seconds each (child processes killed mid-step): run only against the mutants
+    # the main pass left alive, one pytest process per mutant (mutmut runs every covering
+    # test of a survivor, so with these in the main pass each survivor cost ~35 s)
+    slow_tests: tuple[str, ...] = ()
 
 
 GROUPS: dict[str, Group] = {
@@ -116,9 +120,9 @@ GROUPS: dict[str, Group] = {
             "tests/outbound/services/test_finishing.py",
             "tests/outbound/services/test_outbox.py",
             "tests/outbound/services/test_recovery.py",
-            "tests/outbound/test_crash_safety.py",
             "tests/outbound/test_outcome_staging.py",
         ),
+        slow_tests=("tests/outbound/test_crash_safety.py",),
     ),
     # control-number lifecycle, alerts and gap detection (not measured yet: see docs/mutation.md)
     "controlnumbers-more": Group(
@@ -225,7 +229,54 @@ def results(dest: Path, mutmut: str) -> dict[str, str]:
         m = re.match(r"\s*(\S+): (.+)$", line)
         if m and m.group(2) in STATUSES:
             found[m.group(1)] = m.group(2)
+    # verdicts of the slow tests (their own pass), for mutants mutmut still has alive
+    slow = _slow_verdicts(dest)
+    for name, status in found.items():
+        if status in ("survived", "timeout") and slow.get(name) == "killed":
+            found[name] = "killed"
     return found
+
+
+def _slow_verdicts(dest: Path) -> dict[str, str]:
+    path = dest / "slow-verdicts.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def slow_pass(dest: Path, group: Group, mutmut: str, children: int) -> None:
+    """Run the group's slow tests against each mutant left alive (see ``Group.slow_tests``).
+
+    A mutant is killed when pytest reports failed tests (exit code 1); an error of the run
+    itself (exit codes 2-5) is recorded as such and not counted. Verdicts are kept in
+    ``slow-verdicts.json`` and merged by :func:`results`; a mutant not killed is tried again
+    by the next pass (a recheck after new tests)."""
+    if not group.slow_tests:
+        return
+    verdicts = _slow_verdicts(dest)
+    # results() already counts the slow kills: what is left alive is everything else
+    alive = sorted(n for n, s in results(dest, mutmut).items() if s in ("survived", "timeout"))
+    print(f"== slow tests against {len(alive)} mutants left alive", flush=True)
+
+    def one(name: str) -> tuple[str, str]:
+        env = {**os.environ, "MUTANT_UNDER_TEST": name}
+        pytest = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
+        run = subprocess.run(
+            ["nice", "-n", "10", *pytest, "-p", "tests.support.mutation_db", *group.slow_tests],
+            cwd=dest / "mutants",
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=900,
+        )
+        code = run.returncode
+        return name, "killed" if code == 1 else "survived" if code == 0 else f"error {code}"
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, children)) as pool:
+        for name, verdict in pool.map(one, alive):
+            verdicts[name] = verdict
+            print(f"   {verdict:10} {name}", flush=True)
+            (dest / "slow-verdicts.json").write_text(json.dumps(verdicts, indent=1) + "\n")
 
 
 def equivalent_names() -> set[str]:
@@ -280,8 +331,10 @@ def main() -> int:
             print(f"== {name}: re-checking {len(again)} survivors", flush=True)
             if again:
                 subprocess.run(run + again, cwd=dest, stdout=subprocess.DEVNULL)
+            slow_pass(dest, GROUPS[name], mutmut, args.children)
         else:
             subprocess.run(run, cwd=dest)
+            slow_pass(dest, GROUPS[name], mutmut, args.children)
         seconds = round(time.monotonic() - started)
         found = results(dest, mutmut)
         counts = {s: sum(1 for v in found.values() if v == s) for s in STATUSES}
