@@ -74,7 +74,7 @@ def outbox_redis_url() -> str | None:
     url = settings.OUTBOUND_REDIS_URL
     if url:
         return url
-    broker = getattr(settings, "CELERY_BROKER_URL", "") or ""
+    broker = settings.CELERY_BROKER_URL
     return broker if broker.startswith(("redis://", "rediss://", "unix://")) else None
 
 

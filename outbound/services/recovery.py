@@ -24,6 +24,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_STALE_AFTER = timedelta(minutes=5)
 
 
+class NumbersDisagree(Exception):
+    """The control-number store names other numbers than the file row: a person decides."""
+
+
 @dataclass
 class RecoveryResult:
     """What one recovery run did."""
@@ -73,7 +77,7 @@ def outbound_recover(
     for file_id in stale:
         try:
             file = _take(file_id, cutoff)
-        except ControlNumberError as exc:
+        except (ControlNumberError, NumbersDisagree) as exc:
             # e.g. numbers already persisted or missing: needs a person, not a rebuild
             logger.error("outbound recovery: file %s not rebuilt: %s", file_id, exc)
             result.skipped.append(str(file_id))
@@ -106,12 +110,13 @@ def _take(file_id, cutoff: datetime) -> OutboundFile | None:
         if file is None:
             return None
         numbers = numbers_reissue(outbound_file_id=file.id, note="outbound recovery rebuild")
-        if (numbers.isa13, numbers.gs06, list(numbers.st02s)) != (
-            file.isa13,
-            file.gs06,
-            list(file.st02s),
-        ):
-            # Never expected: the store and the file disagree. Keep the store's word.
-            logger.error("file %s: control-number store disagrees with the file row", file.id)
+        store = (numbers.isa13, numbers.gs06, list(numbers.st02s))
+        row = (file.isa13, file.gs06, list(file.st02s))
+        if store != row:
+            # Never expected. Rebuilding would send numbers one of the two never issued:
+            # leave the file ASSEMBLING (the reissue rolls back) for a person to look at.
+            raise NumbersDisagree(
+                f"the control-number store has ISA13/GS06/ST02s {store}, the file row {row}"
+            )
         file.save(update_fields=["updated_at"])
     return file

@@ -7,18 +7,13 @@ import subprocess
 import sys
 import time
 
-import psycopg
 import pytest
-from django.db import connection
 
 from eventstore.models import TransactionBatch
 from outbound.models import ProcessingOutcome
 from tests.conftest import REPO_ROOT, child_process_env
 from tests.eventstore.inbound.samples import onboard_partner, sample
-
-
-def _dsn(db: dict) -> str:
-    return f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+from tests.support.pg import other_session
 
 
 @pytest.mark.slow
@@ -27,13 +22,12 @@ def test_two_processes_ingesting_the_same_file_at_once_make_one_batch(tmp_path):
     onboard_partner()
     path = tmp_path / "same.x12"
     path.write_bytes(sample())
-    db = connection.settings_dict
     env = child_process_env(INBOUND_STORAGE_ROOT=str(tmp_path / "storage"))
     command = [sys.executable, str(REPO_ROOT / "manage.py"), "ingest", str(path), "--format=json"]
 
     # Hold back every INSERT into the batch table (reads still pass) until both processes have
     # stored the raw file and are waiting to insert: then both race for the same sha256.
-    with psycopg.connect(_dsn(db), autocommit=False) as gate:
+    with other_session(autocommit=False) as gate:
         gate.execute("LOCK TABLE eventstore_transactionbatch IN SHARE ROW EXCLUSIVE MODE")
         procs = [
             subprocess.Popen(
@@ -43,7 +37,7 @@ def test_two_processes_ingesting_the_same_file_at_once_make_one_batch(tmp_path):
         ]
         waiting = 0
         deadline = time.monotonic() + 90
-        with psycopg.connect(_dsn(db), autocommit=True) as probe:
+        with other_session() as probe:
             while waiting < 2 and time.monotonic() < deadline:
                 if any(p.poll() is not None for p in procs):
                     break
@@ -78,10 +72,9 @@ def test_two_processes_ingesting_one_isa13_in_different_files_process_one_and_re
     paths = [tmp_path / "first.x12", tmp_path / "second.x12"]
     paths[0].write_bytes(sample(ack_requested="0"))
     paths[1].write_bytes(sample(ack_requested="1"))  # other bytes, same sender and ISA13
-    db = connection.settings_dict
     env = child_process_env(INBOUND_STORAGE_ROOT=str(tmp_path / "storage"))
 
-    with psycopg.connect(_dsn(db), autocommit=False) as gate:
+    with other_session(autocommit=False) as gate:
         gate.execute("LOCK TABLE eventstore_transactionbatch IN SHARE ROW EXCLUSIVE MODE")
         procs = [
             subprocess.Popen(
@@ -95,7 +88,7 @@ def test_two_processes_ingesting_one_isa13_in_different_files_process_one_and_re
         ]
         waiting = 0
         deadline = time.monotonic() + 90
-        with psycopg.connect(_dsn(db), autocommit=True) as probe:
+        with other_session() as probe:
             while waiting < 2 and time.monotonic() < deadline:
                 if any(p.poll() is not None for p in procs):
                     break

@@ -7,11 +7,9 @@ import subprocess
 import sys
 import time
 
-import psycopg
 import pytest
 import redis
 from celery import Celery
-from django.db import connection
 from django.test import override_settings
 
 from eventstore.inbound.services import inbox as inbox_service
@@ -20,6 +18,7 @@ from eventstore.models import BatchStatus, TransactionBatch
 from tests.conftest import REPO_ROOT, child_process_env
 from tests.eventstore.inbound.samples import inbound_storage as inbound_storage_dir  # noqa: F401
 from tests.eventstore.inbound.samples import onboard_partner, sample
+from tests.support.pg import other_session
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inbound_storage_dir")]
 
@@ -58,9 +57,7 @@ def test_a_shard_another_process_is_polling_is_skipped_and_its_files_wait(settin
     onboard_partner()
     inbox = settings.INBOUND_INBOX_DIR
     names = _drop(inbox, 6)
-    db = connection.settings_dict
-    dsn = f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    with psycopg.connect(dsn, autocommit=True) as other_poller:
+    with other_session() as other_poller:
         other_poller.execute("SELECT pg_advisory_lock(%s, 0)", [INBOX_LOCK_CLASS])
         skipped = inbox_service.inbox_poll(shard=(0, 2))
         taken = inbox_service.inbox_poll(shard=(1, 2))

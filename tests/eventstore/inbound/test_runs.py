@@ -13,9 +13,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 
-import psycopg
 import pytest
-from django.db import connection
 
 from eventstore.models import (
     DomainEvent,
@@ -28,6 +26,7 @@ from outbound.models import ProcessingOutcome
 from tests.conftest import REPO_ROOT, child_process_env
 from tests.factories import TradingPartnerFactory
 from tests.support import synthetic_834 as synth
+from tests.support.pg import other_session
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -154,10 +153,8 @@ def test_a_run_killed_by_another_process_mid_file_and_resumed_ingests_every_file
     child = subprocess.Popen(
         command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    db = connection.settings_dict
-    dsn = f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     deadline = time.monotonic() + 120
-    with psycopg.connect(dsn, autocommit=True) as probe:
+    with other_session() as probe:
         while time.monotonic() < deadline and child.poll() is None:
             # kill as soon as a file is half-way: a RECEIVED batch or a running step past 2
             received = probe.execute(

@@ -6,13 +6,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
+from controlnumbers.models import ControlNumberAudit
 from outbound.models import OutboundFile, OutboundFileStatus, OutcomeStatus, ProcessingOutcome
 from outbound.services.assembly import file_path, outbound_assemble
-from outbound.services.recovery import outbound_recover
+from outbound.services.recovery import _take, outbound_recover
 from tests.factories import TradingPartnerFactory
 from tests.outbound.conftest import Crash, stage
+from tests.support.pg import other_session
 
 pytestmark = pytest.mark.django_db
 
@@ -149,3 +152,87 @@ def test_a_recovery_reports_and_logs_what_it_did(crash_at, caplog):
         result = outbound_recover(stale_after=timedelta(0), now=timezone.now())
     assert result.released_outcomes == 2
     assert [r.getMessage() for r in caplog.records] == [f"outbound recovery: {result.summary()}"]
+
+
+def _crashed_file(crash_at, monkeypatch, partner=None) -> OutboundFile:
+    """A file a worker left ASSEMBLING after its numbers were allocated."""
+    crash_at("after_allocation")
+    stage(partner or TradingPartnerFactory(), "999", 1)
+    with pytest.raises(Crash):
+        outbound_assemble()
+    monkeypatch.undo()
+    return OutboundFile.objects.latest("created_at")
+
+
+def test_the_reissued_numbers_say_recovery_rebuilt_the_file(crash_at, monkeypatch, outbound_root):
+    file = _crashed_file(crash_at, monkeypatch)
+    assert outbound_recover(now=_later()).finished == [str(file.id)]
+    notes = ControlNumberAudit.objects.filter(outbound_file_id=file.id).values_list(
+        "notes", flat=True
+    )
+    assert len(notes) == 3  # ISA13, GS06, ST02
+    assert all("outbound recovery rebuild" in n.split(" | ") for n in notes), list(notes)
+
+
+def test_a_file_whose_numbers_disagree_with_the_store_is_left_for_a_person(
+    crash_at, monkeypatch, outbound_root, caplog
+):
+    file = _crashed_file(crash_at, monkeypatch)
+    store = (file.isa13, file.gs06, list(file.st02s))
+    audit_before = list(ControlNumberAudit.objects.values_list("id", "status", "notes"))
+    OutboundFile.objects.filter(pk=file.pk).update(isa13=file.isa13 + 100)
+    with caplog.at_level("ERROR", logger="outbound.services.recovery"):
+        result = outbound_recover(now=_later())
+    assert (result.finished, result.quarantined, result.skipped) == ([], [], [str(file.id)])
+    file.refresh_from_db()
+    assert file.status == OutboundFileStatus.ASSEMBLING
+    # the reissue rolled back with the refusal: the audit is as the crash left it
+    assert list(ControlNumberAudit.objects.values_list("id", "status", "notes")) == audit_before
+    row = (file.isa13, file.gs06, list(file.st02s))
+    assert [r.getMessage() for r in caplog.records] == [
+        f"outbound recovery: file {file.id} not rebuilt: the control-number store has "
+        f"ISA13/GS06/ST02s {store}, the file row {row}"
+    ]
+
+
+def test_taking_a_file_refuses_one_finished_or_touched_meanwhile(crash_at, monkeypatch):
+    file = _crashed_file(crash_at, monkeypatch)
+    cutoff = _later()
+    OutboundFile.objects.filter(pk=file.pk).update(status=OutboundFileStatus.PERSISTED)
+    assert _take(file.id, cutoff) is None  # finished by someone else since it was listed
+    OutboundFile.objects.filter(pk=file.pk).update(status=OutboundFileStatus.ASSEMBLING)
+    assert _take(file.id, file.updated_at) is None  # touched since: a live worker has it
+    taken = _take(file.id, cutoff)
+    assert taken.pk == file.pk and taken.updated_at > file.updated_at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recovery_skips_what_another_session_holds_and_takes_the_rest(
+    crash_at, monkeypatch, outbound_root
+):
+    partner = TradingPartnerFactory()
+    held = _crashed_file(crash_at, monkeypatch, partner)
+    free = _crashed_file(crash_at, monkeypatch, partner)
+    crash_at("after_claim")
+    (claimed,) = stage(partner, "999", 1)
+    with pytest.raises(Crash):
+        outbound_assemble()
+    monkeypatch.undo()
+    with other_session(autocommit=False) as other:
+        # another recovery is on `held` and on the claimed outcome; a partner row is locked
+        # by someone else too (numbers, a profile change): none of them may stop this one
+        other.execute("SELECT 1 FROM outbound_outboundfile WHERE id = %s FOR UPDATE", [held.id])
+        other.execute(
+            "SELECT 1 FROM outbound_processingoutcome WHERE id = %s FOR UPDATE", [claimed.id]
+        )
+        other.execute(
+            "SELECT 1 FROM partners_tradingpartner WHERE id = %s FOR UPDATE", [partner.id]
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")  # waiting would fail the test, not hang it
+        result = outbound_recover(now=_later() + timedelta(hours=1))
+        other.rollback()
+    assert (result.released_outcomes, result.finished) == (0, [str(free.id)])
+    held.refresh_from_db()
+    assert held.status == OutboundFileStatus.ASSEMBLING
+    assert ProcessingOutcome.objects.get(pk=claimed.pk).status == OutcomeStatus.CLAIMED
