@@ -334,3 +334,18 @@ def test_a_release_the_database_refuses_is_logged_for_recovery_and_not_raised(ca
     assert [r.getMessage() for r in caplog.records] == [
         "could not release claimed outcomes; recovery will"
     ]
+
+
+def test_a_release_leaves_claimed_outcomes_that_already_have_their_file(crash_at, monkeypatch):
+    crash_at("after_allocation")
+    outcomes = stage(TradingPartnerFactory(), "999", 2)
+    with pytest.raises(Crash):
+        outbound_assemble()
+    monkeypatch.undo()
+    linked = ProcessingOutcome.objects.filter(pk__in=[o.pk for o in outcomes])
+    assert {(o.status, o.outbound_file_id is not None) for o in linked} == {
+        (OutcomeStatus.CLAIMED, True)
+    }
+    assembly._release([o.pk for o in outcomes], reason="not assembled: why")
+    # their numbers are allocated: recovery finishes that file, a release must not orphan it
+    assert {(o.status, o.failure_reason) for o in linked.all()} == {(OutcomeStatus.CLAIMED, "")}
