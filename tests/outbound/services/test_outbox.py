@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -200,7 +202,8 @@ def test_without_a_redis_url_messages_wait(settings):
     stage(TradingPartnerFactory(), "999", 1)
     outbound_assemble()
     result = outbox_publish()
-    assert result.skipped_reason and result.sent == 0
+    assert result.summary() == "not published: no Redis configured (OUTBOUND_REDIS_URL)"
+    assert result.sent == 0
     assert OutboxMessage.objects.get().status == OutboxStatus.PENDING
 
 
@@ -291,3 +294,93 @@ def test_a_resubmission_keeps_300_characters_of_a_long_error_and_needs_no_reason
     action = OperatorAction.objects.get()
     assert action.result == "previous error: " + "E" * 299 + "1"
     assert action.reason == ""
+
+
+def test_one_run_publishes_at_most_500_messages_and_leaves_the_rest_for_the_next(redis_url, stream):
+    file = _assembled(stream, count=1)[0]
+    template = OutboxMessage.objects.get(outbound_file=file)
+    # 501 messages due at once (rows like the first file's: publishing reads only the rows)
+    files = OutboundFile.objects.bulk_create(
+        [
+            OutboundFile(
+                partner=file.partner,
+                transaction_type=file.transaction_type,
+                isa13=1000 + i,
+                batch_timestamp=file.batch_timestamp,
+                status=OutboundFileStatus.PERSISTED,
+            )
+            for i in range(499)  # with the 999's and the TA1's own: 501
+        ]
+    )
+    OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                outbound_file=f,
+                stream=stream,
+                payload={**template.payload, "file_id": str(f.id)},
+                next_attempt_at=template.next_attempt_at,
+            )
+            for f in files
+        ]
+    )
+    assert outbox_publish(redis_url=redis_url).sent == 500
+    assert OutboxMessage.objects.filter(status=OutboxStatus.PENDING).count() == 1
+    assert outbox_publish(redis_url=redis_url).sent == 1
+
+
+class _Hung(Exception):
+    pass
+
+
+@contextmanager
+def _at_most(seconds: int):
+    """Fail (instead of hanging the suite) when the block runs longer than ``seconds``."""
+
+    def hung(signum, frame):
+        raise _Hung(f"still waiting after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_redis_that_accepts_but_never_answers_makes_messages_wait_not_the_publisher(stream):
+    _assembled(stream, count=1)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # connections complete; nothing is ever read or answered
+        port = silent.getsockname()[1]
+        with _at_most(20):
+            result = outbox_publish(redis_url=f"redis://127.0.0.1:{port}/0")
+    assert (result.sent, result.retrying) == (0, 2)
+    assert set(OutboxMessage.objects.values_list("last_error", flat=True)) == {
+        "TimeoutError: Timeout reading from socket"
+    }
+
+
+def test_a_redis_whose_connections_never_complete_makes_messages_wait(stream):
+    _assembled(stream, count=1)
+    with socket.socket() as full:
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)  # never accepted: once the queue is full, further SYNs are dropped
+        port = full.getsockname()[1]
+        queued = []
+        for _ in range(3):
+            c = socket.socket()
+            c.setblocking(False)
+            c.connect_ex(("127.0.0.1", port))
+            queued.append(c)
+        try:
+            with _at_most(20):
+                result = outbox_publish(redis_url=f"redis://127.0.0.1:{port}/0")
+        finally:
+            for c in queued:
+                c.close()
+    assert (result.sent, result.retrying) == (0, 2)
+    assert set(OutboxMessage.objects.values_list("last_error", flat=True)) == {
+        "TimeoutError: Timeout connecting to server"
+    }
