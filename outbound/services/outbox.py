@@ -124,7 +124,7 @@ def outbox_publish(
         sent_file_ids = []
         for i, message in enumerate(messages):
             fields = {k: str(v) for k, v in message.payload.items()}
-            file_id = fields.get("file_id", str(message.outbound_file_id))
+            file_id = str(message.outbound_file_id)
             args: list[str] = [str(DEDUPE_TTL_SECONDS)]
             for key, value in fields.items():
                 args += [key, value]

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 import redis
+from django.db import connection
 from django.utils import timezone
 
 from outbound.models import (
@@ -24,6 +25,7 @@ from outbound.services.assembly import outbound_assemble
 from outbound.services.outbox import backoff, outbox_publish, outbox_resubmit
 from tests.factories import TradingPartnerFactory
 from tests.outbound.conftest import stage
+from tests.support.pg import other_session
 
 pytestmark = pytest.mark.django_db
 
@@ -296,10 +298,11 @@ def test_a_resubmission_keeps_300_characters_of_a_long_error_and_needs_no_reason
     assert action.reason == ""
 
 
-def test_one_run_publishes_at_most_500_messages_and_leaves_the_rest_for_the_next(redis_url, stream):
-    file = _assembled(stream, count=1)[0]
-    template = OutboxMessage.objects.get(outbound_file=file)
-    # 501 messages due at once (rows like the first file's: publishing reads only the rows)
+def _more_messages(stream: str, count: int) -> list[OutboxMessage]:
+    """``count`` more due messages, for file rows like the first assembled one's (publishing
+    reads only the rows, not the stored files)."""
+    file = OutboundFile.objects.order_by("created_at").first()
+    template = file.outbox_message
     files = OutboundFile.objects.bulk_create(
         [
             OutboundFile(
@@ -309,10 +312,10 @@ def test_one_run_publishes_at_most_500_messages_and_leaves_the_rest_for_the_next
                 batch_timestamp=file.batch_timestamp,
                 status=OutboundFileStatus.PERSISTED,
             )
-            for i in range(499)  # with the 999's and the TA1's own: 501
+            for i in range(count)
         ]
     )
-    OutboxMessage.objects.bulk_create(
+    return OutboxMessage.objects.bulk_create(
         [
             OutboxMessage(
                 outbound_file=f,
@@ -323,6 +326,11 @@ def test_one_run_publishes_at_most_500_messages_and_leaves_the_rest_for_the_next
             for f in files
         ]
     )
+
+
+def test_one_run_publishes_at_most_500_messages_and_leaves_the_rest_for_the_next(redis_url, stream):
+    _assembled(stream, count=1)
+    _more_messages(stream, 499)  # with the 999's and the TA1's own: 501
     assert outbox_publish(redis_url=redis_url).sent == 500
     assert OutboxMessage.objects.filter(status=OutboxStatus.PENDING).count() == 1
     assert outbox_publish(redis_url=redis_url).sent == 1
@@ -384,3 +392,40 @@ def test_a_redis_whose_connections_never_complete_makes_messages_wait(stream):
     assert set(OutboxMessage.objects.values_list("last_error", flat=True)) == {
         "TimeoutError: Timeout connecting to server"
     }
+
+
+def test_the_longest_waiting_messages_go_first_and_equals_in_id_order(redis_url, stream):
+    _assembled(stream)
+    ids = sorted(m.pk for m in _more_messages(stream, 10))
+    due = timezone.now() - timedelta(minutes=5)
+    OutboxMessage.objects.update(next_attempt_at=due)
+    for pk in reversed(ids):  # rows rewritten newest first: the table's order is reversed
+        OutboxMessage.objects.filter(pk=pk).update(next_attempt_at=due)
+    OutboxMessage.objects.filter(pk=ids[-1]).update(next_attempt_at=due - timedelta(minutes=1))
+    # the assembled files' own messages (the lowest ids) are due a minute later
+    OutboxMessage.objects.exclude(pk__in=ids).update(next_attempt_at=due + timedelta(minutes=1))
+    assert outbox_publish(redis_url=redis_url, limit=4).sent == 4
+    sent = set(OutboxMessage.objects.filter(status=OutboxStatus.SENT).values_list("pk", flat=True))
+    assert sent == {ids[-1], *ids[:3]}  # the one that waited longer, then the lowest ids
+
+
+def test_sent_and_dead_messages_are_never_published_again(redis_url, stream):
+    sent, dead = (f.outbox_message for f in _assembled(stream))
+    OutboxMessage.objects.filter(pk=sent.pk).update(status=OutboxStatus.SENT)
+    OutboxMessage.objects.filter(pk=dead.pk).update(status=OutboxStatus.DEAD)
+    assert outbox_publish(redis_url=redis_url).sent == 0
+    assert redis.Redis.from_url(redis_url).xlen(stream) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_another_publisher_holds_is_skipped_not_waited_for(redis_url, stream):
+    held, free = (f.outbox_message for f in _assembled(stream))
+    with other_session(autocommit=False) as other:
+        other.execute("SELECT 1 FROM outbound_outboxmessage WHERE id = %s FOR UPDATE", [held.pk])
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")  # waiting would fail the test, not hang it
+        result = outbox_publish(redis_url=redis_url)
+        other.rollback()
+    assert result.sent == 1
+    assert OutboxMessage.objects.get(status=OutboxStatus.SENT).pk == free.pk
+    assert OutboxMessage.objects.get(pk=held.pk).status == OutboxStatus.PENDING
