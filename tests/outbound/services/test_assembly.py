@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-from datetime import UTC
+from datetime import UTC, timedelta
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from controlnumbers.models import ControlNumberAudit, ControlNumberCounter
 from edi_platform import x12
@@ -349,3 +350,49 @@ def test_a_release_leaves_claimed_outcomes_that_already_have_their_file(crash_at
     assembly._release([o.pk for o in outcomes], reason="not assembled: why")
     # their numbers are allocated: recovery finishes that file, a release must not orphan it
     assert {(o.status, o.failure_reason) for o in linked.all()} == {(OutcomeStatus.CLAIMED, "")}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_groups_assembled_in_threads_each_get_their_file_stamp_and_actor(outbound_root, ops_user):
+    partners = [TradingPartnerFactory() for _ in range(3)]
+    for partner in partners:
+        stage(partner, "999", 2)
+    now = timezone.now() + timedelta(seconds=90)  # not the clock: the stamp must come from it
+    result = outbound_assemble(now=now, acting_user=ops_user, threads=2)
+    assert (result.persisted, result.outcomes_assembled, result.failed_groups) == (3, 6, 0)
+    files = list(OutboundFile.objects.order_by("partner_id"))
+    assert [f.partner_id for f in files] == sorted(p.id for p in partners)
+    assert {f.status for f in files} == {OutboundFileStatus.PERSISTED}
+    assert {f.batch_timestamp for f in files} == {assembly.batch_timestamp(now)}
+    assert set(ControlNumberAudit.objects.values_list("actor", flat=True)) == {
+        ops_user.get_username()
+    }
+    for f in files:
+        assert sorted(f.outcome_ids) == sorted(
+            ProcessingOutcome.objects.filter(partner_id=f.partner_id).values_list("id", flat=True)
+        )
+
+
+def test_groups_assembled_one_after_another_take_the_given_time_too(outbound_root):
+    for _ in range(2):
+        stage(TradingPartnerFactory(), "999", 1)
+    now = timezone.now() + timedelta(seconds=90)
+    assert outbound_assemble(now=now, threads=1).persisted == 2
+    assert set(OutboundFile.objects.values_list("batch_timestamp", flat=True)) == {
+        assembly.batch_timestamp(now)
+    }
+
+
+@pytest.mark.parametrize(
+    ("response_type", "window"),
+    [("999", 0), ("TA1", None)],
+    ids=["a-window-row-of-0-minutes", "no-window-row-so-the-guide-default"],
+)
+def test_a_response_due_now_takes_the_real_time_path(crash_at, response_type, window):
+    if window is None:
+        BatchWindow.objects.filter(response_type=response_type).delete()
+    else:
+        BatchWindow.objects.filter(response_type=response_type).update(window_minutes=window)
+    crash_at("after_claim")  # only the step-by-step path passes there
+    stage(TradingPartnerFactory(), response_type, 1)
+    assert outbound_assemble().persisted == 1
