@@ -293,7 +293,8 @@ def main() -> int:
     parser.add_argument(
         "--recheck",
         action="store_true",
-        help="instead of a run: try the survivors of earlier runs again (after adding tests)",
+        help="after new tests or code: run the mutants of changed functions, then try the "
+        "survivors of earlier runs again",
     )
     parser.add_argument(
         "--report", action="store_true", help="run nothing: score what the groups hold"
@@ -324,6 +325,8 @@ def main() -> int:
         if args.report:
             pass
         elif args.recheck:
+            # mutants of functions changed since the last run are new ("not checked")
+            subprocess.run(run, cwd=dest, stdout=subprocess.DEVNULL)
             # mutmut keeps a verdict once given: survivors are only tried again when named
             again = sorted(
                 n for n, s in results(dest, mutmut).items() if s in ("survived", "timeout")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from datetime import UTC, timedelta
 
 import pytest
@@ -396,3 +397,60 @@ def test_a_response_due_now_takes_the_real_time_path(crash_at, response_type, wi
     crash_at("after_claim")  # only the step-by-step path passes there
     stage(TradingPartnerFactory(), response_type, 1)
     assert outbound_assemble().persisted == 1
+
+
+def test_step_times_add_up_field_by_field():
+    total = assembly.StepTimes(1.0, 2.0, 3.0, 4.0, 5.0, 6.0)
+    total.add(assembly.StepTimes(0.5, 0.25, 0.125, 1.0, 2.0, 3.0))
+    assert total == assembly.StepTimes(1.5, 2.25, 3.125, 5.0, 7.0, 9.0)
+
+
+def test_a_run_accounts_every_step_of_every_group_within_its_own_duration(outbound_root):
+    for _ in range(2):
+        stage(TradingPartnerFactory(), "999", 1)  # a 5-minute window: the step-by-step path
+    started = time.perf_counter()
+    result = outbound_assemble(threads=1)
+    elapsed = time.perf_counter() - started
+    steps = [getattr(result.times, name) for name in assembly.StepTimes.__dataclass_fields__]
+    assert result.persisted == 2
+    # each step was measured (none left out) and none counted twice or backwards: the
+    # consistency of the accounting, not a speed
+    assert all(s > 0 for s in steps), result.times
+    assert sum(steps) <= elapsed
+
+
+def test_outcomes_are_assembled_at_the_moment_their_file_is_persisted(outbound_root):
+    stage(TradingPartnerFactory(), "999", 2)
+    outbound_assemble()
+    file = OutboundFile.objects.get()
+    assert set(ProcessingOutcome.objects.values_list("assembled_at", flat=True)) == {
+        file.updated_at
+    }
+
+
+def test_a_file_finished_meanwhile_by_someone_else_is_returned_as_it_now_is(
+    crash_at, monkeypatch, outbound_root
+):
+    crash_at("after_allocation")
+    stage(TradingPartnerFactory(), "999", 1)
+    with pytest.raises(Crash):
+        outbound_assemble()
+    monkeypatch.undo()
+    file = OutboundFile.objects.get()
+    real = assembly.file_finish
+
+    def twin_first(**kwargs):
+        # a slow twin (recovery) finished the file between our write and our finish
+        OutboundFile.objects.filter(pk=file.pk).update(
+            status=OutboundFileStatus.PERSISTED, storage_path="by/the/twin.edi"
+        )
+        return real(**kwargs)
+
+    monkeypatch.setattr(assembly, "file_finish", twin_first)
+    done = assembly.file_build_and_store(file=file)
+    assert (done.pk, done.status, done.storage_path) == (
+        file.pk,
+        OutboundFileStatus.PERSISTED,
+        "by/the/twin.edi",
+    )
+    assert OutboxMessage.objects.count() == 0  # ours was not written beside the twin's
