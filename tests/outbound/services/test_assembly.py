@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import time
 from datetime import UTC, timedelta
@@ -10,9 +11,11 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from controlnumbers.models import ControlNumberAudit, ControlNumberCounter
 from edi_platform import x12
+from edi_platform.core.logs import current_context
 from outbound.models import (
     BatchWindow,
     OutboundFile,
@@ -454,3 +457,111 @@ def test_a_file_finished_meanwhile_by_someone_else_is_returned_as_it_now_is(
         "by/the/twin.edi",
     )
     assert OutboxMessage.objects.count() == 0  # ours was not written beside the twin's
+
+
+class _ContextSeen(logging.Handler):
+    """Keeps each record's message with the correlation ids in force when it was logged."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, dict]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen.append((record.getMessage(), current_context()))
+
+
+def test_a_groups_log_lines_carry_its_partner_type_and_outcome_ids(outbound_root):
+    partner = TradingPartnerFactory()
+    outcomes = stage(partner, "999", 2)
+    handler = _ContextSeen()
+    logger = logging.getLogger("outbound.services.assembly")
+    logger.addHandler(handler)
+    try:
+        outbound_assemble()
+    finally:
+        logger.removeHandler(handler)
+    (ids,) = [c for m, c in handler.seen if m.startswith("outbound file ")]
+    assert {k: ids.get(k) for k in ("partner", "response_type", "outcome_ids")} == {
+        "partner": partner.code,
+        "response_type": "999",
+        "outcome_ids": [o.id for o in outcomes],
+    }
+
+
+def _assembly_metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_each_assembled_or_failed_group_is_counted_by_type_and_result(outbound_root, monkeypatch):
+    from controlnumbers.domain import ControlNumberExhausted
+
+    before = {
+        (name, result): _assembly_metric(name, type="999", result=result)
+        for name in ("edi_assembly_files_total", "edi_assembly_outcomes_total")
+        for result in ("persisted", "failed")
+    }
+    seconds_before = _assembly_metric("edi_assembly_seconds_count", type="999")
+    sum_before = _assembly_metric("edi_assembly_seconds_sum", type="999")
+    good, bad = TradingPartnerFactory(), TradingPartnerFactory()
+    stage(good, "999", 2)
+    stage(bad, "999", 3)
+    real = assembly.allocate_envelope
+
+    def exhausted_for_bad(**kwargs):
+        if kwargs["partner_code"] == bad.code:
+            raise ControlNumberExhausted("ISA counter at its maximum")
+        return real(**kwargs)
+
+    monkeypatch.setattr(assembly, "allocate_envelope", exhausted_for_bad)
+    started = time.perf_counter()
+    outbound_assemble(threads=1)
+    elapsed = time.perf_counter() - started
+    grown = {
+        key: _assembly_metric(key[0], type="999", result=key[1]) - v for key, v in before.items()
+    }
+    assert grown == {
+        ("edi_assembly_files_total", "persisted"): 1,
+        ("edi_assembly_files_total", "failed"): 1,
+        ("edi_assembly_outcomes_total", "persisted"): 2,
+        ("edi_assembly_outcomes_total", "failed"): 3,
+    }
+    assert _assembly_metric("edi_assembly_seconds_count", type="999") - seconds_before == 2
+    observed = _assembly_metric("edi_assembly_seconds_sum", type="999") - sum_before
+    assert 0 < observed <= elapsed  # the groups' own durations, within the run's
+
+
+def test_the_real_time_path_accounts_its_steps_too(outbound_root):
+    stage(TradingPartnerFactory(), "TA1", 1)  # window 0: claim and numbers in one commit
+    result = outbound_assemble()
+    assert result.persisted == 1
+    times = result.times
+    assert times.claim == 0  # the claim is counted with the allocation it shares a commit with
+    assert min(times.allocation, times.render, times.validation, times.storage, times.finish) > 0
+
+
+@pytest.mark.parametrize("response_type", ["999", "TA1"])
+def test_the_file_ready_message_names_the_file_and_its_numbers_exactly(
+    outbound_root, monkeypatch, response_type
+):
+    monkeypatch.setenv("TZ", "America/New_York")  # "created" is UTC whatever the host's zone
+    time.tzset()
+    try:
+        stage(TradingPartnerFactory(), response_type, 2)
+        outbound_assemble()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    file = OutboundFile.objects.get()
+    gs06 = "" if response_type == "TA1" else str(file.gs06)
+    st02s = "" if response_type == "TA1" else f"{file.st02s[0]:04d},{file.st02s[1]:04d}"
+    assert OutboxMessage.objects.get().payload == {
+        "file_id": str(file.id),
+        "partner": file.partner.code,
+        "transaction_type": response_type,
+        "storage_path": file.storage_path,
+        "isa13": f"{file.isa13:09d}",
+        "gs06": gs06,
+        "st02s": st02s,
+        "created": file.created_at.astimezone(UTC).isoformat(),
+    }
+    assert OutboxMessage.objects.get().payload["created"].endswith("+00:00")
