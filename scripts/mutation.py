@@ -325,11 +325,15 @@ def main() -> int:
         if args.report:
             pass
         elif args.recheck:
-            # mutants of functions changed since the last run are new ("not checked")
+            alive = ("survived", "timeout")
+            before = {n for n, s in results(dest, mutmut).items() if s in alive}
+            # mutants of functions changed since the last run are new ("not checked"); the
+            # rest of an interrupted run too
             subprocess.run(run, cwd=dest, stdout=subprocess.DEVNULL)
-            # mutmut keeps a verdict once given: survivors are only tried again when named
+            # mutmut keeps a verdict once given: the earlier survivors are only tried again
+            # when named (those of the run just made met the current tests already)
             again = sorted(
-                n for n, s in results(dest, mutmut).items() if s in ("survived", "timeout")
+                n for n, s in results(dest, mutmut).items() if s in alive and n in before
             )
             print(f"== {name}: re-checking {len(again)} survivors", flush=True)
             if again:
