@@ -74,6 +74,35 @@ class Crash(BaseException):
     """Stands in for a killed process: nothing after the crash point runs."""
 
 
+def left_assembling(crash_at, monkeypatch, partner, count: int = 1):
+    """A 999 file of ``count`` sets that a worker left ASSEMBLING right after its numbers
+    were allocated (the crash point disarmed again)."""
+    from outbound.models import OutboundFile
+    from outbound.services.assembly import outbound_assemble
+
+    crash_at("after_allocation")
+    stage(partner, "999", count)
+    with pytest.raises(Crash):
+        outbound_assemble()
+    monkeypatch.undo()
+    return OutboundFile.objects.latest("created_at")
+
+
+def exhaust_numbers_for(monkeypatch, partner) -> None:
+    """Every envelope allocation for ``partner`` fails as an exhausted counter would."""
+    from controlnumbers.domain import ControlNumberExhausted
+    from outbound.services import assembly
+
+    real = assembly.allocate_envelope
+
+    def allocate(**kwargs):
+        if kwargs["partner_code"] == partner.code:
+            raise ControlNumberExhausted("ISA counter at its maximum")
+        return real(**kwargs)
+
+    monkeypatch.setattr(assembly, "allocate_envelope", allocate)
+
+
 @pytest.fixture
 def crash_at(monkeypatch):
     """``crash_at("<step>")`` makes assembly's crash point ``<step>`` raise :class:`Crash`

@@ -28,7 +28,13 @@ from outbound.services import assembly
 from outbound.services.assembly import outbound_assemble, render_file
 from outbound.services.outcomes import outcome_stage
 from tests.factories import TradingPartnerFactory, TransactionBatchFactory
-from tests.outbound.conftest import Crash, content_ta1, stage
+from tests.outbound.conftest import (
+    Crash,
+    content_ta1,
+    exhaust_numbers_for,
+    left_assembling,
+    stage,
+)
 from tests.outbound.services.test_storage import PATH_RE
 
 pytestmark = pytest.mark.django_db
@@ -211,19 +217,10 @@ def test_zero_minute_window_assembles_right_after_the_staging_commit(outbound_ro
 
 
 def test_a_failing_group_is_released_and_does_not_stop_the_others(monkeypatch):
-    from controlnumbers.domain import ControlNumberExhausted
-
     a, b = TradingPartnerFactory(), TradingPartnerFactory()
     stage(a, "999", 2)
     stage(b, "999", 1)
-    real = assembly.allocate_envelope
-
-    def exhausted_for_a(**kwargs):
-        if kwargs["partner_code"] == a.code:
-            raise ControlNumberExhausted("ISA counter at its maximum")
-        return real(**kwargs)
-
-    monkeypatch.setattr(assembly, "allocate_envelope", exhausted_for_a)
+    exhaust_numbers_for(monkeypatch, a)
     result = outbound_assemble()
     assert (result.persisted, result.failed_groups) == (1, 1)
     assert "1 group(s) failed" in result.summary()
@@ -342,11 +339,8 @@ def test_a_release_the_database_refuses_is_logged_for_recovery_and_not_raised(ca
 
 
 def test_a_release_leaves_claimed_outcomes_that_already_have_their_file(crash_at, monkeypatch):
-    crash_at("after_allocation")
-    outcomes = stage(TradingPartnerFactory(), "999", 2)
-    with pytest.raises(Crash):
-        outbound_assemble()
-    monkeypatch.undo()
+    file = left_assembling(crash_at, monkeypatch, TradingPartnerFactory(), count=2)
+    outcomes = list(ProcessingOutcome.objects.filter(outbound_file=file))
     linked = ProcessingOutcome.objects.filter(pk__in=[o.pk for o in outcomes])
     assert {(o.status, o.outbound_file_id is not None) for o in linked} == {
         (OutcomeStatus.CLAIMED, True)
@@ -434,12 +428,7 @@ def test_outcomes_are_assembled_at_the_moment_their_file_is_persisted(outbound_r
 def test_a_file_finished_meanwhile_by_someone_else_is_returned_as_it_now_is(
     crash_at, monkeypatch, outbound_root
 ):
-    crash_at("after_allocation")
-    stage(TradingPartnerFactory(), "999", 1)
-    with pytest.raises(Crash):
-        outbound_assemble()
-    monkeypatch.undo()
-    file = OutboundFile.objects.get()
+    file = left_assembling(crash_at, monkeypatch, TradingPartnerFactory())
     real = assembly.file_finish
 
     def twin_first(**kwargs):
@@ -493,8 +482,6 @@ def _assembly_metric(name: str, **labels: str) -> float:
 
 
 def test_each_assembled_or_failed_group_is_counted_by_type_and_result(outbound_root, monkeypatch):
-    from controlnumbers.domain import ControlNumberExhausted
-
     before = {
         (name, result): _assembly_metric(name, type="999", result=result)
         for name in ("edi_assembly_files_total", "edi_assembly_outcomes_total")
@@ -505,14 +492,7 @@ def test_each_assembled_or_failed_group_is_counted_by_type_and_result(outbound_r
     good, bad = TradingPartnerFactory(), TradingPartnerFactory()
     stage(good, "999", 2)
     stage(bad, "999", 3)
-    real = assembly.allocate_envelope
-
-    def exhausted_for_bad(**kwargs):
-        if kwargs["partner_code"] == bad.code:
-            raise ControlNumberExhausted("ISA counter at its maximum")
-        return real(**kwargs)
-
-    monkeypatch.setattr(assembly, "allocate_envelope", exhausted_for_bad)
+    exhaust_numbers_for(monkeypatch, bad)
     started = time.perf_counter()
     outbound_assemble(threads=1)
     elapsed = time.perf_counter() - started

@@ -14,7 +14,7 @@ from outbound.models import OutboundFile, OutboundFileStatus, OutcomeStatus, Pro
 from outbound.services.assembly import file_path, outbound_assemble
 from outbound.services.recovery import _take, outbound_recover
 from tests.factories import TradingPartnerFactory
-from tests.outbound.conftest import Crash, stage
+from tests.outbound.conftest import Crash, left_assembling, stage
 from tests.support.pg import other_session
 
 pytestmark = pytest.mark.django_db
@@ -154,18 +154,8 @@ def test_a_recovery_reports_and_logs_what_it_did(crash_at, caplog):
     assert [r.getMessage() for r in caplog.records] == [f"outbound recovery: {result.summary()}"]
 
 
-def _crashed_file(crash_at, monkeypatch, partner=None) -> OutboundFile:
-    """A file a worker left ASSEMBLING after its numbers were allocated."""
-    crash_at("after_allocation")
-    stage(partner or TradingPartnerFactory(), "999", 1)
-    with pytest.raises(Crash):
-        outbound_assemble()
-    monkeypatch.undo()
-    return OutboundFile.objects.latest("created_at")
-
-
 def test_the_reissued_numbers_say_recovery_rebuilt_the_file(crash_at, monkeypatch, outbound_root):
-    file = _crashed_file(crash_at, monkeypatch)
+    file = left_assembling(crash_at, monkeypatch, TradingPartnerFactory())
     assert outbound_recover(now=_later()).finished == [str(file.id)]
     notes = ControlNumberAudit.objects.filter(outbound_file_id=file.id).values_list(
         "notes", flat=True
@@ -177,7 +167,7 @@ def test_the_reissued_numbers_say_recovery_rebuilt_the_file(crash_at, monkeypatc
 def test_a_file_whose_numbers_disagree_with_the_store_is_left_for_a_person(
     crash_at, monkeypatch, outbound_root, caplog
 ):
-    file = _crashed_file(crash_at, monkeypatch)
+    file = left_assembling(crash_at, monkeypatch, TradingPartnerFactory())
     store = (file.isa13, file.gs06, list(file.st02s))
     audit_before = list(ControlNumberAudit.objects.values_list("id", "status", "notes"))
     OutboundFile.objects.filter(pk=file.pk).update(isa13=file.isa13 + 100)
@@ -196,7 +186,7 @@ def test_a_file_whose_numbers_disagree_with_the_store_is_left_for_a_person(
 
 
 def test_taking_a_file_refuses_one_finished_or_touched_meanwhile(crash_at, monkeypatch):
-    file = _crashed_file(crash_at, monkeypatch)
+    file = left_assembling(crash_at, monkeypatch, TradingPartnerFactory())
     cutoff = _later()
     OutboundFile.objects.filter(pk=file.pk).update(status=OutboundFileStatus.PERSISTED)
     assert _take(file.id, cutoff) is None  # finished by someone else since it was listed
@@ -211,8 +201,8 @@ def test_recovery_skips_what_another_session_holds_and_takes_the_rest(
     crash_at, monkeypatch, outbound_root
 ):
     partner = TradingPartnerFactory()
-    held = _crashed_file(crash_at, monkeypatch, partner)
-    free = _crashed_file(crash_at, monkeypatch, partner)
+    held = left_assembling(crash_at, monkeypatch, partner)
+    free = left_assembling(crash_at, monkeypatch, partner)
     crash_at("after_claim")
     (claimed,) = stage(partner, "999", 1)
     with pytest.raises(Crash):
