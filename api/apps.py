@@ -9,3 +9,6 @@ class ApiConfig(AppConfig):
 
     def ready(self) -> None:
         from . import phi, roles, schema  # noqa: F401  (PHI classes, group permissions, schema)
+        from .keys.receivers import receivers_connect
+
+        receivers_connect()  # cached keys follow their partner and user

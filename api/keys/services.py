@@ -24,7 +24,14 @@ from edi_platform.partners.models import TradingPartner
 
 from .models import ApiKey
 
-__all__ = ["KeyRefused", "NewKey", "api_key_check", "api_key_create", "api_key_revoke"]
+__all__ = [
+    "KeyRefused",
+    "NewKey",
+    "api_key_check",
+    "api_key_create",
+    "api_key_revoke",
+    "api_keys_uncache",
+]
 
 KEY_PREFIX = "edi_"
 
@@ -142,13 +149,28 @@ def _uncache(digest: str, *, revoked: bool = False) -> None:
         cache.delete(_cache_key(digest))
 
 
+def api_keys_uncache(*, partner_id: int | None = None, user_id: int | None = None) -> int:
+    """Replace the cached copies of a partner's or a user's keys with tombstones, so that
+    their next request reads the key row (and its partner and user) again; returns how many
+    keys. Called when a partner or user is made inactive (``api.keys.receivers``)."""
+    if (partner_id is None) == (user_id is None):
+        raise ValueError("name either a partner or a user")
+    owner = {"partner_id": partner_id} if partner_id is not None else {"user_id": user_id}
+    digests = list(ApiKey.objects.filter(**owner).values_list("key_hash", flat=True))
+    for digest in digests:
+        # a tombstone, not a delete: a request that read the row before the change committed
+        # cannot put its copy back
+        _uncache(digest, revoked=True)
+    return len(digests)
+
+
 def api_key_check(*, raw: str) -> ApiKey:
     """The usable key ``raw`` is; raises :class:`KeyRefused` (no secret in its text).
 
     A checked key (with its partner and user) is kept ``API_KEY_CACHE_SECONDS`` in the shared
     cache (Redis only), keyed by its hash: revocation replaces it at once with a tombstone,
-    expiry is checked on every request; a partner or user made inactive meanwhile is refused
-    once the cached copy runs out (at most ``API_KEY_CACHE_SECONDS``)."""
+    and so does a partner or user made inactive (:func:`api_keys_uncache`, from the save's
+    commit); expiry is checked on every request."""
     parts = raw.strip().split("_", 2)
     if len(parts) != 3 or f"{parts[0]}_" != KEY_PREFIX or not parts[1] or not parts[2]:
         raise KeyRefused("malformed API key")

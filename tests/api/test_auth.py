@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from api.access import ApiAccessRecord
 from api.keys.models import ApiKey
-from api.keys.services import api_key_create, api_key_revoke
+from api.keys.services import api_key_create, api_key_revoke, api_keys_uncache
 from eventstore.inbound.models import TransactionBatch
 from tests.api.conftest import ApiClient, inquiry_270, partner_key, staff_token
 
@@ -144,3 +144,47 @@ def test_a_cached_staff_token_keeps_its_user_permissions_live(
     user = django_user_model.objects.get(username="api-staff")
     user.user_permissions.clear()  # permissions are checked per request, never cached
     assert api.get("/api/v1/members", {"subscriber_id": "S1"}).status_code == 403
+
+
+def _cached(api: ApiClient) -> None:
+    for _ in range(3):  # the second request caches the checked key
+        assert api.get("/api/v1/files").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/api/v1/files").status_code == 200
+    assert not [q for q in queries.captured_queries if "api_apikey" in q["sql"]]
+
+
+def test_a_cached_key_of_a_partner_made_inactive_is_refused_at_once(
+    world, redis_api_cache, django_capture_on_commit_callbacks
+):
+    api = partner_key(world.provider)
+    _cached(api)
+    world.provider.active = False
+    with django_capture_on_commit_callbacks(execute=True):
+        world.provider.save()
+    response = api.get("/api/v1/files")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "the partner of this key is inactive"
+
+
+def test_a_cached_token_of_a_user_made_inactive_is_refused_at_once(
+    world, django_user_model, redis_api_cache, django_capture_on_commit_callbacks
+):
+    api = staff_token(django_user_model, "outbound.view_outboundfile")
+    _cached(api)
+    user = django_user_model.objects.get(username="api-staff")
+    user.is_active = False
+    with django_capture_on_commit_callbacks(execute=True):
+        user.save()
+    response = api.get("/api/v1/files")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "the user of this token is inactive"
+
+
+def test_uncaching_names_a_partner_or_a_user(world):
+    with pytest.raises(ValueError, match="either a partner or a user"):
+        api_keys_uncache()
+    with pytest.raises(ValueError, match="either a partner or a user"):
+        api_keys_uncache(partner_id=world.provider.pk, user_id=1)
+    partner_key(world.provider)
+    assert api_keys_uncache(partner_id=world.provider.pk) == 1  # no cache here: harmless
