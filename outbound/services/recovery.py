@@ -69,10 +69,10 @@ def outbound_recover(
         result.released_outcomes = ProcessingOutcome.objects.filter(
             id__in=ids, status=OutcomeStatus.CLAIMED, outbound_file__isnull=True
         ).update(status=OutcomeStatus.PENDING, claimed_at=None)
-    stale = list(
-        OutboundFile.objects.filter(
-            status=OutboundFileStatus.ASSEMBLING, updated_at__lt=cutoff
-        ).values_list("id", flat=True)
+    stale = list(  # oldest first: a deterministic order, the longest-waiting file first
+        OutboundFile.objects.filter(status=OutboundFileStatus.ASSEMBLING, updated_at__lt=cutoff)
+        .order_by("updated_at", "id")
+        .values_list("id", flat=True)
     )
     for file_id in stale:
         try:

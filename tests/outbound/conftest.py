@@ -88,7 +88,7 @@ def left_assembling(crash_at, monkeypatch, partner, count: int = 1):
     return OutboundFile.objects.latest("created_at")
 
 
-def exhaust_numbers_for(monkeypatch, partner) -> None:
+def exhaust_numbers_for(monkeypatch, partner, message: str = "ISA counter at its maximum") -> None:
     """Every envelope allocation for ``partner`` fails as an exhausted counter would."""
     from controlnumbers.domain import ControlNumberExhausted
     from outbound.services import assembly
@@ -97,7 +97,7 @@ def exhaust_numbers_for(monkeypatch, partner) -> None:
 
     def allocate(**kwargs):
         if kwargs["partner_code"] == partner.code:
-            raise ControlNumberExhausted("ISA counter at its maximum")
+            raise ControlNumberExhausted(message)
         return real(**kwargs)
 
     monkeypatch.setattr(assembly, "allocate_envelope", allocate)

@@ -545,3 +545,54 @@ def test_the_file_ready_message_names_the_file_and_its_numbers_exactly(
         "created": file.created_at.astimezone(UTC).isoformat(),
     }
     assert OutboxMessage.objects.get().payload["created"].endswith("+00:00")
+
+
+def test_a_failed_group_is_logged_and_its_reason_says_what_to_do_within_500_characters(
+    monkeypatch, caplog
+):
+    from controlnumbers.domain import ControlNumberExhausted
+    from edi_platform.core.retry import classify
+
+    partner = TradingPartnerFactory()
+    stage(partner, "999", 3)
+    message = "counter ISA " + "x" * 600
+    exhaust_numbers_for(monkeypatch, partner, message)
+    with caplog.at_level("ERROR", logger="outbound.services.assembly"):
+        assert outbound_assemble().failed_groups == 1
+    found = classify(ControlNumberExhausted(message))
+    assert not found.retryable and found.suggestion  # what this test is about
+    assert [r.getMessage() for r in caplog.records] == [
+        f"outbound group partner={partner.code} type=999 (3 outcomes) not assembled: "
+        f"{found.summary()}"
+    ]
+    head = f"not assembled: ControlNumberExhausted: {message}"[:300]
+    expected = f"{head} — what to do: {found.suggestion}"[:500]
+    assert set(ProcessingOutcome.objects.values_list("failure_reason", flat=True)) == {expected}
+
+
+def test_a_persisted_files_numbers_are_persisted_with_its_file_name(outbound_root):
+    stage(TradingPartnerFactory(), "999", 2)
+    outbound_assemble()
+    file = OutboundFile.objects.get()
+    audit = ControlNumberAudit.objects.filter(outbound_file_id=file.id)
+    assert (
+        sorted(audit.values_list("status", "file_name")) == [("PERSISTED", file.file_name)] * 4
+    )  # ISA13, GS06 and two ST02s
+
+
+def test_a_persisted_file_sends_the_publish_task_when_it_commits(
+    outbound_root, monkeypatch, django_capture_on_commit_callbacks
+):
+    from edi_platform.core import tasking
+
+    sent = []
+    monkeypatch.setattr(tasking, "task_named", lambda name: sent.append(name) or _NoTask())
+    stage(TradingPartnerFactory(), "999", 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        outbound_assemble()
+    assert "outbound.tasks.publish_outbox" in sent
+
+
+class _NoTask:
+    def delay(self, **ids):
+        return None

@@ -32,7 +32,7 @@ def test_stale_claimed_outcomes_without_a_file_go_back_to_pending(crash_at):
     assert set(ProcessingOutcome.objects.values_list("status", flat=True)) == {"CLAIMED"}
     assert outbound_recover().released_outcomes == 0  # not stale yet
     assert outbound_recover(now=_later()).released_outcomes == 3
-    assert set(ProcessingOutcome.objects.values_list("status", flat=True)) == {"PENDING"}
+    assert set(ProcessingOutcome.objects.values_list("status", "claimed_at")) == {("PENDING", None)}
 
 
 @pytest.mark.parametrize("point", ["after_allocation", "after_write", "before_commit"])
@@ -226,3 +226,26 @@ def test_recovery_skips_what_another_session_holds_and_takes_the_rest(
     held.refresh_from_db()
     assert held.status == OutboundFileStatus.ASSEMBLING
     assert ProcessingOutcome.objects.get(pk=claimed.pk).status == OutcomeStatus.CLAIMED
+
+
+def test_a_recovery_with_nothing_stale_logs_nothing(crash_at, monkeypatch, caplog):
+    stage(TradingPartnerFactory(), "999", 1)
+    outbound_assemble()  # an old PERSISTED file: nothing to recover
+    OutboundFile.objects.update(updated_at=timezone.now() - timedelta(hours=1))
+    left_assembling(crash_at, monkeypatch, TradingPartnerFactory())  # fresh: a live worker's
+    caplog.clear()
+    with caplog.at_level("INFO", logger="outbound.services.recovery"):
+        result = outbound_recover(now=timezone.now() + timedelta(minutes=1))
+    assert (result.finished, result.skipped, result.released_outcomes) == ([], [], 0)
+    assert caplog.records == []
+
+
+def test_one_file_left_for_a_person_does_not_stop_the_recovery_of_the_others(
+    crash_at, monkeypatch, outbound_root
+):
+    files = [left_assembling(crash_at, monkeypatch, TradingPartnerFactory()) for _ in range(3)]
+    for file in files[:2]:
+        OutboundFile.objects.filter(pk=file.pk).update(isa13=file.isa13 + 100)
+    result = outbound_recover(now=_later())
+    assert sorted(result.skipped) == sorted(str(f.id) for f in files[:2])
+    assert result.finished == [str(files[2].id)]
