@@ -429,3 +429,36 @@ def test_a_message_another_publisher_holds_is_skipped_not_waited_for(redis_url, 
     assert result.sent == 1
     assert OutboxMessage.objects.get(status=OutboxStatus.SENT).pk == free.pk
     assert OutboxMessage.objects.get(pk=held.pk).status == OutboxStatus.PENDING
+
+
+def test_a_sent_message_records_when_its_attempts_and_clears_its_error(redis_url, stream, caplog):
+    _assembled(stream)
+    earlier = timezone.now() - timedelta(minutes=10)
+    # one failed attempt before (Redis was down): attempts 1 and its error
+    OutboxMessage.objects.update(
+        attempts=1, last_error="ConnectionError: down", next_attempt_at=earlier
+    )
+    OutboundFile.objects.update(updated_at=earlier)
+    persisted_before = set(OutboundFile.objects.values_list("status", flat=True))
+    assert persisted_before == {OutboundFileStatus.PERSISTED}
+    now = timezone.now() + timedelta(seconds=30)
+    assert outbox_publish(redis_url=redis_url, now=now).sent == 2
+    rows = set(OutboxMessage.objects.values_list("status", "sent_at", "attempts", "last_error"))
+    assert rows == {(OutboxStatus.SENT, now, 2, "")}
+    assert set(OutboundFile.objects.values_list("status", "updated_at")) == {
+        (OutboundFileStatus.PUBLISHED, now)
+    }
+    # the dedupe key names the message's stream and file
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    for message in OutboxMessage.objects.all():
+        assert client.get(f"{stream}:file:{message.outbound_file_id}") == message.redis_message_id
+
+
+def test_a_redis_failure_is_logged_with_how_many_messages_wait(stream, caplog):
+    _assembled(stream)
+    with caplog.at_level("WARNING", logger="outbound.services.outbox"):
+        outbox_publish(redis_url=f"redis://127.0.0.1:{_free_port()}/0")
+    (record,) = [r for r in caplog.records if r.name == "outbound.services.outbox"]
+    assert record.getMessage().startswith("outbox: Redis ")
+    assert record.getMessage().endswith(", 2 message(s) wait")
+    assert "None" not in record.getMessage()
