@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -270,8 +271,6 @@ def slow_pass(dest: Path, group: Group, mutmut: str, children: int) -> None:
         code = run.returncode
         return name, "killed" if code == 1 else "survived" if code == 0 else f"error {code}"
 
-    from concurrent.futures import ThreadPoolExecutor
-
     with ThreadPoolExecutor(max_workers=max(1, children)) as pool:
         for name, verdict in pool.map(one, alive):
             verdicts[name] = verdict
@@ -338,9 +337,9 @@ def main() -> int:
             print(f"== {name}: re-checking {len(again)} survivors", flush=True)
             if again:
                 subprocess.run(run + again, cwd=dest, stdout=subprocess.DEVNULL)
-            slow_pass(dest, GROUPS[name], mutmut, args.children)
         else:
             subprocess.run(run, cwd=dest)
+        if not args.report:
             slow_pass(dest, GROUPS[name], mutmut, args.children)
         seconds = round(time.monotonic() - started)
         found = results(dest, mutmut)
