@@ -278,6 +278,32 @@ def slow_pass(dest: Path, group: Group, mutmut: str, children: int) -> None:
             (dest / "slow-verdicts.json").write_text(json.dumps(verdicts, indent=1) + "\n")
 
 
+def template_database() -> str:
+    """A migrated database that each mutant's run copies (see tests/support/mutation_db.py).
+
+    Made again for every run, from the tracked tree's migrations (never mutated), so a run
+    never starts from a database an older schema left behind."""
+    import psycopg
+    from psycopg import sql
+
+    name = "edi_mutation_template"
+    url = os.environ["DATABASE_URL"]
+    base, _, _ = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    env = {**os.environ, "DATABASE_URL": f"{base}/{name}", "DATABASE_POOL": "false"}
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "--skip-checks", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    return name
+
+
 def equivalent_names() -> set[str]:
     """Mutants listed as equivalent in docs/mutation.md (a line starting `- `name``)."""
     doc = ROOT / "docs" / "mutation.md"
@@ -316,6 +342,9 @@ def main() -> int:
     summary_path = WORK / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     equivalent = equivalent_names()
+    if not args.report:
+        # each mutant's run copies this database instead of creating and migrating its own
+        os.environ["MUTATION_DB_TEMPLATE"] = template_database()
     for name in names:
         dest = WORK / name if args.report else prepare(name, GROUPS[name])
         print(f"== mutation group {name}: {', '.join(GROUPS[name].modules)}", flush=True)
