@@ -510,3 +510,99 @@ def test_a_request_is_refused_before_anything_when_it_repeats_a_counter_or_asks_
         assert str(refused.value) == "count must be >= 1"
     assert not ControlNumberCounter.objects.exists()
     assert not ControlNumberAudit.objects.exists()
+
+
+def _allocation_metric(name: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(name) or 0.0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_metrics_count_each_retry_and_the_elapsed_time_and_no_retry_inside_a_transaction(
+    partner, monkeypatch
+):
+    import psycopg.errors
+    from django.db import OperationalError
+
+    _envelope()
+    retries = "edi_allocation_retries_total"
+    seconds = "edi_allocation_seconds_sum"
+    before = _allocation_metric(retries), _allocation_metric(seconds)
+    real = allocation._allocate_once_postgresql
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            try:
+                raise psycopg.errors.SerializationFailure("could not serialize")
+            except psycopg.errors.SerializationFailure as exc:
+                raise OperationalError("wrapped by Django") from exc
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(allocation, "_allocate_once_postgresql", flaky)
+    _envelope()
+    assert _allocation_metric(retries) == before[0] + 1
+    elapsed = _allocation_metric(seconds) - before[1]
+    # the time the allocation took, not a clock reading (perf_counter + started is ~2x uptime)
+    assert 0 < elapsed < 60
+    # inside a caller's transaction nothing is retried here, so nothing is counted
+    monkeypatch.setattr(allocation, "_allocate_once_postgresql", real)
+    with transaction.atomic():
+        _envelope()
+    assert _allocation_metric(retries) == before[0] + 1
+
+
+def test_an_allocation_gives_up_by_name_after_four_attempts_when_the_scope_keeps_changing(
+    partner, monkeypatch
+):
+    # the scope it is given never matches the partner's (another process changes it between
+    # every read): each attempt allocates nothing, forgets the cached scope and tries again
+    asked = []
+
+    def changing(partner_code: str) -> str:
+        asked.append(partner_code)
+        return "transaction"  # the partner's scope is "partner"
+
+    monkeypatch.setattr(allocation, "_allocation_scope", changing)
+    with pytest.raises(services.ControlNumberError) as gave_up:
+        _envelope()
+    assert str(gave_up.value) == "partner 'PARTNERA': allocation kept changing"
+    assert asked == ["PARTNERA"] * 4
+    assert not ControlNumberAudit.objects.exists()
+
+
+def test_a_partner_is_read_once_and_its_scope_kept_for_later_allocations(partner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _envelope()
+    with CaptureQueriesContext(connection) as later:
+        second = _envelope()
+    assert (second.isa13, second.gs06) == (2, 2)
+    assert not [q for q in later.captured_queries if "partners_tradingpartner" in q["sql"]]
+
+
+def test_an_unknown_partner_is_named_in_the_error(partner):
+    with pytest.raises(UnknownPartner) as unknown:
+        _envelope(partner_code="NOPE")
+    assert str(unknown.value) == "no trading partner with code 'NOPE'"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_with_autocommit_off_gets_numbers_in_its_open_transaction(partner):
+    from django.db import connection
+
+    _envelope()
+    transaction.set_autocommit(False)
+    try:
+        # no atomic block, but a transaction is open: the allocation joins it and the
+        # session's rollback takes the numbers back (no commit of its own inside it)
+        env = _envelope()
+        assert env.isa13 == 2
+        transaction.rollback()
+    finally:
+        transaction.set_autocommit(True)
+    assert connection.get_autocommit()
+    assert _envelope().isa13 == 2

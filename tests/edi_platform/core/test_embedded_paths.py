@@ -6,6 +6,7 @@ assembly of every answer, reversal, and the recovery of an abandoned batch."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -29,6 +30,9 @@ def run_scenario(name: str, tmp_path) -> dict:
         "INBOUND_INBOX_DIR": str(tmp_path / "inbox"),
         "INBOUND_LEASE_SECONDS": "3",
     }
+    if "MUTANT_UNDER_TEST" in os.environ:
+        # a mutation run (scripts/mutation.py, slow pass): the child must run the mutant too
+        env["MUTANT_UNDER_TEST"] = os.environ["MUTANT_UNDER_TEST"]
     code = (
         "import django; django.setup(); "
         f"from tests.support.sqlite_scenarios import main; main({name!r})"
