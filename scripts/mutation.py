@@ -133,7 +133,7 @@ GROUPS: dict[str, Group] = {
             "tests/edi_platform/core/test_embedded_paths.py",
         ),
     ),
-    # control-number lifecycle, alerts and gap detection (not measured yet: see docs/mutation.md)
+    # control-number lifecycle (persisted, failed, reissue), alerts and gap detection
     "controlnumbers-more": Group(
         modules=(
             "controlnumbers/services/lifecycle.py",
@@ -145,6 +145,8 @@ GROUPS: dict[str, Group] = {
             "tests/controlnumbers/test_gaps.py",
             "tests/controlnumbers/test_tasks.py",
             "tests/controlnumbers/test_models.py",
+            "tests/controlnumbers/test_admin.py",
+            "tests/controlnumbers/test_commands.py",
         ),
     ),
     # the admin's permission checks

@@ -38,7 +38,8 @@ def _partner(code: str = "SYNTH", sender: str = "SYNTHSENDER", **extra: Any) -> 
 
 
 def allocation() -> dict[str, Any]:
-    """Two envelopes on the same counters, a block up to the maximum, exhaustion, reset."""
+    """Two envelopes on the same counters (their audit rows and counters), a block up to the
+    maximum, exhaustion, reset, a partner scope changed behind the cache."""
     from controlnumbers.models import ControlNumberAudit, ControlNumberCounter
     from controlnumbers.services import (
         ControlNumberExhausted,
@@ -48,13 +49,54 @@ def allocation() -> dict[str, Any]:
         counter_reset,
     )
 
-    _partner(code="PARTNERA", sender="PARTNERA")
+    partner = _partner(code="PARTNERA", sender="PARTNERA")
+    # counters that must not be taken for PARTNERA's 999 ones: another partner's of the same
+    # kinds, and PARTNERA's ST counter of another transaction type (both made first)
+    _partner(code="OTHER", sender="OTHER")
+    allocate_envelope(partner_code="OTHER", transaction_type="999", outbound_file_id=uuid.uuid4())
+    allocate_block(
+        partner_code="PARTNERA",
+        transaction_type="271",
+        counter_type="ST",
+        count=7,
+        outbound_file_id=uuid.uuid4(),
+    )
     first = allocate_envelope(
         partner_code="PARTNERA", transaction_type="999", outbound_file_id=uuid.uuid4(), st_count=2
     )
     second = allocate_envelope(
-        partner_code="PARTNERA", transaction_type="999", outbound_file_id=uuid.uuid4(), st_count=3
+        partner_code="PARTNERA",
+        transaction_type="999",
+        outbound_file_id=uuid.uuid4(),
+        st_count=3,
+        file_name="second.x12",
+        actor="ops",
     )
+    audit = [
+        [
+            row.counter.counter_type,
+            row.number,
+            row.seq,
+            row.status,
+            row.actor,
+            row.file_name,
+            row.retry_count,
+        ]
+        for row in ControlNumberAudit.objects.filter(
+            outbound_file_id__in=[first.outbound_file_id, second.outbound_file_id]
+        )
+        .select_related("counter")
+        .order_by("issued_at", "counter__counter_type", "number")
+    ]
+    counters = {
+        f"{c.counter_type}/{c.transaction_type}": [
+            c.current_value,
+            c.issued_count,
+            c.last_file_name,
+            c.last_increment_at is not None,
+        ]
+        for c in ControlNumberCounter.objects.filter(partner_code="PARTNERA")
+    }
     isa = ControlNumberCounter.objects.get(partner_code="PARTNERA", counter_type="ISA")
     # fill exactly up to the maximum, then one more is refused and changes nothing
     isa.max_value = isa.current_value + 3
@@ -74,9 +116,9 @@ def allocation() -> dict[str, Any]:
             count=1,
             outbound_file_id=uuid.uuid4(),
         )
-        exhausted = False
-    except ControlNumberExhausted:
-        exhausted = True
+        exhausted = ""
+    except ControlNumberExhausted as refused:
+        exhausted = str(refused)
     isa.refresh_from_db()
     current = isa.current_value
     try:
@@ -85,9 +127,20 @@ def allocation() -> dict[str, Any]:
     except ResetRefused:
         refused = True
     counter_reset(counter_id=isa.pk, new_value=current, reason="same value", acting_user=None)
+    # the partner's scope changed behind this process's cache (an update that sends no
+    # signal): the next allocation finds the scope stale, reads the partner again and takes
+    # its ISA13 and GS06 from per-transaction counters (new ones, so 1) and its ST02 from
+    # the same ST counter as before
+    type(partner).objects.filter(pk=partner.pk).update(control_number_scope="transaction")
+    rescoped = allocate_envelope(
+        partner_code="PARTNERA", transaction_type="999", outbound_file_id=uuid.uuid4()
+    )
     return {
         "first": [first.isa13, first.gs06, list(first.st02s)],
         "second": [second.isa13, second.gs06, list(second.st02s)],
+        "audit": audit,
+        "counters": counters,
+        "rescoped": [rescoped.isa13, rescoped.gs06, list(rescoped.st02s)],
         "block": block,
         "exhausted": exhausted,
         "current": current,

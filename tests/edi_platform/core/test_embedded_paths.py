@@ -55,8 +55,27 @@ def test_allocation_on_sqlite_never_issues_a_number_twice(tmp_path):
     (isa1, gs1, st1), (isa2, gs2, st2) = facts["first"], facts["second"]
     assert (isa1, gs1, st1) == (1, 1, [1, 2])
     assert (isa2, gs2, st2) == (2, 2, [3, 4, 5])  # the next numbers, not the same ones again
+    # one audit row per number: its place in the counter's series, who asked, for which file
+    first_rows = [[t, n, n, "ISSUED", "system", "", 0] for t, n in (("GS", 1), ("ISA", 1))]
+    first_rows += [["ST", n, n, "ISSUED", "system", "", 0] for n in (1, 2)]
+    second_rows = [[t, 2, 2, "ISSUED", "ops", "second.x12", 0] for t in ("GS", "ISA")]
+    second_rows += [["ST", n, n, "ISSUED", "ops", "second.x12", 0] for n in (3, 4, 5)]
+    assert facts["audit"] == first_rows + second_rows
+    # each taken from its own counter (not the other partner's, not the 271 ST counter)
+    assert facts["counters"] == {
+        "ISA/*": [2, 2, "second.x12", True],
+        "GS/*": [2, 2, "second.x12", True],
+        "ST/999": [5, 5, "second.x12", True],
+        "ST/271": [7, 7, "", True],
+    }
+    # a scope changed behind the cache: new per-transaction ISA/GS counters, the same ST one
+    assert facts["rescoped"] == [1, 1, [6]]
     assert facts["block"] == [3, 4, 5] and facts["current"] == facts["max"] == 5
-    assert facts["exhausted"] is True  # one past the maximum: refused, nothing allocated
+    # one past the maximum: refused by name, nothing allocated
+    assert facts["exhausted"] == (
+        "counter PARTNERA/*/ISA is exhausted: 0 number(s) left, 1 requested "
+        "(reset or roll it over after coordinating with the partner)"
+    )
     assert facts["audit_numbers"] == [1, 2, 3, 4, 5]  # each number issued exactly once
     assert facts["reset_below_refused"] is True  # current - 1 would re-issue the last number
 
