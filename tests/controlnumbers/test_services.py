@@ -606,3 +606,42 @@ def test_a_session_with_autocommit_off_gets_numbers_in_its_open_transaction(part
         transaction.set_autocommit(True)
     assert connection.get_autocommit()
     assert _envelope().isa13 == 2
+
+
+def test_a_scope_read_for_commands_is_kept_for_the_cache_time_and_read_again_when_it_ends(
+    partner, settings, monkeypatch
+):
+    import time
+    from types import SimpleNamespace
+
+    from controlnumbers.domain import CounterKey
+    from edi_platform.partners.models import TradingPartner
+
+    clock = [1000.0]
+    # the module's clock only (the connection pool keeps the real one)
+    monkeypatch.setattr(
+        allocation,
+        "time",
+        SimpleNamespace(monotonic=lambda: clock[0], perf_counter=time.perf_counter),
+    )
+    settings.CONTROL_NUMBER_SCOPE_CACHE_SECONDS = 0.5
+    assert services.partner_scope(partner_code="PARTNERA") == "partner"
+    # changed without the model's signals (a bulk update): only the cache time tells
+    TradingPartner.objects.filter(code="PARTNERA").update(control_number_scope="transaction")
+    clock[0] += 0.25
+    assert services.partner_scope(partner_code="PARTNERA") == "partner"
+    isa = {"partner_code": "PARTNERA", "transaction_type": "999", "counter_type": "ISA"}
+    assert services.resolve_counter_key(**isa) == CounterKey("PARTNERA", "*", "ISA")
+    clock[0] += 0.25  # the cache time is up exactly now
+    assert services.partner_scope(partner_code="PARTNERA") == "transaction"
+    assert services.resolve_counter_key(**isa) == CounterKey("PARTNERA", "999", "ISA")
+    # no cache time: every read goes to the partner
+    settings.CONTROL_NUMBER_SCOPE_CACHE_SECONDS = 0.0
+    TradingPartner.objects.filter(code="PARTNERA").update(control_number_scope="partner")
+    services.scope_cache_clear()
+    assert services.partner_scope(partner_code="PARTNERA") == "partner"
+    TradingPartner.objects.filter(code="PARTNERA").update(control_number_scope="transaction")
+    assert services.partner_scope(partner_code="PARTNERA") == "transaction"
+    with pytest.raises(UnknownPartner) as unknown:
+        services.partner_scope(partner_code="NOPE")
+    assert str(unknown.value) == "no trading partner with code 'NOPE'"
