@@ -268,8 +268,12 @@ def slow_pass(dest: Path, group: Group, mutmut: str, children: int) -> None:
     # results() already counts the slow kills: what is left alive is everything else; and
     # the mutants with "no tests" (code only the slow tests' child processes run, which
     # mutmut's in-process coverage cannot see) get their first verdict here
+    # (not the ones reviewed as equivalent: no test can kill them)
+    equivalent = equivalent_names()
     alive = sorted(
-        n for n, s in results(dest, mutmut).items() if s in ("survived", "timeout", "no tests")
+        n
+        for n, s in results(dest, mutmut).items()
+        if s in ("survived", "timeout", "no tests") and n not in equivalent
     )
     print(f"== slow tests against {len(alive)} mutants left alive", flush=True)
 
