@@ -645,3 +645,64 @@ def test_a_scope_read_for_commands_is_kept_for_the_cache_time_and_read_again_whe
     with pytest.raises(UnknownPartner) as unknown:
         services.partner_scope(partner_code="NOPE")
     assert str(unknown.value) == "no trading partner with code 'NOPE'"
+
+
+def _rows(env: EnvelopeNumbers) -> set[tuple[str, str, str]]:
+    rows = ControlNumberAudit.objects.filter(outbound_file_id=env.outbound_file_id)
+    return set(rows.values_list("status", "file_name", "notes"))
+
+
+def test_mark_persisted_moves_only_its_own_files_rows_and_without_a_name_keeps_the_old_one(
+    partner,
+):
+    mine = _envelope(file_name="given-at-allocation.x12")
+    other = _envelope(file_name="other.x12")
+    assert numbers_mark_persisted(outbound_file_id=mine.outbound_file_id) == 3
+    # no file name and no note given: the names and notes the rows had are kept
+    assert _rows(mine) == {(AuditStatus.PERSISTED, "given-at-allocation.x12", "")}
+    assert _rows(other) == {(AuditStatus.ISSUED, "other.x12", "")}
+    # and the counters keep the latest file they were told of
+    names = set(ControlNumberCounter.objects.values_list("last_file_name", flat=True))
+    assert names == {"other.x12"}
+    # persisted without a name, the file holding the counters' latest numbers leaves them be
+    assert numbers_mark_persisted(outbound_file_id=other.outbound_file_id) == 3
+    names = set(ControlNumberCounter.objects.values_list("last_file_name", flat=True))
+    assert names == {"other.x12"}
+
+
+def test_a_counter_records_a_persisted_file_only_when_its_latest_number_is_in_that_file(
+    partner,
+):
+    from controlnumbers.services import counter_reset
+
+    older = _envelope(st_count=3)  # ISA 1, GS 1, ST 1-3
+    newer = _envelope()  # ISA 2, GS 2, ST 4: the ISA counter stands at one of older's ST02s
+    # another partner's counters stand at the same values as the older file's numbers
+    TradingPartnerFactory(code="PARTNERB")
+    _envelope(partner_code="PARTNERB")
+    numbers_mark_persisted(outbound_file_id=older.outbound_file_id, file_name="older.x12")
+    # the counters' latest numbers are the newer file's: the older name is not recorded
+    assert set(ControlNumberCounter.objects.values_list("last_file_name", flat=True)) == {""}
+    numbers_mark_persisted(outbound_file_id=newer.outbound_file_id, file_name="newer.x12")
+    latest = set(ControlNumberCounter.objects.values_list("partner_code", "last_file_name"))
+    assert latest == {("PARTNERA", "newer.x12"), ("PARTNERB", "")}
+    # a rollover to a new epoch that reaches the same value again: ISA 3 of the new epoch
+    # is not the pending file's ISA 3 of the old one
+    pending = _envelope()
+    assert pending.isa13 == 3
+    isa = ControlNumberCounter.objects.get(partner_code="PARTNERA", counter_type="ISA")
+    counter_reset(
+        counter_id=isa.pk, new_value=0, reason="rollover", acting_user=None, rollover=True
+    )
+    assert [_envelope().isa13 for _ in range(3)] == [1, 2, 3]
+    numbers_mark_persisted(outbound_file_id=pending.outbound_file_id, file_name="pending.x12")
+    isa.refresh_from_db()
+    assert (isa.current_value, isa.last_file_name) == (3, "newer.x12")
+
+
+def test_mark_persisted_leaves_reissued_rows_as_they_are(partner):
+    env = _envelope()
+    numbers_reissue(outbound_file_id=env.outbound_file_id, note="recovered")
+    assert numbers_mark_persisted(outbound_file_id=env.outbound_file_id, file_name="r.x12") == 0
+    statuses = ControlNumberAudit.objects.filter(outbound_file_id=env.outbound_file_id)
+    assert set(statuses.values_list("status", "file_name")) == {(AuditStatus.REISSUED, "")}

@@ -66,3 +66,76 @@ def test_rollover_check_warns_then_escalates(settings):
     settings.CONTROL_NUMBER_WARNING_PERCENT = 97
     settings.CONTROL_NUMBER_CRITICAL_PERCENT = 99
     assert rollover_check()["resolved"] == 1
+
+
+# -- alerts_sync: what a check's findings do to the open alerts ------------------------------
+def test_a_finding_seen_again_refreshes_its_alert_with_the_new_severity_message_and_time():
+    from controlnumbers.services.alerts import Finding, alerts_sync
+
+    first = alerts_sync(
+        kind="gap",
+        findings=[Finding("k1", "MINOR", "y" * 600), Finding("k2", "MINOR", "two")],
+    )
+    assert (first.raised, first.refreshed, first.resolved) == (2, 0, 0)
+    assert ControlNumberAlert.objects.get(key="k1").message == "y" * 500
+    seen = ControlNumberAlert.objects.get(key="k1").last_seen
+    again = alerts_sync(
+        kind="gap",
+        findings=[Finding("k1", "CRITICAL", "x" * 600), Finding("k2", "MINOR", "two again")],
+    )
+    # both refreshed (each counted), none raised again
+    assert (again.raised, again.refreshed, again.resolved) == (0, 2, 0)
+    k1 = ControlNumberAlert.objects.get(key="k1")
+    assert (k1.severity, k1.message, k1.occurrences) == ("CRITICAL", "x" * 500, 2)
+    assert k1.first_seen == seen and k1.last_seen > seen
+    assert ControlNumberAlert.objects.get(key="k2").message == "two again"
+
+
+def test_a_finding_back_after_its_alert_resolved_raises_a_new_alert_and_leaves_the_old_one():
+    from controlnumbers.services.alerts import Finding, alerts_sync
+
+    alerts_sync(kind="gap", findings=[Finding("k1", "MINOR", "one")])
+    alerts_sync(kind="gap", findings=[Finding("k1", "MINOR", "one")])
+    gone = alerts_sync(kind="gap", findings=[])
+    assert gone.resolved == 1
+    back = alerts_sync(kind="gap", findings=[Finding("k1", "MODERATE", "back")])
+    assert (back.raised, back.refreshed) == (1, 0)
+    old, new = ControlNumberAlert.objects.filter(key="k1").order_by("first_seen")
+    assert (old.occurrences, old.message, old.resolved_at is not None) == (2, "one", True)
+    assert (new.occurrences, new.message, new.resolved_at) == (1, "back", None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_alert_raised_by_another_run_at_the_same_moment_is_refreshed_not_duplicated():
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from controlnumbers.services.alerts import Finding, alerts_sync
+    from tests.support.pg import other_session
+
+    earlier = timezone.now() - timedelta(hours=1)
+    raced = []
+
+    def other_run_first(execute, sql, params, many, context):
+        # another run of the check commits the same alert between our UPDATE (found none)
+        # and our INSERT: the unique open-key index refuses ours
+        if sql.startswith('INSERT INTO "controlnumbers_controlnumberalert"') and not raced:
+            raced.append(sql)
+            with other_session() as other:
+                other.execute(
+                    "INSERT INTO controlnumbers_controlnumberalert (kind, key, severity, "
+                    "message, first_seen, last_seen, occurrences) VALUES "
+                    "('gap', 'k1', 'MINOR', 'theirs', %s, %s, 1)",
+                    [earlier, earlier],
+                )
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(other_run_first):
+        result = alerts_sync(kind="gap", findings=[Finding("k1", "CRITICAL", "mine")])
+    assert raced
+    assert (result.raised, result.refreshed, result.resolved) == (0, 1, 0)
+    alert = ControlNumberAlert.objects.get()
+    assert (alert.key, alert.message, alert.occurrences) == ("k1", "theirs", 2)
+    assert alert.last_seen > earlier and alert.first_seen == earlier
