@@ -148,6 +148,8 @@ GROUPS: dict[str, Group] = {
             "tests/controlnumbers/test_admin.py",
             "tests/controlnumbers/test_commands.py",
         ),
+        # the SQLite gap report (the embedded default) runs only in these child processes
+        slow_tests=("tests/edi_platform/core/test_embedded_paths.py",),
     ),
     # the admin's permission checks
     "adminkit": Group(

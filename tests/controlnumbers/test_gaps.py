@@ -171,3 +171,38 @@ def test_days_window_leaves_out_old_numbers():
     assert gap_report(days=30).gaps == []
     (gap,) = gap_report(days=60).gaps
     assert (gap.first_number, gap.last_number) == (3, 4)
+
+
+def test_the_window_is_at_least_one_day_and_the_report_says_which_it_used():
+    for days in (0, -3):
+        with pytest.raises(ValueError) as refused:
+            gap_report(days=days)
+        assert str(refused.value) == "days must be >= 1"
+    assert gap_report(days=1).days == 1
+    assert gap_report(days=7).days == 7
+
+
+def test_a_gap_as_a_row_carries_when_it_was_seen_in_iso_form_and_the_csv_uses_line_feeds():
+    envelope()
+    lose_numbers("ISA", 2)
+    after = envelope()
+    report = gap_report(counter_type="ISA")
+    (gap,) = report.gaps
+    seen = ControlNumberAudit.objects.get(
+        outbound_file_id=after.outbound_file_id, counter__counter_type="ISA"
+    ).issued_at
+    assert gap.as_dict()["seen_at"] == seen.isoformat()
+    assert gap.seen_at == seen and gap.seen_at.tzinfo is not None
+    text = report.to_csv()
+    assert "\r" not in text and text.endswith("\n") and len(text.splitlines()) == 2
+    assert text.splitlines()[1].endswith(seen.isoformat())
+
+
+def test_a_gap_seen_at_no_time_is_written_as_none():
+    from dataclasses import replace
+
+    envelope()
+    lose_numbers("ISA", 1)
+    envelope()
+    (gap,) = gap_report(counter_type="ISA").gaps
+    assert replace(gap, seen_at=None).as_dict()["seen_at"] is None

@@ -706,3 +706,54 @@ def test_mark_persisted_leaves_reissued_rows_as_they_are(partner):
     assert numbers_mark_persisted(outbound_file_id=env.outbound_file_id, file_name="r.x12") == 0
     statuses = ControlNumberAudit.objects.filter(outbound_file_id=env.outbound_file_id)
     assert set(statuses.values_list("status", "file_name")) == {(AuditStatus.REISSUED, "")}
+
+
+def test_mark_failed_records_the_reason_and_a_file_name_and_refuses_no_reason_by_name(partner):
+    env = _envelope()
+    for reason in (None, "", "  "):
+        with pytest.raises(ValueError) as refused:
+            numbers_mark_failed(outbound_file_id=env.outbound_file_id, reason=reason)
+        assert str(refused.value) == "a reason is required"
+    assert _rows(env) == {(AuditStatus.ISSUED, "", "")}
+    numbers_mark_failed(outbound_file_id=env.outbound_file_id, reason=" disk full ")
+    assert _rows(env) == {(AuditStatus.FAILED, "", "disk full")}
+    named = _envelope()
+    numbers_mark_failed(outbound_file_id=named.outbound_file_id, reason="x", file_name="n.x12")
+    assert _rows(named) == {(AuditStatus.FAILED, "n.x12", "x")}
+
+
+def test_mark_failed_moves_only_issued_numbers(partner):
+    sent = _envelope()
+    numbers_mark_persisted(outbound_file_id=sent.outbound_file_id, file_name="sent.x12")
+    assert numbers_mark_failed(outbound_file_id=sent.outbound_file_id, reason="late") == 0
+    assert _rows(sent) == {(AuditStatus.PERSISTED, "sent.x12", "")}
+
+
+def test_a_reissue_appends_its_note_to_what_happened_before(partner):
+    failed = _envelope()
+    numbers_mark_failed(outbound_file_id=failed.outbound_file_id, reason="disk full")
+    numbers_reissue(outbound_file_id=failed.outbound_file_id)
+    assert _rows(failed) == {(AuditStatus.REISSUED, "", "disk full | reissued")}
+    noted = _envelope()
+    numbers_mark_failed(outbound_file_id=noted.outbound_file_id, reason="disk full")
+    numbers_reissue(outbound_file_id=noted.outbound_file_id, note="by ops")
+    assert _rows(noted) == {(AuditStatus.REISSUED, "", "disk full | by ops")}
+    interrupted = _envelope()
+    numbers_reissue(outbound_file_id=interrupted.outbound_file_id)
+    assert _rows(interrupted) == {
+        (AuditStatus.REISSUED, "", "attempt did not complete; numbers reissued | reissued")
+    }
+
+
+def test_a_reissue_refused_names_the_file(partner):
+    sent = _envelope()
+    numbers_mark_persisted(outbound_file_id=sent.outbound_file_id)
+    with pytest.raises(services.ControlNumberError) as refused:
+        numbers_reissue(outbound_file_id=sent.outbound_file_id)
+    assert str(refused.value) == (
+        f"file {sent.outbound_file_id} was already persisted: its numbers are not reissued"
+    )
+    unknown = uuid.uuid4()
+    with pytest.raises(NumbersNotFound) as missing:
+        numbers_reissue(outbound_file_id=unknown)
+    assert str(missing.value) == f"no control numbers allocated to file {unknown}"

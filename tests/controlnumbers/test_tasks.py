@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from controlnumbers.models import ControlNumberAlert, ControlNumberCounter
@@ -139,3 +141,51 @@ def test_an_alert_raised_by_another_run_at_the_same_moment_is_refreshed_not_dupl
     alert = ControlNumberAlert.objects.get()
     assert (alert.key, alert.message, alert.occurrences) == ("k1", "theirs", 2)
     assert alert.last_seen > earlier and alert.first_seen == earlier
+
+
+def test_a_documented_gap_is_minor_however_large_and_an_unexplained_one_keeps_its_severity():
+    from controlnumbers.services import gap_alerts_refresh
+
+    envelope()
+    failed = envelope(st_count=7)  # a documented gap of 7 ST02s: CRITICAL by size
+    envelope()
+    numbers_mark_failed(outbound_file_id=failed.outbound_file_id, reason="x")
+    lose_numbers("ISA", 6)
+    envelope()
+    gap_alerts_refresh()
+    found = set(ControlNumberAlert.objects.values_list("key", "severity"))
+    assert {severity for key, severity in found if key.endswith(":documented")} == {"MINOR"}
+    assert {severity for key, severity in found if key.endswith(":unexplained")} == {"CRITICAL"}
+
+
+def test_the_gap_check_looks_back_thirty_days_by_default():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from controlnumbers.models import ControlNumberAudit
+    from controlnumbers.services import gap_alerts_refresh
+
+    counter = ControlNumberCounter.objects.create(
+        partner_code="PARTNERA", transaction_type="*", counter_type="ISA", current_value=3
+    )
+    # numbers 1 and 3 issued 30 days and 12 hours ago (2 missing): outside the default window
+    issued = timezone.now() - timedelta(days=30, hours=12)
+    for number in (1, 3):
+        ControlNumberAudit.objects.create(
+            counter=counter, number=number, epoch=1, outbound_file_id=uuid.uuid4(), issued_at=issued
+        )
+    assert gap_alerts_refresh().raised == 0
+    assert gap_alerts_refresh(days=31).raised == 1
+
+
+def test_a_rollover_alert_names_its_counter_and_what_to_do():
+    envelope()
+    ControlNumberCounter.objects.filter(counter_type="ISA").update(current_value=910_000_000)
+    rollover_check()
+    alert = ControlNumberAlert.objects.get()
+    isa = ControlNumberCounter.objects.get(counter_type="ISA")
+    assert alert.counter_id == isa.pk and alert.key == f"utilization:{isa.pk}:{isa.epoch}"
+    assert alert.message == (
+        "PARTNERA/*/ISA at 91.0 % of max (89,999,999 left): plan a rollover with the partner"
+    )

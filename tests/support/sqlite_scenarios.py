@@ -135,7 +135,9 @@ def allocation() -> dict[str, Any]:
     rescoped = allocate_envelope(
         partner_code="PARTNERA", transaction_type="999", outbound_file_id=uuid.uuid4()
     )
+    gaps = _gaps()
     return {
+        "gaps": gaps,
         "first": [first.isa13, first.gs06, list(first.st02s)],
         "second": [second.isa13, second.gs06, list(second.st02s)],
         "audit": audit,
@@ -152,6 +154,44 @@ def allocation() -> dict[str, Any]:
             )
         ),
     }
+
+
+def _gaps() -> list[list[Any]]:
+    """A documented gap (a failed file) and an unexplained one (numbers taken without an
+    audit row) of another partner, as the gap report on SQLite sees them."""
+    from controlnumbers.models import ControlNumberAudit, ControlNumberCounter
+    from controlnumbers.selectors import gap_report
+    from controlnumbers.services import allocate_envelope, numbers_mark_failed
+
+    _partner(code="GAPS", sender="GAPS")
+
+    def envelope() -> Any:
+        return allocate_envelope(
+            partner_code="GAPS", transaction_type="270", outbound_file_id=uuid.uuid4()
+        )
+
+    envelope()
+    failed = envelope()
+    numbers_mark_failed(outbound_file_id=failed.outbound_file_id, reason="disk full")
+    ControlNumberCounter.objects.filter(partner_code="GAPS", counter_type="ISA").update(
+        current_value=4
+    )
+    after = envelope()  # ISA13 5: 3-4 never issued
+    seen = ControlNumberAudit.objects.get(
+        outbound_file_id=after.outbound_file_id, counter__counter_type="ISA"
+    ).issued_at
+    return [
+        [
+            g.counter_type,
+            g.first_number,
+            g.last_number,
+            g.kind,
+            g.severity,
+            g.seen_at.tzinfo is not None,
+            g.seen_at == seen if g.kind == "unexplained" else None,
+        ]
+        for g in gap_report(partner_code="GAPS", days=1).gaps
+    ]
 
 
 def inbound() -> dict[str, Any]:

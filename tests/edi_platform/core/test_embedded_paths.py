@@ -68,6 +68,13 @@ def test_allocation_on_sqlite_never_issues_a_number_twice(tmp_path):
         "ST/999": [5, 5, "second.x12", True],
         "ST/271": [7, 7, "", True],
     }
+    # the gap report on SQLite: the failed file's numbers, the ISA13s taken without a trace
+    assert facts["gaps"] == [
+        ["GS", 2, 2, "documented", "MINOR", True, None],
+        ["ISA", 2, 2, "documented", "MINOR", True, None],
+        ["ISA", 3, 4, "unexplained", "MODERATE", True, True],
+        ["ST", 2, 2, "documented", "MINOR", True, None],
+    ]
     # a scope changed behind the cache: new per-transaction ISA/GS counters, the same ST one
     assert facts["rescoped"] == [1, 1, [6]]
     assert facts["block"] == [3, 4, 5] and facts["current"] == facts["max"] == 5
