@@ -16,6 +16,7 @@ survivors and the equivalent mutants are kept in docs/mutation.md.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import re
@@ -257,7 +258,9 @@ def _slow_verdicts(dest: Path) -> dict[str, str]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def slow_pass(dest: Path, group: Group, mutmut: str, children: int) -> None:
+def slow_pass(
+    dest: Path, group: Group, mutmut: str, children: int, only: list[str] | None = None
+) -> None:
     """Run the group's slow tests against each mutant left alive (see ``Group.slow_tests``).
 
     A mutant is killed when pytest reports failed tests (exit code 1); an error of the run
@@ -275,7 +278,9 @@ def slow_pass(dest: Path, group: Group, mutmut: str, children: int) -> None:
     alive = sorted(
         n
         for n, s in results(dest, mutmut).items()
-        if s in ("survived", "timeout", "no tests") and n not in equivalent
+        if s in ("survived", "timeout", "no tests")
+        and n not in equivalent
+        and (not only or any(fnmatch.fnmatch(n, pattern) for pattern in only))
     )
     print(f"== slow tests against {len(alive)} mutants left alive", flush=True)
 
@@ -347,6 +352,13 @@ def main() -> int:
         "--report", action="store_true", help="run nothing: score what the groups hold"
     )
     parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="GLOB",
+        help="run only the mutants whose names match (mutmut's globs, e.g. "
+        "'eventstore.inbound.services.routing.*'); the group's other verdicts are kept",
+    )
+    parser.add_argument(
         "--children",
         type=int,
         default=1,
@@ -388,10 +400,12 @@ def main() -> int:
             print(f"== {name}: re-checking {len(again)} survivors", flush=True)
             if again:
                 subprocess.run(run + again, cwd=dest, stdout=subprocess.DEVNULL)
+        elif args.only:
+            subprocess.run(run + args.only, cwd=dest)
         else:
             subprocess.run(run, cwd=dest)
         if not args.report:
-            slow_pass(dest, GROUPS[name], mutmut, args.children)
+            slow_pass(dest, GROUPS[name], mutmut, args.children, args.only)
         seconds = round(time.monotonic() - started)
         found = results(dest, mutmut)
         counts = {s: sum(1 for v in found.values() if v == s) for s in STATUSES}
