@@ -258,3 +258,70 @@ def test_a_failure_is_logged_by_ids_and_a_routing_error_kept_to_1000_characters(
     assert [r.getMessage() for r in caplog.records] == [
         f"inbound header {header.pk} (ST01 837): routing failed"
     ]
+
+
+def test_routing_the_pending_sets_with_a_per_set_handler_counts_them_and_stays_in_its_batch(
+    clean_handlers,
+):
+    onboard_partner()
+    first = ingest_bytes(data=file_of(2), original_name="a.837").batch
+    second = ingest_bytes(
+        data=build_837("P", [[Provider()]], isa13=302, sender=SENDER), original_name="b.837"
+    ).batch
+    TransactionHeader.objects.filter(batch_id__in=[first, second]).update(
+        routing_status=RoutingStatus.PENDING
+    )
+    seen = []
+
+    def one_at_a_time(routed) -> None:
+        seen.append(routed.header.st02)  # no result: recorded as "routed"
+
+    register_handler("837", one_at_a_time)
+    assert batch_route_pending(batch=TransactionBatch.objects.get(pk=first)) == 2
+    assert seen == ["0001", "0002"]
+    assert set(
+        TransactionHeader.objects.filter(batch_id=first).values_list(
+            "routing_status", "routing_result"
+        )
+    ) == {(RoutingStatus.ROUTED, "routed")}
+    assert set(
+        TransactionHeader.objects.filter(batch_id=second).values_list("routing_status", flat=True)
+    ) == {RoutingStatus.PENDING}
+
+
+def test_a_bulk_handlers_empty_results_read_routed_and_long_ones_are_cut_to_1000(clean_handlers):
+    onboard_partner()
+    batch = ingest_bytes(data=file_of(3), original_name="a.837").batch
+    TransactionHeader.objects.filter(batch_id=batch).update(routing_status=RoutingStatus.PENDING)
+    said = {"0001": None, "0002": "", "0003": "r" * 1200}
+    # two chunks (2 + 1 sets): the count adds both
+    register_handler(
+        "837",
+        BulkHandler(handle=lambda sets: [said[s.header.st02] for s in sets], chunk_sets=2),
+    )
+    assert batch_route_pending(batch=TransactionBatch.objects.get(pk=batch)) == 3
+    results = list(
+        TransactionHeader.objects.filter(batch_id=batch)
+        .order_by("st02")
+        .values_list("routing_result", flat=True)
+    )
+    assert results == ["routed", "routed", "r" * 1000]
+
+
+def test_a_pending_set_no_longer_found_in_the_stored_file_is_failed_by_name(clean_handlers):
+    onboard_partner()
+    batch = ingest_bytes(data=file_of(3), original_name="a.837").batch
+    TransactionHeader.objects.filter(batch_id=batch).update(routing_status=RoutingStatus.PENDING)
+    # the second set's recorded place in the file points past its end
+    TransactionHeader.objects.filter(batch_id=batch, st02="0002").update(start_offset=10**9)
+    recorder = Recorder()
+    register_handler("837", BulkHandler(handle=recorder))
+    assert batch_route_pending(batch=TransactionBatch.objects.get(pk=batch)) == 2
+    rows = dict(
+        TransactionHeader.objects.filter(batch_id=batch).values_list("st02", "routing_status")
+    )
+    assert rows == {"0001": "ROUTED", "0002": "FAILED", "0003": "ROUTED"}
+    lost = TransactionHeader.objects.get(batch_id=batch, st02="0002")
+    assert lost.routing_result == (
+        "the transaction set was not found when re-reading the stored file"
+    )
