@@ -390,18 +390,23 @@ def main() -> int:
             alive = ("survived", "timeout")
             before = {n for n, s in results(dest, mutmut).items() if s in alive}
             # mutants of functions changed since the last run are new ("not checked"); the
-            # rest of an interrupted run too
-            subprocess.run(run, cwd=dest, stdout=subprocess.DEVNULL)
+            # rest of an interrupted run too (with --only: only the survivors it names)
+            if not args.only:
+                subprocess.run(run, cwd=dest, stdout=subprocess.DEVNULL)
             # mutmut keeps a verdict once given: the earlier survivors are only tried again
             # when named (those of the run just made met the current tests already)
             again = sorted(
-                n for n, s in results(dest, mutmut).items() if s in alive and n in before
+                n
+                for n, s in results(dest, mutmut).items()
+                if s in alive
+                and n in before
+                and (not args.only or any(fnmatch.fnmatch(n, p) for p in args.only))
             )
             print(f"== {name}: re-checking {len(again)} survivors", flush=True)
             if again:
                 subprocess.run(run + again, cwd=dest, stdout=subprocess.DEVNULL)
         elif args.only:
-            subprocess.run(run + args.only, cwd=dest)
+            subprocess.run(run + args.only, cwd=dest)  # (with --recheck: above)
         else:
             subprocess.run(run, cwd=dest)
         if not args.report:

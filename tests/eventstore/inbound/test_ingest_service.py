@@ -529,3 +529,70 @@ def test_the_same_isa13_from_two_partners_is_two_interchanges_not_a_duplicate():
     assert (first.status, other.status) == (BatchStatus.ACCEPTED, BatchStatus.ACCEPTED)
     assert again.status == BatchStatus.DUPLICATE  # the check itself works
     assert TransactionBatch.objects.get(pk=other.batch).duplicate_of_id is None
+
+
+# -- routing committed sets one at a time (a reprocess, a large file's second phase) ---------
+def _pending_837s(count: int) -> TransactionBatch:
+    from tests.support.synthetic_837 import Claim, Provider, build_837
+
+    onboard_partner()
+    sets = [[Provider(claims=[Claim(pcn=f"PCN{n}")])] for n in range(1, count + 1)]
+    result = ingest_bytes(data=build_837("P", sets, isa13=401, sender=SENDER), original_name="p")
+    TransactionHeader.objects.filter(batch_id=result.batch).update(
+        routing_status=RoutingStatus.PENDING
+    )
+    return TransactionBatch.objects.get(pk=result.batch)
+
+
+def _routing(batch: TransactionBatch) -> dict[str, tuple[str, str]]:
+    rows = TransactionHeader.objects.filter(batch=batch)
+    return {
+        st02: (status, result)
+        for st02, status, result in rows.values_list("st02", "routing_status", "routing_result")
+    }
+
+
+def test_a_committed_set_is_handed_over_whole_with_its_batch_and_counted_once_routed():
+    from eventstore.inbound.services.routing import batch_route_pending
+
+    batch = _pending_837s(4)
+    seen = []
+
+    def handle(routed) -> str:
+        seen.append(routed.header.st02)
+        assert routed.header.batch.pk == batch.pk and routed.fresh_header is False
+        assert [routed.segments[0].id, routed.segments[-1].id] == ["ST", "SE"]
+        assert routed.delimiters.element == "*" and routed.delimiters.segment == "~"
+        if routed.header.st02 == "0002":
+            raise RoutingError("not today")
+        if routed.header.st02 == "0003":
+            # routed meanwhile by another run: the next set finds it no longer PENDING
+            TransactionHeader.objects.filter(batch=batch, st02="0004").update(
+                routing_status=RoutingStatus.ROUTED, routing_result="elsewhere"
+            )
+        return "x" * 1200
+
+    register_handler("837", handle)
+    # 0001 and 0003 routed; 0002 failed; 0004 routed meanwhile
+    assert batch_route_pending(batch=batch) == 2
+    assert seen == ["0001", "0002", "0003"]
+    assert _routing(batch) == {
+        "0001": (RoutingStatus.ROUTED, "x" * 1000),
+        "0002": (RoutingStatus.FAILED, "handler failed: not today"),
+        "0003": (RoutingStatus.ROUTED, "x" * 1000),
+        "0004": (RoutingStatus.ROUTED, "elsewhere"),
+    }
+
+
+def test_a_committed_set_whose_handler_is_gone_is_recorded_without_one_and_not_counted():
+    from eventstore.inbound.hooks import unregister_handler
+    from eventstore.inbound.services.plan import NO_HANDLER
+    from eventstore.inbound.services.routing import batch_route_pending
+
+    batch = _pending_837s(2)
+    unregister_handler("837")
+    assert batch_route_pending(batch=batch) == 0
+    assert _routing(batch) == {
+        "0001": (RoutingStatus.NO_HANDLER, NO_HANDLER),
+        "0002": (RoutingStatus.NO_HANDLER, NO_HANDLER),
+    }
