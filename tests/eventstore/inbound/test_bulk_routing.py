@@ -325,3 +325,20 @@ def test_a_pending_set_no_longer_found_in_the_stored_file_is_failed_by_name(clea
     assert lost.routing_result == (
         "the transaction set was not found when re-reading the stored file"
     )
+
+
+def test_sets_accepted_in_a_group_the_999_rejects_are_handed_over_as_rejected(clean_handlers):
+    import re
+
+    # GE01 counts three sets where there are two: the group is rejected (AK9 R) while each
+    # set passed its own checks (IK5 A)
+    onboard_partner()
+    recorder = Recorder()
+    register_handler("837", BulkHandler(handle=recorder, rejected_sets=True))
+    data = build_837("P", [[Provider()], [Provider()]], isa13=303, sender=SENDER)
+    result = ingest_bytes(data=re.sub(rb"GE\*2\*", b"GE*3*", data), original_name="ge.837")
+    assert result.status == "REJECTED"
+    verdicts = TransactionHeader.objects.filter(batch_id=result.batch)
+    assert set(verdicts.values_list("verdict", flat=True)) == {"A"}
+    seen = {st02: accepted for call in recorder.calls for st02, accepted, _ in call}
+    assert seen == {"0001": False, "0002": False}
