@@ -342,3 +342,112 @@ def test_sets_accepted_in_a_group_the_999_rejects_are_handed_over_as_rejected(cl
     assert set(verdicts.values_list("verdict", flat=True)) == {"A"}
     seen = {st02: accepted for call in recorder.calls for st02, accepted, _ in call}
     assert seen == {"0001": False, "0002": False}
+
+
+def _pending_batch(count: int) -> TransactionBatch:
+    onboard_partner()
+    batch = ingest_bytes(data=file_of(count), original_name="p.837").batch
+    TransactionHeader.objects.filter(batch_id=batch).update(routing_status=RoutingStatus.PENDING)
+    return TransactionBatch.objects.get(pk=batch)
+
+
+def _statuses(batch: TransactionBatch) -> dict[str, tuple[str, str]]:
+    rows = TransactionHeader.objects.filter(batch=batch)
+    return {
+        st02: (s, r) for st02, s, r in rows.values_list("st02", "routing_status", "routing_result")
+    }
+
+
+def test_a_small_file_goes_to_its_bulk_handler_in_one_call_with_each_sets_delimiters(
+    clean_handlers,
+):
+    onboard_partner()
+    calls = []
+
+    def handle(sets) -> list[str]:
+        calls.append([(s.header.st02, s.delimiters.element, s.delimiters.segment) for s in sets])
+        return [f"seen {s.header.st02}" for s in sets]
+
+    register_handler("837", BulkHandler(handle=handle))
+    result = ingest_bytes(data=file_of(3), original_name="small.837")  # one transaction
+    assert calls == [[("0001", "*", "~"), ("0002", "*", "~"), ("0003", "*", "~")]]
+    rows = TransactionHeader.objects.filter(batch_id=result.batch).order_by("st02")
+    assert [(h.routing_status, h.routing_result) for h in rows] == [
+        (RoutingStatus.ROUTED, f"seen 000{n}") for n in (1, 2, 3)
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_of_which_another_run_routed_a_set_is_undone_and_left_for_the_next_run(
+    clean_handlers,
+):
+    from tests.support.pg import other_session
+
+    batch = _pending_batch(3)
+    TransactionHeader.objects.filter(batch=batch).update(routing_result="")
+    second = TransactionHeader.objects.get(batch=batch, st02="0002").pk
+
+    def handle(sets) -> list[str]:
+        # another run (its own session, committed) routes the second set meanwhile
+        with other_session() as other:
+            other.execute(
+                "UPDATE eventstore_transactionheader SET routing_status = 'ROUTED', "
+                "routing_result = 'routed elsewhere' WHERE id = %s",
+                [second],
+            )
+        return ["mine"] * len(sets)
+
+    register_handler("837", BulkHandler(handle=handle, chunk_sets=10))
+    assert batch_route_pending(batch=batch) == 0
+    assert _statuses(batch) == {
+        "0001": (RoutingStatus.PENDING, ""),
+        "0002": (RoutingStatus.ROUTED, "routed elsewhere"),
+        "0003": (RoutingStatus.PENDING, ""),
+    }
+
+
+def test_a_failed_chunk_is_routed_set_by_set_counting_only_the_routed_and_logged_by_ids(
+    clean_handlers, caplog
+):
+    batch = _pending_batch(3)
+    register_handler("837", BulkHandler(handle=Recorder(fail_on="PCN0002"), chunk_sets=10))
+    with caplog.at_level("WARNING", logger="eventstore.inbound.services.bulk_routing"):
+        assert batch_route_pending(batch=batch) == 2
+    ids = dict(TransactionHeader.objects.filter(batch=batch).values_list("st02", "pk"))
+    assert [r.getMessage() for r in caplog.records if r.name.endswith("bulk_routing")] == [
+        f"inbound headers {ids['0001']}..{ids['0003']} (ST01 837): a chunk of 3 sets failed; "
+        "routing them one by one"
+    ]
+    assert {st02: s for st02, (s, _) in _statuses(batch).items()} == {
+        "0001": RoutingStatus.ROUTED,
+        "0002": RoutingStatus.FAILED,
+        "0003": RoutingStatus.ROUTED,
+    }
+
+
+def test_chunks_close_at_their_byte_limit_and_the_count_adds_every_chunk(clean_handlers):
+    batch = _pending_batch(5)
+    recorder = Recorder()
+    register_handler("837", BulkHandler(handle=recorder))
+    assert batch_route_pending(batch=batch) == 5
+    sizes = [len(text) for _, _, text in recorder.calls[0]]
+    # a limit of exactly two sets' text: a chunk closes when it reaches it
+    TransactionHeader.objects.filter(batch=batch).update(routing_status=RoutingStatus.PENDING)
+    recorder.calls.clear()
+    register_handler("837", BulkHandler(handle=recorder, chunk_bytes=sizes[0] + sizes[1]))
+    assert batch_route_pending(batch=batch) == 5
+    assert [len(call) for call in recorder.calls] == [2, 2, 1]
+
+
+def test_sets_whose_bulk_handler_is_gone_are_left_pending_for_the_next_run(clean_handlers):
+    from eventstore.inbound.services.bulk_routing import bulk_rows_route
+    from eventstore.inbound.services.routing import _stored_opener
+
+    batch = _pending_batch(2)
+    rows = set_headers(batch, st01s={"837"})
+    # no handler registered for 837 (unregistered after the rows were read)
+    routed = bulk_rows_route(
+        batch=batch, opener=_stored_opener(batch, None), rows=rows, fresh=False, isolated=True
+    )
+    assert routed == 0
+    assert {s for s, _ in _statuses(batch).values()} == {RoutingStatus.PENDING}
