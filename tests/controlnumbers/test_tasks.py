@@ -119,6 +119,10 @@ def test_an_alert_raised_by_another_run_at_the_same_moment_is_refreshed_not_dupl
 
     earlier = timezone.now() - timedelta(hours=1)
     raced = []
+    # an open alert refreshed the ordinary way, and a resolved one under the raced key
+    alerts_sync(kind="gap", findings=[Finding("k0", "MINOR", "open"), Finding("k1", "MINOR", "a")])
+    alerts_sync(kind="gap", findings=[Finding("k0", "MINOR", "open")])
+    gone = ControlNumberAlert.objects.get(key="k1")
 
     def other_run_first(execute, sql, params, many, context):
         # another run of the check commits the same alert between our UPDATE (found none)
@@ -135,12 +139,24 @@ def test_an_alert_raised_by_another_run_at_the_same_moment_is_refreshed_not_dupl
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(other_run_first):
-        result = alerts_sync(kind="gap", findings=[Finding("k1", "CRITICAL", "mine")])
-    assert raced
-    assert (result.raised, result.refreshed, result.resolved) == (0, 1, 0)
-    alert = ControlNumberAlert.objects.get()
-    assert (alert.key, alert.message, alert.occurrences) == ("k1", "theirs", 2)
+        result = alerts_sync(
+            kind="gap",
+            findings=[
+                Finding("k0", "MINOR", "open"),
+                Finding("k1", "CRITICAL", "mine"),
+                Finding("k2", "MINOR", "new"),
+            ],
+        )
+    assert len(raced) == 1
+    # k0 refreshed, k1 refreshed after the race, k2 raised after it
+    assert (result.raised, result.refreshed, result.resolved) == (1, 2, 0)
+    alert = ControlNumberAlert.objects.get(key="k1", resolved_at__isnull=True)
+    assert (alert.message, alert.occurrences) == ("theirs", 2)
     assert alert.last_seen > earlier and alert.first_seen == earlier
+    # only the raced alert is touched: not the other open one, not the resolved one
+    assert ControlNumberAlert.objects.get(key="k0").occurrences == 3
+    resolved = ControlNumberAlert.objects.get(pk=gone.pk)
+    assert (resolved.occurrences, resolved.last_seen) == (1, gone.last_seen)
 
 
 def test_a_documented_gap_is_minor_however_large_and_an_unexplained_one_keeps_its_severity():
@@ -189,3 +205,30 @@ def test_a_rollover_alert_names_its_counter_and_what_to_do():
     assert alert.message == (
         "PARTNERA/*/ISA at 91.0 % of max (89,999,999 left): plan a rollover with the partner"
     )
+
+
+def test_alerts_raised_and_resolved_are_logged_by_key_at_their_level_per_kind(caplog):
+    from controlnumbers.services.alerts import Finding, alerts_sync
+
+    with caplog.at_level("INFO", logger="controlnumbers.services.alerts"):
+        raised = alerts_sync(
+            kind="gap",
+            findings=[Finding("g1", "CRITICAL", "big gap"), Finding("g2", "MODERATE", "gap")],
+        )
+        alerts_sync(kind="utilization", findings=[Finding("u1", "WARNING", "91 %")])
+        first = ControlNumberAlert.objects.get(key="g2")
+        gaps_gone = alerts_sync(kind="gap", findings=[Finding("g1", "CRITICAL", "big gap")])
+        again = alerts_sync(kind="gap", findings=[Finding("g1", "CRITICAL", "big gap")])
+    assert raised.raised == 2
+    # a check resolves only its own kind's alerts, and each once
+    assert (gaps_gone.resolved, again.resolved) == (1, 0)
+    assert ControlNumberAlert.objects.get(key="u1").resolved_at is None
+    resolved = ControlNumberAlert.objects.get(key="g2")
+    assert resolved.resolved_at is not None and resolved.last_seen == first.last_seen
+    records = [(r.levelname, r.getMessage()) for r in caplog.records if r.name.endswith("alerts")]
+    assert records == [
+        ("ERROR", "control-number alert g1 [CRITICAL]: big gap"),
+        ("WARNING", "control-number alert g2 [MODERATE]: gap"),
+        ("WARNING", "control-number alert u1 [WARNING]: 91 %"),
+        ("INFO", "control-number alert g2 resolved"),
+    ]
