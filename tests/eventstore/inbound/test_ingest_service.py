@@ -596,3 +596,105 @@ def test_a_committed_set_whose_handler_is_gone_is_recorded_without_one_and_not_c
         "0001": (RoutingStatus.NO_HANDLER, NO_HANDLER),
         "0002": (RoutingStatus.NO_HANDLER, NO_HANDLER),
     }
+
+
+def test_a_committed_set_is_handed_over_with_its_interchanges_own_delimiters():
+    from eventstore.inbound.services.routing import batch_route_pending
+    from tests.support.synthetic_837 import Claim, Provider, build_837
+
+    onboard_partner()
+    data = build_837("P", [[Provider(claims=[Claim(pcn="PCN1")])]], isa13=402, sender=SENDER)
+    assert b"|" not in data and b"!" not in data
+    # the same file written with "|" between elements and "!" after each segment
+    result = ingest_bytes(
+        data=data.replace(b"*", b"|").replace(b"~", b"!"), original_name="pipes.837"
+    )
+    assert result.status == "ACCEPTED"
+    TransactionHeader.objects.filter(batch_id=result.batch).update(
+        routing_status=RoutingStatus.PENDING
+    )
+    seen = []
+    register_handler(
+        "837",
+        lambda routed: seen.append(
+            (routed.delimiters.element, routed.delimiters.segment, routed.segments[0].elements[1])
+        ),
+    )
+    assert batch_route_pending(batch=TransactionBatch.objects.get(pk=result.batch)) == 1
+    assert seen == [("|", "!", "0001")]  # ST02, read with those delimiters
+
+
+@pytest.mark.parametrize("handled", [True, False])
+def test_only_the_pending_sets_of_a_partly_routed_batch_are_routed_again(handled):
+    from eventstore.inbound.services.plan import NO_HANDLER
+    from eventstore.inbound.services.routing import batch_route_pending
+
+    batch = _pending_837s(3)
+    TransactionHeader.objects.filter(batch=batch, st02="0001").update(
+        routing_status=RoutingStatus.ROUTED, routing_result="done before"
+    )
+    seen = []
+    if handled:
+        register_handler("837", lambda routed: seen.append(routed.header.st02) or "now")
+    else:
+        from eventstore.inbound.hooks import unregister_handler
+
+        unregister_handler("837")
+    assert batch_route_pending(batch=batch) == (2 if handled else 0)
+    after = (RoutingStatus.ROUTED, "now") if handled else (RoutingStatus.NO_HANDLER, NO_HANDLER)
+    assert _routing(batch) == {
+        "0001": (RoutingStatus.ROUTED, "done before"),
+        "0002": after,
+        "0003": after,
+    }
+    assert seen == (["0002", "0003"] if handled else [])
+
+
+def test_a_committed_set_no_longer_found_in_the_stored_file_is_failed_by_name():
+    from eventstore.inbound.services.routing import batch_route_pending
+
+    batch = _pending_837s(3)
+    TransactionHeader.objects.filter(batch=batch, st02="0002").update(start_offset=10**9)
+    register_handler("837", lambda routed: "ok")
+    assert batch_route_pending(batch=batch) == 2
+    assert _routing(batch) == {
+        "0001": (RoutingStatus.ROUTED, "ok"),
+        "0002": (
+            RoutingStatus.FAILED,
+            "the transaction set was not found when re-reading the stored file",
+        ),
+        "0003": (RoutingStatus.ROUTED, "ok"),
+    }
+
+
+def test_a_small_files_sets_go_to_a_per_set_handler_whole_with_their_batch():
+    from tests.support.synthetic_837 import Claim, Provider, build_837
+
+    onboard_partner()
+    seen, calls = [], []
+
+    def handle(routed) -> str:
+        calls.append(routed.header.st02)
+        seen.append(
+            (
+                routed.header.st02,
+                routed.header.batch.original_name,
+                routed.segments[0].id,
+                routed.segments[-1].id,
+                routed.delimiters.element,
+                routed.fresh_header,
+            )
+        )
+        return "fine"
+
+    register_handler("837", handle)
+    sets = [[Provider(claims=[Claim(pcn=f"PCN{n}")])] for n in (1, 2)]
+    result = ingest_bytes(data=build_837("P", sets, isa13=403, sender=SENDER), original_name="s")
+    # in the file's one transaction: each set handed over once (no failed first attempt
+    # that the two-phase path would have to repeat)
+    assert calls == ["0001", "0002"]
+    assert seen == [("0001", "s", "ST", "SE", "*", True), ("0002", "s", "ST", "SE", "*", True)]
+    assert _routing(TransactionBatch.objects.get(pk=result.batch)) == {
+        "0001": (RoutingStatus.ROUTED, "fine"),
+        "0002": (RoutingStatus.ROUTED, "fine"),
+    }
