@@ -197,14 +197,14 @@ def test_numbers_for_file(partner):
     assert numbers_for_file(outbound_file_id=uuid.uuid4()) is None
 
 
-@pytest.mark.django_db(transaction=True)
-def test_transient_error_is_retried_and_recorded_on_the_audit_rows(partner, monkeypatch):
+def _fail_once_with_a_serialization_failure(monkeypatch) -> list[int]:
+    """The next allocation statement fails as a serialization failure would (then works);
+    returns the list of attempts."""
     import psycopg.errors
     from django.db import OperationalError
 
-    _envelope()  # counters exist: one statement per attempt from here on
     real = allocation._allocate_once_postgresql
-    calls = []
+    calls: list[int] = []
 
     def flaky(*args, **kwargs):
         calls.append(1)
@@ -216,6 +216,13 @@ def test_transient_error_is_retried_and_recorded_on_the_audit_rows(partner, monk
         return real(*args, **kwargs)
 
     monkeypatch.setattr(allocation, "_allocate_once_postgresql", flaky)
+    return calls
+
+
+@pytest.mark.django_db(transaction=True)
+def test_transient_error_is_retried_and_recorded_on_the_audit_rows(partner, monkeypatch):
+    _envelope()  # counters exist: one statement per attempt from here on
+    calls = _fail_once_with_a_serialization_failure(monkeypatch)
     env = _envelope()
     assert len(calls) == 2
     retries = ControlNumberAudit.objects.filter(outbound_file_id=env.outbound_file_id)
@@ -522,26 +529,12 @@ def _allocation_metric(name: str) -> float:
 def test_the_metrics_count_each_retry_and_the_elapsed_time_and_no_retry_inside_a_transaction(
     partner, monkeypatch
 ):
-    import psycopg.errors
-    from django.db import OperationalError
-
     _envelope()
     retries = "edi_allocation_retries_total"
     seconds = "edi_allocation_seconds_sum"
     before = _allocation_metric(retries), _allocation_metric(seconds)
     real = allocation._allocate_once_postgresql
-    calls = []
-
-    def flaky(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            try:
-                raise psycopg.errors.SerializationFailure("could not serialize")
-            except psycopg.errors.SerializationFailure as exc:
-                raise OperationalError("wrapped by Django") from exc
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(allocation, "_allocate_once_postgresql", flaky)
+    _fail_once_with_a_serialization_failure(monkeypatch)
     _envelope()
     assert _allocation_metric(retries) == before[0] + 1
     elapsed = _allocation_metric(seconds) - before[1]

@@ -205,7 +205,8 @@ def test_set_headers_reads_the_pending_sets_of_one_batch_and_type_with_their_err
     assert [r.st02 for r in set_headers(batch, st01s={"837"})] == ["0002", "0003"]
 
 
-def test_routing_the_pending_sets_of_one_batch_leaves_other_batches_alone(clean_handlers):
+@pytest.mark.parametrize("bulk", [True, False])
+def test_routing_the_pending_sets_of_one_batch_leaves_other_batches_alone(clean_handlers, bulk):
     onboard_partner()
     first = ingest_bytes(data=file_of(2), original_name="a.837").batch
     second = ingest_bytes(
@@ -214,10 +215,19 @@ def test_routing_the_pending_sets_of_one_batch_leaves_other_batches_alone(clean_
     TransactionHeader.objects.filter(batch_id__in=[first, second]).update(
         routing_status=RoutingStatus.PENDING
     )
-    recorder = Recorder()
-    register_handler("837", BulkHandler(handle=recorder))
+    recorder, seen = Recorder(), []
+    if bulk:
+        register_handler("837", BulkHandler(handle=recorder))
+    else:  # one set at a time, no result: recorded as "routed"
+        register_handler("837", lambda routed: seen.append(routed.header.st02))
     assert batch_route_pending(batch=TransactionBatch.objects.get(pk=first)) == 2
-    assert [st02 for call in recorder.calls for st02, _, _ in call] == ["0001", "0002"]
+    seen += [st02 for call in recorder.calls for st02, _, _ in call]
+    assert seen == ["0001", "0002"]
+    if not bulk:
+        assert _statuses(TransactionBatch.objects.get(pk=first)) == {
+            "0001": (RoutingStatus.ROUTED, "routed"),
+            "0002": (RoutingStatus.ROUTED, "routed"),
+        }
     assert set(
         TransactionHeader.objects.filter(batch_id=second).values_list("routing_status", flat=True)
     ) == {RoutingStatus.PENDING}
@@ -260,46 +270,15 @@ def test_a_failure_is_logged_by_ids_and_a_routing_error_kept_to_1000_characters(
     ]
 
 
-def test_routing_the_pending_sets_with_a_per_set_handler_counts_them_and_stays_in_its_batch(
-    clean_handlers,
-):
-    onboard_partner()
-    first = ingest_bytes(data=file_of(2), original_name="a.837").batch
-    second = ingest_bytes(
-        data=build_837("P", [[Provider()]], isa13=302, sender=SENDER), original_name="b.837"
-    ).batch
-    TransactionHeader.objects.filter(batch_id__in=[first, second]).update(
-        routing_status=RoutingStatus.PENDING
-    )
-    seen = []
-
-    def one_at_a_time(routed) -> None:
-        seen.append(routed.header.st02)  # no result: recorded as "routed"
-
-    register_handler("837", one_at_a_time)
-    assert batch_route_pending(batch=TransactionBatch.objects.get(pk=first)) == 2
-    assert seen == ["0001", "0002"]
-    assert set(
-        TransactionHeader.objects.filter(batch_id=first).values_list(
-            "routing_status", "routing_result"
-        )
-    ) == {(RoutingStatus.ROUTED, "routed")}
-    assert set(
-        TransactionHeader.objects.filter(batch_id=second).values_list("routing_status", flat=True)
-    ) == {RoutingStatus.PENDING}
-
-
 def test_a_bulk_handlers_empty_results_read_routed_and_long_ones_are_cut_to_1000(clean_handlers):
-    onboard_partner()
-    batch = ingest_bytes(data=file_of(3), original_name="a.837").batch
-    TransactionHeader.objects.filter(batch_id=batch).update(routing_status=RoutingStatus.PENDING)
+    batch = _pending_batch(3)
     said = {"0001": None, "0002": "", "0003": "r" * 1200}
     # two chunks (2 + 1 sets): the count adds both
     register_handler(
         "837",
         BulkHandler(handle=lambda sets: [said[s.header.st02] for s in sets], chunk_sets=2),
     )
-    assert batch_route_pending(batch=TransactionBatch.objects.get(pk=batch)) == 3
+    assert batch_route_pending(batch=batch) == 3
     results = list(
         TransactionHeader.objects.filter(batch_id=batch)
         .order_by("st02")
@@ -309,14 +288,12 @@ def test_a_bulk_handlers_empty_results_read_routed_and_long_ones_are_cut_to_1000
 
 
 def test_a_pending_set_no_longer_found_in_the_stored_file_is_failed_by_name(clean_handlers):
-    onboard_partner()
-    batch = ingest_bytes(data=file_of(3), original_name="a.837").batch
-    TransactionHeader.objects.filter(batch_id=batch).update(routing_status=RoutingStatus.PENDING)
+    batch = _pending_batch(3)
     # the second set's recorded place in the file points past its end
     TransactionHeader.objects.filter(batch_id=batch, st02="0002").update(start_offset=10**9)
     recorder = Recorder()
     register_handler("837", BulkHandler(handle=recorder))
-    assert batch_route_pending(batch=TransactionBatch.objects.get(pk=batch)) == 2
+    assert batch_route_pending(batch=batch) == 2
     rows = dict(
         TransactionHeader.objects.filter(batch_id=batch).values_list("st02", "routing_status")
     )
