@@ -278,9 +278,7 @@ def slow_pass(
     alive = sorted(
         n
         for n, s in results(dest, mutmut).items()
-        if s in ("survived", "timeout", "no tests")
-        and n not in equivalent
-        and (not only or any(fnmatch.fnmatch(n, pattern) for pattern in only))
+        if s in ("survived", "timeout", "no tests") and n not in equivalent and _matches(n, only)
     )
     print(f"== slow tests against {len(alive)} mutants left alive", flush=True)
 
@@ -303,6 +301,11 @@ def slow_pass(
             verdicts[name] = verdict
             print(f"   {verdict:10} {name}", flush=True)
             (dest / "slow-verdicts.json").write_text(json.dumps(verdicts, indent=1) + "\n")
+
+
+def _matches(name: str, only: list[str] | None) -> bool:
+    """Whether ``--only``'s globs (none: every mutant) take the mutant ``name``."""
+    return not only or any(fnmatch.fnmatch(name, pattern) for pattern in only)
 
 
 def template_database() -> str:
@@ -398,9 +401,7 @@ def main() -> int:
             again = sorted(
                 n
                 for n, s in results(dest, mutmut).items()
-                if s in alive
-                and n in before
-                and (not args.only or any(fnmatch.fnmatch(n, p) for p in args.only))
+                if s in alive and n in before and _matches(n, args.only)
             )
             print(f"== {name}: re-checking {len(again)} survivors", flush=True)
             if again:

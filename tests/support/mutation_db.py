@@ -9,7 +9,7 @@ each other's database: tests failed for that (false kills) or ran on another run
 Creating and migrating that database took ~5.7 s of a run's ~7 s (most mutants' runs last a
 few seconds), so when ``MUTATION_DB_TEMPLATE`` names a migrated database (the driver makes
 one per run, from the unmutated tree: migrations are never mutated) each run's database is a
-``CREATE DATABASE ... TEMPLATE`` copy of it (~0.2 s). pytest-django then finds it with
+``CREATE DATABASE ... TEMPLATE`` copy of it (~0.5 s). pytest-django then finds it with
 ``--reuse-db`` semantics (its migrate finds nothing to do), and the copy is dropped when the
 run ends. Every run still starts from a database nobody else used (reusing one database
 across runs made false kills).
