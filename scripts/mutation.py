@@ -97,10 +97,15 @@ GROUPS: dict[str, Group] = {
         tests=(
             "tests/eventstore/inbound/test_plan.py",
             "tests/eventstore/inbound/test_ingest_service.py",
+            "tests/eventstore/inbound/test_routing.py",
             "tests/eventstore/inbound/test_bulk_routing.py",
         ),
-        # the SQLite branches of routing (the embedded default) run only in these children
-        slow_tests=("tests/edi_platform/core/test_embedded_paths.py",),
+        # the SQLite branches of routing (the embedded default) and the crash points between
+        # routed sets and chunks run only in these children
+        slow_tests=(
+            "tests/edi_platform/core/test_embedded_paths.py",
+            "tests/eventstore/inbound/test_crash_safety.py",
+        ),
     ),
     # projections, snapshots and reversal of the event ledger
     "ledger": Group(

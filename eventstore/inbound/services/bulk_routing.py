@@ -158,7 +158,7 @@ def _route_chunk(handler: BulkHandler, chunk: list[SetText], *, fresh: bool, iso
         try:
             results = _call(handler, chunk)
         except Exception as exc:
-            raise HandlerFailed(chunk[0].header.pk) from exc
+            raise HandlerFailed from exc
         headers_set_routed([s.header.pk for s in chunk], results)
         return len(chunk)
     try:
@@ -252,10 +252,15 @@ def _ender(d: Delimiters) -> re.Pattern[str]:
 
 
 def iter_set_texts(
-    stream: BinaryIO, headers: Sequence[SetHeader], report: dict
+    stream: BinaryIO,
+    headers: Sequence[SetHeader],
+    report: dict,
+    *,
+    block_size: int = READ_BLOCK,
 ) -> Iterator[tuple[SetHeader, str | None, Delimiters]]:
     """``(header, set text, delimiters)`` for ``headers`` (sorted by ``start_offset``),
-    reading ``stream`` once; the text is None when no set starts at the header's offset.
+    reading ``stream`` once, ``block_size`` bytes at a time; the text is None when no set
+    starts at the header's offset (or no interchange precedes it).
 
     The buffer is never re-sliced per set (a set's text is the only copy made): it is
     compacted only when a new block is read.
@@ -269,7 +274,7 @@ def iter_set_texts(
         nonlocal buf, base, eof
         if eof:
             return False
-        block = stream.read(READ_BLOCK)
+        block = stream.read(block_size)
         if not block:
             eof = True
             return False
@@ -279,8 +284,11 @@ def iter_set_texts(
     for header in headers:
         d = _delimiters_for(by_offset, header.start_offset)
         start = header.start_offset
-        if d is None or start < base:
+        if d is None:
             yield header, None, Delimiters()
+            continue
+        if start < base:  # inside a set already cut out (headers are sorted): no set there
+            yield header, None, d
             continue
         while base + len(buf) < start + 2:
             if base + len(buf) <= start:  # nothing before this set is needed any more
@@ -304,7 +312,7 @@ def iter_set_texts(
                 end = len(buf)
                 break
         yield header, buf[pos:end], d
-        if end > READ_BLOCK:
+        if end > block_size:
             # compact once per block consumed (the text before this set's end is done)
             buf, base = buf[end:], base + end
 

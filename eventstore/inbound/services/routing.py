@@ -170,7 +170,7 @@ def _route_one(
         try:
             result = _call(fn, header, segments, delimiters, fresh=True)
         except Exception as exc:
-            raise HandlerFailed(header.pk) from exc
+            raise HandlerFailed from exc
         _mark_routed(header, result)
         return 1
     try:

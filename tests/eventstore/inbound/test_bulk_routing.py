@@ -38,12 +38,12 @@ class Recorder:
         return [f"seen {s.header.st02}" for s in sets]
 
 
-def file_of(count: int, *, bad: int | None = None) -> bytes:
+def file_of(count: int, *, bad: int | None = None, isa13: int = 301) -> bytes:
     sets = []
     for n in range(1, count + 1):
         date = "20251340" if n == bad else "20250110"
         sets.append([Provider(claims=[Claim(pcn=f"PCN{n:04d}", lines=[Line(date=date)])])])
-    return build_837("P", sets, isa13=301, sender=SENDER)
+    return build_837("P", sets, isa13=isa13, sender=SENDER)
 
 
 def test_a_large_file_is_routed_in_chunks_one_result_per_set(clean_handlers, settings):
@@ -163,6 +163,64 @@ def test_set_texts_with_crlf_a_missing_se_and_two_delimiter_sets():
     # an offset where no set starts: no text (the set is then FAILED "not found")
     wrong = list(iter_set_texts(io.BytesIO(data.encode()), [_header("0009", 5)], report))
     assert wrong[0][1] is None
+
+
+class ReadLog(io.BytesIO):
+    """An in-memory file that records how many bytes each read asked for."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.asked: list[int | None] = []
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.asked.append(size)
+        return super().read(size)
+
+
+@pytest.mark.parametrize("block_size", [1, 2, 3, 5, 8, 13, 64, 1 << 22])
+def test_set_texts_are_cut_the_same_whatever_the_read_block_reading_block_by_block(block_size):
+    plain = {"element": "*", "repetition": "^", "component": ">", "segment": "~"}
+    pipes = {"element": "|", "repetition": "^", "component": ">", "segment": "!"}
+    sets = {
+        "0001": "ST*837*0001~BHT*A~SE*3*0001~",
+        "0002": "ST*837*0002~BHT*" + "L" * 200 + "~SE*3*0002~",  # skipped: a long gap
+        "0003": "ST*837*0003~BHT*B~SE*3*0003~",  # right after the skipped one
+        "0004": "ST*837*0004~\r\nBHT*C~",  # no SE: ends before the GE
+        "0005": "ST|837|0005!BHT|D!SE|3|0005!",
+        "0006": "ST*837*0006~BHT*E~",  # no SE, nothing after it: ends at the end of the file
+    }
+    first = "\r\n\r\nISA*...~GS*HC~" + "".join(sets[n] for n in ("0001", "0002", "0003"))
+    first += sets["0004"] + "\r\nGE*4*1~IEA*1*1~\r\n"
+    second = "ISA|...!GS|HC!" + sets["0005"] + "GE|1|1!IEA|1|1!"
+    third = "ISA*...~GS*HC~" + sets["0006"]
+    data = first + second + third
+    offsets = {n: data.index(text) for n, text in sets.items()}
+    wanted = ["0001", "0003", "0004", "0005", "0006"]
+    headers = [
+        _header("before", 0),  # before any interchange
+        *(_header(n, offsets[n]) for n in wanted[:2]),
+        _header("inside", offsets["0003"] + 5),  # no set starts there
+        *(_header(n, offsets[n]) for n in wanted[2:]),
+        _header("beyond", len(data) + 10),
+        _header("further", len(data) + 10**6),
+    ]
+    report = _report((4, plain), (len(first), pipes), (len(first + second), plain))
+    stream = ReadLog(data.encode())
+    got = list(iter_set_texts(stream, headers, report, block_size=block_size))
+    assert [(h.st02, text, d) for h, text, d in got] == [
+        ("before", None, Delimiters()),
+        ("0001", sets["0001"], Delimiters(**plain)),
+        ("0003", sets["0003"], Delimiters(**plain)),
+        ("inside", None, Delimiters(**plain)),
+        ("0004", sets["0004"], Delimiters(**plain)),
+        ("0005", sets["0005"], Delimiters(**pipes)),
+        ("0006", sets["0006"], Delimiters(**plain)),
+        ("beyond", None, Delimiters(**plain)),
+        ("further", None, Delimiters(**plain)),
+    ]
+    # read once, block by block: never the whole file at once, no byte read twice
+    assert set(stream.asked) == {block_size}
+    assert len(stream.asked) <= len(data) // block_size + 2
 
 
 def test_set_headers_reads_the_pending_sets_of_one_batch_and_type_with_their_errors(
@@ -289,11 +347,14 @@ def test_a_bulk_handlers_empty_results_read_routed_and_long_ones_are_cut_to_1000
 
 def test_a_pending_set_no_longer_found_in_the_stored_file_is_failed_by_name(clean_handlers):
     batch = _pending_batch(3)
-    # the second set's recorded place in the file points past its end
-    TransactionHeader.objects.filter(batch_id=batch, st02="0002").update(start_offset=10**9)
+    other = _pending_batch(2, isa13=302)
+    # the second set's recorded place points into the envelope, where no set starts (it
+    # comes first in file order: the sets after it are still routed)
+    TransactionHeader.objects.filter(batch_id=batch, st02="0002").update(start_offset=1)
     recorder = Recorder()
     register_handler("837", BulkHandler(handle=recorder))
     assert batch_route_pending(batch=batch) == 2
+    assert {status for status, _ in _statuses(other).values()} == {RoutingStatus.PENDING}
     rows = dict(
         TransactionHeader.objects.filter(batch_id=batch).values_list("st02", "routing_status")
     )
@@ -321,9 +382,9 @@ def test_sets_accepted_in_a_group_the_999_rejects_are_handed_over_as_rejected(cl
     assert seen == {"0001": False, "0002": False}
 
 
-def _pending_batch(count: int) -> TransactionBatch:
+def _pending_batch(count: int, *, isa13: int = 301) -> TransactionBatch:
     onboard_partner()
-    batch = ingest_bytes(data=file_of(count), original_name="p.837").batch
+    batch = ingest_bytes(data=file_of(count, isa13=isa13), original_name="p.837").batch
     TransactionHeader.objects.filter(batch_id=batch).update(routing_status=RoutingStatus.PENDING)
     return TransactionBatch.objects.get(pk=batch)
 
@@ -414,6 +475,12 @@ def test_chunks_close_at_their_byte_limit_and_the_count_adds_every_chunk(clean_h
     register_handler("837", BulkHandler(handle=recorder, chunk_bytes=sizes[0] + sizes[1]))
     assert batch_route_pending(batch=batch) == 5
     assert [len(call) for call in recorder.calls] == [2, 2, 1]
+    # one byte more: two sets stay below it, the third reaches it
+    TransactionHeader.objects.filter(batch=batch).update(routing_status=RoutingStatus.PENDING)
+    recorder.calls.clear()
+    register_handler("837", BulkHandler(handle=recorder, chunk_bytes=sizes[0] + sizes[1] + 1))
+    assert batch_route_pending(batch=batch) == 5
+    assert [len(call) for call in recorder.calls] == [3, 2]
 
 
 def test_sets_whose_bulk_handler_is_gone_are_left_pending_for_the_next_run(clean_handlers):
@@ -428,3 +495,79 @@ def test_sets_whose_bulk_handler_is_gone_are_left_pending_for_the_next_run(clean
     )
     assert routed == 0
     assert {s for s, _ in _statuses(batch).values()} == {RoutingStatus.PENDING}
+
+
+def test_a_set_not_found_that_another_run_routed_meanwhile_keeps_its_routing(clean_handlers):
+    from dataclasses import replace
+
+    from eventstore.inbound.services.bulk_routing import bulk_rows_route
+    from eventstore.inbound.services.routing import _stored_opener
+
+    batch = _pending_batch(2)
+    rows = set_headers(batch, st01s={"837"})
+    # the second set's rows were read PENDING; it is routed elsewhere before its text is
+    # looked for, and its place is not found: it keeps what the other run wrote
+    TransactionHeader.objects.filter(pk=rows[1].pk).update(
+        routing_status=RoutingStatus.ROUTED, routing_result="routed elsewhere"
+    )
+    rows[1] = replace(rows[1], start_offset=1)
+    register_handler("837", BulkHandler(handle=Recorder()))
+    routed = bulk_rows_route(
+        batch=batch, opener=_stored_opener(batch, None), rows=rows, fresh=False, isolated=True
+    )
+    assert routed == 1
+    assert _statuses(batch) == {
+        "0001": (RoutingStatus.ROUTED, "seen 0001"),
+        "0002": (RoutingStatus.ROUTED, "routed elsewhere"),
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_set_routed_on_its_own_locks_only_its_own_header(clean_handlers):
+    import psycopg
+
+    from tests.support.pg import other_session
+
+    batch = _pending_batch(1)
+    other = TransactionHeader.objects.get(batch=_pending_batch(1, isa13=302)).pk
+    seen = []
+
+    def handle(sets) -> list[str]:
+        # another worker locks a pending set of another batch meanwhile: not blocked by us
+        with other_session(autocommit=False) as session:
+            try:
+                session.execute(
+                    "SELECT id FROM eventstore_transactionheader WHERE id = %s FOR UPDATE NOWAIT",
+                    [other],
+                )
+                seen.append("free")
+            except psycopg.errors.LockNotAvailable:
+                seen.append("locked by us")
+        return ["mine"]
+
+    register_handler("837", BulkHandler(handle=handle))
+    assert batch_route_pending(batch=batch) == 1
+    assert seen == ["free"]
+    assert _statuses(batch) == {"0001": (RoutingStatus.ROUTED, "mine")}
+
+
+def test_a_small_file_is_routed_to_its_bulk_handler_inside_its_one_transaction(
+    clean_handlers, caplog
+):
+    onboard_partner()
+    batches = []
+
+    def handle(sets) -> list[str]:
+        batches.extend(s.header.batch.original_name for s in sets)
+        return ["fine"] * len(sets)
+
+    register_handler("837", BulkHandler(handle=handle))
+    with caplog.at_level("INFO", logger="eventstore.inbound.services.ingest"):
+        result = ingest_bytes(data=file_of(2), original_name="small.837")
+    # no first attempt that failed and was redone in two phases
+    assert not [r for r in caplog.records if "two phases" in r.getMessage()]
+    assert batches == ["small.837", "small.837"]
+    assert _statuses(TransactionBatch.objects.get(pk=result.batch)) == {
+        "0001": (RoutingStatus.ROUTED, "fine"),
+        "0002": (RoutingStatus.ROUTED, "fine"),
+    }

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db.models import Count
 from django.utils import timezone
 
 from eventstore.inbound.services.ingest import ingest_bytes
@@ -23,9 +24,16 @@ from eventstore.models import (
 )
 from outbound.models import ProcessingOutcome
 from tests.conftest import REPO_ROOT, child_process_env
-from tests.eventstore.inbound.samples import many_sets, onboard_partner, sample
+from tests.eventstore.inbound.samples import (
+    SENDER,
+    clean_handlers,
+    many_sets,
+    onboard_partner,
+    sample,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+_ = clean_handlers  # (fixture)
 
 SETS = 55  # above HEADER_RETURNING_MAX: a two-phase file routes its sets after the commit
 ONE_TRANSACTION, TWO_PHASES = "one transaction", "two phases"
@@ -157,3 +165,59 @@ def test_a_re_ingest_of_an_abandoned_batch_finishes_it_instead_of_reporting_succ
         batch.pk,
     )
     assert ProcessingOutcome.objects.filter(batch_id=batch.pk).count() == 1
+
+
+# a worker whose 837 handler is a bulk one (25 sets per chunk), killed between chunks
+BULK_WORKER = """
+import sys
+
+import django
+
+django.setup()
+from django.core.management import call_command
+
+from eventstore.inbound.hooks import BulkHandler, register_handler
+
+register_handler("837", BulkHandler(handle=lambda sets: ["first run"] * len(sets), chunk_sets=25))
+call_command("ingest", sys.argv[1])
+"""
+
+
+@pytest.mark.usefixtures("clean_handlers")
+def test_a_worker_killed_between_bulk_chunks_leaves_whole_chunks_and_recovery_routes_the_rest(
+    tmp_path, storages
+):
+    from eventstore.inbound.hooks import BulkHandler, register_handler
+    from tests.support.synthetic_837 import Claim, Provider, build_837
+
+    onboard_partner()
+    sets = [[Provider(claims=[Claim(pcn=f"PCN{n}")])] for n in range(1, SETS + 1)]
+    path = tmp_path / "claims.837"
+    path.write_bytes(build_837("P", sets, isa13=501, sender=SENDER))
+    env = child_process_env(
+        INBOUND_STORAGE_ROOT=str(storages),
+        INBOUND_CRASH_AT="during_routing",
+        INBOUND_SINGLE_TRANSACTION_MAX_BYTES="0",  # two phases: each chunk commits
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", BULK_WORKER, str(path)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == -9, done.stderr[-2000:]  # killed after its first chunk
+
+    batch = TransactionBatch.objects.exclude(partner__code="CLEAN").get()
+    by_status = dict(
+        batch.headers.values("routing_status")
+        .annotate(n=Count("id"))
+        .values_list("routing_status", "n")
+    )
+    assert by_status == {RoutingStatus.ROUTED: 25, RoutingStatus.PENDING: SETS - 25}
+    register_handler("837", BulkHandler(handle=lambda sets: ["recovered"] * len(sets)))
+    later = timezone.now() + timedelta(minutes=2)
+    assert batches_recover(now=later).finished == [batch.pk]
+    results = list(batch.headers.order_by("st02").values_list("routing_result", flat=True))
+    assert results == ["first run"] * 25 + ["recovered"] * (SETS - 25)
