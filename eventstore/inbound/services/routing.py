@@ -125,9 +125,7 @@ def rows_route(
         for count, (isa, _group, tset) in enumerate(x12.iter_transaction_sets(stream), 1):
             if count % 1000 == 0:
                 gc.collect(1)
-            if not tset.segments:
-                continue
-            header = pending.pop(tset.segments[0].offset, None)
+            header = pending.pop(tset.segments[0].offset, None)  # (a set starts with its ST)
             if header is None:
                 continue
             d = delimiters.get(isa.offset) or {}
