@@ -298,11 +298,8 @@ def slow_pass(
         env = {**os.environ, "MUTANT_UNDER_TEST": name}
         pytest = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
         run = subprocess.run(
-            [
-                *("nice", "-n", "10", *pytest, "-p", "tests.support.mutation_db"),
-                *group.slow_tests,
-                *(("-k", group.slow_select) if group.slow_select else ()),
-            ],
+            ["nice", "-n", "10", *pytest, "-p", "tests.support.mutation_db", *group.slow_tests]
+            + (["-k", group.slow_select] if group.slow_select else []),
             cwd=dest / "mutants",
             env=env,
             stdout=subprocess.DEVNULL,

@@ -107,3 +107,13 @@ def clean_handlers():
     yield _handlers
     _handlers.clear()
     _handlers.update(saved)
+
+
+def routing_of(batch) -> dict[str, tuple[str, str]]:
+    """Each set of ``batch`` by ST02: (routing status, routing result)."""
+    from eventstore.models import TransactionHeader
+
+    rows = TransactionHeader.objects.filter(batch=batch)
+    return {
+        st02: (s, r) for st02, s, r in rows.values_list("st02", "routing_status", "routing_result")
+    }

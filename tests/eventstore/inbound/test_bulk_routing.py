@@ -17,7 +17,7 @@ from eventstore.inbound.services.ingest import ingest_bytes
 from eventstore.inbound.services.reprocess import batch_reprocess, reprocess_refusal
 from eventstore.inbound.services.routing import batch_route_pending
 from eventstore.models import RoutingStatus, TransactionBatch, TransactionHeader
-from tests.eventstore.inbound.samples import SENDER, clean_handlers, onboard_partner
+from tests.eventstore.inbound.samples import SENDER, clean_handlers, onboard_partner, routing_of
 from tests.eventstore.inbound.samples import inbound_storage as inbound_storage_dir  # noqa: F401
 from tests.support.synthetic_837 import Claim, Line, Provider, build_837
 
@@ -282,7 +282,7 @@ def test_routing_the_pending_sets_of_one_batch_leaves_other_batches_alone(clean_
     seen += [st02 for call in recorder.calls for st02, _, _ in call]
     assert seen == ["0001", "0002"]
     if not bulk:
-        assert _statuses(TransactionBatch.objects.get(pk=first)) == {
+        assert routing_of(TransactionBatch.objects.get(pk=first)) == {
             "0001": (RoutingStatus.ROUTED, "routed"),
             "0002": (RoutingStatus.ROUTED, "routed"),
         }
@@ -354,7 +354,7 @@ def test_a_pending_set_no_longer_found_in_the_stored_file_is_failed_by_name(clea
     recorder = Recorder()
     register_handler("837", BulkHandler(handle=recorder))
     assert batch_route_pending(batch=batch) == 2
-    assert {status for status, _ in _statuses(other).values()} == {RoutingStatus.PENDING}
+    assert {status for status, _ in routing_of(other).values()} == {RoutingStatus.PENDING}
     rows = dict(
         TransactionHeader.objects.filter(batch_id=batch).values_list("st02", "routing_status")
     )
@@ -387,13 +387,6 @@ def _pending_batch(count: int, *, isa13: int = 301) -> TransactionBatch:
     batch = ingest_bytes(data=file_of(count, isa13=isa13), original_name="p.837").batch
     TransactionHeader.objects.filter(batch_id=batch).update(routing_status=RoutingStatus.PENDING)
     return TransactionBatch.objects.get(pk=batch)
-
-
-def _statuses(batch: TransactionBatch) -> dict[str, tuple[str, str]]:
-    rows = TransactionHeader.objects.filter(batch=batch)
-    return {
-        st02: (s, r) for st02, s, r in rows.values_list("st02", "routing_status", "routing_result")
-    }
 
 
 def test_a_small_file_goes_to_its_bulk_handler_in_one_call_with_each_sets_delimiters(
@@ -437,7 +430,7 @@ def test_a_chunk_of_which_another_run_routed_a_set_is_undone_and_left_for_the_ne
 
     register_handler("837", BulkHandler(handle=handle, chunk_sets=10))
     assert batch_route_pending(batch=batch) == 0
-    assert _statuses(batch) == {
+    assert routing_of(batch) == {
         "0001": (RoutingStatus.PENDING, ""),
         "0002": (RoutingStatus.ROUTED, "routed elsewhere"),
         "0003": (RoutingStatus.PENDING, ""),
@@ -456,7 +449,7 @@ def test_a_failed_chunk_is_routed_set_by_set_counting_only_the_routed_and_logged
         f"inbound headers {ids['0001']}..{ids['0003']} (ST01 837): a chunk of 3 sets failed; "
         "routing them one by one"
     ]
-    assert {st02: s for st02, (s, _) in _statuses(batch).items()} == {
+    assert {st02: s for st02, (s, _) in routing_of(batch).items()} == {
         "0001": RoutingStatus.ROUTED,
         "0002": RoutingStatus.FAILED,
         "0003": RoutingStatus.ROUTED,
@@ -494,7 +487,7 @@ def test_sets_whose_bulk_handler_is_gone_are_left_pending_for_the_next_run(clean
         batch=batch, opener=_stored_opener(batch, None), rows=rows, fresh=False, isolated=True
     )
     assert routed == 0
-    assert {s for s, _ in _statuses(batch).values()} == {RoutingStatus.PENDING}
+    assert {s for s, _ in routing_of(batch).values()} == {RoutingStatus.PENDING}
 
 
 def test_a_set_not_found_that_another_run_routed_meanwhile_keeps_its_routing(clean_handlers):
@@ -516,7 +509,7 @@ def test_a_set_not_found_that_another_run_routed_meanwhile_keeps_its_routing(cle
         batch=batch, opener=_stored_opener(batch, None), rows=rows, fresh=False, isolated=True
     )
     assert routed == 1
-    assert _statuses(batch) == {
+    assert routing_of(batch) == {
         "0001": (RoutingStatus.ROUTED, "seen 0001"),
         "0002": (RoutingStatus.ROUTED, "routed elsewhere"),
     }
@@ -548,7 +541,7 @@ def test_a_set_routed_on_its_own_locks_only_its_own_header(clean_handlers):
     register_handler("837", BulkHandler(handle=handle))
     assert batch_route_pending(batch=batch) == 1
     assert seen == ["free"]
-    assert _statuses(batch) == {"0001": (RoutingStatus.ROUTED, "mine")}
+    assert routing_of(batch) == {"0001": (RoutingStatus.ROUTED, "mine")}
 
 
 def test_a_small_file_is_routed_to_its_bulk_handler_inside_its_one_transaction(
@@ -567,7 +560,7 @@ def test_a_small_file_is_routed_to_its_bulk_handler_inside_its_one_transaction(
     # no first attempt that failed and was redone in two phases
     assert not [r for r in caplog.records if "two phases" in r.getMessage()]
     assert batches == ["small.837", "small.837"]
-    assert _statuses(TransactionBatch.objects.get(pk=result.batch)) == {
+    assert routing_of(TransactionBatch.objects.get(pk=result.batch)) == {
         "0001": (RoutingStatus.ROUTED, "fine"),
         "0002": (RoutingStatus.ROUTED, "fine"),
     }

@@ -9,7 +9,7 @@ import pytest
 from eventstore.inbound.hooks import RoutingError, register_handler
 from eventstore.inbound.services.ingest import ingest_bytes
 from eventstore.models import RoutingStatus, TransactionBatch, TransactionHeader
-from tests.eventstore.inbound.samples import SENDER, clean_handlers, onboard_partner
+from tests.eventstore.inbound.samples import SENDER, clean_handlers, onboard_partner, routing_of
 from tests.eventstore.inbound.samples import inbound_storage as inbound_storage_dir  # noqa: F401
 
 pytestmark = [
@@ -29,14 +29,6 @@ def _pending_837s(count: int, *, isa13: int = 401) -> TransactionBatch:
         routing_status=RoutingStatus.PENDING
     )
     return TransactionBatch.objects.get(pk=result.batch)
-
-
-def _routing(batch: TransactionBatch) -> dict[str, tuple[str, str]]:
-    rows = TransactionHeader.objects.filter(batch=batch)
-    return {
-        st02: (status, result)
-        for st02, status, result in rows.values_list("st02", "routing_status", "routing_result")
-    }
 
 
 def test_a_committed_set_is_handed_over_whole_with_its_batch_and_counted_once_routed():
@@ -63,7 +55,7 @@ def test_a_committed_set_is_handed_over_whole_with_its_batch_and_counted_once_ro
     # 0001 and 0003 routed; 0002 failed; 0004 routed meanwhile
     assert batch_route_pending(batch=batch) == 2
     assert seen == ["0001", "0002", "0003"]
-    assert _routing(batch) == {
+    assert routing_of(batch) == {
         "0001": (RoutingStatus.ROUTED, "x" * 1000),
         "0002": (RoutingStatus.FAILED, "handler failed: not today"),
         "0003": (RoutingStatus.ROUTED, "x" * 1000),
@@ -79,7 +71,7 @@ def test_a_committed_set_whose_handler_is_gone_is_recorded_without_one_and_not_c
     batch = _pending_837s(2)
     unregister_handler("837")
     assert batch_route_pending(batch=batch) == 0
-    assert _routing(batch) == {
+    assert routing_of(batch) == {
         "0001": (RoutingStatus.NO_HANDLER, NO_HANDLER),
         "0002": (RoutingStatus.NO_HANDLER, NO_HANDLER),
     }
@@ -129,7 +121,7 @@ def test_only_the_pending_sets_of_a_partly_routed_batch_are_routed_again(handled
         unregister_handler("837")
     assert batch_route_pending(batch=batch) == (2 if handled else 0)
     after = (RoutingStatus.ROUTED, "now") if handled else (RoutingStatus.NO_HANDLER, NO_HANDLER)
-    assert _routing(batch) == {
+    assert routing_of(batch) == {
         "0001": (RoutingStatus.ROUTED, "done before"),
         "0002": after,
         "0003": after,
@@ -145,8 +137,8 @@ def test_a_committed_set_no_longer_found_in_the_stored_file_is_failed_by_name():
     TransactionHeader.objects.filter(batch=batch, st02="0002").update(start_offset=10**9)
     register_handler("837", lambda routed: "ok")
     assert batch_route_pending(batch=batch) == 2
-    assert _routing(other)["0001"][0] == RoutingStatus.PENDING  # another batch's set
-    assert _routing(batch) == {
+    assert routing_of(other)["0001"][0] == RoutingStatus.PENDING  # another batch's set
+    assert routing_of(batch) == {
         "0001": (RoutingStatus.ROUTED, "ok"),
         "0002": (
             RoutingStatus.FAILED,
@@ -186,7 +178,7 @@ def test_a_small_files_sets_go_to_a_per_set_handler_whole_with_their_batch(caplo
     assert not [r for r in caplog.records if "two phases" in r.getMessage()]
     assert calls == ["0001", "0002"]
     assert seen == [("0001", "s", "ST", "SE", "*", True), ("0002", "s", "ST", "SE", "*", True)]
-    assert _routing(TransactionBatch.objects.get(pk=result.batch)) == {
+    assert routing_of(TransactionBatch.objects.get(pk=result.batch)) == {
         "0001": (RoutingStatus.ROUTED, "fine"),
         "0002": (RoutingStatus.ROUTED, "fine"),
     }
@@ -204,7 +196,7 @@ def test_a_set_not_found_that_another_run_routed_meanwhile_keeps_its_routing():
     rows[1].start_offset = 10**9
     register_handler("837", lambda routed: "ok")
     assert rows_route(batch=batch, opener=None, rows=rows, fresh=False, isolated=True) == 1
-    assert _routing(batch) == {
+    assert routing_of(batch) == {
         "0001": (RoutingStatus.ROUTED, "ok"),
         "0002": (RoutingStatus.ROUTED, "routed elsewhere"),
     }
