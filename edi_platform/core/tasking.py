@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 from typing import Any
 
@@ -129,7 +130,15 @@ def enqueue_on_commit(task: str, /, **ids: Any) -> None:
 
     def send() -> None:
         try:
-            task_named(task).delay(**ids)
+            found = task_named(task)
+            if found.app.conf.task_always_eager:
+                # what an eager delay() does, without its "inside a task" marker: Celery keeps
+                # that marker in one process-wide flag, so two threads sending at once (the
+                # assembly's thread pool) can leave it set for good, and every result.get()
+                # of the process then raises "Never call result.get() within a task"
+                found.apply(kwargs=json.loads(json.dumps(ids)))
+            else:
+                found.delay(**ids)
         except Exception as exc:
             logger.error("%s not enqueued after commit: %s", task, exception_summary(exc))
 

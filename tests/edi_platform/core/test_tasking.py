@@ -4,10 +4,11 @@ and every task of the project takes its retry policy from one of the named prese
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 from celery import shared_task
-from django.db import transaction
+from django.db import connections, transaction
 
 from edi_platform.celery import app
 from edi_platform.core.tasking import (
@@ -58,6 +59,49 @@ def test_a_failing_task_does_not_fail_the_committed_caller_and_is_logged_without
     assert CALLS == [{"fail": True}]
     assert "not enqueued after commit: ValueError" in caplog.text
     assert "DOE" not in caplog.text
+
+
+FIRST_IN, SECOND_IN, FIRST_BACK = threading.Event(), threading.Event(), threading.Event()
+
+
+@shared_task(name=f"{__name__}.overlap")
+def overlap(role: str) -> None:
+    # the first task waits until the second runs too, and the second returns only after
+    # the first's sender is back: the overlap whose last exit restores Celery's flag set
+    if role == "first":
+        FIRST_IN.set()
+        SECOND_IN.wait(timeout=10)
+    else:
+        SECOND_IN.set()
+        FIRST_BACK.wait(timeout=10)
+    CALLS.append({"role": role})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tasks_sent_from_two_threads_at_once_leave_results_readable():
+    """The assembly's thread pool sends its tasks from two threads. In eager mode an
+    overlapping pair must not leave Celery believing the process is inside a task (a
+    process-wide flag; from then on every result.get() of the process raises)."""
+    for event in (FIRST_IN, SECOND_IN, FIRST_BACK):
+        event.clear()
+
+    def send(role: str) -> None:
+        try:
+            enqueue_on_commit(f"{__name__}.overlap", role=role)  # no transaction here: at once
+            if role == "first":
+                FIRST_BACK.set()
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=send, args=("first",))
+    first.start()
+    assert FIRST_IN.wait(timeout=10)
+    second = threading.Thread(target=send, args=("second",))
+    second.start()
+    first.join()
+    second.join()
+    assert CALLS == [{"role": "first"}, {"role": "second"}]
+    assert record.apply(kwargs={"batch_id": 9}).get() is None
 
 
 def test_a_task_is_found_by_name_importing_its_module():
