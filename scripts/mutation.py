@@ -145,6 +145,8 @@ GROUPS: dict[str, Group] = {
             "tests/outbound/test_crash_safety.py",
             "tests/edi_platform/core/test_embedded_paths.py",
         ),
+        # (the SQLite assembly scenario and the crash tests; not the allocation or inbound ones)
+        slow_select="worker_killed or two_celery_workers or assembly_and_reversal",
     ),
     # control-number lifecycle (persisted, failed, reissue), alerts and gap detection
     "controlnumbers-more": Group(
