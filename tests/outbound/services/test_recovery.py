@@ -249,3 +249,22 @@ def test_one_file_left_for_a_person_does_not_stop_the_recovery_of_the_others(
     result = outbound_recover(now=_later())
     assert sorted(result.skipped) == sorted(str(f.id) for f in files[:2])
     assert result.finished == [str(files[2].id)]
+
+
+def test_stale_files_are_recovered_oldest_first_and_by_id_among_equals(
+    crash_at, monkeypatch, outbound_root
+):
+    files = [left_assembling(crash_at, monkeypatch, TradingPartnerFactory()) for _ in range(3)]
+    low, mid, high = sorted(files, key=lambda f: f.id)
+    base = timezone.now() - timedelta(hours=1)
+    # the oldest is the highest id (an order by id alone puts it last); the two equals are
+    # rewritten high id first, created_at with them so that the rows (and the status index,
+    # which a sort by time alone would keep the order of) hold them in that order
+    for file, at in (
+        (high, base),
+        (mid, base + timedelta(seconds=1)),
+        (low, base + timedelta(seconds=1)),
+    ):
+        OutboundFile.objects.filter(pk=file.pk).update(updated_at=at, created_at=at)
+    result = outbound_recover(now=_later())
+    assert result.finished == [str(high.id), str(low.id), str(mid.id)]
