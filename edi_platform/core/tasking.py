@@ -27,6 +27,7 @@ from typing import Any
 
 from celery import Task
 from celery.exceptions import Ignore, Retry
+from django.conf import settings
 from django.db import transaction
 
 from edi_platform.x12.logsafe import exception_summary
@@ -131,7 +132,7 @@ def enqueue_on_commit(task: str, /, **ids: Any) -> None:
     def send() -> None:
         try:
             found = task_named(task)
-            if found.app.conf.task_always_eager:
+            if getattr(settings, "CELERY_EAGER", False):
                 # what an eager delay() does, without its "inside a task" marker: Celery keeps
                 # that marker in one process-wide flag, so two threads sending at once (the
                 # assembly's thread pool) can leave it set for good, and every result.get()
