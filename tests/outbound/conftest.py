@@ -91,13 +91,19 @@ def left_assembling(crash_at, monkeypatch, partner, count: int = 1):
 def exhaust_numbers_for(monkeypatch, partner, message: str = "ISA counter at its maximum") -> None:
     """Every envelope allocation for ``partner`` fails as an exhausted counter would."""
     from controlnumbers.domain import ControlNumberExhausted
+
+    fail_allocation_for(monkeypatch, partner, ControlNumberExhausted(message))
+
+
+def fail_allocation_for(monkeypatch, partner, error: Exception) -> None:
+    """Every envelope allocation for ``partner`` raises ``error`` (the others go on)."""
     from outbound.services import assembly
 
     real = assembly.allocate_envelope
 
     def allocate(**kwargs):
         if kwargs["partner_code"] == partner.code:
-            raise ControlNumberExhausted(message)
+            raise error
         return real(**kwargs)
 
     monkeypatch.setattr(assembly, "allocate_envelope", allocate)

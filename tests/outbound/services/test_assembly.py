@@ -32,6 +32,7 @@ from tests.outbound.conftest import (
     Crash,
     content_ta1,
     exhaust_numbers_for,
+    fail_allocation_for,
     left_assembling,
     stage,
 )
@@ -567,6 +568,29 @@ def test_a_failed_group_is_logged_and_its_reason_says_what_to_do_within_500_char
     ]
     head = f"not assembled: ControlNumberExhausted: {message}"[:300]
     expected = f"{head} — what to do: {found.suggestion}"[:500]
+    assert set(ProcessingOutcome.objects.values_list("failure_reason", flat=True)) == {expected}
+
+
+def test_a_retryable_failure_keeps_the_first_500_characters_of_its_reason(monkeypatch):
+    import psycopg.errors
+    from django.db import OperationalError
+
+    from edi_platform.core.retry import classify
+
+    partner = TradingPartnerFactory()
+    stage(partner, "999", 2)
+    try:
+        try:
+            raise psycopg.errors.DeadlockDetected("deadlock detected")
+        except psycopg.errors.DeadlockDetected as cause:
+            raise OperationalError("deadlock detected " + "y" * 600) from cause
+    except OperationalError as exc:
+        error = exc
+    assert classify(error).retryable  # no suggestion appended: the cut is all there is
+    fail_allocation_for(monkeypatch, partner, error)
+    assert outbound_assemble().failed_groups == 1
+    expected = f"not assembled: OperationalError: {error}"[:500]
+    assert len(expected) == 500
     assert set(ProcessingOutcome.objects.values_list("failure_reason", flat=True)) == {expected}
 
 
