@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+import threading
 import time
 from contextlib import contextmanager
 from datetime import timedelta
@@ -462,3 +463,34 @@ def test_a_redis_failure_is_logged_with_how_many_messages_wait(stream, caplog):
     assert record.getMessage().startswith("outbox: Redis ")
     assert record.getMessage().endswith(", 2 message(s) wait")
     assert "None" not in record.getMessage()
+
+
+def test_a_long_redis_error_is_kept_to_its_first_200_characters(stream):
+    from edi_platform.core.retry import classify
+
+    _assembled(stream, count=1)
+    text = "z" * 300  # what a server (or a proxy in front of it) may answer
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        server.settimeout(20)
+        port = server.getsockname()[1]
+
+        def answer_every_command_with_the_error() -> None:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                while conn.recv(65536):
+                    conn.sendall(f"-ERR {text}\r\n".encode())
+
+        thread = threading.Thread(target=answer_every_command_with_the_error, daemon=True)
+        thread.start()
+        with _at_most(20):
+            outbox_publish(redis_url=f"redis://127.0.0.1:{port}/0")
+    found = classify(redis.ResponseError(text))
+    expected = f"ResponseError: {text[:200]}"
+    if not found.retryable:
+        expected = f"{expected} — what to do: {found.suggestion}"
+    assert set(OutboxMessage.objects.values_list("last_error", flat=True)) == {expected}
