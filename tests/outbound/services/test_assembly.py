@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
+import threading
 import time
 from datetime import UTC, timedelta
 
@@ -267,16 +268,20 @@ def test_a_crash_inside_the_real_time_claim_leaves_nothing_claimed_issued_or_wri
     assert sorted(OutboundFile.objects.values_list("isa13", flat=True)) == [1, 2]  # no gap
 
 
-def test_a_real_time_group_whose_allocation_fails_waits_with_the_reason(monkeypatch):
+def test_a_real_time_group_whose_allocation_fails_waits_with_the_reason(monkeypatch, caplog):
     from controlnumbers.domain import ControlNumberExhausted
+    from edi_platform.core.retry import classify
 
     def exhausted(**kwargs):
         raise ControlNumberExhausted("ISA counter at its maximum")
 
     stage(TradingPartnerFactory(), "TA1", 1)
     monkeypatch.setattr(assembly, "allocate_envelope", exhausted)
-    result = outbound_assemble()
+    with caplog.at_level("WARNING", logger="outbound.services.assembly"):
+        result = outbound_assemble()
     assert (result.persisted, result.failed_groups) == (0, 1)
+    summary = classify(ControlNumberExhausted("ISA counter at its maximum")).summary()
+    assert caplog.records[0].getMessage() == f"real-time claim fell back to steps: {summary}"
     outcome = ProcessingOutcome.objects.get()
     assert outcome.status == OutcomeStatus.PENDING
     assert "ControlNumberExhausted" in outcome.failure_reason
@@ -571,21 +576,26 @@ def test_a_failed_group_is_logged_and_its_reason_says_what_to_do_within_500_char
     assert set(ProcessingOutcome.objects.values_list("failure_reason", flat=True)) == {expected}
 
 
-def test_a_retryable_failure_keeps_the_first_500_characters_of_its_reason(monkeypatch):
+def _deadlock(message: str = "deadlock detected") -> Exception:
+    """A deadlock as Django raises it (the driver's error as its cause): retryable."""
     import psycopg.errors
     from django.db import OperationalError
 
-    from edi_platform.core.retry import classify
-
-    partner = TradingPartnerFactory()
-    stage(partner, "999", 2)
     try:
         try:
             raise psycopg.errors.DeadlockDetected("deadlock detected")
         except psycopg.errors.DeadlockDetected as cause:
-            raise OperationalError("deadlock detected " + "y" * 600) from cause
+            raise OperationalError(message) from cause
     except OperationalError as exc:
-        error = exc
+        return exc
+
+
+def test_a_retryable_failure_keeps_the_first_500_characters_of_its_reason(monkeypatch):
+    from edi_platform.core.retry import classify
+
+    partner = TradingPartnerFactory()
+    stage(partner, "999", 2)
+    error = _deadlock("deadlock detected " + "y" * 600)
     assert classify(error).retryable  # no suggestion appended: the cut is all there is
     fail_allocation_for(monkeypatch, partner, error)
     assert outbound_assemble().failed_groups == 1
@@ -620,3 +630,323 @@ def test_a_persisted_file_sends_the_publish_task_when_it_commits(
 class _NoTask:
     def apply(self, kwargs):  # what an eager send calls
         return None
+
+
+# -- claiming and splitting --------------------------------------------------------------------
+def _groups(rows, windows=None, types=("TA1", "271", "999")):
+    return [
+        (g.partner_id, g.response_type, g.outcome_ids, g.batch_ids)
+        for g in assembly._split(rows, windows=windows or {}, types=list(types))
+    ]
+
+
+def test_a_per_batch_type_is_split_by_batch_and_the_others_are_not():
+    # 271 answers each inbound batch in files of its own; 999 does not. Batch 1 is a real
+    # batch id: outcomes without a batch must not join it.
+    rows = [
+        (1, 5, "271", 1),
+        (2, 5, "271", 8),
+        (3, 5, "271", None),
+        (4, 5, "999", 1),
+        (5, 5, "999", 8),
+        (6, 5, "271", 1),
+    ]
+    assert _groups(rows) == [
+        (5, "271", [3], []),
+        (5, "271", [1, 6], [1]),
+        (5, "271", [2], [8]),
+        (5, "999", [4, 5], [1, 8]),
+    ]
+
+
+def test_groups_go_by_priority_then_partner_then_type():
+    # rows in an order unlike the expected one: TA1 (priority 10) before 999 (30), partner 3
+    # before partner 9, and among equal priorities "271" before "999"
+    rows = [(1, 9, "999", None), (2, 9, "TA1", None), (3, 3, "999", None), (4, 3, "TA1", None)]
+    assert [g[:2] for g in _groups(rows)] == [(3, "TA1"), (9, "TA1"), (3, "999"), (9, "999")]
+    same = {
+        "999": BatchWindow(response_type="999", window_minutes=0, priority=5),
+        "271": BatchWindow(response_type="271", window_minutes=0, priority=5),
+    }
+    rows = [(1, 3, "999", None), (2, 3, "271", 8)]
+    assert [g[:2] for g in _groups(rows, same)] == [(3, "271"), (3, "999")]
+
+
+def test_a_window_row_overrides_the_priority_and_batch_size_of_its_type():
+    windows = {
+        "999": BatchWindow(response_type="999", window_minutes=0, priority=5, max_batch_size=2)
+    }
+    rows = [(1, 3, "TA1", None), (2, 3, "999", None), (3, 3, "999", None), (4, 3, "999", None)]
+    assert _groups(rows, windows) == [
+        (3, "999", [2, 3], []),
+        (3, "999", [4], []),
+        (3, "TA1", [1], []),
+    ]
+
+
+def test_the_batch_timestamp_is_utc_in_whole_seconds_whatever_the_local_zone(monkeypatch):
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")  # UTC+14: a local time shows at once
+    time.tzset()
+    try:
+        moment = timezone.now().replace(microsecond=654321)
+        stamp = assembly.batch_timestamp(moment)
+        assert stamp == moment.replace(microsecond=0)
+        assert stamp.utcoffset() == timedelta(0) and stamp.microsecond == 0
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_assembly_threads_follow_the_setting_and_never_fall_below_one(settings):
+    settings.OUTBOUND_ASSEMBLY_THREADS = 3
+    assert assembly.assembly_threads() == 3
+    settings.OUTBOUND_ASSEMBLY_THREADS = 1
+    assert assembly.assembly_threads() == 1
+    settings.OUTBOUND_ASSEMBLY_THREADS = 0
+    assert assembly.assembly_threads() == 1
+
+
+def _claimed(outcomes, at=None):
+    ProcessingOutcome.objects.filter(pk__in=[o.pk for o in outcomes]).update(
+        status=OutcomeStatus.CLAIMED, claimed_at=at or timezone.now()
+    )
+
+
+def _allocate(partner, outcomes, **kwargs):
+    return assembly._allocate(
+        partner=partner,
+        response_type="999",
+        outcome_ids=[o.pk for o in outcomes],
+        stamp=assembly.batch_timestamp(),
+        actor="test",
+        reprocessed_from=None,
+        batch_ids=kwargs.pop("batch_ids", []),
+        **kwargs,
+    )
+
+
+def test_allocation_links_only_claimed_outcomes_without_a_file_or_rolls_back(crash_at, monkeypatch):
+    partner = TradingPartnerFactory()
+    # claimed, and already in a file of its own (a worker stopped after its allocation)
+    taken = ProcessingOutcome.objects.get(
+        outbound_file=left_assembling(crash_at, monkeypatch, TradingPartnerFactory())
+    )
+    a, b, released = stage(partner, "999", 3)
+    _claimed([a, b])  # the third was released meanwhile (recovery): still PENDING
+    for intruder in (released, taken):
+        with pytest.raises(assembly._ClaimLost, match=r"^1 outcome\(s\) no longer claimed$"):
+            _allocate(partner, [a, b, intruder])
+    # numbers, file row and links rolled back together
+    assert list(OutboundFile.objects.values_list("id", flat=True)) == [taken.outbound_file_id]
+    assert ProcessingOutcome.objects.filter(outbound_file__isnull=False).get() == taken
+    file = _allocate(partner, [a, b])
+    assert set(ProcessingOutcome.objects.filter(outbound_file=file)) == {a, b}
+
+
+def test_real_time_allocation_claims_exactly_its_pending_outcomes_at_the_claim_time():
+    partner = TradingPartnerFactory()
+    mine, other = stage(partner, "999", 2)  # the other is due too, but not in this group
+    at = timezone.now() - timedelta(seconds=42)
+    file = _allocate(partner, [mine], claimed_at=at)
+    mine.refresh_from_db()
+    other.refresh_from_db()
+    assert (mine.status, mine.claimed_at, mine.outbound_file_id) == (
+        OutcomeStatus.CLAIMED,
+        at,
+        file.id,
+    )
+    assert (other.status, other.claimed_at, other.outbound_file_id) == (
+        OutcomeStatus.PENDING,
+        None,
+        None,
+    )
+
+
+def test_real_time_allocation_refuses_outcomes_claimed_or_filed_by_someone_else(
+    crash_at, monkeypatch
+):
+    partner = TradingPartnerFactory()
+    filed = ProcessingOutcome.objects.get(
+        outbound_file=left_assembling(crash_at, monkeypatch, TradingPartnerFactory())
+    )
+    ProcessingOutcome.objects.filter(pk=filed.pk).update(status=OutcomeStatus.PENDING)
+    pending, claimed_elsewhere = stage(partner, "999", 2)
+    _claimed([claimed_elsewhere])
+    for intruder in (claimed_elsewhere, filed):
+        # (the real-time allocation joins its caller's transaction)
+        with (
+            pytest.raises(assembly._ClaimLost, match=r"^1 outcome\(s\) no longer claimed$"),
+            transaction.atomic(),
+        ):
+            _allocate(partner, [pending, intruder], claimed_at=timezone.now())
+    pending.refresh_from_db()
+    assert (pending.status, pending.outbound_file_id) == (OutcomeStatus.PENDING, None)
+
+
+def test_a_group_assembled_on_its_own_looks_up_its_batches_and_keeps_its_origin(outbound_root):
+    partner = TradingPartnerFactory()
+    first, second = (
+        TransactionBatchFactory(partner=partner),
+        TransactionBatchFactory(partner=partner),
+    )
+    origin = stage(partner, "999", 1)
+    outbound_assemble()
+    old = OutboundFile.objects.get()
+    outcomes = stage(partner, "999", 3)
+    for outcome, batch in zip(outcomes, (second, first, None), strict=True):
+        ProcessingOutcome.objects.filter(pk=outcome.pk).update(batch=batch)
+    _claimed(outcomes)
+    times = assembly.StepTimes(allocation=5.0)
+    file = assembly.group_assemble(
+        partner=partner,
+        response_type="999",
+        outcome_ids=[o.pk for o in outcomes],
+        reprocessed_from=old,
+        times=times,
+    )
+    assert file.status == OutboundFileStatus.PERSISTED
+    assert file.ingestion_ids == sorted([first.pk, second.pk])
+    assert file.reprocessed_from_id == old.id
+    assert times.allocation > 5.0  # added to what the caller had counted
+    more = stage(partner, "999", 1)
+    _claimed(more)
+    again = assembly.group_assemble(partner=partner, response_type="999", outcome_ids=[more[0].pk])
+    assert (again.status, again.ingestion_ids, again.reprocessed_from_id) == (
+        OutboundFileStatus.PERSISTED,
+        [],
+        None,
+    )
+    assert origin[0].pk not in file.outcome_ids
+
+
+def test_a_real_time_allocation_the_database_keeps_failing_is_raised_not_stepped_around(
+    monkeypatch,
+):
+    from django.db import OperationalError
+
+    partner = TradingPartnerFactory()
+    stage(partner, "TA1", 1)  # window 0: claimed and allocated in one transaction
+    fail_allocation_for(monkeypatch, partner, _deadlock())
+    with pytest.raises(OperationalError):
+        outbound_assemble()
+    assert ProcessingOutcome.objects.get().status == OutcomeStatus.PENDING
+
+
+def test_the_platforms_own_runs_allocate_as_the_system(outbound_root):
+    from edi_platform.core.actors import SYSTEM
+
+    stage(TradingPartnerFactory(), "999", 1)
+    outbound_assemble()
+    assert set(ControlNumberAudit.objects.values_list("actor", flat=True)) == {SYSTEM}
+
+
+def test_outcomes_due_at_the_given_time_are_claimed_though_not_due_by_the_clock(outbound_root):
+    stage(TradingPartnerFactory(), "999", 2, due_in_minutes=30)
+    assert outbound_assemble().persisted == 0
+    later = timezone.now() + timedelta(hours=1)
+    assert outbound_assemble(now=later).outcomes_assembled == 2
+
+
+def test_claims_of_exactly_the_limit_go_on_until_the_backlog_is_drained(settings, outbound_root):
+    settings.OUTBOUND_CLAIM_LIMIT = 2
+    for _ in range(3):
+        stage(TradingPartnerFactory(), "999", 2)
+    result = outbound_assemble()
+    assert (result.claimed, result.persisted) == (6, 3)
+    assert not ProcessingOutcome.objects.exclude(status=OutcomeStatus.ASSEMBLED).exists()
+
+
+def test_the_most_overdue_outcomes_are_claimed_first_whatever_their_ids(settings):
+    settings.OUTBOUND_CLAIM_LIMIT = 1
+    partner = TradingPartnerFactory()
+    _newer, older = stage(partner, "999", 2)
+    ProcessingOutcome.objects.filter(pk=older.pk).update(due_at=timezone.now() - timedelta(hours=2))
+    groups, _ = assembly._claim(
+        now=None,
+        partner_code=None,
+        response_type=None,
+        ignore_windows=False,
+        limit=None,
+        exclude_ids=None,
+        batch_ids=None,
+        allocate_for=None,
+    )
+    assert [g.outcome_ids for g in groups] == [[older.pk]]
+
+
+def test_a_run_counts_every_claim_of_it_and_never_retries_a_failed_group_within_it(
+    settings, monkeypatch
+):
+    from controlnumbers.domain import ControlNumberExhausted
+
+    settings.OUTBOUND_CLAIM_LIMIT = 2
+    # claimed two at a time, in this order: two failing groups, two unrenderable ones, one
+    # that persists (each stage() is due a moment after the one before)
+    failing = [TradingPartnerFactory(), TradingPartnerFactory()]
+    broken = [TradingPartnerFactory(), TradingPartnerFactory()]
+    good = TradingPartnerFactory()
+    for partner in (*failing, *broken):
+        stage(partner, "999", 2)
+    [persisted] = stage(good, "999", 1)
+    ProcessingOutcome.objects.filter(partner__in=broken).update(payload={"type": "999"})
+    attempts: list[str] = []
+    real = assembly.allocate_envelope
+
+    def allocate(**kwargs):
+        if kwargs["partner_code"] in {p.code for p in failing}:
+            if kwargs["partner_code"] in attempts:
+                raise Crash("a group that failed was claimed again in the same run")
+            attempts.append(kwargs["partner_code"])
+            raise ControlNumberExhausted("ISA counter at its maximum")
+        return real(**kwargs)
+
+    monkeypatch.setattr(assembly, "allocate_envelope", allocate)
+    result = outbound_assemble(threads=1)
+    assert attempts == [p.code for p in failing]
+    assert (result.claimed, result.failed_groups, result.quarantined, result.persisted) == (
+        9,
+        2,
+        2,
+        1,
+    )
+    assert result.outcomes_assembled == 1
+    files = {f.partner_id: f.id for f in OutboundFile.objects.all()}
+    assert result.files == [files[broken[0].id], files[broken[1].id], files[good.id]]
+    persisted.refresh_from_db()
+    assert persisted.outbound_file_id == files[good.id]
+
+
+def _checked_out() -> int:
+    """Connections of the pool in use (the caller's own included)."""
+    stats = connection.pool.get_stats()
+    return stats["pool_size"] - stats["pool_available"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_groups_run_in_at_most_the_given_threads_which_give_their_connections_back(
+    outbound_root, caplog
+):
+    for _ in range(4):
+        stage(TradingPartnerFactory(), "999", 1)
+    assert OutboundFile.objects.count() == 0  # (the caller's connection is in use)
+    before = _checked_out()
+    with caplog.at_level("INFO", logger="outbound.services.assembly"):
+        assert outbound_assemble(threads=2).persisted == 4
+    threads = {r.thread for r in caplog.records if r.getMessage().endswith("(1 outcomes)")}
+    assert len(threads) == 2 and threading.get_ident() not in threads
+    assert _checked_out() == before
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("groups", "threads", "threaded"), [(2, 2, True), (1, 2, False), (2, 1, False)]
+)
+def test_only_several_groups_with_several_threads_leave_the_calling_thread(
+    groups, threads, threaded, outbound_root, caplog
+):
+    for _ in range(groups):
+        stage(TradingPartnerFactory(), "999", 1)
+    with caplog.at_level("INFO", logger="outbound.services.assembly"):
+        assert outbound_assemble(threads=threads).persisted == groups
+    ran_in = {r.thread for r in caplog.records if r.getMessage().endswith("(1 outcomes)")}
+    assert (threading.get_ident() not in ran_in) is threaded and len(ran_in) >= 1
