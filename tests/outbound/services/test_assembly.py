@@ -950,3 +950,44 @@ def test_only_several_groups_with_several_threads_leave_the_calling_thread(
         assert outbound_assemble(threads=threads).persisted == groups
     ran_in = {r.thread for r in caplog.records if r.getMessage().endswith("(1 outcomes)")}
     assert (threading.get_ident() not in ran_in) is threaded and len(ran_in) >= 1
+
+
+def _slow_claims(monkeypatch, seconds: float) -> None:
+    """Every claim transaction takes at least ``seconds`` (a lower bound the accounting
+    must show, whatever the machine's speed)."""
+    real = assembly._claim
+
+    def claim(**kwargs):
+        time.sleep(seconds)
+        return real(**kwargs)
+
+    monkeypatch.setattr(assembly, "_claim", claim)
+
+
+def test_a_run_of_several_claims_adds_up_the_time_of_each(settings, monkeypatch, outbound_root):
+    settings.OUTBOUND_CLAIM_LIMIT = 1
+    for _ in range(2):
+        stage(TradingPartnerFactory(), "999", 1)  # step by step: three claims, the last empty
+    _slow_claims(monkeypatch, 0.05)
+    started = time.perf_counter()
+    result = outbound_assemble(threads=1)
+    elapsed = time.perf_counter() - started
+    assert result.persisted == 2
+    assert result.times.claim >= 3 * 0.05
+    assert sum(getattr(result.times, f) for f in assembly.StepTimes.__dataclass_fields__) <= elapsed
+
+
+def test_real_time_claims_add_their_time_to_the_allocation_they_share_a_commit_with(
+    settings, monkeypatch, outbound_root
+):
+    settings.OUTBOUND_CLAIM_LIMIT = 1
+    for _ in range(3):
+        stage(TradingPartnerFactory(), "TA1", 1)  # window 0: each claim allocates its file
+    _slow_claims(monkeypatch, 0.05)
+    started = time.perf_counter()
+    result = outbound_assemble()
+    elapsed = time.perf_counter() - started
+    assert result.persisted == 3
+    assert result.times.allocation >= 3 * 0.05
+    assert result.times.claim >= 0.05  # the last claim, which found nothing
+    assert sum(getattr(result.times, f) for f in assembly.StepTimes.__dataclass_fields__) <= elapsed
