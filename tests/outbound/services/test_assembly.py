@@ -38,6 +38,7 @@ from tests.outbound.conftest import (
     stage,
 )
 from tests.outbound.services.test_storage import PATH_RE
+from tests.support.pg import other_session
 
 pytestmark = pytest.mark.django_db
 
@@ -991,3 +992,26 @@ def test_real_time_claims_add_their_time_to_the_allocation_they_share_a_commit_w
     assert result.times.allocation >= 3 * 0.05
     assert result.times.claim >= 0.05  # the last claim, which found nothing
     assert sum(getattr(result.times, f) for f in assembly.StepTimes.__dataclass_fields__) <= elapsed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_by_partner_locks_outcomes_only_not_the_partner_row():
+    partner = TradingPartnerFactory()
+    [outcome] = stage(partner, "999", 1)
+    with other_session(autocommit=False) as other:
+        # someone edits the partner's profile meanwhile (an UPDATE's row lock)
+        other.execute(
+            "SELECT 1 FROM partners_tradingpartner WHERE id = %s FOR NO KEY UPDATE", [partner.id]
+        )
+        groups, _ = assembly._claim(
+            now=None,
+            partner_code=partner.code,
+            response_type=None,
+            ignore_windows=False,
+            limit=None,
+            exclude_ids=None,
+            batch_ids=None,
+            allocate_for=None,
+        )
+        other.rollback()
+    assert [g.outcome_ids for g in groups] == [[outcome.pk]]
