@@ -7,6 +7,9 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+# The Redis stream every 'file ready' message goes to (an outbox row's default stream)
+OUTBOX_STREAM = "edi-outbound-ready"
+
 # Response types are not a fixed list here: each is declared by its module in
 # ``outbound/responders/`` (the registry), so a new one needs no migration.
 
@@ -205,7 +208,7 @@ class OutboxMessage(models.Model):
     outbound_file = models.OneToOneField(
         OutboundFile, on_delete=models.PROTECT, related_name="outbox_message"
     )
-    stream = models.CharField(max_length=100, default="edi-outbound-ready")
+    stream = models.CharField(max_length=100, default=OUTBOX_STREAM)
     payload = models.JSONField(help_text="Ids and paths only; never PHI.")
     status = models.CharField(max_length=8, choices=OutboxStatus, default=OutboxStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)

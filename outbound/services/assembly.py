@@ -81,8 +81,6 @@ from .validation import file_problems
 
 logger = logging.getLogger(__name__)
 
-OUTBOX_STREAM = "edi-outbound-ready"
-
 
 def claim_limit() -> int:
     """Outcomes taken per claim transaction (``OUTBOUND_CLAIM_LIMIT``; several groups):
@@ -524,7 +522,7 @@ def _allocate(
             partner_code=partner.code,
             transaction_type=spec.counter_type,
             outbound_file_id=file_id,
-            st_count=len(outcome_ids) if with_group else 0,
+            st_count=len(outcome_ids),  # (without a group no ST02 is taken)
             with_group=with_group,
             actor=actor,
         )
@@ -620,9 +618,8 @@ def _finish(file: OutboundFile, *, path: str, data: bytes) -> OutboundFile:
         }
         for name, value in fields.items():
             setattr(file, name, value)  # the outbox payload names the path
-        outbox = OutboxMessage(
-            outbound_file=file, stream=OUTBOX_STREAM, payload=outbox_payload(file)
-        )
+        # (to the model's default stream, OUTBOX_STREAM)
+        outbox = OutboxMessage(outbound_file=file, payload=outbox_payload(file))
         # File PERSISTED, outcomes ASSEMBLED, outbox message: one statement on PostgreSQL.
         # Nothing written means recovery (or a slow twin) finished the file meanwhile.
         if not file_finish(file_id=file.pk, fields=fields, now=now, outbox=outbox):
