@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.db import connection
@@ -32,14 +33,10 @@ from outbound.models import (
 
 __all__ = ["file_finish"]
 
-_sql_cache: dict[str, tuple[str, list[Any]]] = {}
 
-
+@cache
 def _finish_sql() -> tuple[str, list[Any]]:
     """The statement and the outbox fields it inserts (built once per process)."""
-    cached = _sql_cache.get("sql")
-    if cached is not None:
-        return cached
     quote = connection.ops.quote_name
     fields = [f for f in OutboxMessage._meta.concrete_fields if not f.primary_key]
     # explicit casts: a parameter in a SELECT list has no column to take its type from
@@ -61,8 +58,7 @@ INSERT INTO {quote(OutboxMessage._meta.db_table)} ({", ".join(quote(f.column) fo
 SELECT {values} FROM f
 RETURNING 1
 """
-    cached = _sql_cache["sql"] = (sql, fields)
-    return cached
+    return sql, fields
 
 
 def file_finish(

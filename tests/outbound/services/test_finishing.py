@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from outbound.models import (
@@ -12,6 +14,7 @@ from outbound.models import (
     OutcomeStatus,
     ProcessingOutcome,
 )
+from outbound.services import finishing
 from outbound.services.assembly import outbound_assemble
 from outbound.services.finishing import file_finish
 from tests.factories import TradingPartnerFactory
@@ -40,13 +43,21 @@ def _fields(now) -> dict:
     }
 
 
+# the one statement of PostgreSQL and the ORM's writes of the other databases (SQLite, the
+# embedded default) do the same; the ORM path runs here on PostgreSQL as well
+FINISHERS = pytest.mark.parametrize(
+    "finish", [file_finish, finishing._file_finish_orm], ids=["statement", "orm"]
+)
+
+
+@FINISHERS
 def test_an_assembling_file_is_finished_with_its_outcomes_and_one_outbox_message(
-    crash_at, monkeypatch
+    finish, crash_at, monkeypatch
 ):
     file = _assembling_file(crash_at, monkeypatch)
     now = timezone.now()
     outbox = OutboxMessage(outbound_file=file, payload={"file_id": str(file.id)})
-    assert file_finish(file_id=file.id, fields=_fields(now), now=now, outbox=outbox)
+    assert finish(file_id=file.id, fields=_fields(now), now=now, outbox=outbox)
     file.refresh_from_db()
     assert (file.status, file.storage_path, file.size) == ("PERSISTED", "outbound/x.edi", 10)
     assert set(ProcessingOutcome.objects.values_list("status", "assembled_at")) == {
@@ -57,11 +68,22 @@ def test_an_assembling_file_is_finished_with_its_outcomes_and_one_outbox_message
     assert message.status == "PENDING" and message.attempts == 0
 
 
-def test_a_file_finished_meanwhile_is_left_as_it_is(crash_at, monkeypatch):
+@FINISHERS
+def test_a_file_finished_meanwhile_is_left_as_it_is(finish, crash_at, monkeypatch):
     file = _assembling_file(crash_at, monkeypatch)
     now = timezone.now()
     first = OutboxMessage(outbound_file=file, payload={"n": 1})
-    assert file_finish(file_id=file.id, fields=_fields(now), now=now, outbox=first)
+    assert finish(file_id=file.id, fields=_fields(now), now=now, outbox=first)
     again = OutboxMessage(outbound_file=file, payload={"n": 2})
-    assert not file_finish(file_id=file.id, fields=_fields(timezone.now()), now=now, outbox=again)
+    assert not finish(file_id=file.id, fields=_fields(timezone.now()), now=now, outbox=again)
     assert list(OutboxMessage.objects.values_list("payload", flat=True)) == [{"n": 1}]
+
+
+def test_on_postgresql_the_writes_are_one_statement_of_its_own_not_the_orms(crash_at, monkeypatch):
+    file = _assembling_file(crash_at, monkeypatch)
+    now = timezone.now()
+    outbox = OutboxMessage(outbound_file=file, payload={})
+    with CaptureQueriesContext(connection) as orm:
+        assert file_finish(file_id=file.id, fields=_fields(now), now=now, outbox=outbox)
+    assert len(orm) == 0  # (the prepared statement runs on the driver's own cursor)
+    assert OutboxMessage.objects.get().outbound_file_id == file.id
