@@ -465,32 +465,59 @@ def test_a_redis_failure_is_logged_with_how_many_messages_wait(stream, caplog):
     assert "None" not in record.getMessage()
 
 
-def test_a_long_redis_error_is_kept_to_its_first_200_characters(stream):
-    from edi_platform.core.retry import classify
-
-    _assembled(stream, count=1)
-    text = "z" * 300  # what a server (or a proxy in front of it) may answer
+@contextmanager
+def _fake_redis(answer):
+    """A Redis URL whose server answers each command it receives with ``answer(command)``
+    (bytes of RESP): what a real server does not say on demand."""
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen(8)
         server.settimeout(20)
-        port = server.getsockname()[1]
 
-        def answer_every_command_with_the_error() -> None:
+        def serve() -> None:
             try:
                 conn, _ = server.accept()
             except OSError:
                 return
             with conn:
-                while conn.recv(65536):
-                    conn.sendall(f"-ERR {text}\r\n".encode())
+                while command := conn.recv(65536):
+                    conn.sendall(answer(command))
 
-        thread = threading.Thread(target=answer_every_command_with_the_error, daemon=True)
-        thread.start()
+        threading.Thread(target=serve, daemon=True).start()
         with _at_most(20):
-            outbox_publish(redis_url=f"redis://127.0.0.1:{port}/0")
+            yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+
+
+def test_a_long_redis_error_is_kept_to_its_first_200_characters(stream):
+    from edi_platform.core.retry import classify
+
+    _assembled(stream, count=1)
+    text = "z" * 300  # what a server (or a proxy in front of it) may answer
+    with _fake_redis(lambda command: f"-ERR {text}\r\n".encode()) as url:
+        outbox_publish(redis_url=url)
     found = classify(redis.ResponseError(text))
     expected = f"ResponseError: {text[:200]}"
     if not found.retryable:
         expected = f"{expected} — what to do: {found.suggestion}"
     assert set(OutboxMessage.objects.values_list("last_error", flat=True)) == {expected}
+
+
+def test_a_redis_failing_midway_counts_only_the_messages_left_waiting(stream, caplog):
+    _assembled(stream, count=1)  # two messages
+    sent: list[bytes] = []
+
+    def answer(command: bytes) -> bytes:
+        if b"HELLO" in command:  # the client's greeting (RESP3): a map naming the protocol
+            return b"%1\r\n$5\r\nproto\r\n:3\r\n"
+        if b"EVALSHA" not in command:
+            return b"+OK\r\n"
+        sent.append(command)
+        return b"$15\r\n1700000000000-0\r\n" if len(sent) == 1 else b"-ERR gone away\r\n"
+
+    with caplog.at_level("WARNING", logger="outbound.services.outbox"), _fake_redis(answer) as url:
+        result = outbox_publish(redis_url=url)
+    assert result.sent == 1
+    (record,) = [r for r in caplog.records if r.name == "outbound.services.outbox"]
+    assert record.getMessage().endswith(", 1 message(s) wait")
+    statuses = sorted(OutboxMessage.objects.values_list("status", "redis_message_id"))
+    assert statuses[0][0] != statuses[1][0] and ("SENT", "1700000000000-0") in statuses
