@@ -1015,3 +1015,31 @@ def test_a_claim_by_partner_locks_outcomes_only_not_the_partner_row():
         )
         other.rollback()
     assert [g.outcome_ids for g in groups] == [[outcome.pk]]
+
+
+def test_outcomes_due_at_the_same_moment_are_claimed_in_id_order(settings):
+    settings.OUTBOUND_CLAIM_LIMIT = 1
+    first, _second = stage(TradingPartnerFactory(), "999", 2)
+    # the first row rewritten twice (its index entry moved behind the second's): an order
+    # by due time alone now meets the second first
+    due = ProcessingOutcome.objects.get(pk=first.pk).due_at
+    for at in (due + timedelta(seconds=1), due):
+        ProcessingOutcome.objects.filter(pk=first.pk).update(due_at=at)
+    groups, _ = assembly._claim(
+        now=None,
+        partner_code=None,
+        response_type=None,
+        ignore_windows=False,
+        limit=None,
+        exclude_ids=None,
+        batch_ids=None,
+        allocate_for=None,
+    )
+    assert [g.outcome_ids for g in groups] == [[first.pk]]
+
+
+def test_a_real_time_file_is_stamped_with_the_given_time(outbound_root):
+    stage(TradingPartnerFactory(), "TA1", 1)  # window 0: the real-time path
+    later = timezone.now() + timedelta(hours=3)
+    assert outbound_assemble(now=later).persisted == 1
+    assert OutboundFile.objects.get().batch_timestamp == assembly.batch_timestamp(later)
