@@ -16,6 +16,7 @@ from prometheus_client import REGISTRY
 
 from controlnumbers.models import ControlNumberAudit, ControlNumberCounter
 from edi_platform import x12
+from edi_platform.core.actors import SYSTEM
 from edi_platform.core.logs import current_context
 from outbound.models import (
     BatchWindow,
@@ -817,7 +818,33 @@ def test_a_group_assembled_on_its_own_looks_up_its_batches_and_keeps_its_origin(
         [],
         None,
     )
+    audit = ControlNumberAudit.objects.filter(outbound_file_id=again.id)
+    assert set(audit.values_list("actor", flat=True)) == {SYSTEM}  # no user: the platform
     assert origin[0].pk not in file.outcome_ids
+
+
+def test_a_group_assembled_on_its_own_takes_the_given_time_batches_and_user(
+    outbound_root, ops_user
+):
+    partner = TradingPartnerFactory()
+    batch = TransactionBatchFactory(partner=partner)
+    outcomes = stage(partner, "999", 2)  # (no batch of their own: the given ones count)
+    _claimed(outcomes)
+    later = timezone.now() + timedelta(hours=5)
+    file = assembly.group_assemble(
+        partner=partner,
+        response_type="999",
+        outcome_ids=[o.pk for o in outcomes],
+        now=later,
+        acting_user=ops_user,
+        batch_ids=[batch.pk],
+    )
+    assert (file.batch_timestamp, file.ingestion_ids) == (
+        assembly.batch_timestamp(later),
+        [batch.pk],
+    )
+    audit = ControlNumberAudit.objects.filter(outbound_file_id=file.id)
+    assert set(audit.values_list("actor", flat=True)) == {ops_user.get_username()}
 
 
 def test_a_real_time_allocation_the_database_keeps_failing_is_raised_not_stepped_around(
@@ -834,8 +861,6 @@ def test_a_real_time_allocation_the_database_keeps_failing_is_raised_not_stepped
 
 
 def test_the_platforms_own_runs_allocate_as_the_system(outbound_root):
-    from edi_platform.core.actors import SYSTEM
-
     stage(TradingPartnerFactory(), "999", 1)
     outbound_assemble()
     assert set(ControlNumberAudit.objects.values_list("actor", flat=True)) == {SYSTEM}

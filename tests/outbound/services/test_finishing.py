@@ -87,3 +87,30 @@ def test_on_postgresql_the_writes_are_one_statement_of_its_own_not_the_orms(cras
         assert file_finish(file_id=file.id, fields=_fields(now), now=now, outbox=outbox)
     assert len(orm) == 0  # (the prepared statement runs on the driver's own cursor)
     assert OutboxMessage.objects.get().outbound_file_id == file.id
+
+
+@FINISHERS
+def test_only_the_file_asked_for_is_finished_and_its_outcomes_lose_their_old_reason(
+    finish, crash_at, monkeypatch
+):
+    file = _assembling_file(crash_at, monkeypatch)
+    crash_at("after_allocation")
+    stage(TradingPartnerFactory(), "TA1", 1)
+    with pytest.raises(Crash):
+        outbound_assemble()
+    monkeypatch.undo()
+    other = OutboundFile.objects.exclude(pk=file.pk).get()
+    ProcessingOutcome.objects.update(failure_reason="not assembled: an earlier attempt")
+    now = timezone.now()
+    outbox = OutboxMessage(outbound_file=file, payload={})
+    assert finish(file_id=file.id, fields=_fields(now), now=now, outbox=outbox)
+    other.refresh_from_db()
+    assert other.status == OutboundFileStatus.ASSEMBLING
+    assert set(
+        ProcessingOutcome.objects.filter(outbound_file=file).values_list(
+            "failure_reason", flat=True
+        )
+    ) == {""}
+    assert set(
+        ProcessingOutcome.objects.filter(outbound_file=other).values_list("status", flat=True)
+    ) == {OutcomeStatus.CLAIMED}
