@@ -203,7 +203,7 @@ def inbound() -> dict[str, Any]:
     from eventstore.ledger.services.reversal import batch_reverse
     from eventstore.models import DomainEvent, Member, TransactionBatch, TransactionHeader
     from outbound.models import OutboundFile, ProcessingOutcome
-    from outbound.services.assembly import outbound_assemble
+    from outbound.services.assembly import assembly_threads, outbound_assemble
 
     _partner(ta1_policy="always")
     enrollment = (FIXTURES / "inbound" / "834_valid.x12").read_bytes()
@@ -239,6 +239,9 @@ def inbound() -> dict[str, Any]:
         "reversed": reversal.events_reversed,
         "outcomes": sorted(ProcessingOutcome.objects.values_list("response_type", "status")),
         "files": sorted(OutboundFile.objects.values_list("transaction_type", "status")),
+        # assembled outcomes without the moment their file was persisted
+        "unstamped": ProcessingOutcome.objects.filter(assembled_at__isnull=True).count(),
+        "assembly_threads": assembly_threads(),
         "persisted": assembled.persisted,
         "batches": TransactionBatch.objects.count(),
     }

@@ -107,6 +107,8 @@ def test_inbound_projection_assembly_and_reversal_on_sqlite(tmp_path):
     assert sorted(t for t, _ in facts["files"]) == ["277CA", "999", "TA1", "TA1", "TA1", "TA1"]
     # the 999 file and the 277CA file were left for the explicit assemble (the TA1s were not)
     assert {status for _, status in facts["files"]} == {"PERSISTED"} and facts["persisted"] == 2
+    assert facts["unstamped"] == 0
+    assert facts["assembly_threads"] == 1  # SQLite serialises writers: no thread pool
 
 
 def test_an_abandoned_batch_is_recovered_on_sqlite(tmp_path):
