@@ -882,21 +882,27 @@ def test_claims_of_exactly_the_limit_go_on_until_the_backlog_is_drained(settings
     assert not ProcessingOutcome.objects.exclude(status=OutcomeStatus.ASSEMBLED).exists()
 
 
+def _claim_groups(**given):
+    """One claim transaction, step by step (no real-time allocation), as a run makes it."""
+    kwargs = {
+        "now": None,
+        "partner_code": None,
+        "response_type": None,
+        "ignore_windows": False,
+        "limit": None,
+        "exclude_ids": None,
+        "batch_ids": None,
+        "allocate_for": None,
+    }
+    return assembly._claim(**{**kwargs, **given})
+
+
 def test_the_most_overdue_outcomes_are_claimed_first_whatever_their_ids(settings):
     settings.OUTBOUND_CLAIM_LIMIT = 1
     partner = TradingPartnerFactory()
     _newer, older = stage(partner, "999", 2)
     ProcessingOutcome.objects.filter(pk=older.pk).update(due_at=timezone.now() - timedelta(hours=2))
-    groups, _ = assembly._claim(
-        now=None,
-        partner_code=None,
-        response_type=None,
-        ignore_windows=False,
-        limit=None,
-        exclude_ids=None,
-        batch_ids=None,
-        allocate_for=None,
-    )
+    groups, _ = _claim_groups()
     assert [g.outcome_ids for g in groups] == [[older.pk]]
 
 
@@ -1028,16 +1034,7 @@ def test_a_claim_by_partner_locks_outcomes_only_not_the_partner_row():
         other.execute(
             "SELECT 1 FROM partners_tradingpartner WHERE id = %s FOR NO KEY UPDATE", [partner.id]
         )
-        groups, _ = assembly._claim(
-            now=None,
-            partner_code=partner.code,
-            response_type=None,
-            ignore_windows=False,
-            limit=None,
-            exclude_ids=None,
-            batch_ids=None,
-            allocate_for=None,
-        )
+        groups, _ = _claim_groups(partner_code=partner.code)
         other.rollback()
     assert [g.outcome_ids for g in groups] == [[outcome.pk]]
 
@@ -1050,16 +1047,7 @@ def test_outcomes_due_at_the_same_moment_are_claimed_in_id_order(settings):
     due = ProcessingOutcome.objects.get(pk=first.pk).due_at
     for at in (due + timedelta(seconds=1), due):
         ProcessingOutcome.objects.filter(pk=first.pk).update(due_at=at)
-    groups, _ = assembly._claim(
-        now=None,
-        partner_code=None,
-        response_type=None,
-        ignore_windows=False,
-        limit=None,
-        exclude_ids=None,
-        batch_ids=None,
-        allocate_for=None,
-    )
+    groups, _ = _claim_groups()
     assert [g.outcome_ids for g in groups] == [[first.pk]]
 
 
