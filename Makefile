@@ -48,7 +48,7 @@ mutation: export SECRET_KEY ?= test-secret-key-not-for-production-0123456789-abc
 mutation: export SECURE_SSL_REDIRECT ?= false
 mutation: export STATICFILES_MANIFEST ?= false
 mutation: install
-	scripts/with-test-services.sh $(PY) scripts/mutation.py $(MUTATION_ARGS) $(GROUPS)
+	scripts/with-test-services.sh $(PY) scripts/mutation.py $(GROUPS) $(MUTATION_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
