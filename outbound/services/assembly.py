@@ -57,6 +57,7 @@ from controlnumbers.services import (
 )
 from edi_platform.core.actors import actor_label
 from edi_platform.core.crash import crash_point
+from edi_platform.core.gc_pause import gc_paused
 from edi_platform.core.logs import log_context, logged_with
 from edi_platform.core.retry import classify, run_retrying
 from edi_platform.core.tasking import enqueue_on_commit
@@ -571,15 +572,20 @@ def file_build_and_store(*, file: OutboundFile, times: StepTimes | None = None) 
     """
     times = times if times is not None else StepTimes()
     started = time.perf_counter()
-    try:
-        data = render_file(file)
-    except RenderError as exc:
-        times.render += time.perf_counter() - started
-        return file_quarantine(file=file, data=None, reason=str(exc))
-    mid = time.perf_counter()
-    times.render += mid - started
-    problems = file_problems(data, response_type=file.transaction_type)
-    times.validation += time.perf_counter() - mid
+    # Rendering and validating a big file builds ~10^6 short-lived objects (contents,
+    # segments, the engine's report) in a process whose heap may already be large: the
+    # cyclic collector re-scanned that heap over and over (measured on a 10,000-claim 835:
+    # decoding its contents took 3x longer with it on). Nothing here makes cycles.
+    with gc_paused():
+        try:
+            data = render_file(file)
+        except RenderError as exc:
+            times.render += time.perf_counter() - started
+            return file_quarantine(file=file, data=None, reason=str(exc))
+        mid = time.perf_counter()
+        times.render += mid - started
+        problems = file_problems(data, response_type=file.transaction_type)
+        times.validation += time.perf_counter() - mid
     if problems:
         return file_quarantine(file=file, data=data, reason="; ".join(problems))
     path = file_path(file)

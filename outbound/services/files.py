@@ -12,6 +12,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC
 
+import orjson
+from django.db.models import TextField
+from django.db.models.functions import Cast
+
 from outbound.models import OutboundFile, OutboundFileStatus, ProcessingOutcome
 
 from .rendering import RenderError, render_interchange
@@ -23,9 +27,7 @@ __all__ = ["file_locate", "file_path", "render_file"]
 def render_file(file: OutboundFile) -> bytes:
     """The bytes of ``file``: a pure function of its outcomes (in order), its envelope
     snapshot, its control numbers and its batch timestamp."""
-    payloads = dict(
-        ProcessingOutcome.objects.filter(id__in=file.outcome_ids).values_list("id", "payload")
-    )
+    payloads = _payloads(file.outcome_ids)
     missing = [i for i in file.outcome_ids if i not in payloads]
     if missing:
         raise RenderError(f"{len(missing)} outcome(s) of the file no longer exist")
@@ -38,6 +40,18 @@ def render_file(file: OutboundFile) -> bytes:
         st02s=file.st02s,
         timestamp=file.batch_timestamp,
     )
+
+
+def _payloads(ids: list[int]) -> dict[int, dict]:
+    """The outcomes' contents by id. Read as text and decoded with orjson: the JSONField's
+    own decoding (the standard library's, row by row) took as long as the rendering on a
+    10,000-claim 835 (megabytes of payload)."""
+    rows = (
+        ProcessingOutcome.objects.filter(id__in=ids)
+        .annotate(text=Cast("payload", TextField()))
+        .values_list("id", "text")
+    )
+    return {pk: orjson.loads(text) for pk, text in rows}
 
 
 def file_path(file: OutboundFile, *, quarantine: bool = False) -> str:

@@ -122,3 +122,34 @@ def test_reprocess_refuses_a_file_that_is_not_quarantined(ops_user):
     outbound_assemble()
     with pytest.raises(ReprocessRefused):
         outbound_reprocess(file_id=OutboundFile.objects.get().id, acting_user=ops_user)
+
+
+@pytest.mark.parametrize("payload_ok", [True, False], ids=["persisted", "quarantined"])
+def test_render_and_validation_run_with_the_cyclic_collector_paused_and_restore_it(
+    monkeypatch, outbound_root, payload_ok
+):
+    # a big file is ~10^6 short-lived objects: a collector left on re-scans the whole heap
+    import gc
+
+    seen: list[bool] = []
+    real_render, real_problems = assembly.render_file, assembly.file_problems
+
+    def render(file):
+        seen.append(gc.isenabled())
+        return real_render(file)
+
+    def problems(data, **kwargs):
+        seen.append(gc.isenabled())
+        return real_problems(data, **kwargs)
+
+    monkeypatch.setattr(assembly, "render_file", render)
+    monkeypatch.setattr(assembly, "file_problems", problems)
+    [outcome] = stage(TradingPartnerFactory(), "999", 1)
+    if not payload_ok:
+        outcome.payload = {"type": "999"}  # cannot be rendered: quarantined at once
+        outcome.save()
+    assert gc.isenabled()
+    result = outbound_assemble()
+    assert (result.persisted, result.quarantined) == ((1, 0) if payload_ok else (0, 1))
+    assert seen == ([False, False] if payload_ok else [False])
+    assert gc.isenabled()
