@@ -245,3 +245,36 @@ def test_csv_pair_carries_claim_and_line_quantities(world):
         )
     _, (remit,) = world.remits(result.outcome_ids)
     assert [s.elements[:2] for s in segs(remit, "QTY")] == [["CA", "1"], ["VS", "2"], ["ZL", "4"]]
+
+
+def test_import_reads_and_writes_with_the_cyclic_collector_paused_and_restores_it(
+    world, monkeypatch
+):
+    # 10^4 claims are ~10^6 live objects: a collector left on re-scans them again and again
+    import gc
+
+    from outbound.remittance import services
+
+    seen: list[bool] = []
+    real_read, real_write = services.read_json, services._write
+
+    def read(data):
+        seen.append(gc.isenabled())
+        return real_read(data)
+
+    def write(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(services, "read_json", read)
+    monkeypatch.setattr(services, "_write", write)
+    (claim,) = world.accepted("P1")
+    doc = document([payment([claim_result(claim.payer_claim_control_number, [line()])])])
+    assert gc.isenabled()
+    assert world.remit(doc).created
+    assert seen == [False, False]
+    assert gc.isenabled()
+    # a refused file (unknown claim) leaves the collector on too
+    with pytest.raises(services.RemittanceRefused):
+        world.remit(document([payment([claim_result(999_999_999, [line()])], trace="T2")]))
+    assert gc.isenabled()
