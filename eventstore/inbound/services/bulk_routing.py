@@ -143,8 +143,8 @@ def bulk_rows_route(
             sizes[st01] = sizes.get(st01, 0) + len(text)
             if len(pending[st01]) >= handler.chunk_sets or sizes[st01] >= handler.chunk_bytes:
                 routed += flush(st01)
-    for st01 in list(pending):
-        routed += flush(st01)
+        for st01 in list(pending):  # (the last chunks too: a small file's only chunk)
+            routed += flush(st01)
     for header in rows:
         if header.pk not in found:
             TransactionHeader.objects.filter(

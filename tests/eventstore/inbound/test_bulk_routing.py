@@ -68,6 +68,28 @@ def test_a_large_file_is_routed_in_chunks_one_result_per_set(clean_handlers, set
     assert [h.routing_result for h in headers][:2] == ["seen 0001", "seen 0002"]
 
 
+def test_every_chunk_is_handled_with_the_cyclic_collector_paused_the_last_one_too(
+    clean_handlers,
+):
+    # a chunk's claims are ~10^5 live objects: the collector would only re-scan them
+    import gc
+
+    batch = _pending_batch(5)  # routed after the commit, as a large file's sets are
+    paused: list[bool] = []
+    recorder = Recorder()
+
+    def handle(sets):
+        paused.append(not gc.isenabled())
+        return recorder(sets)
+
+    register_handler("837", BulkHandler(handle=handle, chunk_sets=2))
+    assert gc.isenabled()
+    assert batch_route_pending(batch=batch) == 5
+    assert [len(call) for call in recorder.calls] == [2, 2, 1]
+    assert paused == [True, True, True]
+    assert gc.isenabled()
+
+
 def test_a_failing_set_is_isolated_from_its_chunk(clean_handlers, settings):
     settings.INBOUND_SINGLE_TRANSACTION_MAX_BYTES = 0
     onboard_partner()
