@@ -34,15 +34,15 @@ from .rules import C
 __all__ = ["register"]
 
 _ZERO = Decimal(0)
-_CAS_AMOUNTS = (3, 6, 9, 12, 15, 18)
 _PLB_AMOUNTS = (4, 6, 8, 10, 12, 14)
 _LINE_CHARGE = {"837P": ("SV1", 2), "837I": ("SV2", 3), "837D": ("SV3", 2)}
 
 
 def _cas_total(seg: Segment) -> Decimal:
     total = _ZERO
-    for pos in _CAS_AMOUNTS:
-        value = amount(seg.get(pos))
+    # CAS03, CAS06, ... CAS18: the monetary amount of each (reason, amount, quantity) triple
+    for text in seg.elements[2:18:3]:
+        value = amount(text)
         if value is not None:
             total += value
     return total

@@ -524,3 +524,14 @@ def test_patient_level_when_the_subscriber_is_the_patient_is_not_used_and_accept
     assert snip_findings(data) == [("HL", "I9", 4, [], ["SITUATIONAL TRIGGER"])]
     s = validate(data).interchanges[0].groups[0].sets[0]
     assert s.ack_code == "E" and list(s.codes) == ["I5"]
+
+
+def test_835_cas_adds_every_amount_of_its_six_triples_and_nothing_else():
+    # CAS03, 06, 09, 12, 15 and 18 are amounts; the quantities (CAS04, 07, ...) are not
+    six = b"CAS*PR*2*1.00*9*1*2.00*9*1*3.00*9*1*4.00*9*1*5.00*9*1*5.00*9"
+    assert snip_findings(edit("835.x12", (b"CAS*PR*2*20.00", six))) == []
+    off = six.replace(b"5.00*9", b"5.01*9", 1)  # one cent more in the fifth amount
+    assert [f[0] for f in snip_findings(edit("835.x12", (b"CAS*PR*2*20.00", off)))] == [
+        "CLP",
+        "SVC",
+    ]
