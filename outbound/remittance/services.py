@@ -37,6 +37,7 @@ from typing import Any
 import orjson
 from django.db import IntegrityError, connection, transaction
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from edi_platform.core.actors import actor_label
@@ -199,16 +200,19 @@ def _resolve(
         "service_to",
         "facility_code",
         "frequency_code",
-        "received_at",
+        "received_day",
     )
+    # the day each claim was received, in the current time zone, computed by the database
+    # (10^4 timestamps converted by Django's loader were a twentieth of the import)
+    claims_of = Claim.objects.annotate(received_day=TruncDate("received_at"))
     by_icn: dict[int, Any] = {}
     by_pcn: dict[tuple[str, str], list[Any]] = defaultdict(list)
     if icns:
         numbers = _one_parameter(icns, "bigint")
-        for claim in _rows(Claim.objects.filter(payer_claim_control_number__in=numbers), fields):
+        for claim in _rows(claims_of.filter(payer_claim_control_number__in=numbers), fields):
             by_icn[claim.payer_claim_control_number] = claim
     if pcns:
-        accepted = Claim.objects.filter(
+        accepted = claims_of.filter(
             patient_control_number__in=_one_parameter(pcns, "varchar"),
             status=ClaimStatus.ACCEPTED,
         )
@@ -293,12 +297,8 @@ def _row_type(fields: tuple[str, ...]) -> type:
     return namedtuple("ClaimRow", (*fields, "pk"))  # type: ignore[misc]
 
 
-def _registry(claim: Any, days: dict[dt.datetime, dt.date]) -> dict[str, Any]:
-    """What the 835 takes from the registry about one claim (``days``: the local day of
-    each receipt time seen, as the claims of one file share theirs)."""
-    received = days.get(claim.received_at)
-    if received is None:
-        received = days[claim.received_at] = timezone.localdate(claim.received_at)
+def _registry(claim: Any) -> dict[str, Any]:
+    """What the 835 takes from the registry about one claim."""
     patient = [
         claim.patient_last_name or "UNKNOWN",
         claim.patient_first_name,
@@ -313,7 +313,7 @@ def _registry(claim: Any, days: dict[dt.datetime, dt.date]) -> dict[str, Any]:
         "service_to": claim.service_to,
         "facility": claim.facility_code if claim.claim_type != "D" else "",
         "frequency": claim.frequency_code,
-        "received": received,
+        "received": claim.received_day,
         "icn": claim.payer_claim_control_number,
     }
 
@@ -343,7 +343,6 @@ def _write(
     payer = payer_defaults(remittance.payer)
     produced = timezone.localdate(now)
     owed = []
-    days: dict[dt.datetime, dt.date] = {}
     for n, payment in enumerate(remittance.payments, 1):
         partner = partners[payment.partner]
         content = payment_content(
@@ -351,7 +350,7 @@ def _write(
             payer=payer,
             receiver=partner.their_isa_id.strip() or partner.code,
             produced=produced,
-            registry=[_registry(claims[id(c)], days) for c in payment.claims],
+            registry=[_registry(claims[id(c)]) for c in payment.claims],
         )
         owed.append(
             OwedOutcome(

@@ -278,3 +278,21 @@ def test_import_reads_and_writes_with_the_cyclic_collector_paused_and_restores_i
     with pytest.raises(services.RemittanceRefused):
         world.remit(document([payment([claim_result(999_999_999, [line()])], trace="T2")]))
     assert gc.isenabled()
+
+
+@override_settings(TIME_ZONE="America/New_York")
+def test_the_835_dates_the_claims_receipt_by_the_local_day_of_its_arrival(world):
+    # 03:00 UTC on January 2 is still January 1 in New York: the day the payer received it
+    import datetime as dt
+
+    from outbound.models import Claim
+
+    (claim,) = world.accepted("P1")
+    Claim.objects.filter(pk=claim.pk).update(
+        received_at=dt.datetime(2026, 1, 2, 3, 0, tzinfo=dt.UTC)
+    )
+    result = world.remit(
+        document([payment([claim_result(claim.payer_claim_control_number, [line()])])])
+    )
+    _, (remit,) = world.remits(result.outcome_ids)
+    assert segs(remit, "DTM", "050")[0].get(2) == "20260101"
