@@ -21,6 +21,7 @@ __all__ = [
     "copy_insert_unless_exists",
     "hot_cursor",
     "insert_unless_exists_sql",
+    "iso_temporal",
     "prepared_statements",
 ]
 
@@ -143,3 +144,25 @@ def copy_insert_unless_exists(
         # emptied now for the next use in this transaction (at commit anyway)
         cursor.execute(f"DELETE FROM {staging}")
     return out
+
+
+def iso_temporal(rows: Iterable[Sequence[Any]], positions: Sequence[int]) -> Iterator[list[Any]]:
+    """``rows`` for a COPY, with the dates and datetimes at ``positions`` as ISO 8601 text
+    (None stays NULL), each distinct value formatted once.
+
+    psycopg's dumpers for ``date`` and time-zone-aware ``datetime`` cost 1-2 µs a value: on a
+    chunk of 75,000 claims with five such columns that was more than the rest of the COPY's
+    formatting together, while these values repeat (one receipt time per file, a few
+    service dates). PostgreSQL reads the text into the column's own type.
+    """
+    texts: dict[Any, str] = {}
+    for row in rows:
+        values = list(row)
+        for at in positions:
+            value = values[at]
+            if value is not None:
+                text = texts.get(value)
+                if text is None:
+                    text = texts[value] = value.isoformat()
+                values[at] = text
+        yield values

@@ -27,7 +27,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Min, OuterRef, Q, Subquery
 
-from edi_platform.core.db import copy_insert_unless_exists, hot_cursor
+from edi_platform.core.db import copy_insert_unless_exists, hot_cursor, iso_temporal
 from outbound.models import Claim, ClaimNumberCounter, ClaimStatus
 
 __all__ = [
@@ -75,6 +75,10 @@ ROW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("received_at", "timestamptz"),
     ("recorded_at", "timestamptz"),
 )
+
+
+# the dates and timestamps of a row, sent to COPY as text (see iso_temporal)
+_TEMPORAL = tuple(i for i, (_, kind) in enumerate(ROW_COLUMNS) if kind in ("date", "timestamptz"))
 
 
 def _counter_value(delta: int) -> int | None:
@@ -136,7 +140,7 @@ def claims_insert(rows: Sequence[Sequence[Any]]) -> int:
     inserted = copy_insert_unless_exists(
         table=Claim._meta.db_table,
         columns=names,
-        rows=rows,
+        rows=iso_temporal(rows, _TEMPORAL),
         conflict="header_id, position",
         returning="id",
     )
@@ -183,6 +187,6 @@ def _copy_into_table(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> int
     columns = ", ".join(quote(name) for name in names)
     sql = f"COPY {quote(Claim._meta.db_table)} ({columns}) FROM STDIN"
     with hot_cursor() as cursor, cursor.copy(sql) as copy:
-        for row in rows:
+        for row in iso_temporal(rows, _TEMPORAL):
             copy.write_row(row)
     return len(rows)

@@ -41,6 +41,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from edi_platform.core.actors import actor_label
+from edi_platform.core.db import iso_temporal
 from edi_platform.core.gc_pause import gc_paused
 from edi_platform.partners.models import TradingPartner
 from outbound.models import Claim, ClaimStatus
@@ -465,7 +466,8 @@ def _adjudications_insert(rows: list[tuple]) -> None:
     table = Adjudication._meta.db_table
     sql = f"COPY {table} ({', '.join(_ADJUDICATION_COLUMNS)}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for r in rows:
+        # paid_on and adjudicated_at (13, 14) as ISO text: see iso_temporal
+        for r in iso_temporal(rows, (13, 14)):
             copy.write_row((*r[:10], *(orjson.dumps(v).decode() for v in r[10:13]), r[13], r[14]))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from edi_platform.core.db import copy_insert_unless_exists, hot_cursor
+from edi_platform.core.db import copy_insert_unless_exists, hot_cursor, iso_temporal
 from edi_platform.partners.models import TradingPartner
 from tests.factories import TradingPartnerFactory
 
@@ -95,3 +95,28 @@ def test_copy_insert_skips_conflicting_rows_and_returns_the_inserted_ones():
             table=TradingPartner._meta.db_table, columns=columns, rows=[clash], conflict="code"
         )
     assert TradingPartner.objects.get(code="NEW1").name == "tab\there\nnew line \\ back"
+
+
+def test_dates_and_times_sent_to_copy_as_iso_text_come_back_as_the_same_values():
+    import datetime as dt
+
+    india = dt.timezone(dt.timedelta(hours=5, minutes=30))
+    when = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=india)
+    rows = [
+        (1, dt.date(2025, 2, 28), when, "text stays"),
+        (2, None, None, "nulls stay"),
+        (3, dt.date(2025, 2, 28), when, "a repeat"),
+    ]
+    sent = list(iso_temporal(rows, (1, 2)))
+    assert sent[0] == [1, "2025-02-28", "2026-01-02T03:04:05.678901+05:30", "text stays"]
+    assert sent[1] == [2, None, None, "nulls stay"]
+    assert sent[2][1] is sent[0][1] and sent[2][2] is sent[0][2]  # formatted once
+    with transaction.atomic(), hot_cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE iso_probe (n int, d date, t timestamptz, x text)")
+        with cursor.copy("COPY iso_probe (n, d, t, x) FROM STDIN") as copy:
+            for row in sent:
+                copy.write_row(row)
+        cursor.execute("SELECT n, d, t, x FROM iso_probe ORDER BY n")
+        back = cursor.fetchall()
+        cursor.execute("DROP TABLE iso_probe")
+    assert [(n, d, t, x) for n, d, t, x in back] == [tuple(r) for r in rows]
