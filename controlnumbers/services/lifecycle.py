@@ -7,13 +7,16 @@ other transition, so a bug here cannot rewrite history.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Exists, F, OuterRef, TextField, Value, When
 from django.db.models.functions import Concat
+
+from edi_platform.core.db import hot_cursor
 
 from ..domain import ControlNumberError, EnvelopeNumbers, NumbersNotFound
 from ..models import AuditStatus, ControlNumberAudit, ControlNumberCounter
@@ -43,6 +46,22 @@ def numbers_mark_persisted(
     are left as they are. With ``file_name`` the rows remember the file, and a counter whose
     latest number belongs to this file records it as ``last_file_name``.
     """
+    if connection.vendor == "postgresql":
+        # every persisted file, real-time ones included: one prepared statement (the two ORM
+        # UPDATEs below cost ~2 ms of query building per file, a quarter of a real-time file)
+        with hot_cursor(prepare=True) as cursor:
+            cursor.execute(
+                _persist_sql(),
+                {
+                    "file": outbound_file_id,
+                    "name": file_name,
+                    "note": note,
+                    "persisted": AuditStatus.PERSISTED.value,
+                    "issued": AuditStatus.ISSUED.value,
+                    "failed": AuditStatus.FAILED.value,
+                },
+            )
+            return int(cursor.fetchone()[0])
     # No savepoint: callers (assembly's finishing transaction) roll back as a whole anyway,
     # and a savepoint costs two round trips on every persisted file.
     with transaction.atomic(savepoint=False):
@@ -71,6 +90,29 @@ def numbers_mark_persisted(
                 id__in=mine.values("counter_id"),
             ).update(last_file_name=file_name)
     return moved
+
+
+@functools.cache
+def _persist_sql() -> str:
+    """:func:`numbers_mark_persisted` on PostgreSQL, the same two UPDATEs in one statement:
+    the file's ISSUED/FAILED audit rows become PERSISTED (note appended, file name when
+    given), and when any moved and a name is given, each counter whose current value (same
+    epoch) is one of the file's numbers records it; returns the rows moved."""
+    quote = connection.ops.quote_name
+    audit = quote(ControlNumberAudit._meta.db_table)
+    counter = quote(ControlNumberCounter._meta.db_table)
+    return (
+        f"WITH moved AS (UPDATE {audit} SET status = %(persisted)s, "
+        "notes = CASE WHEN %(note)s = '' THEN notes WHEN notes = '' THEN %(note)s "
+        "ELSE notes || ' | ' || %(note)s END, "
+        "file_name = CASE WHEN %(name)s = '' THEN file_name ELSE %(name)s END "
+        "WHERE outbound_file_id = %(file)s AND status IN (%(issued)s, %(failed)s) RETURNING 1), "
+        f"latest AS (UPDATE {counter} AS c SET last_file_name = %(name)s "
+        "WHERE %(name)s <> '' AND EXISTS (SELECT 1 FROM moved) "
+        f"AND EXISTS (SELECT 1 FROM {audit} AS a WHERE a.outbound_file_id = %(file)s "
+        "AND a.counter_id = c.id AND a.epoch = c.epoch AND a.number = c.current_value)) "
+        "SELECT count(*) FROM moved"
+    )
 
 
 def numbers_mark_failed(*, outbound_file_id: uuid.UUID, reason: str, file_name: str = "") -> int:

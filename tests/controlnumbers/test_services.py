@@ -161,6 +161,22 @@ def test_mark_persisted_records_file_name_and_counter_last_file(partner):
     assert ControlNumberCounter.objects.get(counter_type="ISA").last_file_name.endswith("a.edi")
 
 
+def test_mark_persisted_appends_its_note_after_the_failure_reason(partner):
+    env = _envelope()
+    numbers_mark_failed(outbound_file_id=env.outbound_file_id, reason="disk full")
+    assert numbers_mark_persisted(outbound_file_id=env.outbound_file_id, note="resent") == 3
+    assert _rows(env) == {(AuditStatus.PERSISTED, "", "disk full | resent")}
+
+
+def test_a_file_with_nothing_left_to_persist_leaves_the_counters_last_file_alone(partner):
+    env = _envelope(file_name="first.x12")
+    numbers_reissue(outbound_file_id=env.outbound_file_id)  # REISSUED rows are final
+    assert numbers_mark_persisted(outbound_file_id=env.outbound_file_id, file_name="b.x12") == 0
+    names = set(ControlNumberCounter.objects.values_list("last_file_name", flat=True))
+    assert names == {"first.x12"}
+    assert {s for s, _, _ in _rows(env)} == {AuditStatus.REISSUED}
+
+
 def test_mark_failed_needs_a_reason_and_then_reissue_returns_the_same_numbers(partner):
     env = _envelope(st_count=2)
     with pytest.raises(ValueError):
