@@ -13,9 +13,11 @@ import uuid
 from datetime import UTC
 
 import orjson
+from django.db import connection
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
+from edi_platform.core.db import hot_cursor
 from outbound.models import OutboundFile, OutboundFileStatus, ProcessingOutcome
 
 from .rendering import RenderError, render_interchange
@@ -45,13 +47,24 @@ def render_file(file: OutboundFile) -> bytes:
 def _payloads(ids: list[int]) -> dict[int, dict]:
     """The outcomes' contents by id. Read as text and decoded with orjson: the JSONField's
     own decoding (the standard library's, row by row) took as long as the rendering on a
-    10,000-claim 835 (megabytes of payload)."""
-    rows = (
-        ProcessingOutcome.objects.filter(id__in=ids)
-        .annotate(text=Cast("payload", TextField()))
-        .values_list("id", "text")
-    )
+    10,000-claim 835 (megabytes of payload). On PostgreSQL one prepared statement: building
+    the ORM query cost ~0.7 ms, a tenth of a real-time file."""
+    if connection.vendor == "postgresql":
+        with hot_cursor(prepare=True) as cursor:
+            cursor.execute(_PAYLOADS_SQL, [list(ids)])
+            rows = cursor.fetchall()
+    else:
+        rows = list(
+            ProcessingOutcome.objects.filter(id__in=ids)
+            .annotate(text=Cast("payload", TextField()))
+            .values_list("id", "text")
+        )
     return {pk: orjson.loads(text) for pk, text in rows}
+
+
+_PAYLOADS_SQL = (
+    f"SELECT id, payload::text FROM {ProcessingOutcome._meta.db_table} WHERE id = ANY(%s::bigint[])"
+)
 
 
 def file_path(file: OutboundFile, *, quarantine: bool = False) -> str:
