@@ -73,6 +73,7 @@ from outbound.models import (
 )
 from outbound.responders import response_types, spec_for
 
+from .claiming import due_outcomes_lock
 from .files import file_path, render_file
 from .finishing import file_finish
 from .quarantine import file_quarantine
@@ -174,19 +175,14 @@ def _claim(
     if not types:
         return [], None
     with transaction.atomic():
-        qs = ProcessingOutcome.objects.filter(status=OutcomeStatus.PENDING, response_type__in=types)
-        if not ignore_windows:
-            qs = qs.filter(due_at__lte=now)
-        if partner_code:
-            qs = qs.filter(partner__code=partner_code)
-        if exclude_ids:
-            qs = qs.exclude(id__in=exclude_ids)
-        if batch_ids is not None:
-            qs = qs.filter(batch_id__in=list(batch_ids))
-        rows = list(
-            qs.order_by("due_at", "id")
-            .select_for_update(skip_locked=True, of=("self",))
-            .values_list("id", "partner_id", "response_type", "batch_id")[: limit or claim_limit()]
+        rows = due_outcomes_lock(
+            types=types,
+            now=now,
+            ignore_windows=ignore_windows,
+            partner_code=partner_code,
+            exclude_ids=exclude_ids,
+            batch_ids=batch_ids,
+            limit=limit or claim_limit(),
         )
         if not rows:
             return [], None

@@ -303,12 +303,19 @@ def test_the_batch_a_caller_waits_for_takes_the_real_time_path_whatever_its_wind
     assert OutboundFile.objects.get().ingestion_ids == [batch.pk]
 
 
-def test_a_short_claim_ends_the_run_without_an_empty_claim(outbound_root):
+def test_a_short_claim_ends_the_run_without_an_empty_claim(outbound_root, monkeypatch):
     stage(TradingPartnerFactory(), "999", 3)
-    with CaptureQueriesContext(connection) as queries:
-        assert outbound_assemble().outcomes_assembled == 3
-    claims = [q for q in queries.captured_queries if "SKIP LOCKED" in q["sql"]]
-    assert len(claims) == 1
+    claims: list[int] = []
+    real = assembly.due_outcomes_lock
+
+    def counted(**kwargs):
+        rows = real(**kwargs)
+        claims.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(assembly, "due_outcomes_lock", counted)
+    assert outbound_assemble().outcomes_assembled == 3
+    assert claims == [3]
 
 
 def test_a_run_summary_names_failed_groups_only_when_there_are_some():
