@@ -62,6 +62,7 @@ from edi_platform.core.logs import log_context, logged_with
 from edi_platform.core.retry import classify, run_retrying
 from edi_platform.core.tasking import enqueue_on_commit
 from edi_platform.partners.models import TradingPartner
+from edi_platform.partners.selectors import partner_by_id
 from outbound.metrics import assembly_observed
 from outbound.models import (
     BatchWindow,
@@ -194,7 +195,7 @@ def _claim(
         ):
             (group,) = groups
             file = _allocate(
-                partner=TradingPartner.objects.get(pk=group.partner_id),
+                partner=partner_by_id(partner_id=group.partner_id),
                 response_type=group.response_type,
                 outcome_ids=group.outcome_ids,
                 stamp=batch_timestamp(now),
