@@ -18,7 +18,7 @@ from tests.support.pg import other_session
 pytestmark = pytest.mark.django_db
 
 
-def lock(**kwargs) -> list[int]:
+def claim(**kwargs) -> list[tuple]:
     args = dict(
         types=["999", "TA1"],
         now=timezone.now(),
@@ -33,7 +33,11 @@ def lock(**kwargs) -> list[int]:
         with connection.cursor() as cursor:
             # a row lock waited for fails the test instead of hanging it
             cursor.execute("SET LOCAL lock_timeout = '2s'")
-        return [row[0] for row in due_outcomes_lock(**args)]
+        return due_outcomes_lock(**args)
+
+
+def lock(**kwargs) -> list[int]:
+    return [row[0] for row in claim(**kwargs)]
 
 
 def test_rows_are_id_partner_type_and_batch_of_pending_due_outcomes_of_the_asked_types():
@@ -46,16 +50,7 @@ def test_rows_are_id_partner_type_and_batch_of_pending_due_outcomes_of_the_asked
         due_at=timezone.now() + timedelta(minutes=5)
     )
     (ta1,) = stage(partner, "TA1", 1)
-    with transaction.atomic():
-        rows = due_outcomes_lock(
-            types=["999"],
-            now=timezone.now(),
-            ignore_windows=False,
-            partner_code=None,
-            exclude_ids=None,
-            batch_ids=None,
-            limit=10,
-        )
+    rows = claim(types=["999"], limit=10)
     assert rows == [(due.pk, partner.pk, "999", batch.pk)]
     assert lock(ignore_windows=True) == [due.pk, ta1.pk, later.pk]
 
