@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 
@@ -98,8 +100,6 @@ def test_copy_insert_skips_conflicting_rows_and_returns_the_inserted_ones():
 
 
 def test_dates_and_times_sent_to_copy_as_iso_text_come_back_as_the_same_values():
-    import datetime as dt
-
     india = dt.timezone(dt.timedelta(hours=5, minutes=30))
     when = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=india)
     rows = [

@@ -6,6 +6,7 @@ terminators, a missing SE or the delimiters of each interchange."""
 
 from __future__ import annotations
 
+import gc
 import io
 
 import pytest
@@ -72,8 +73,6 @@ def test_every_chunk_is_handled_with_the_cyclic_collector_paused_the_last_one_to
     clean_handlers,
 ):
     # a chunk's claims are ~10^5 live objects: the collector would only re-scan them
-    import gc
-
     batch = _pending_batch(5)  # routed after the commit, as a large file's sets are
     paused: list[bool] = []
     recorder = Recorder()

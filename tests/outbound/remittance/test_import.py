@@ -4,10 +4,20 @@ adjudication and the 835 that carries it; the same file twice changes nothing.""
 
 from __future__ import annotations
 
+import datetime as dt
+import gc
+
 import pytest
 from django.test import override_settings
 
-from outbound.models import Adjudication, ProcessingOutcome, RemittanceImport, RemittancePayment
+from outbound.models import (
+    Adjudication,
+    Claim,
+    ProcessingOutcome,
+    RemittanceImport,
+    RemittancePayment,
+)
+from outbound.remittance import services
 from tests.outbound.remittance.world import segs
 from tests.support.synthetic_remittance import claim_result, document, line, payment
 
@@ -251,10 +261,6 @@ def test_import_reads_and_writes_with_the_cyclic_collector_paused_and_restores_i
     world, monkeypatch
 ):
     # 10^4 claims are ~10^6 live objects: a collector left on re-scans them again and again
-    import gc
-
-    from outbound.remittance import services
-
     seen: list[bool] = []
     real_read, real_write = services.read_json, services._write
 
@@ -283,10 +289,6 @@ def test_import_reads_and_writes_with_the_cyclic_collector_paused_and_restores_i
 @override_settings(TIME_ZONE="America/New_York")
 def test_the_835_dates_the_claims_receipt_by_the_local_day_of_its_arrival(world):
     # 03:00 UTC on January 2 is still January 1 in New York: the day the payer received it
-    import datetime as dt
-
-    from outbound.models import Claim
-
     (claim,) = world.accepted("P1")
     Claim.objects.filter(pk=claim.pk).update(
         received_at=dt.datetime(2026, 1, 2, 3, 0, tzinfo=dt.UTC)

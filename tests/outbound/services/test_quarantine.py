@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 
 import pytest
@@ -129,8 +130,6 @@ def test_render_and_validation_run_with_the_cyclic_collector_paused_and_restore_
     monkeypatch, outbound_root, payload_ok
 ):
     # a big file is ~10^6 short-lived objects: a collector left on re-scans the whole heap
-    import gc
-
     seen: list[bool] = []
     real_render, real_problems = assembly.render_file, assembly.file_problems
 
