@@ -453,6 +453,12 @@ _ADJUDICATION_COLUMNS = (
 )
 
 
+# paid_on and adjudicated_at, sent to COPY as ISO text (see iso_temporal)
+_ADJUDICATION_TEMPORAL = tuple(
+    _ADJUDICATION_COLUMNS.index(name) for name in ("paid_on", "adjudicated_at")
+)
+
+
 def _adjudications_insert(rows: list[tuple]) -> None:
     """COPY on PostgreSQL (10^4 rows: a tenth of the ORM's multi-row INSERTs, whose
     parameter conversion dominates), ``bulk_create`` elsewhere. Rows in
@@ -466,8 +472,7 @@ def _adjudications_insert(rows: list[tuple]) -> None:
     table = Adjudication._meta.db_table
     sql = f"COPY {table} ({', '.join(_ADJUDICATION_COLUMNS)}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        # paid_on and adjudicated_at (13, 14) as ISO text: see iso_temporal
-        for r in iso_temporal(rows, (13, 14)):
+        for r in iso_temporal(rows, _ADJUDICATION_TEMPORAL):
             copy.write_row((*r[:10], *(orjson.dumps(v).decode() for v in r[10:13]), r[13], r[14]))
 
 
