@@ -82,6 +82,7 @@ class CSeg:
         "dense",
         "fastp",
         "group_req",
+        "group_req_ids",
         "id",
         "index",
         "last_req",
@@ -114,6 +115,7 @@ class CSeg:
         self.report_id = loop.report_id
         self.pos = d.pos  # segments sharing a position may come in any order
         self.group_req: tuple = ()  # required members of its same-position group
+        self.group_req_ids: frozenset[int] = frozenset()  # their ids (the walker's test)
         self.checks: tuple[ElemCheck, ...] = ()
         self.syntax: tuple[tuple[str, tuple[int, ...]], ...] = ()
         self.qual: tuple[int, int, frozenset[str]] | None = None
@@ -358,6 +360,7 @@ def compile_guide(g: GuideDef) -> CompiledGuide:
                 seg.pos = ""
             else:
                 seg.group_req = tuple(c for c in group if c.usage == "R")
+                seg.group_req_ids = frozenset(id(c) for c in seg.group_req)
         return loop
 
     root = build(g.root, None, 0)

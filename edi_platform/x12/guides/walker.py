@@ -76,6 +76,7 @@ class _Walk:
         grp_frame: list | None = None
         grp_pos = ""
         grp_req: tuple = ()
+        grp_ids: frozenset[int] = frozenset()  # (a subset test in C: usually all were sent)
         grp_seen: set[int] = set()
         for seg in it:  # (after the loop, seg is the last segment)
             sid = seg.id
@@ -114,23 +115,24 @@ class _Walk:
             if pops or pushes:
                 if cur.min_use and count < cur.min_use:
                     self._issue(cur.id, seg, cur.report_id, "I8", frames, cur=cur)
-                rep_count = 1
-                for i in range(pops):
+                n_rep = 1  # the first pushed loop's repeat count
+                while pops:  # (no range/enumerate objects: this runs for most segments)
+                    pops -= 1
                     frame = frames.pop()
                     if frame[3]:
                         self._close_rules(frame, seg)
-                    if repeats and i == pops - 1:
-                        rep_count = frame[1] + 1
+                    if repeats and not pops:
+                        n_rep = frame[1] + 1
                     else:
                         loop = frame[0]
                         if loop.min_repeat and frame[1] < loop.min_repeat:
                             self._issue(loop.first_segment().id, seg, loop.report_id, "I7", frames)
                 parent_ctx = frames[-1][2]
-                for i, loop in enumerate(pushes):
-                    n_rep = rep_count if (i == 0 and repeats) else 1
+                for loop in pushes:
                     frames.append([loop, n_rep, parent_ctx, None])
                     if n_rep > loop.repeat:
                         self._issue(sid, seg, loop.report_id, "4", frames)
+                    n_rep = 1
                 count = 1
             elif target is cur:
                 count += 1
@@ -145,10 +147,11 @@ class _Walk:
                 if target.pos and grp_frame is frames[-1] and grp_pos == target.pos:
                     grp_seen.add(id(target))
                 else:
-                    if grp_req:
+                    if grp_req and not grp_ids <= grp_seen:
                         self._group_left(grp_req, grp_seen, seg, frames)
                     if target.pos:
                         grp_frame, grp_pos, grp_req = frames[-1], target.pos, target.group_req
+                        grp_ids = target.group_req_ids
                         grp_seen = {id(target)}
                     else:
                         grp_frame, grp_pos, grp_req = None, "", ()

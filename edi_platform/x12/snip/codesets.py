@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 from datetime import date
 
+from edi_platform.x12.codelists import get_list
 from edi_platform.x12.segments import Segment
 
 from . import Program, SnipRun
@@ -143,9 +144,16 @@ def _report(
     )
 
 
-def _dated(run: SnipRun, seg: Segment, field: Field, value: str) -> None:
-    from edi_platform.x12.codelists import get_list
+_DATED_NAMES = {
+    "carc": "Claim Adjustment Reason Code",
+    "rarc": "Remittance Advice Remark Code",
+    "pos": "Place of Service Code",
+    "claim_status_category": "Claim Status Category Code",
+    "claim_status": "Claim Status Code",
+}
 
+
+def _dated(run: SnipRun, seg: Segment, field: Field, value: str) -> None:
     codes = get_list(field.check)
     if codes is None:
         return  # the list is missing: code_list_status() says so
@@ -158,17 +166,9 @@ def _dated(run: SnipRun, seg: Segment, field: Field, value: str) -> None:
         run.program.family == "835" and (run.scope.find("2100") or run.root).data.get("reversal")
     )
     scope = run.scope
-    name = {
-        "carc": "Claim Adjustment Reason Code",
-        "rarc": "Remittance Advice Remark Code",
-        "pos": "Place of Service Code",
-        "claim_status_category": "Claim Status Category Code",
-        "claim_status": "Claim Status Code",
-    }[field.check]
+    name = _DATED_NAMES[field.check]
 
     def judge(on: date | None) -> None:
-        from edi_platform.x12.codelists import get_list
-
         codes = get_list(field.check)
         if codes is None:
             return  # the list is missing: code_list_status() says so
