@@ -272,6 +272,7 @@ class SegmentReader:
         plain = False  # not newline_term and not between (one test per segment)
         special = _SPECIAL.get
         plain_start = _PLAIN_START
+        new = object.__new__
         while True:
             if restart:
                 # ---- expect an ISA (start of file, after an IEA, or a changed ISA) ----------
@@ -406,7 +407,14 @@ class SegmentReader:
                     if kind is None:
                         if idx:
                             idx += 1
-                        seg = Segment(sid, elems, line, pos, idx)
+                        # (built slot by slot: a third cheaper than the dataclass call)
+                        seg = new(Segment)
+                        seg.id = sid
+                        seg.elements = elems
+                        seg.line = line
+                        seg.offset = pos
+                        seg.index = idx
+                        seg.leading_space = False
                         if "\n" in piece:
                             line += piece.count("\n")
                         line += tok_nl

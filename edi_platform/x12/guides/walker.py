@@ -159,7 +159,8 @@ class _Walk:
                 if target.ctx_source is not None:
                     p0, name = target.ctx_source
                     if p0 < len(els) and els[p0]:
-                        frames[-1][2] = Context(name=name, reference=els[p0].split(cs, 1)[0])
+                        # (name, raw value): the Context is built only for a finding
+                        frames[-1][2] = (name, els[p0])
                 if target.usage == "N":
                     self._issue(sid, seg, target.report_id, "I4", frames, cur=target)
                 if has_rules and target.rule_role:
@@ -221,6 +222,13 @@ class _Walk:
             return False
         return node.quick is None or node.quick(els, len(els))
 
+    def _context(self, frames: list[list]) -> Context | None:
+        """The business context of the innermost loop (CTX), from its (name, raw value)."""
+        ctx = frames[-1][2]
+        if ctx is None:
+            return None
+        return Context(name=ctx[0], reference=ctx[1].split(self.cs, 1)[0])
+
     def _elements(self, node: CSeg, seg: Segment, frames: list[list]) -> None:
         errs = check_elements(node, seg.elements, self.cs, self.rs)
         if errs:
@@ -234,7 +242,7 @@ class _Walk:
                 f"{elem_label(e, node.id)}: {IK403_TEXT.get(e.code, e.code)} (IK403 {e.code})"
                 for e in errs
             )
-            ctx = frames[-1][2]
+            ctx = self._context(frames)
             self.issues.append(
                 SegmentIssue(
                     segment_id=node.id,
@@ -260,7 +268,7 @@ class _Walk:
         message: str = "",
         contexts: list[Context] | None = None,
     ) -> None:
-        ctx = frames[-1][2] if frames else None
+        ctx = self._context(frames) if frames else None
         if contexts is None:
             contexts = [ctx] if ctx is not None else []
         if not message:
