@@ -477,7 +477,7 @@ class _Engine:
         self.count += count - 1 + (self.pending is not None)
         rep.segment_count = count
         ic.segment_count += count - 1  # ST was counted by the caller
-        spaced = [seg for seg in reader_spaced if seg is not self.pending]
+        spaced = [seg for seg in reader_spaced if seg is not self.pending] if reader_spaced else ()
         for seg in spaced:
             if not any(i.position == seg.index for i in issues):
                 issues.append(
@@ -522,7 +522,7 @@ class _Engine:
             rep.envelope_issues.append(  # type: ignore[attr-defined]
                 EnvelopeIssue(code, IK5_ERROR_CODES.get(code, "set error"), st.line, st.offset)
             )
-        if rejects or any(c in _REJECTING_SET_CODES for c in rep.codes):
+        if rejects or (rep.codes and any(c in _REJECTING_SET_CODES for c in rep.codes)):
             rep.ack_code = "R"
         elif rep.codes:
             rep.ack_code = "E"

@@ -473,11 +473,15 @@ class SegmentReader:
                         idx += 1
                 else:
                     idx = 0
-                seg = Segment(sid, elems, line, pos + lead, idx)
-                if spaced:
-                    seg.leading_space = True
-                    if len(self.spaced) < SPACED_MAX:
-                        self.spaced.append(seg)
+                seg = new(Segment)  # (as above)
+                seg.id = sid
+                seg.elements = elems
+                seg.line = line
+                seg.offset = pos + lead
+                seg.index = idx
+                seg.leading_space = spaced
+                if spaced and len(self.spaced) < SPACED_MAX:
+                    self.spaced.append(seg)
                 if kind == _K_SE:
                     idx = 0
                 if "\n" in s:

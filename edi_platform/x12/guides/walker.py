@@ -40,20 +40,38 @@ NON_REJECTING_IK304 = frozenset({"I4", "I9"})
 CLEAN_MEMO = 512
 
 
+# (delimiters, their walk parameters) of the last walk, replaced whole (thread-safe); the
+# reference keeps the object alive, so an identity match is never a recycled address
+_last_delimiters: tuple = (None, None)
+
+
+def _walk_delimiters(delimiters: Delimiters) -> tuple[str, str, tuple[str, str]]:
+    """(component separator, repetition separator, interned key of the two) for a walk; the
+    sets of an interchange share one Delimiters object, so this is worked out once."""
+    global _last_delimiters
+    last = _last_delimiters
+    if last[0] is delimiters:
+        return last[1]
+    cs = delimiters.component or "\x00"
+    rep = delimiters.repetition
+    rs = rep if rep and not rep.isalnum() and rep != " " else "\x00"
+    params = (cs, rs, _DKEYS.setdefault((cs, rs), (cs, rs)))  # interned: identity test
+    _last_delimiters = (delimiters, params)
+    return params
+
+
 class _Walk:
     """One transaction set's walk; kept as a class so the hot loop has few attribute loads."""
 
     def __init__(self, cg: CompiledGuide, delimiters: Delimiters) -> None:
         self.cg = cg
-        self.cs = delimiters.component or "\x00"
-        rep = delimiters.repetition
-        self.rs = rep if rep and not rep.isalnum() and rep != " " else "\x00"
+        self.cs, self.rs, self.dkey = _walk_delimiters(delimiters)
         self.issues: list[SegmentIssue] = []
 
     def run(self, segments: Iterable[Segment]) -> list[SegmentIssue]:
         cg = self.cg
         cs, rs = self.cs, self.rs
-        dkey = _DKEYS.setdefault((cs, rs), (cs, rs))  # interned: identity test per segment
+        dkey = self.dkey
         issues = self.issues
         cur: CSeg = cg.st_node
         frames: list[list] = [[cg.root, 1, None, None]]
@@ -198,7 +216,7 @@ class _Walk:
             if se:
                 first = se[4][0]
                 self._missing(first[4], last_seg, frames, first[2])
-        if last_seg is not None:
+        if last_seg is not None and has_rules:  # (pending rules exist only with rules)
             for frame in reversed(frames):
                 if frame[3]:
                     self._close_rules(frame, last_seg)
