@@ -289,23 +289,33 @@ def _register_835(program: Program) -> None:
 
 
 # -- 834 -------------------------------------------------------------------------------------
+_834_TOTALS = {"TO": "member loops", "ET": "subscribers (INS01 Y)", "DT": "dependents (INS01 N)"}
+
+
 def _register_834(program: Program) -> None:
     def qty(run: SnipRun, seg: Segment) -> None:
         if run.scope is run.root and seg.get(1) in ("TO", "ET", "DT"):
             run.root.data.setdefault("qty", []).append(seg)
 
     def ins(run: SnipRun, seg: Segment) -> None:
-        counts = run.root.data.setdefault("ins", {"TO": 0, "ET": 0, "DT": 0})
+        data = run.root.data
+        counts = data.get("ins")
+        if counts is None:
+            counts = data["ins"] = {"TO": 0, "ET": 0, "DT": 0}
         counts["TO"] += 1
-        if seg.get(1) == "Y":
+        flag = seg.get(1)
+        if flag == "Y":
             counts["ET"] += 1
-        elif seg.get(1) == "N":
+        elif flag == "N":
             counts["DT"] += 1
 
     def end(run: SnipRun) -> None:
+        stated_totals = run.root.data.get("qty")
+        if not stated_totals:
+            return  # no QTY to compare (most sets)
         counts = run.root.data.get("ins", {"TO": 0, "ET": 0, "DT": 0})
-        names = {"TO": "member loops", "ET": "subscribers (INS01 Y)", "DT": "dependents (INS01 N)"}
-        for seg in run.root.data.get("qty", []):
+        names = _834_TOTALS
+        for seg in stated_totals:
             stated = amount(seg.get(2))
             kind = seg.get(1)
             if stated is not None and stated != counts[kind]:

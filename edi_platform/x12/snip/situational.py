@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 from datetime import date
 
+from edi_platform.x12.codelists import get_list
 from edi_platform.x12.segments import Segment
 
 from . import Program, Scope, SnipRun
@@ -146,36 +147,52 @@ def _element_rule(rule: Rule, test: Predicate, run: SnipRun, seg: Segment) -> No
     if not test(seg.elements, cs):
         return
     value = element_value(seg.elements, rule.element, rule.component, cs)
-    trigger = (seg, _trigger_element(rule))
-    common = {
-        "snip": 4,
-        "component": rule.component or None,
-        "bad_value": value or None,
-        "trigger": trigger,
-    }
-    if rule.kind == "requires_element" and not value:
-        run.element_issue(seg, rule.element, "I9", what=f"required: {rule.note}", **common)
-    elif rule.kind == "forbids_element" and value:
-        run.element_issue(
-            seg, rule.element, "I13", what=f"not used: {rule.note}", rejects=False, **common
-        )
-    elif rule.kind == "value_in" and value:
+    kind = rule.kind
+    if kind == "requires_element":
+        if not value:
+            run.element_issue(
+                seg, rule.element, "I9", what=f"required: {rule.note}", **_found(rule, seg, value)
+            )
+    elif kind == "forbids_element":
+        if value:
+            run.element_issue(
+                seg,
+                rule.element,
+                "I13",
+                what=f"not used: {rule.note}",
+                rejects=False,
+                **_found(rule, seg, value),
+            )
+    elif kind == "value_in" and value:
         if rule.code_list:
             scope = run.scope
 
             def judge(on: date | None) -> None:
-                from edi_platform.x12.codelists import get_list
-
                 codes = get_list(rule.code_list)
                 why = codes.lookup(value, on) if codes is not None else None
                 if why is not None:
                     run.element_issue(
-                        seg, rule.element, "7", what=f"{why}: {rule.note}", scope=scope, **common
+                        seg,
+                        rule.element,
+                        "7",
+                        what=f"{why}: {rule.note}",
+                        scope=scope,
+                        **_found(rule, seg, value),
                     )
 
             run.defer(judge)
         elif rule.values is not None and value not in rule.values:
-            run.element_issue(seg, rule.element, "7", what=rule.note, **common)
+            run.element_issue(seg, rule.element, "7", what=rule.note, **_found(rule, seg, value))
+
+
+def _found(rule: Rule, seg: Segment, value: str) -> dict:
+    """The finding's common arguments (built only when a rule finds something)."""
+    return {
+        "snip": 4,
+        "component": rule.component or None,
+        "bad_value": value or None,
+        "trigger": (seg, _trigger_element(rule)),
+    }
 
 
 def _not_same_rule(program: Program, rule: Rule) -> None:
