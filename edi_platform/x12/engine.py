@@ -89,6 +89,9 @@ def guides_available() -> bool:
 def _find_guide(st01: str, version: str) -> tuple[Any, str | None, bool | None]:
     """(guide or None, the guide's version, whether it is the version asked for)."""
     key = (st01, version)
+    found = _guide_cache.get(key)  # (one probe per set: the usual case)
+    if found is not None:
+        return found
     if key not in _guide_cache:
         module = _guides()
         guide = None
