@@ -92,28 +92,27 @@ def _find_guide(st01: str, version: str) -> tuple[Any, str | None, bool | None]:
     found = _guide_cache.get(key)  # (one probe per set: the usual case)
     if found is not None:
         return found
-    if key not in _guide_cache:
-        module = _guides()
-        guide = None
-        if module is not None:
-            try:
-                guide = module.find_guide(st01, version, fallback="nearest")
-            except Exception as exc:  # a guide lookup problem must not stop validation
-                logger.error(
-                    "guide lookup failed for ST01=%s version=%s: %s",
-                    st01,
-                    version,
-                    exception_summary(exc),
-                )
-                guide = None
-        if guide is None:
-            _guide_cache[key] = (None, None, None)
-        else:
-            _guide_cache[key] = (
-                guide,
-                str(getattr(guide, "version", version)),
-                bool(getattr(guide, "version_matched", True)),
+    module = _guides()
+    guide = None
+    if module is not None:
+        try:
+            guide = module.find_guide(st01, version, fallback="nearest")
+        except Exception as exc:  # a guide lookup problem must not stop validation
+            logger.error(
+                "guide lookup failed for ST01=%s version=%s: %s",
+                st01,
+                version,
+                exception_summary(exc),
             )
+            guide = None
+    if guide is None:
+        _guide_cache[key] = (None, None, None)
+    else:
+        _guide_cache[key] = (
+            guide,
+            str(getattr(guide, "version", version)),
+            bool(getattr(guide, "version_matched", True)),
+        )
     return _guide_cache[key]
 
 
