@@ -36,3 +36,13 @@ def test_status_findings_carry_the_trace_number() -> None:
 def test_277ca_claim_findings_carry_the_trace_number() -> None:
     (issue,) = run("277CA", replace("DTP*472", "DTP*472*D8*20241340"))
     assert issue.contexts == [Context(name="TRN02", reference="CLAIM001")]
+
+
+def test_a_context_value_is_cut_at_the_component_separator() -> None:
+    # a CLM01 carrying a component separator (itself an error on the CLM) still names the
+    # claim in the CTX of the findings inside it: by what stands before the separator
+    clm = replace("CLM", "CLM*CLAIM001:X*100.00***11:B:1*Y*A*Y*Y")
+    sv1 = replace("SV1", "SV1*HC:99213*1O0.00*UN*1***1")
+    issues = run("837P", lambda texts: sv1(clm(texts)))
+    assert [i.segment_id for i in issues] == ["CLM", "SV1"]
+    assert all(i.contexts == [Context(name="CLM01", reference="CLAIM001")] for i in issues)

@@ -18,26 +18,40 @@ def _el(seq: int, ref: str, name: str, usage: str, dtype: str, mn: int, mx: int,
     return ElementDef(seq, ref, name, usage, dtype, mn, mx, **kw)
 
 
+ST_DEF = SegmentDef(
+    "ST",
+    "Transaction Set Header",
+    "R",
+    1,
+    [
+        _el(
+            1,
+            "143",
+            "Transaction Set Identifier Code",
+            "R",
+            "ID",
+            3,
+            3,
+            codes=frozenset({"900"}),
+        ),
+        _el(2, "329", "Transaction Set Control Number", "R", "AN", 4, 9),
+    ],
+)
+
+SE_DEF = SegmentDef(
+    "SE",
+    "Transaction Set Trailer",
+    "R",
+    1,
+    [
+        _el(1, "96", "Number of Included Segments", "R", "N0", 1, 10),
+        _el(2, "329", "Transaction Set Control Number", "R", "AN", 4, 9),
+    ],
+)
+
+
 def _guide() -> Guide:
-    st = SegmentDef(
-        "ST",
-        "Transaction Set Header",
-        "R",
-        1,
-        [
-            _el(
-                1,
-                "143",
-                "Transaction Set Identifier Code",
-                "R",
-                "ID",
-                3,
-                3,
-                codes=frozenset({"900"}),
-            ),
-            _el(2, "329", "Transaction Set Control Number", "R", "AN", 4, 9),
-        ],
-    )
+    st, se = ST_DEF, SE_DEF
     nte = SegmentDef("NTE", "Note", "N", 1, [_el(2, "352", "Description", "R", "AN", 1, 80)])
     ref = SegmentDef(
         "REF",
@@ -66,16 +80,6 @@ def _guide() -> Guide:
         "S",
         1,
         [_el(1, "380", "Quantity", "R", "R", 1, 15, repeat=5, min_repeat=2)],
-    )
-    se = SegmentDef(
-        "SE",
-        "Transaction Set Trailer",
-        "R",
-        1,
-        [
-            _el(1, "96", "Number of Included Segments", "R", "N0", 1, 10),
-            _el(2, "329", "Transaction Set Control Number", "R", "AN", 4, 9),
-        ],
     )
     line = LoopDef("L1", "Line Loop", "R", 5, [lx, qty], min_repeat=2)
     root = LoopDef("", "Test Set", "R", 1, [st, nte, ref, line, se])
@@ -116,3 +120,16 @@ def test_loop_under_minimum_times_is_i7() -> None:
 def test_too_few_repetitions_is_i11() -> None:
     texts = [t if t != "QTY*1^2" else "QTY*1" for t in VALID]
     assert check(texts) == [("QTY", 5, "L1", "8", [(1, None, None, "I11")])]
+
+
+def test_a_repeated_loop_entered_with_its_first_inner_loop_counts_that_one_afresh() -> None:
+    # L1's first child is loop L2 (at most once per L1): the second LX repeats L1 and
+    # opens a new L2, its first time in this L1 (not the L1's repeat count)
+    lx = SegmentDef("LX", "Line", "R", 1, [_el(1, "554", "Assigned Number", "R", "N0", 1, 6)])
+    nte = SegmentDef("NTE", "Note", "S", 1, [_el(1, "352", "Description", "R", "AN", 1, 80)])
+    inner = LoopDef("L2", "Inner Loop", "R", 1, [lx])
+    outer = LoopDef("L1", "Outer Loop", "R", 5, [inner, nte])
+    root = LoopDef("", "Test Set", "R", 1, [ST_DEF, outer, SE_DEF])
+    guide = Guide("900", "TEST", "Test", compiled=compile_guide(GuideDef("900", "T", "T", root)))
+    texts = ["ST*900*0001", "LX*1", "NTE*A", "LX*2", "NTE*B", "LX*3"]
+    assert summary(validate_set(guide, segments(texts), DELIMS)) == []
