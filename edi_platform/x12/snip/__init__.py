@@ -171,6 +171,9 @@ class Program:
         self.closers: dict[str, list[tuple[str, ScopeHook]]] = {}
         self.end: list[Callable[[SnipRun], None]] = []
         self.dispatch: dict[str, tuple] = {}
+        # whether a registered check defers to a service date (see uses_dates): only then
+        # are the dates of the set's DTP/DTM (and BHT/BGN ...) segments tracked
+        self.dated = False
 
     def on(self, sid: str, hook: Hook, key: Any = None) -> None:
         """Call ``hook(run, segment)`` for every segment ``sid`` of the set; with ``key`` (a
@@ -188,6 +191,11 @@ class Program:
         else:
             slot[2 if key.negate else 1].append(hook)
 
+    def uses_dates(self) -> None:
+        """Declare (when registering it) a check that calls :meth:`SnipRun.defer`: its
+        judgement waits for the scope's service date, so the run tracks dates."""
+        self.dated = True
+
     def on_close(self, scope_name: str, hook: ScopeHook, when: str = "") -> None:
         """Call ``hook(run, scope)`` when a scope of that name closes (with ``when``: only if
         the scope's data holds that key, e.g. a situational rule's trigger)."""
@@ -204,13 +212,8 @@ class Program:
 
     def interest(self) -> frozenset[str]:
         """Segment ids the run must see."""
-        return (
-            frozenset(self.hooks)
-            | frozenset(self.keyed)
-            | frozenset(self.triggers)
-            | frozenset({"DTP", "DTM"})
-            | frozenset(SET_DATES)
-        )
+        dates = frozenset({"DTP", "DTM"}) | frozenset(SET_DATES) if self.dated else frozenset()
+        return frozenset(self.hooks) | frozenset(self.keyed) | frozenset(self.triggers) | dates
 
     def compile(self) -> None:
         """Flatten everything a segment ID goes through: (functions ``f(run, segment)``
@@ -220,7 +223,9 @@ class Program:
             triggers = self.triggers.get(sid)
             if triggers is not None:
                 entries.append(_opener(tuple(triggers)))
-            if sid in ("DTP", "DTM"):
+            if not self.dated:
+                pass  # no check waits for a date: none is read
+            elif sid in ("DTP", "DTM"):
                 entries.append(SnipRun._date)
             elif sid in SET_DATES:
                 entries.append(functools.partial(_set_date, SET_DATES[sid] - 1))
@@ -417,7 +422,8 @@ class SnipRun:
                 scope = scope.parent
 
     def defer(self, check: Callable[[date | None], None]) -> None:
-        """Run ``check(service date)`` when the current scope closes (its date is known)."""
+        """Run ``check(service date)`` when the current scope closes (its date is known).
+        The check's registration must have called :meth:`Program.uses_dates`."""
         scope = self.scope
         if scope.pending is None:
             scope.pending = []

@@ -56,6 +56,8 @@ def register(program: Program) -> None:
     function made for its kind of check (one call per field that applies)."""
     for f in fields_for(program.family):
         hook = _hook(f)
+        if f.check in _LISTS:
+            program.uses_dates()  # a dated list: judged on the service date (defer)
         exact = exact_key(f.match)
         if exact is not None or not (f.match.conditions or f.match.any_of):
             program.on(f.match.segment, hook, key=exact)

@@ -57,6 +57,8 @@ def register(program: Program) -> None:
             _segment_rule(program, rule)
         elif kind in ("requires_element", "forbids_element", "value_in"):
             test = predicate(rule.trigger)
+            if kind == "value_in" and rule.code_list:
+                program.uses_dates()  # judged against the list on the service date (defer)
             hook = functools.partial(_element_rule, rule, test)
             program.on(rule.trigger.segment, hook, key=key_of(rule.trigger))
         elif kind == "not_same_as":

@@ -304,6 +304,24 @@ def test_situational_rule(label, name, trigger, satisfy, expected):
     ] == []
 
 
+def test_270_iii_place_of_service_is_judged_on_the_plan_date():
+    # POS 27 starts 2023-10-01: a 270 planned before then asks about a code not yet in use
+    iii = [(b"EQ*30~", b"EQ*30~\nIII*ZZ*27~"), (b"SE*13*", b"SE*14*")]
+    before = [(b"DTP*291*D8*20260101", b"DTP*291*D8*20230101")]
+    assert ("III", "8", 4, [(2, None, "7")], ["SITUATIONAL TRIGGER"]) in snip_findings(
+        edit("270.x12", *iii, *before)
+    )
+    assert snip_findings(edit("270.x12", *iii)) == []
+
+
+def test_a_program_reads_dates_only_for_checks_that_wait_for_them():
+    from edi_platform.x12.snip import program_for
+
+    # the 834's checks judge no dated list: its DTP segments are not read at all
+    assert "DTP" not in program_for("005010X220A1", 4, True).dispatch
+    assert "DTP" in program_for("005010X222A1", 4, True).dispatch  # POS on the service date
+
+
 def test_patient_level_is_present_when_sbr02_is_absent():
     patient = (
         b"HL*3*2*23*0~\nPAT*19~\nNM1*QC*1*KIDLAST*KIDFIRST~\nN3*200 TEST AVENUE~\n"
