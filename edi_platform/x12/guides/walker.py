@@ -15,7 +15,7 @@ from itertools import chain
 
 from ..issues import Context, ElementIssue, SegmentIssue
 from ..segments import Delimiters, Segment
-from .compiler import JOIN, UNBUILT, CLoop, CompiledGuide, CSeg, fast_matcher, transitions
+from .compiler import UNBUILT, CLoop, CompiledGuide, CSeg, transitions
 from .element_checks import (
     check_elements,
     elem_label,
@@ -24,6 +24,7 @@ from .element_checks import (
     segment_matches,
 )
 from .elements import T_AN
+from .fast_path import JOIN, fast_matcher
 from .segment_ids import KNOWN_SEGMENT_IDS
 from .texts import IK304_TEXT, IK403_TEXT
 

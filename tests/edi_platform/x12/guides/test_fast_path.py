@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+import edi_platform.x12.guides.walker as walker_module
 from edi_platform.x12.guides import _REGISTRY, Guide, validate_set
-from edi_platform.x12.guides import compiler as compiler_module
 from edi_platform.x12.guides.compiler import compile_guide
 
 from .helpers import summary
@@ -67,9 +67,6 @@ def _edits(texts: list[str]):
 @pytest.mark.parametrize("name", sorted(VALID))
 def test_fast_path_agrees_with_detailed_checks(name: str, monkeypatch) -> None:
     fast = _fresh(name)
-    monkeypatch.setattr(compiler_module, "fast_matcher", lambda *a: None)
-    import edi_platform.x12.guides.walker as walker_module
-
     monkeypatch.setattr(walker_module, "fast_matcher", lambda *a: None)
     slow = _fresh(name)
     monkeypatch.undo()
