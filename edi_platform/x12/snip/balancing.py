@@ -314,7 +314,6 @@ def _register_834(program: Program) -> None:
         if not stated_totals:
             return  # no QTY to compare (most sets)
         counts = run.root.data.get("ins", {"TO": 0, "ET": 0, "DT": 0})
-        names = _834_TOTALS
         for seg in stated_totals:
             stated = amount(seg.get(2))
             kind = seg.get(1)
@@ -327,7 +326,7 @@ def _register_834(program: Program) -> None:
                     reference="380",
                     name="Record Totals",
                     bad_value=seg.get(2),
-                    what=f"the set holds {counts[kind]} {names[kind]}",
+                    what=f"the set holds {counts[kind]} {_834_TOTALS[kind]}",
                     scope=run.root,
                 )
 

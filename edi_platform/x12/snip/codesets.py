@@ -29,7 +29,15 @@ from .rules import Field, Predicate, element_value, exact_key, key_of, predicate
 
 __all__ = ["fields_for", "register"]
 
-_LISTS = frozenset({"carc", "rarc", "pos", "claim_status_category", "claim_status"})
+# the dated lists (edi_platform.x12.codelists) and the element each one names
+_DATED_NAMES = {
+    "carc": "Claim Adjustment Reason Code",
+    "rarc": "Remittance Advice Remark Code",
+    "pos": "Place of Service Code",
+    "claim_status_category": "Claim Status Category Code",
+    "claim_status": "Claim Status Code",
+}
+_LISTS = frozenset(_DATED_NAMES)
 _EARLIEST = date(1900, 1, 1)  # a start date that judges nothing (no start tracked)
 _SIMPLE = {
     "npi": (v.check_npi, "I12", "National Provider Identifier"),
@@ -144,15 +152,6 @@ def _report(
         bad_value=value,
         what=why,
     )
-
-
-_DATED_NAMES = {
-    "carc": "Claim Adjustment Reason Code",
-    "rarc": "Remittance Advice Remark Code",
-    "pos": "Place of Service Code",
-    "claim_status_category": "Claim Status Category Code",
-    "claim_status": "Claim Status Code",
-}
 
 
 def _dated(run: SnipRun, seg: Segment, field: Field, value: str) -> None:
