@@ -22,7 +22,7 @@ from typing import Any
 
 from django.db import connection
 
-from edi_platform.core.db import hot_cursor
+from edi_platform.core.db import db_connection, hot_cursor
 from outbound.models import (
     OutboundFile,
     OutboundFileStatus,
@@ -72,7 +72,8 @@ def file_finish(
     sql, outbox_fields = _finish_sql()
     params: list[Any] = [fields[name] for name in _FILE_FIELDS]
     params += [file_id, OutboundFileStatus.ASSEMBLING, OutcomeStatus.ASSEMBLED, now]
-    params += [f.get_db_prep_save(f.pre_save(outbox, add=True), connection) for f in outbox_fields]
+    conn = db_connection()
+    params += [f.get_db_prep_save(f.pre_save(outbox, add=True), conn) for f in outbox_fields]
     with hot_cursor(prepare=True) as cursor:
         cursor.execute(sql, params)
         return bool(cursor.fetchall())

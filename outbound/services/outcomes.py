@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -22,6 +23,7 @@ from psycopg.types.json import Jsonb
 
 from edi_platform.core.db import (
     copy_insert_unless_exists,
+    db_connection,
     hot_cursor,
     insert_unless_exists_sql,
 )
@@ -266,7 +268,8 @@ def _insert_unless_staged(outcome: ProcessingOutcome) -> bool:
     aborting the caller's transaction. Sets ``outcome.pk`` and returns True when inserted.
     """
     sql, fields = insert_unless_exists_sql(ProcessingOutcome, "dedupe_key")
-    params = [_db_value(f, f.pre_save(outcome, add=True)) for f in fields]
+    conn = db_connection()
+    params = [_db_value(f, f.pre_save(outcome, add=True), conn) for f in fields]
     with hot_cursor(prepare=True) as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -274,19 +277,19 @@ def _insert_unless_staged(outcome: ProcessingOutcome) -> bool:
         return False
     outcome.pk = row[0]
     outcome._state.adding = False
-    outcome._state.db = connection.alias
+    outcome._state.db = DEFAULT_DB_ALIAS
     return True
 
 
-def _db_value(f: models.Field, value: Any) -> Any:
+def _db_value(f: models.Field, value: Any, conn: BaseDatabaseWrapper) -> Any:
     """A field's parameter; JSON goes out encoded by orjson (bytes: encoded already).
 
     A 999 for a big group is megabytes of JSON: the stdlib encoder took about a second for
     10^5 sets, orjson a few hundredths.
     """
     if not isinstance(f, models.JSONField) or value is None:
-        return f.get_db_prep_save(value, connection)
-    if connection.vendor == "postgresql":
+        return f.get_db_prep_save(value, conn)
+    if conn.vendor == "postgresql":
         return Jsonb(value, dumps=_json_bytes)
     return _json_bytes(value).decode()
 

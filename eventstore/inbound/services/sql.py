@@ -20,11 +20,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from edi_platform import x12
-from edi_platform.core.db import hot_cursor, insert_unless_exists_sql
+from edi_platform.core.db import db_connection, hot_cursor, insert_unless_exists_sql
 from edi_platform.partners.models import TradingPartner
 from edi_platform.x12.peek import IsaHead, is_isa13
 from edi_platform.x12.summary import set_errors, set_errors_json
@@ -121,11 +122,12 @@ def _row_loader(model: Any, fields: list[Any]) -> Callable[[Iterable[Any]], Any]
             converting.append((index, converters, col))
 
     def load(row: Iterable[Any]) -> Any:
+        conn = db_connection()
         values = list(row)
         for index, converters, col in converting:
             for convert in converters:
-                values[index] = convert(values[index], col, connection)
-        return model.from_db(connection.alias, attnames, values)
+                values[index] = convert(values[index], col, conn)
+        return model.from_db(DEFAULT_DB_ALIAS, attnames, values)
 
     return load
 
@@ -142,7 +144,7 @@ def batch_id_for(sha256: str) -> int | None:
 def _mark_inserted(batch: TransactionBatch, pk: int) -> None:
     batch.pk = pk
     batch._state.adding = False
-    batch._state.db = connection.alias
+    batch._state.db = DEFAULT_DB_ALIAS
 
 
 def single_transaction_batch_insert(
@@ -166,13 +168,14 @@ def single_transaction_batch_insert(
     )
     prefix, suffix = template.split(marker)
     if head is not None and head.sender_identified:
-        sql, fields, load = _sender_insert_sql()
+        conn = db_connection()
+        sql, fields, load = _sender_insert_sql(conn)
         params: list[Any] = [head.sender_qualifier.strip(), head.sender_id.strip()]
         for f in fields:
             if f.attname == "storage_path":
                 params += [prefix, suffix]
             elif f.attname != "partner_id":
-                params.append(f.get_db_prep_save(f.pre_save(batch, add=True), connection))
+                params.append(f.get_db_prep_save(f.pre_save(batch, add=True), conn))
         valid = is_isa13(batch.isa13)
         params += [valid, int(batch.isa13) if valid else 0]
         with hot_cursor(prepare=True) as cursor:
@@ -195,12 +198,14 @@ def single_transaction_batch_insert(
     return _insert_batch(batch), None
 
 
-def _sender_insert_sql() -> tuple[str, list[Any], Callable[[Iterable[Any]], TradingPartner]]:
+def _sender_insert_sql(
+    conn: BaseDatabaseWrapper,
+) -> tuple[str, list[Any], Callable[[Iterable[Any]], TradingPartner]]:
     """SQL, batch fields and partner row loader of :func:`single_transaction_batch_insert`."""
-    key = ("sender-insert", connection.vendor)
+    key = ("sender-insert", conn.vendor)
     cached = _SQL_CACHE.get(key)
     if cached is None:
-        quote = connection.ops.quote_name
+        quote = conn.ops.quote_name
         pmeta, bmeta = TradingPartner._meta, TransactionBatch._meta
         pfields = list(pmeta.concrete_fields)
         fields = [f for f in bmeta.concrete_fields if not f.primary_key]
@@ -237,7 +242,8 @@ def _insert_batch(batch: TransactionBatch) -> bool:
     uncommitted one is waited for). Sets ``batch.pk`` when inserted.
     """
     sql, fields = insert_unless_exists_sql(TransactionBatch, "sha256")
-    params = [f.get_db_prep_save(f.pre_save(batch, add=True), connection) for f in fields]
+    conn = db_connection()
+    params = [f.get_db_prep_save(f.pre_save(batch, add=True), conn) for f in fields]
     with hot_cursor(prepare=True) as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -373,12 +379,13 @@ def batch_update_if_received(batch_id: int, fields: dict[str, Any]) -> bool:
 def _batch_update(batch_id: int, fields: dict[str, Any]) -> tuple[str, list[Any]]:
     """SQL and parameters of :func:`batch_update_if_received`."""
     meta = TransactionBatch._meta
-    quote = connection.ops.quote_name
+    conn = db_connection()
+    quote = conn.ops.quote_name
     assignments, params = [], []
     for name, value in fields.items():
         f = meta.get_field(name)
         assignments.append(f"{quote(f.column)} = %s")
-        params.append(f.get_db_prep_save(value, connection))
+        params.append(f.get_db_prep_save(value, conn))
     sql = (
         f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} WHERE id = %s AND status = %s"
     )
@@ -490,22 +497,21 @@ def _header_insert(
     """``INSERT ... VALUES (...), (...) RETURNING id`` of a few header rows (PostgreSQL
     returns the ids in the order of the VALUES rows, as ``bulk_create`` relies on too)."""
     rows = [_header_row(batch, *spec) for spec in specs]
-    key = ("header-insert", connection.vendor)
+    conn = db_connection()
+    key = ("header-insert", conn.vendor)
     fields = _SQL_CACHE.get(key)
     if fields is None:
         fields = _SQL_CACHE[key] = [
             f for f in TransactionHeader._meta.concrete_fields if not f.primary_key
         ]
-    quote = connection.ops.quote_name
+    quote = conn.ops.quote_name
     one = f"({', '.join(['%s'] * len(fields))})"
     sql = (
         f"INSERT INTO {quote(TransactionHeader._meta.db_table)} "
         f"({', '.join(quote(f.column) for f in fields)}) VALUES {', '.join([one] * len(rows))} "
         f"RETURNING {quote(TransactionHeader._meta.pk.column)}"
     )
-    params = [
-        f.get_db_prep_save(f.pre_save(row, add=True), connection) for row in rows for f in fields
-    ]
+    params = [f.get_db_prep_save(f.pre_save(row, add=True), conn) for row in rows for f in fields]
     return sql, params, rows
 
 
@@ -513,7 +519,7 @@ def _with_ids(rows: list[TransactionHeader], ids: list[tuple[int]]) -> list[Tran
     for row, (pk,) in zip(rows, ids, strict=True):
         row.pk = pk
         row._state.adding = False
-        row._state.db = connection.alias
+        row._state.db = DEFAULT_DB_ALIAS
     return rows
 
 

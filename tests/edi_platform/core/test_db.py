@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 
-from edi_platform.core.db import copy_insert_unless_exists, hot_cursor, iso_temporal
+from edi_platform.core.db import copy_insert_unless_exists, db_connection, hot_cursor, iso_temporal
 from edi_platform.partners.models import TradingPartner
 from tests.factories import TradingPartnerFactory
 
@@ -120,3 +121,19 @@ def test_dates_and_times_sent_to_copy_as_iso_text_come_back_as_the_same_values()
         back = cursor.fetchall()
         cursor.execute("DROP TABLE iso_probe")
     assert [(n, d, t, x) for n, d, t, x in back] == [tuple(r) for r in rows]
+
+
+def test_db_connection_is_the_calling_threads_default_connection():
+    # looked up per call, never kept: another thread gets its own connection object
+    assert db_connection() is connections["default"]
+    seen = []
+
+    def other() -> None:
+        seen.append(db_connection())
+        connections.close_all()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert seen and seen[0] is not db_connection()
+    assert seen[0].alias == db_connection().alias == "default"
