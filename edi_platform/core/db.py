@@ -10,17 +10,21 @@ statement once per connection, with Django's error translation kept.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+import orjson
 import psycopg
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from psycopg.types.json import Jsonb
 
 __all__ = [
     "copy_insert_unless_exists",
     "db_connection",
+    "field_param",
     "hot_cursor",
     "insert_unless_exists_sql",
     "iso_temporal",
@@ -48,6 +52,29 @@ def db_connection() -> BaseDatabaseWrapper:
     thread has its own).
     """
     return connections[DEFAULT_DB_ALIAS]
+
+
+def field_param(f: models.Field, value: Any, conn: BaseDatabaseWrapper) -> Any:
+    """A model field's value as a :func:`hot_cursor` parameter (``value`` from the field's
+    ``pre_save``); JSON goes out encoded by orjson (bytes: encoded already).
+
+    A 999 for a big group is megabytes of JSON: the stdlib encoder took about a second for
+    10^5 sets, orjson a few hundredths.
+    """
+    if not isinstance(f, models.JSONField) or value is None:
+        return f.get_db_prep_save(value, conn)
+    if conn.vendor == "postgresql":
+        return Jsonb(value, dumps=_json_bytes)
+    return _json_bytes(value).decode()
+
+
+def _json_bytes(value: Any) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # what orjson refuses (e.g. integers beyond 64 bits), json accepts
+        return json.dumps(value).encode()
 
 
 @contextlib.contextmanager

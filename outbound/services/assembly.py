@@ -65,7 +65,6 @@ from edi_platform.partners.models import TradingPartner
 from edi_platform.partners.selectors import partner_by_id
 from outbound.metrics import assembly_observed
 from outbound.models import (
-    BatchWindow,
     OutboundFile,
     OutboundFileStatus,
     OutboxMessage,
@@ -76,11 +75,13 @@ from outbound.responders import response_types, spec_for
 
 from .claiming import due_outcomes_lock
 from .files import file_path, render_file
+from .filing import file_insert_and_link
 from .finishing import file_finish
 from .quarantine import file_quarantine
 from .rendering import RenderError, envelope_snapshot, segment_count
 from .storage import StorageConflict, sha256_hex, write_create_only
 from .validation import file_problems
+from .windows import WindowSettings, windows_read
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ def _claim(
     and file in the same transaction (the real-time path of the module docstring) and
     returns that ASSEMBLING file."""
     now = now or timezone.now()
-    windows = {w.response_type: w for w in BatchWindow.objects.all()}
+    windows = windows_read()
     types = [t for t in response_types() if t not in windows or windows[t].enabled]
     if response_type:
         types = [t for t in types if t == response_type]
@@ -212,7 +213,7 @@ def _claim(
     return groups, None
 
 
-def _window_minutes(response_type: str, windows: dict[str, BatchWindow]) -> int:
+def _window_minutes(response_type: str, windows: dict[str, WindowSettings]) -> int:
     window = windows.get(response_type)
     return window.window_minutes if window else spec_for(response_type).window_minutes
 
@@ -220,7 +221,7 @@ def _window_minutes(response_type: str, windows: dict[str, BatchWindow]) -> int:
 def _split(
     rows: list[tuple[int, int, str, int | None]],
     *,
-    windows: dict[str, BatchWindow],
+    windows: dict[str, WindowSettings],
     types: list[str],
 ) -> list[ClaimedGroup]:
     """Claimed rows (id, partner, type, batch) → groups, most urgent first."""
@@ -530,7 +531,7 @@ def _allocate(
                     id__in=outcome_ids, batch_id__isnull=False
                 ).values_list("batch_id", flat=True)
             )
-        file = OutboundFile.objects.create(
+        file = OutboundFile(
             id=file_id,
             partner=partner,
             transaction_type=response_type,
@@ -543,14 +544,7 @@ def _allocate(
             envelope=envelope_snapshot(partner),
             reprocessed_from=reprocessed_from,
         )
-        if claimed_at is None:
-            linked = ProcessingOutcome.objects.filter(
-                id__in=outcome_ids, status=OutcomeStatus.CLAIMED, outbound_file__isnull=True
-            ).update(outbound_file=file)
-        else:
-            linked = ProcessingOutcome.objects.filter(
-                id__in=outcome_ids, status=OutcomeStatus.PENDING, outbound_file__isnull=True
-            ).update(outbound_file=file, status=OutcomeStatus.CLAIMED, claimed_at=claimed_at)
+        linked = file_insert_and_link(file=file, outcome_ids=outcome_ids, claimed_at=claimed_at)
         if linked != len(outcome_ids):
             # Another worker or recovery moved them: roll back (numbers included).
             raise _ClaimLost(f"{len(outcome_ids) - linked} outcome(s) no longer claimed")

@@ -6,7 +6,6 @@ transaction sets at once (a bulk handler's chunk: one statement, idempotent by d
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,16 +13,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from django.db import DEFAULT_DB_ALIAS, connection, models
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
 from edi_platform.core.db import (
     copy_insert_unless_exists,
     db_connection,
+    field_param,
     hot_cursor,
     insert_unless_exists_sql,
 )
@@ -269,7 +267,7 @@ def _insert_unless_staged(outcome: ProcessingOutcome) -> bool:
     """
     sql, fields = insert_unless_exists_sql(ProcessingOutcome, "dedupe_key")
     conn = db_connection()
-    params = [_db_value(f, f.pre_save(outcome, add=True), conn) for f in fields]
+    params = [field_param(f, f.pre_save(outcome, add=True), conn) for f in fields]
     with hot_cursor(prepare=True) as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -279,25 +277,3 @@ def _insert_unless_staged(outcome: ProcessingOutcome) -> bool:
     outcome._state.adding = False
     outcome._state.db = DEFAULT_DB_ALIAS
     return True
-
-
-def _db_value(f: models.Field, value: Any, conn: BaseDatabaseWrapper) -> Any:
-    """A field's parameter; JSON goes out encoded by orjson (bytes: encoded already).
-
-    A 999 for a big group is megabytes of JSON: the stdlib encoder took about a second for
-    10^5 sets, orjson a few hundredths.
-    """
-    if not isinstance(f, models.JSONField) or value is None:
-        return f.get_db_prep_save(value, conn)
-    if conn.vendor == "postgresql":
-        return Jsonb(value, dumps=_json_bytes)
-    return _json_bytes(value).decode()
-
-
-def _json_bytes(value: Any) -> bytes:
-    if isinstance(value, bytes):
-        return value
-    try:
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
-    except TypeError:  # what orjson refuses (e.g. integers beyond 64 bits), json accepts
-        return json.dumps(value).encode()
