@@ -54,6 +54,46 @@ def test_hot_statements_join_the_callers_transaction_and_raise_djangos_errors():
     assert TradingPartner.objects.filter(code="HOT").exists()
 
 
+def test_a_hot_cursor_is_handed_out_again_only_once_its_block_is_done():
+    with hot_cursor(prepare=True) as first:
+        first.execute(PROBE, ["A"])
+        with hot_cursor(prepare=True) as nested:  # in use: never shared
+            assert nested is not first
+            nested.execute(PROBE, ["B"])
+            assert nested.fetchone() == (0,)
+        assert first.fetchone() == (0,)  # the nested block left this one's result alone
+    # one idle cursor of a kind is kept: the nested one (done first); the other was closed
+    assert first.closed and not nested.closed
+    with hot_cursor(prepare=True) as again:
+        assert again is nested
+        again.execute(PROBE, ["C"])
+        assert again.fetchone() == (0,)
+    with hot_cursor() as unprepared:  # the other kind has its own
+        assert unprepared is not nested
+
+
+def test_a_hot_cursor_whose_block_raised_is_closed_and_not_handed_out_again():
+    with pytest.raises(ZeroDivisionError), hot_cursor(prepare=True) as failed:
+        failed.execute(PROBE, ["A"])
+        raise ZeroDivisionError
+    assert failed.closed
+    with hot_cursor(prepare=True) as cursor:
+        assert cursor is not failed
+        cursor.execute(PROBE, ["A"])
+        assert cursor.fetchone() == (0,)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_gets_new_hot_cursors():
+    with hot_cursor() as before:
+        before.execute("SELECT 1")
+    connection.close()
+    with hot_cursor() as after:
+        after.execute("SELECT 2")
+        assert after.fetchone() == (2,)
+    assert after is not before and after.connection is connection.connection
+
+
 def test_copy_insert_skips_conflicting_rows_and_returns_the_inserted_ones():
     TradingPartnerFactory(code="KEEP", name="kept as it was")
     columns = [f.column for f in TradingPartner._meta.concrete_fields if not f.primary_key]
