@@ -23,7 +23,10 @@ What it does, all in one run:
    commit of its own and assembled right away by ``--realtime-clients`` threads (default 2,
    each with partners of its own), the way the real-time API answers; prints files/s and
    p50/p95/p99 of the time from the staging commit to the file persisted (the assembly call
-   returned with its finishing transaction committed);
+   returned with its finishing transaction committed); then the same run by
+   ``--realtime-processes`` client processes (default 2: the API's gunicorn workers are
+   processes, and threads of one process share one interpreter lock), with the machine's
+   busy CPU per file (every process, PostgreSQL included; from /proc/stat);
 7. ``--profile N``: N more real-time files in this thread under cProfile (CPU by function)
    and the queries one file costs (Django's cursors; the allocation statement runs on a raw
    psycopg cursor and adds one more).
@@ -42,12 +45,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def _setup(storage_root: str) -> None:
+def _setup(storage_root: str, *, migrate: bool = True) -> None:
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("DATABASE_URL must point to PostgreSQL: run through scripts/with-test-services.sh")
     os.environ["OUTBOUND_STORAGE_ROOT"] = storage_root
@@ -61,9 +65,10 @@ def _setup(storage_root: str) -> None:
     import logging
 
     logging.disable(logging.WARNING)  # celery eager-task INFO lines would dominate the output
-    from django.core.management import call_command
+    if migrate:
+        from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+        call_command("migrate", verbosity=0)
 
 
 def _content(n: int, with_errors: bool) -> dict:
@@ -226,6 +231,95 @@ def _realtime_run(count: int, partners, clients: int, tag: str):
     return latencies, time.perf_counter() - started, time.process_time() - cpu
 
 
+def _machine_busy() -> float:
+    """Busy CPU seconds of the whole machine so far (Linux /proc/stat; steal excluded)."""
+    with open("/proc/stat") as fh:
+        user, nice, system, _idle, _iowait, irq, softirq = map(int, fh.readline().split()[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def _realtime_child(
+    index: int,
+    clients: int,
+    count: int,
+    partner_ids: list[int],
+    tag: str,
+    storage_root: str,
+    barrier: Any,
+    results: Any,
+) -> None:
+    """One client process of :func:`_realtime_processes` (spawned: its own interpreter)."""
+    _setup(storage_root, migrate=False)
+    from edi_platform.partners.models import TradingPartner
+
+    partners = list(TradingPartner.objects.filter(pk__in=partner_ids).order_by("pk"))
+    mine = partners[index::clients]
+    barrier.wait()
+    cpu = time.process_time()
+    latencies = [
+        _answer_now(mine[k % len(mine)], n, tag) for k, n in enumerate(range(index, count, clients))
+    ]
+    results.put((latencies, time.process_time() - cpu))
+
+
+def _realtime_processes(count: int, partners, clients: int, tag: str, storage_root: str):
+    """:func:`_realtime_run` by ``clients`` processes; returns the latencies, the elapsed time,
+    the client processes' CPU and the machine's busy CPU over the run."""
+    import multiprocessing
+
+    from django.db import connections
+
+    _due_now_999()
+    connections.close_all()
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(clients + 1), ctx.Queue()
+    ids = [p.pk for p in partners]
+    children = [
+        ctx.Process(
+            target=_realtime_child,
+            args=(i, clients, count, ids, tag, storage_root, barrier, results),
+        )
+        for i in range(clients)
+    ]
+    for child in children:
+        child.start()
+    barrier.wait()  # every child has set Django up: the clock starts now
+    started, busy = time.perf_counter(), _machine_busy()
+    parts = [results.get() for _ in children]
+    elapsed, busy = time.perf_counter() - started, _machine_busy() - busy
+    for child in children:
+        child.join()
+    latencies = [x for part, _ in parts for x in part]
+    return latencies, elapsed, sum(cpu for _, cpu in parts), busy
+
+
+def _realtime_report(
+    label: str,
+    count: int,
+    latencies: list[float],
+    seconds: float,
+    cpu: float,
+    busy: float | None = None,
+) -> None:
+    ms = {q: 1000 * _percentile(latencies, q) for q in (50, 95, 99)}
+    print(
+        f"real-time one-set files: {count:,} outcomes staged one per commit and answered at "
+        f"once by {label}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+    print(
+        f"  files/s          {count / seconds:8.1f}   (target >= 300)\n"
+        f"  commit-to-file   p50 {ms[50]:.1f} ms  p95 {ms[95]:.1f} ms  "
+        f"p99 {ms[99]:.1f} ms   (target p95 < 100 ms)\n"
+        f"  CPU per file     {1000 * cpu / count:8.2f} ms (the client process(es); staging the "
+        "outcome included)"
+    )
+    if busy is not None:
+        print(
+            f"  machine CPU/file {1000 * busy / count:8.2f} ms (every process, PostgreSQL "
+            f"included: {os.cpu_count()} CPUs allow {os.cpu_count() * count / busy:.0f} files/s)"
+        )
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
@@ -268,6 +362,12 @@ def main() -> None:
         "--realtime", type=int, default=2_000, help="one-set files answered as they come"
     )
     parser.add_argument("--realtime-clients", type=int, default=2)
+    parser.add_argument(
+        "--realtime-processes",
+        type=int,
+        default=2,
+        help="client processes of the second real-time run (0: skip it)",
+    )
     parser.add_argument("--profile", type=int, default=0, help="N real-time files profiled")
     parser.add_argument(
         "--only-realtime", action="store_true", help="skip the batched and baseline runs"
@@ -278,24 +378,20 @@ def main() -> None:
         _setup(storage_root)
         if args.realtime:
             latencies, rt_s, rt_cpu = _realtime_run(
+                args.realtime, _partners(args.partners, "RT"), args.realtime_clients, "rt"
+            )
+            label = f"{args.realtime_clients} client thread(s) of one process"
+            _realtime_report(label, args.realtime, latencies, rt_s, rt_cpu)
+        if args.realtime and args.realtime_processes:
+            latencies, rt_s, rt_cpu, busy = _realtime_processes(
                 args.realtime,
-                _partners(args.partners, "RT"),
-                args.realtime_clients,
-                "rt",
+                _partners(args.partners, "RTP"),
+                args.realtime_processes,
+                "rtp",
+                storage_root,
             )
-            ms = {q: 1000 * _percentile(latencies, q) for q in (50, 95, 99)}
-            print(
-                f"real-time one-set files: {args.realtime:,} outcomes staged one per commit "
-                f"and answered at once by {args.realtime_clients} client thread(s); load "
-                f"average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
-            )
-            print(
-                f"  files/s          {args.realtime / rt_s:8.1f}   (target >= 300)\n"
-                f"  commit-to-file   p50 {ms[50]:.1f} ms  p95 {ms[95]:.1f} ms  "
-                f"p99 {ms[99]:.1f} ms   (target p95 < 100 ms)\n"
-                f"  CPU per file     {1000 * rt_cpu / args.realtime:8.2f} ms (this process; "
-                "PostgreSQL's own CPU not included)"
-            )
+            label = f"{args.realtime_processes} client processes"
+            _realtime_report(label, args.realtime, latencies, rt_s, rt_cpu, busy)
         if args.profile:
             _profile(args.profile, _partners(2, "PROF"))
         if args.only_realtime:
