@@ -30,6 +30,8 @@ from edi_platform.partners.models import TradingPartner
 from outbound.models import BatchWindow, OutcomeStatus, ProcessingOutcome
 from outbound.responders import UnknownResponseType, spec_for
 
+from .windows import windows_read
+
 # A response type no responder declares (never staged in practice) waits this long.
 UNKNOWN_TYPE_WINDOW_MINUTES = 5
 # Windows are read for every staged outcome (several per inbound file) but edited rarely by
@@ -54,11 +56,8 @@ def window_minutes_for(response_type: str) -> int:
     if cached is not None and now - cached[0] < WINDOW_CACHE_SECONDS:
         minutes = cached[1]
     else:
-        minutes = (
-            BatchWindow.objects.filter(response_type=response_type)
-            .values_list("window_minutes", flat=True)
-            .first()
-        )
+        window = windows_read().get(response_type)
+        minutes = window.window_minutes if window is not None else None
         _window_cache[response_type] = (now, minutes)
     if minutes is not None:
         return minutes
